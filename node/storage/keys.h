@@ -1,0 +1,68 @@
+// The key layout of a node's LevelDB store; KEYS.md documents it in full.
+//
+// Every key starts with one prefix byte naming its record kind; integers inside
+// keys are fixed-width big-endian, so that the store's bytewise order is their
+// numeric order (blocks iterate by height). Values are protobuf bytes defined in
+// proto/, except the few meta values documented in KEYS.md.
+//
+// Key builders assert on what only a bug could get wrong (an id of the wrong
+// length): validate ids from clients and peers at the boundary first. Decoders
+// read bytes from disk and return kCorruption for a malformed one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace reel::storage::keys {
+
+enum class Prefix : uint8_t {
+  kMeta = 0x01,             // committed height, chain id, schema version
+  kBlockByHeight = 0x02,    // u64 height -> block
+  kBlockHeightById = 0x03,  // block id -> u64 height
+  kTxById = 0x04,           // tx id -> (height, index, result)
+  kState = 0x05,            // ledger-owned sub-layout: custody state records
+  kIndex = 0x06,            // ledger-owned sub-layout: query indexes
+  kConsensus = 0x07,        // consensus-owned: the safety state
+};
+
+// Written in the genesis batch; a node refuses a store of another version.
+inline constexpr uint32_t kSchemaVersion = 1;
+inline constexpr size_t kHeightBytes = 8;
+inline constexpr size_t kIdBytes = 32;  // block and transaction ids: BLAKE2b-256
+
+// The one-byte key every key of this kind starts with: a prefix for ScanPrefix.
+std::string PrefixKey(Prefix prefix);
+
+// Heights as 8 big-endian bytes: bytewise order of encodings = numeric order.
+std::string EncodeHeight(uint64_t height);
+// kCorruption unless `bytes` is exactly 8 bytes.
+Result<uint64_t> DecodeHeight(std::string_view bytes);
+
+// --- Meta ---------------------------------------------------------------------
+// The height of the last committed block, written in the same batch as the block:
+// the store holds exactly the blocks 0..this height. Value: EncodeHeight.
+std::string CommitHeightKey();
+// Value: the UTF-8 chain id from genesis.
+std::string ChainIdKey();
+// Value: u32 big-endian, kSchemaVersion when written.
+std::string SchemaVersionKey();
+
+// --- Blocks and transactions --------------------------------------------------
+std::string BlockKey(uint64_t height);
+// The height inside a BlockKey; kCorruption if `key` is not one.
+Result<uint64_t> HeightFromBlockKey(std::string_view key);
+std::string BlockHeightByIdKey(std::string_view block_id);  // block_id: kIdBytes
+std::string TxKey(std::string_view tx_id);                  // tx_id: kIdBytes
+
+// --- Ledger-owned and consensus-owned spaces ----------------------------------
+// The ledger lays out its records below these prefixes (its own doc says how).
+std::string StateKey(std::string_view ledger_key);
+std::string IndexKey(std::string_view ledger_key);
+// The consensus safety state: highest voted round, highest timed-out round, highest QC.
+std::string SafetyStateKey();
+
+}  // namespace reel::storage::keys

@@ -1,0 +1,44 @@
+// The on-disk KvStore: one LevelDB database per node (layout: KEYS.md).
+//
+// OpenLevelDb creates the directory (and its parents) if it is missing and opens
+// the database with paranoid checks: LevelDB then refuses to open a damaged
+// database, and stops accepting writes after an error, rather than carry on with
+// state it cannot trust. Reads verify block checksums when `verify_checksums` is
+// set (the default).
+//
+// Failure on open, as a Status whose message names the directory:
+//   - kFailedPrecondition: the directory is locked by another open store, in this
+//     process or another one (another reeld may be running on the same data
+//     directory); or it does not exist and create_if_missing is off.
+//   - kCorruption: the database is damaged; the message says so and what to do.
+//   - kIoError: anything else the file system refused.
+//
+// Thread-safety and lifetimes: as kv.h says. LevelDB serialises writers itself and
+// lets reads, iterators and snapshots run concurrently with a Write.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "node/storage/kv.h"
+
+namespace reel::storage {
+
+struct LevelDbOptions {
+  bool create_if_missing = true;
+  bool error_if_exists = false;
+  bool verify_checksums = true;
+  size_t block_cache_bytes = 32 * 1024 * 1024;
+  size_t write_buffer_bytes = 8 * 1024 * 1024;
+  int max_open_files = 500;
+  // Bits per key of the Bloom filter; point lookups (transaction ids, block ids)
+  // then skip most tables that cannot hold the key. 0 turns it off.
+  int bloom_bits_per_key = 10;
+};
+
+Result<std::unique_ptr<KvStore>> OpenLevelDb(const std::string& dir,
+                                             const LevelDbOptions& options = {});
+
+}  // namespace reel::storage
