@@ -1,47 +1,9 @@
-// Helpers shared by the storage tests: an "assert OK" macro and a temporary
-// directory that removes itself.
+// Helpers shared by the storage tests: the project-wide ones, under the name the
+// storage tests use.
 #pragma once
 
-#include <gtest/gtest.h>
-#include <stdlib.h>
-
-#include <filesystem>
-#include <string>
-
-#include "base/status.h"
-
-#define ASSERT_OK(expr)                                                  \
-  do {                                                                   \
-    const ::reel::Status reel_test_status_ = (expr);                     \
-    ASSERT_TRUE(reel_test_status_.ok()) << reel_test_status_.ToString(); \
-  } while (0)
+#include "tests/test_util.h"
 
 namespace reel::storage::testing {
-
-// A fresh directory from mkdtemp under $TMPDIR (or /tmp), removed with its
-// contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/reel-storage-XXXXXX";
-    char* made = mkdtemp(pattern.data());
-    if (made == nullptr) ADD_FAILURE() << "mkdtemp " << pattern << " failed";
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
+using ::reel::testing::TempDir;
 }  // namespace reel::storage::testing
