@@ -32,7 +32,177 @@ inline constexpr size_t validators_max = 100;
 // --- Key files ----------------------------------------------------------------
 inline constexpr size_t key_file_bytes_max = 4096;
 
+// --- Consensus (consensus/, CONSENSUS.md) ----------------------------------------
+// Round timer: starts at the initial value, grows x3/2 after each round that ends
+// by a timeout certificate, never beyond the max, and resets after a QC.
+inline constexpr uint64_t round_timeout_ms_initial = 1000;
+inline constexpr uint64_t round_timeout_ms_max = 30000;
+inline constexpr uint64_t round_timeout_backoff_numerator = 3;
+inline constexpr uint64_t round_timeout_backoff_denominator = 2;
+// How far a proposal's timestamp may run ahead of the voter's clock.
+inline constexpr uint64_t block_timestamp_drift_ms_max = 5000;
+// Votes and timeouts are kept only for rounds in [current - 1, current + this];
+// anything further ahead is dropped, so a flood of future rounds costs nothing.
+inline constexpr uint64_t consensus_future_rounds_max = 64;
+// Proposals waiting for missing ancestors (oldest dropped first).
+inline constexpr size_t consensus_pending_proposals_max = 16;
+// QCs whose block is not yet here (oldest dropped first).
+inline constexpr size_t consensus_pending_qcs_max = 16;
+// Block fetches in flight at once.
+inline constexpr size_t consensus_fetches_in_flight_max = 16;
+// Blocks in one fetch answer (a longer gap is fetched in several answers).
+inline constexpr size_t consensus_fetch_blocks_max = 64;
+// Uncommitted blocks held in the block tree; a proposal beyond this is refused.
+inline constexpr size_t consensus_block_tree_blocks_max = 4096;
+
+static_assert(round_timeout_ms_initial <= round_timeout_ms_max);
+static_assert(round_timeout_backoff_numerator > round_timeout_backoff_denominator);
+static_assert(consensus_block_tree_blocks_max > consensus_fetch_blocks_max);
+
 static_assert(tx_envelope_bytes_max < block_bytes_max);
 static_assert(block_bytes_max < grpc_message_bytes_max);
+
+
+// --- Ledger (node/ledger/, docs/LEDGER.md) ---------------------------------------
+// Lots named by one transaction (Process inputs and outputs, Split parts, offer and
+// clearing lots, seized lots), so that one transaction's work and writes are bounded.
+inline constexpr size_t ledger_tx_lots_max = 256;
+// Roles in one list (there are 7 roles).
+inline constexpr size_t ledger_roles_max = 16;
+// Signatory keys of one organisation; a transaction can carry at most this many
+// signatures anyway.
+inline constexpr size_t ledger_org_keys_max = tx_signatures_max;
+// Free text fields (names, addresses, reasons, purposes, descriptions), bytes.
+inline constexpr size_t ledger_text_bytes_max = 1024;
+// Entries of each list of a restriction match and elements of a licence.
+inline constexpr size_t ledger_match_items_max = 64;
+// Restrictions not yet lifted, at once: every application, grant and clearing reads
+// all of them, so their number bounds that work.
+inline constexpr size_t ledger_restrictions_open_max = 1000;
+// Quota years the ledger accepts (SetQuota, and block times it can charge).
+inline constexpr uint32_t ledger_quota_year_min = 2000;
+inline constexpr uint32_t ledger_quota_year_max = 2200;
+// Queries: page sizes (proto/README.md, "Paging"), and the keys one page may read
+// before it returns what it has with a token to go on.
+inline constexpr uint32_t query_page_size_default = 100;
+inline constexpr uint32_t query_page_size_max = 1000;
+inline constexpr size_t query_page_keys_scanned_max = 20000;
+// Trace: nodes the server visits for one trace (a page recomputes the walk up to its
+// end, so this bounds memory and work per page).
+inline constexpr size_t query_trace_nodes_max = 100000;
+
+static_assert(ledger_org_keys_max <= tx_signatures_max);
+static_assert(query_page_size_default <= query_page_size_max);
+static_assert(query_page_size_max < query_page_keys_scanned_max);
+static_assert(ledger_quota_year_min < ledger_quota_year_max);
+
+// --- Daemon (node/daemon/) -------------------------------------------------------
+// Files read at start-up, checked before parsing: a config or genesis file larger
+// than this is a mistake (or an attack on the parser), not a setting.
+inline constexpr size_t daemon_config_file_bytes_max = 64 * 1024;
+inline constexpr size_t daemon_genesis_file_bytes_max = 16 * 1024 * 1024;
+inline constexpr size_t daemon_moniker_bytes_max = 64;
+// [api] max_message_bytes: at least one full transaction, at most the gRPC bound.
+inline constexpr uint64_t daemon_api_message_bytes_min = tx_envelope_bytes_max;
+inline constexpr uint64_t daemon_api_message_bytes_max = grpc_message_bytes_max;
+// The metrics/health HTTP server: worker threads, and how long a slow client may
+// hold one (reads and writes), so that idle connections cannot starve scrapes.
+inline constexpr size_t daemon_http_threads = 2;
+inline constexpr uint64_t daemon_http_timeout_ms = 5000;
+// Request bodies are never needed by /metrics or /healthz.
+inline constexpr size_t daemon_http_body_bytes_max = 1024;
+
+static_assert(daemon_api_message_bytes_min < daemon_api_message_bytes_max);
+
+// --- Peer transport (node/net/) ---------------------------------------------------
+// A peer message (Push, GossipTxs, GetBlocks...) on the wire: the gRPC receive bound of
+// the peer server and of peer clients.
+inline constexpr size_t net_message_bytes_max = grpc_message_bytes_max;
+// Transactions in one GossipTxs request.
+inline constexpr size_t net_gossip_txs_max = 1000;
+// Blocks asked for in one GetBlocks request; a longer range is clamped (the server may
+// answer fewer still, to stay under net_message_bytes_max).
+inline constexpr uint64_t net_sync_blocks_per_request_max = consensus_fetch_blocks_max;
+// Push streams one peer may hold open at once on a server: one in use, and a few that
+// a reconnecting peer has given up on but the server has not yet seen close.
+inline constexpr size_t net_push_streams_per_peer_max = 4;
+// Request/response calls (gossip, sync) one peer may have in flight on a server.
+inline constexpr size_t net_calls_per_peer_max = 8;
+// HTTP/2 streams on one connection; a peer's channel is one connection.
+inline constexpr size_t net_connection_streams_max =
+    net_push_streams_per_peer_max + net_calls_per_peer_max;
+// Threads of the peer server (each open Push stream holds one): every validator's
+// streams and calls, plus room for refusing the calls beyond that.
+inline constexpr size_t net_server_threads_max =
+    validators_max * (net_push_streams_per_peer_max + net_calls_per_peer_max) / 2;
+// A TLS handshake that takes longer is abandoned, so idle half-open connections cost
+// nothing for long.
+inline constexpr uint64_t net_handshake_timeout_ms = 10000;
+// Consensus messages waiting to be sent to one peer; beyond either bound the oldest is
+// dropped (consensus tolerates loss, and a stale message is the least useful one).
+inline constexpr size_t net_outbound_queue_messages_max = 1024;
+inline constexpr size_t net_outbound_queue_bytes_max = 4 * grpc_message_bytes_max;
+// Reconnecting a broken Push stream, and gRPC's own reconnect of the channel: the wait
+// doubles from min to max while attempts fail, and resets after a success.
+inline constexpr uint64_t net_reconnect_backoff_ms_min = 100;
+inline constexpr uint64_t net_reconnect_backoff_ms_max = 5000;
+// A connection without calls for this long is closed (a peer reconnects when it needs
+// to), so that idle connections do not pile up.
+inline constexpr uint64_t net_connection_idle_ms_max = 5 * 60 * 1000;
+// Keepalive pings, so that a half-dead connection (peer gone without a FIN) is noticed.
+inline constexpr uint64_t net_keepalive_interval_ms = 10000;
+inline constexpr uint64_t net_keepalive_timeout_ms = 5000;
+// Default deadline of a request/response call (sync, gossip).
+inline constexpr uint64_t net_call_deadline_ms = 10000;
+// A PEM certificate or key file read from disk.
+inline constexpr size_t tls_pem_file_bytes_max = 64 * 1024;
+
+static_assert(net_message_bytes_max >= block_bytes_max);
+static_assert(net_server_threads_max >= 2 * validators_max);
+static_assert(net_reconnect_backoff_ms_min > 0);
+static_assert(net_reconnect_backoff_ms_min <= net_reconnect_backoff_ms_max);
+static_assert(net_outbound_queue_bytes_max >= net_message_bytes_max,
+              "the largest message must fit in an empty queue");
+
+// --- Mempool (node/mempool/) ---------------------------------------------------
+// Transactions waiting for a block, by count and by envelope bytes; beyond either the
+// mempool refuses new ones with RESOURCE_EXHAUSTED rather than growing.
+inline constexpr size_t mempool_txs_max = 50000;
+inline constexpr size_t mempool_bytes_max = 256 * 1024 * 1024;
+// Transactions waiting for a signature-check thread; a submit beyond it is refused.
+inline constexpr size_t verify_queue_txs_max = 20000;
+
+static_assert(mempool_txs_max >= block_txs_max, "a full block must fit in the mempool");
+static_assert(mempool_bytes_max >= block_bytes_max);
+
+// --- Client API (node/api/) -----------------------------------------------------------
+// Largest request the API server accepts (gRPC max receive size); a bigger one is refused
+// with RESOURCE_EXHAUSTED before it is parsed. Responses may be as large as one block.
+inline constexpr size_t api_message_bytes_max = grpc_message_bytes_max;
+// Threads gRPC may use for API calls at once (each open stream holds one); calls beyond
+// them wait or are refused with RESOURCE_EXHAUSTED, so a flood cannot spawn threads.
+inline constexpr size_t api_server_threads_max = 64;
+// Open StreamBlocks and StreamEvents calls at once; a stream beyond it is refused with
+// RESOURCE_EXHAUSTED, so that streams cannot take every thread from unary calls.
+inline constexpr size_t api_streams_max = 32;
+// SubmitTransaction with wait_for_commit waits at most this long (less if the call's
+// deadline comes first), then answers PENDING.
+inline constexpr uint64_t api_wait_for_commit_ms_max = 60000;
+// A stream waiting for the next block wakes at least this often to notice a client
+// that went away or a server that is stopping.
+inline constexpr uint64_t api_stream_wait_slice_ms = 500;
+// Headers a CommitProof may carry: committed blocks after the proven one searched for
+// the two consecutive-round blocks that commit it.
+inline constexpr size_t api_commit_proof_descendants_max = 64;
+// Entries of each list of a StreamEvents filter.
+inline constexpr size_t api_event_filter_items_max = 64;
+// A page token the API passes on to the ledger; the ledger's own are far shorter (a
+// version byte, a filter fingerprint, the last key seen).
+inline constexpr size_t api_page_token_bytes_max = 4096;
+
+static_assert(api_message_bytes_max >= tx_envelope_bytes_max,
+              "a full transaction must fit in a request");
+static_assert(api_streams_max < api_server_threads_max,
+              "streams must leave threads for unary calls");
 
 }  // namespace reel::limits

@@ -6,7 +6,7 @@ set -euo pipefail
 REEL_PACKAGES=(
   build-essential cmake pkg-config git
   libasio-dev libsodium-dev libleveldb-dev libsnappy-dev
-  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev
   openssl graphviz iproute2 procps

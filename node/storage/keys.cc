@@ -76,4 +76,19 @@ std::string SafetyStateKey() {
   return WithPrefix(Prefix::kConsensus, "safety_state");
 }
 
+std::string CommitQcKey(uint64_t height) {
+  return WithPrefix(Prefix::kConsensus, "commit_qc/" + EncodeHeight(height));
+}
+
+std::string StateRootKey(uint64_t height) {
+  return WithPrefix(Prefix::kConsensus, "state_root/" + EncodeHeight(height));
+}
+
+std::string PendingBlockPrefix() { return WithPrefix(Prefix::kConsensus, "pending/"); }
+
+std::string PendingBlockKey(std::string_view block_id) {
+  REEL_ASSERT(block_id.size() == kIdBytes);
+  return PendingBlockPrefix() + std::string(block_id);
+}
+
 }  // namespace reel::storage::keys

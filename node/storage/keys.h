@@ -64,5 +64,15 @@ std::string StateKey(std::string_view ledger_key);
 std::string IndexKey(std::string_view ledger_key);
 // The consensus safety state: highest voted round, highest timed-out round, highest QC.
 std::string SafetyStateKey();
+// The QC that certifies the committed block at `height` (with the next block's QC,
+// it proves the commit). Value: reel.v1.QuorumCert.
+std::string CommitQcKey(uint64_t height);
+// A block accepted into the consensus block tree but not committed yet, so that a
+// restarted replica resumes with it. Value: reel.v1.Block. Deleted once committed.
+std::string PendingBlockKey(std::string_view block_id);  // block_id: kIdBytes
+// The ledger's state root after the committed block at `height`, which later block
+// headers carry and voters check. Value: 32 bytes.
+std::string StateRootKey(uint64_t height);
+std::string PendingBlockPrefix();
 
 }  // namespace reel::storage::keys

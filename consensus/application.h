@@ -1,0 +1,45 @@
+// Application: the custody state machine as consensus sees it (an ABCI-like
+// boundary). The core calls it synchronously from its single thread; it never
+// sees peers, votes or rounds.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "consensus/types.h"
+
+namespace reel::consensus {
+
+class Application {
+ public:
+  virtual ~Application() = default;
+
+  // Executes a committed block and returns the state root after it. Called
+  // exactly once per height, in height order, starting above the height the
+  // core was started at. `qc` certifies `block`: store it with the block, for
+  // a restart roots its block tree on the last committed block and its QC
+  // (StartState). Durable when it returns (the node writes one synced batch
+  // per block), so a restart resumes after the last executed block.
+  virtual Hash32 ExecuteCommitted(const Block& block, const QuorumCert& qc) = 0;
+
+  // The state root after the committed block at `height`, if still known.
+  virtual std::optional<Hash32> StateRootAt(uint64_t height) const = 0;
+
+  // The transactions of a new block this replica leads. `uncommitted` are the
+  // blocks between the committed one and the new block's parent (inclusive),
+  // oldest first: their transactions must be left out. At most
+  // limits::block_txs_max transactions and limits::block_bytes_max bytes.
+  virtual std::vector<std::string> PayloadForProposal(
+      const std::vector<const Block*>& uncommitted) = 0;
+
+  // The id of a transaction as carried in a payload (for the header's tx_root).
+  virtual Hash32 TransactionId(std::string_view tx_bytes) const = 0;
+
+  // Form, size and signature checks of a proposed payload before voting.
+  virtual Status ValidatePayload(const Block& block) { return Status::Ok(); }
+};
+
+}  // namespace reel::consensus

@@ -1,0 +1,525 @@
+#include "consensus/core.h"
+
+#include <algorithm>
+
+#include "crypto/merkle.h"
+
+namespace reel::consensus {
+
+Core::Core(Config config, crypto::KeyPair key, Application* app)
+    : config_(std::move(config)),
+      key_(std::move(key)),
+      app_(app),
+      genesis_(MakeGenesisBlock(config_.chain_id, config_.epoch)),
+      pacemaker_(config_.round_timeout_ms_initial, config_.round_timeout_ms_max),
+      safety_(SafetyState{}, config_.bug == PlantedBug::kWeakVoteRule) {
+  REEL_ASSERT(app_ != nullptr);
+  REEL_ASSERT(config_.validators.n() >= 1 && config_.validators.n() <= limits::validators_max);
+  REEL_ASSERT(config_.self_index < config_.validators.n());
+  REEL_ASSERT(key_.public_key() == config_.validators.keys[config_.self_index]);
+  ctx_.chain_id = config_.chain_id;
+  ctx_.epoch = config_.epoch;
+  ctx_.validators = &config_.validators;
+  ctx_.genesis_id = genesis_.id;
+  ctx_.count_duplicate_signers = config_.bug == PlantedBug::kDoubleCount;
+}
+
+Step Core::Finish(Status status) {
+  MaybePropose();
+  Step step{std::move(status), std::move(out_)};
+  out_.clear();
+  return step;
+}
+
+// Every signature leaves through here, after its Persist (unless the planted
+// bug reverses them).
+void Core::SignedSend(Action send) {
+  if (config_.bug == PlantedBug::kVoteBeforePersist) {
+    out_.push_back(std::move(send));
+    out_.push_back(Persist{safety_.state()});
+  } else {
+    out_.push_back(Persist{safety_.state()});
+    out_.push_back(std::move(send));
+  }
+}
+
+// --- Start -----------------------------------------------------------------------
+
+Step Core::OnStart(const StartState& start, uint64_t now_ms) {
+  REEL_ASSERT(tree_ == nullptr);
+  now_ms_ = now_ms;
+  SafetyState state;
+  state.epoch = config_.epoch;
+  state.high_qc = MakeGenesisQc(genesis_);
+  if (start.safety) state = *start.safety;
+  REEL_ASSERT(state.epoch == config_.epoch);
+  safety_ = SafetyRules(state, config_.bug == PlantedBug::kWeakVoteRule);
+  tree_ = std::make_unique<BlockTree>(start.committed_block, start.committed_qc);
+  committed_height_ = start.committed_block.header.height;
+  REEL_ASSERT(app_->StateRootAt(committed_height_).has_value());
+  safety_.ObserveQc(start.committed_qc);
+  const SafetyState& s = safety_.state();
+  const uint64_t round =
+      std::max({s.high_qc.round + 1, s.highest_voted_round, s.highest_timeout_round, uint64_t{1}});
+  pacemaker_.Start(round, now_ms);
+  RestoreBlocks(start.stored_blocks);
+  // A persisted high QC may name a block lost with memory: fetch it.
+  if (tree_->Find(s.high_qc.block_id) == nullptr) {
+    ProcessQc(s.high_qc, (config_.self_index + 1) % config_.validators.n());
+  }
+  return Finish(Status::Ok());
+}
+
+// Re-inserts blocks from the driver's store, oldest first, checking them like
+// fetched ones: our own disk may be damaged, and nothing unverified enters.
+void Core::RestoreBlocks(std::vector<Block> blocks) {
+  std::sort(blocks.begin(), blocks.end(),
+            [](const Block& a, const Block& b) { return a.header.height < b.header.height; });
+  for (Block& block : blocks) {
+    block.Seal(config_.chain_id);
+    const BlockHeader& h = block.header;
+    if (h.height <= committed_height_ || tree_->Find(block.id) != nullptr) continue;
+    if (tree_->Find(h.parent_id) == nullptr || h.parent_id != block.qc.block_id ||
+        h.qc_round != block.qc.round || !VerifyQcCached(block.qc).ok()) {
+      continue;
+    }
+    ProcessQc(block.qc, config_.self_index);
+    InsertBlock(block, /*store=*/false);
+  }
+}
+
+// --- Certificates ----------------------------------------------------------------
+
+Status Core::VerifyQcCached(const QuorumCert& qc) const {
+  const QuorumCert* known = tree_->QcFor(qc.block_id);
+  if (known != nullptr && known->round == qc.round && qc.epoch == config_.epoch &&
+      qc.block_id == known->block_id) {
+    return Status::Ok();  // a QC for this block was verified already
+  }
+  return VerifyQc(qc, ctx_);
+}
+
+// `qc` is verified. Enters the next round, raises the high QC and applies the
+// commit rule: a QC for B' whose parent B has round B'.round - 1 commits B.
+void Core::ProcessQc(const QuorumCert& qc, uint32_t from) {
+  if (pacemaker_.AdvanceOnQc(qc.round, now_ms_)) {
+    votes_.PruneBelow(pacemaker_.round() - 1);
+    timeouts_.PruneBelow(pacemaker_.round());
+    last_timeout_.reset();
+  }
+  const Block* block = tree_->Find(qc.block_id);
+  if (block == nullptr) {
+    if (qc.height > committed_height_ || qc.round > tree_->root().header.round) {
+      if (pending_qcs_.size() >= limits::consensus_pending_qcs_max) pending_qcs_.pop_front();
+      pending_qcs_.emplace_back(from, qc);
+      RequestFetch(qc.block_id, from);
+    }
+    return;
+  }
+  QuorumCert fixed = qc;
+  fixed.height = block->header.height;  // the unsigned hint, corrected from the block
+  tree_->Certify(fixed);
+  safety_.ObserveQc(fixed);
+  const Block* parent = tree_->Parent(*block);
+  if (parent != nullptr && parent->header.round + 1 == block->header.round &&
+      parent->header.height > committed_height_) {
+    CommitUpTo(parent->id, block->qc);
+  }
+}
+
+void Core::ProcessTc(const TimeoutCert& tc) {
+  if (pacemaker_.AdvanceOnTc(tc, now_ms_)) {
+    votes_.PruneBelow(pacemaker_.round() - 1);
+    timeouts_.PruneBelow(pacemaker_.round());
+    last_timeout_.reset();
+  }
+}
+
+void Core::OnQcFormed(const QuorumCert& qc) {
+  ProcessQc(qc, config_.self_index);
+}
+
+void Core::CommitUpTo(Hash32 block_id, const QuorumCert& certifying_qc) {
+  const std::vector<const Block*> path = tree_->PathFromRoot(block_id);
+  REEL_ASSERT(!path.empty());
+  Commit commit;
+  for (size_t i = 0; i < path.size(); ++i) {
+    const Block& b = *path[i];
+    REEL_ASSERT(b.header.height == committed_height_ + 1);
+    QuorumCert qc = i + 1 < path.size() ? path[i + 1]->qc : certifying_qc;
+    REEL_ASSERT(qc.block_id == b.id);
+    qc.height = b.header.height;  // the unsigned hint, from the block itself
+    const Hash32 root = app_->ExecuteCommitted(b, qc);
+    committed_height_ = b.header.height;
+    commit.blocks.push_back({b, qc, root});
+  }
+  tree_->PruneTo(block_id);
+  out_.push_back(std::move(commit));
+}
+
+// --- Blocks ----------------------------------------------------------------------
+
+// What can be checked of a proposal without its parent.
+Status Core::CheckProposalForm(const Proposal& p) const {
+  const BlockHeader& h = p.block.header;
+  if (h.epoch != config_.epoch) return Status::InvalidArgument("proposal of another epoch");
+  if (h.round == 0) return Status::InvalidArgument("proposal for round 0");
+  if (h.proposer_index != config_.validators.LeaderOf(h.round)) {
+    return Status::PermissionDenied("proposer is not the leader of the round");
+  }
+  if (h.parent_id != h.qc_block_id || p.block.qc.block_id != h.qc_block_id ||
+      p.block.qc.round != h.qc_round) {
+    return Status::InvalidArgument("block QC does not certify its parent");
+  }
+  if (h.round <= h.qc_round) return Status::InvalidArgument("block round not above its QC");
+  REEL_RETURN_IF_ERROR(VerifyProposalSignature(p, ctx_));
+  REEL_RETURN_IF_ERROR(VerifyQcCached(p.block.qc));
+  if (p.tc) {
+    if (p.tc->round + 1 != h.round) return Status::InvalidArgument("TC not of round r-1");
+    REEL_RETURN_IF_ERROR(VerifyTc(*p.tc, ctx_));
+  }
+  return Status::Ok();
+}
+
+// The header's committed block is the one the two-chain rule commits given the
+// QCs up to the block's own QC: the grandparent if the parent's QC is of the
+// round just before the parent's, else whatever the parent recorded.
+Result<std::pair<uint64_t, Hash32>> Core::ExpectedCommitted(const Block& parent) const {
+  const BlockHeader& p = parent.header;
+  const bool parent_commits_grandparent = p.height >= 1 && p.qc_round + 1 == p.round;
+  const uint64_t height = parent_commits_grandparent ? p.height - 1 : p.committed_height;
+  const std::optional<Hash32> root = app_->StateRootAt(height);
+  if (!root) return Status::FailedPrecondition("state root of the committed height not known");
+  return std::make_pair(height, *root);
+}
+
+Status Core::ValidateAgainstParent(const Block& block, const Block& parent) const {
+  const BlockHeader& h = block.header;
+  if (h.height != parent.header.height + 1) return Status::InvalidArgument("height not parent+1");
+  if (h.timestamp_ms <= parent.header.timestamp_ms) {
+    return Status::InvalidArgument("timestamp not after the parent's");
+  }
+  if (block.payload.size() != h.tx_count || block.payload.size() > limits::block_txs_max) {
+    return Status::InvalidArgument("tx_count does not match the payload or is too large");
+  }
+  size_t bytes = 0;
+  std::vector<Hash32> ids;
+  for (const std::string& tx : block.payload) {
+    bytes += tx.size();
+    ids.push_back(app_->TransactionId(tx));
+  }
+  if (bytes > limits::block_bytes_max) return Status::InvalidArgument("payload too large");
+  if (crypto::MerkleRoot(ids) != h.tx_root) return Status::InvalidArgument("tx_root mismatch");
+  auto expected = ExpectedCommitted(parent);
+  if (!expected.ok()) return expected.status();
+  if (h.committed_height != expected->first) {
+    return Status::InvalidArgument("header committed_height is not the committed block's");
+  }
+  if (h.committed_state_root != expected->second) {
+    return Status::FailedPrecondition("header state root differs from our own");
+  }
+  return Status::Ok();
+}
+
+// Inserts a block whose parent is here, QC processed. Forms any QC whose votes
+// arrived before the block did.
+Status Core::InsertBlock(const Block& block, bool store) {
+  if (tree_->Find(block.id) != nullptr) return Status::Ok();
+  const Block* parent = tree_->Find(block.header.parent_id);
+  if (parent == nullptr) return Status::NotFound("parent pruned or unknown");
+  REEL_RETURN_IF_ERROR(ValidateAgainstParent(block, *parent));
+  if (tree_->size() >= limits::consensus_block_tree_blocks_max) {
+    return Status::ResourceExhausted("block tree full");
+  }
+  tree_->Insert(block);
+  if (store) out_.push_back(StoreBlock{block});
+  if (config_.validators.LeaderOf(block.header.round + 1) == config_.self_index) {
+    if (auto qc = votes_.TryForm(block.header.round, block.id, block.header.height, ctx_)) {
+      OnQcFormed(*qc);
+    }
+  }
+  return Status::Ok();
+}
+
+// --- Proposals and votes -----------------------------------------------------------
+
+Step Core::OnProposal(uint32_t from, const Proposal& received) {
+  Proposal p = received;
+  p.block.Seal(config_.chain_id);
+  Status form = CheckProposalForm(p);
+  if (!form.ok()) return Finish(form);
+  if (p.tc) ProcessTc(*p.tc);
+  ProcessQc(p.block.qc, from);
+  if (p.block.header.height <= committed_height_) return Finish(Status::Ok());  // old news
+  if (tree_->Find(p.block.header.parent_id) == nullptr) {
+    // Wait for the ancestors; ProcessQc has asked `from` for them.
+    if (pending_proposals_.size() >= limits::consensus_pending_proposals_max) {
+      pending_proposals_.pop_front();
+    }
+    pending_proposals_.emplace_back(from, std::move(p));
+    return Finish(Status::Ok());
+  }
+  return Finish(HandleProposalWithParent(p));
+}
+
+Status Core::HandleProposalWithParent(const Proposal& p) {
+  REEL_RETURN_IF_ERROR(InsertBlock(p.block));
+  Status status;
+  VoteIfAllowed(p, &status);
+  return status;
+}
+
+void Core::VoteIfAllowed(const Proposal& p, Status* status) {
+  const BlockHeader& h = p.block.header;
+  if (h.round != pacemaker_.round()) return;  // not this round's: nothing to vote on
+  if (h.timestamp_ms > now_ms_ + config_.timestamp_drift_ms_max) {
+    *status = Status::InvalidArgument("block timestamp ahead of our clock");
+    return;
+  }
+  if (Status s = app_->ValidatePayload(p.block); !s.ok()) {
+    *status = s;
+    return;
+  }
+  if (Status s = safety_.CheckVote(h, p.tc); !s.ok()) {
+    *status = s;
+    return;
+  }
+  Vote vote;
+  vote.epoch = config_.epoch;
+  vote.round = h.round;
+  vote.height = h.height;
+  vote.block_id = p.block.id;
+  vote.signer = config_.self_index;
+  vote.signature =
+      key_.SignDigest(VoteDigest(config_.chain_id, config_.epoch, vote.block_id, vote.round));
+  SignedSend(Send{config_.validators.LeaderOf(h.round + 1), vote});
+}
+
+Step Core::OnVote(uint32_t from, const Vote& vote) {
+  if (vote.epoch != config_.epoch) return Finish(Status::InvalidArgument("vote of another epoch"));
+  if (config_.validators.LeaderOf(vote.round + 1) != config_.self_index) {
+    return Finish(Status::InvalidArgument("vote sent to a replica that does not lead next"));
+  }
+  if (vote.round + 1 < pacemaker_.round()) return Finish(Status::Ok());  // stale
+  if (vote.round > pacemaker_.round() + limits::consensus_future_rounds_max) {
+    return Finish(Status::ResourceExhausted("vote too far in the future"));
+  }
+  Status s = VerifyVote(vote, ctx_);
+  if (!s.ok()) return Finish(s);
+  if (!votes_.Add(vote, ctx_)) return Finish(Status::Ok());  // duplicate
+  if (const Block* b = tree_->Find(vote.block_id)) {
+    if (b->header.round != vote.round)
+      return Finish(Status::InvalidArgument("vote round mismatch"));
+    if (auto qc = votes_.TryForm(vote.round, vote.block_id, b->header.height, ctx_)) {
+      OnQcFormed(*qc);
+    }
+  }
+  return Finish(Status::Ok());
+}
+
+// --- Timeouts ------------------------------------------------------------------------
+
+Step Core::OnTimeout(uint32_t from, const Timeout& t) {
+  if (t.epoch != config_.epoch) return Finish(Status::InvalidArgument("timeout of another epoch"));
+  // The attached certificates can move us on even when the timeout is old.
+  if (t.high_tc && t.high_tc->round >= pacemaker_.round()) {
+    Status s = VerifyTc(*t.high_tc, ctx_);
+    if (!s.ok()) return Finish(s);
+    ProcessTc(*t.high_tc);
+  }
+  // A high QC above ours must be real: it raises the TC's bar for every leader.
+  if (t.high_qc.round > safety_.state().high_qc.round) {
+    Status s = VerifyQcCached(t.high_qc);
+    if (!s.ok()) return Finish(s);
+    ProcessQc(t.high_qc, from);
+  }
+  if (t.round < pacemaker_.round()) return Finish(Status::Ok());
+  if (t.round > pacemaker_.round() + limits::consensus_future_rounds_max) {
+    return Finish(Status::ResourceExhausted("timeout too far in the future"));
+  }
+  Status s = VerifyTimeoutSignature(t, ctx_);
+  if (!s.ok()) return Finish(s);
+  if (!timeouts_.Add(t, ctx_)) return Finish(Status::Ok());
+  // f + 1 timeouts include an honest one: join rather than wait for our timer.
+  if (t.round == pacemaker_.round() && timeouts_.Count(t.round) >= config_.validators.f() + 1 &&
+      !(last_timeout_ && last_timeout_->round == t.round)) {
+    LocalTimeout();
+  }
+  if (auto tc = timeouts_.TryForm(t.round, ctx_)) ProcessTc(*tc);
+  return Finish(Status::Ok());
+}
+
+Step Core::OnTick(uint64_t now_ms) {
+  now_ms_ = std::max(now_ms_, now_ms);
+  if (pacemaker_.Expired(now_ms_)) {
+    LocalTimeout();
+    RetryFetches();
+  }
+  return Finish(Status::Ok());
+}
+
+// The round timer fired (or f + 1 others gave up): stop voting in this round
+// and tell everyone, with our high QC and TC. Re-sent unchanged while the
+// round lasts, so that a lossy network cannot starve the TC.
+void Core::LocalTimeout() {
+  pacemaker_.Rearm(now_ms_);
+  const uint64_t r = pacemaker_.round();
+  if (last_timeout_ && last_timeout_->round == r) {
+    Timeout again = *last_timeout_;
+    again.high_tc = pacemaker_.high_tc();
+    out_.push_back(Broadcast{again});
+    return;
+  }
+  if (!safety_.CheckTimeout(r).ok()) return;
+  Timeout t;
+  t.epoch = config_.epoch;
+  t.round = r;
+  t.high_qc = safety_.state().high_qc;
+  t.signer = config_.self_index;
+  t.signature = key_.SignDigest(TimeoutDigest(config_.chain_id, config_.epoch, r, t.high_qc.round));
+  t.high_tc = pacemaker_.high_tc();
+  last_timeout_ = t;
+  SignedSend(Broadcast{t});
+}
+
+// --- Proposing -------------------------------------------------------------------------
+
+void Core::MaybePropose() {
+  if (tree_ == nullptr) return;
+  const uint64_t r = pacemaker_.round();
+  if (config_.validators.LeaderOf(r) != config_.self_index) return;
+  if (safety_.state().highest_proposed_round >= r) return;
+  if (last_timeout_ && last_timeout_->round == r) return;  // we gave up on this round
+  const QuorumCert hqc = safety_.state().high_qc;
+  const Block* parent = tree_->Find(hqc.block_id);
+  if (parent == nullptr) return;
+  std::optional<TimeoutCert> tc;
+  if (hqc.round + 1 != r) {
+    const auto& high_tc = pacemaker_.high_tc();
+    if (!high_tc || high_tc->round + 1 != r || hqc.round < high_tc->MaxHighQcRound()) return;
+    tc = high_tc;
+  }
+  auto committed = ExpectedCommitted(*parent);
+  if (!committed.ok()) return;
+  Block b;
+  BlockHeader& h = b.header;
+  h.epoch = config_.epoch;
+  h.round = r;
+  h.height = parent->header.height + 1;
+  h.parent_id = parent->id;
+  h.qc_block_id = hqc.block_id;
+  h.qc_round = hqc.round;
+  h.proposer_index = config_.self_index;
+  h.timestamp_ms = std::max(now_ms_, parent->header.timestamp_ms + 1);
+  h.committed_height = committed->first;
+  h.committed_state_root = committed->second;
+  b.qc = hqc;
+  b.payload = app_->PayloadForProposal(tree_->PathFromRoot(parent->id));
+  REEL_ASSERT(b.payload.size() <= limits::block_txs_max);
+  std::vector<Hash32> ids;
+  for (const std::string& tx : b.payload) ids.push_back(app_->TransactionId(tx));
+  h.tx_root = crypto::MerkleRoot(ids);
+  h.tx_count = static_cast<uint32_t>(b.payload.size());
+  b.Seal(config_.chain_id);
+  REEL_ASSERT(safety_.CheckProposal(r).ok());
+  Proposal p{std::move(b), std::move(tc), {}};
+  p.signature = key_.SignDigest(p.block.id);
+  SignedSend(Broadcast{std::move(p)});
+}
+
+// --- Fetching missing blocks -----------------------------------------------------------
+
+void Core::RequestFetch(const Hash32& block_id, uint32_t peer) {
+  if (fetches_.count(block_id) != 0) return;
+  if (fetches_.size() >= limits::consensus_fetches_in_flight_max) return;
+  if (peer == config_.self_index) peer = (peer + 1) % config_.validators.n();
+  if (peer == config_.self_index) return;  // n = 1: nobody to ask
+  fetches_[block_id] = 0;
+  out_.push_back(FetchBlocks{peer, block_id, committed_height_});
+}
+
+// On each timer expiry, ask the next peer for whatever is still missing.
+void Core::RetryFetches() {
+  const uint32_t n = static_cast<uint32_t>(config_.validators.n());
+  // Give up on a block after asking every peer twice: it may sit on a branch
+  // nobody keeps, and the slot is needed for blocks that matter.
+  std::erase_if(fetches_, [n](const auto& kv) { return kv.second >= 2 * n; });
+  for (auto& [id, attempts] : fetches_) {
+    ++attempts;
+    uint32_t peer = (config_.self_index + attempts) % n;
+    if (peer == config_.self_index) peer = (peer + 1) % n;
+    if (peer != config_.self_index) out_.push_back(FetchBlocks{peer, id, committed_height_});
+  }
+}
+
+Step Core::OnBlocksFetched(uint32_t from, std::vector<Block> blocks) {
+  Status status;
+  bool progress = false;
+  if (blocks.size() > limits::consensus_fetch_blocks_max)
+    blocks.resize(limits::consensus_fetch_blocks_max);
+  for (Block& block : blocks) {
+    block.Seal(config_.chain_id);
+    const BlockHeader& h = block.header;
+    if (h.height <= committed_height_ || tree_->Find(block.id) != nullptr) continue;
+    if (tree_->Find(h.parent_id) == nullptr) {
+      status = Status::NotFound("fetched block does not connect");
+      break;
+    }
+    if (h.epoch != config_.epoch || h.parent_id != h.qc_block_id ||
+        block.qc.block_id != h.qc_block_id || block.qc.round != h.qc_round ||
+        h.round <= h.qc_round || h.proposer_index != config_.validators.LeaderOf(h.round)) {
+      status = Status::InvalidArgument("fetched block malformed");
+      break;
+    }
+    if (Status s = VerifyQcCached(block.qc); !s.ok()) {
+      status = s;
+      break;
+    }
+    ProcessQc(block.qc, from);
+    if (Status s = InsertBlock(block); !s.ok()) {
+      status = s;
+      break;
+    }
+    progress = true;
+  }
+  ResumePending(from);
+  if (progress) {
+    // A long gap comes in several answers: ask again for what is still missing.
+    std::vector<Hash32> still_missing;
+    for (const auto& [id, attempts] : fetches_) still_missing.push_back(id);
+    fetches_.clear();
+    for (const Hash32& id : still_missing) {
+      if (tree_->Find(id) == nullptr) RequestFetch(id, from);
+    }
+  }
+  return Finish(status);
+}
+
+// Retries QCs and proposals that waited for blocks, and forgets fetches that
+// are answered.
+void Core::ResumePending(uint32_t from) {
+  for (auto it = fetches_.begin(); it != fetches_.end();) {
+    it = tree_->Find(it->first) != nullptr ? fetches_.erase(it) : std::next(it);
+  }
+  std::deque<std::pair<uint32_t, QuorumCert>> qcs;
+  qcs.swap(pending_qcs_);
+  for (auto& [peer, qc] : qcs) {
+    if (tree_->Find(qc.block_id) != nullptr) {
+      ProcessQc(qc, peer);
+    } else if (qc.height > committed_height_) {
+      pending_qcs_.emplace_back(peer, qc);
+    }
+  }
+  std::deque<std::pair<uint32_t, Proposal>> proposals;
+  proposals.swap(pending_proposals_);
+  for (auto& [peer, p] : proposals) {
+    if (p.block.header.height <= committed_height_) continue;
+    if (tree_->Find(p.block.header.parent_id) != nullptr) {
+      HandleProposalWithParent(p);
+    } else {
+      pending_proposals_.emplace_back(peer, std::move(p));
+    }
+  }
+}
+
+}  // namespace reel::consensus

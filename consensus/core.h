@@ -1,0 +1,180 @@
+// Core: the two-chain HotStuff (Jolteon / DiemBFT v4) protocol state machine,
+// sans I/O (CONSENSUS.md). It owns no socket, thread, clock or file: the driver
+// (the node's event loop, or the simulator) feeds it events through On* calls
+// and carries out the actions each call returns. Time comes only from OnTick.
+// Single-threaded: one driver thread calls it, and the Application it was given.
+//
+// THE DRIVER CONTRACT
+//  - Actions of one Step are executed in order. A Persist is written AND synced
+//    before any later action of the same Step is carried out: that is what makes
+//    "never sign twice in a round" survive a crash.
+//  - Send{to} may name this replica, and Broadcast goes to every validator,
+//    this one included: the driver loops such messages back through its queue
+//    (never by calling the core re-entrantly).
+//  - FetchBlocks asks a peer for the ancestry of `block_id` with heights above
+//    `above_height`, at most limits::consensus_fetch_blocks_max blocks, oldest
+//    first; the answer comes back through OnBlocksFetched. The core verifies
+//    every block and QC it receives; the driver need not.
+//  - StoreBlock hands over a block the core accepted into its tree. The driver
+//    writes it; it must be durable by the time the next Persist is synced (the
+//    block is then on disk before any vote for it leaves). At restart the
+//    driver passes the stored blocks above the committed height back in
+//    StartState, and may drop stored blocks once they are committed.
+//  - Commit lists blocks the core has just executed through Application, in
+//    height order, each with the QC that certifies it and its state root, for
+//    the driver to store and announce.
+//  - Messages are delivered with the index of the authenticated peer that sent
+//    them; the core trusts no id or height in them that it can recompute.
+// A Step's status says why an event was refused (for logs and tests); a
+// refused event changes nothing that a later event could not.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/limits.h"
+#include "base/status.h"
+#include "consensus/aggregator.h"
+#include "consensus/application.h"
+#include "consensus/block_tree.h"
+#include "consensus/pacemaker.h"
+#include "consensus/safety_rules.h"
+#include "consensus/types.h"
+#include "crypto/keys.h"
+
+namespace reel::consensus {
+
+// Bugs planted on purpose so that the simulator can show it catches them.
+// Off (kNone) everywhere except the simulator's --bug runs.
+enum class PlantedBug : uint8_t {
+  kNone,
+  kVoteBeforePersist,  // every signed message is sent before its Persist
+  kWeakVoteRule,       // a second vote in an already voted round is allowed
+  kDoubleCount,        // a repeated signer counts again toward a quorum
+};
+
+struct Config {
+  std::string chain_id;
+  uint64_t epoch = 0;
+  ValidatorSet validators;
+  uint32_t self_index = 0;
+  uint64_t round_timeout_ms_initial = limits::round_timeout_ms_initial;
+  uint64_t round_timeout_ms_max = limits::round_timeout_ms_max;
+  uint64_t timestamp_drift_ms_max = limits::block_timestamp_drift_ms_max;
+  PlantedBug bug = PlantedBug::kNone;
+};
+
+// What a (re)starting replica knows from its own disk.
+struct StartState {
+  std::optional<SafetyState> safety;  // nullopt on the very first start
+  Block committed_block;              // the last executed block; genesis at first
+  QuorumCert committed_qc;            // a QC certifying committed_block
+  std::vector<Block> stored_blocks;   // from StoreBlock, above committed_block, any order
+};
+
+using Message = std::variant<Proposal, Vote, Timeout>;
+
+struct Send {
+  uint32_t to = 0;
+  Message message;
+};
+struct Broadcast {
+  Message message;
+};
+struct Persist {
+  SafetyState state;
+};
+struct StoreBlock {
+  Block block;
+};
+struct CommittedBlock {
+  Block block;
+  QuorumCert qc;  // certifies `block`
+  Hash32 state_root{};
+};
+struct Commit {
+  std::vector<CommittedBlock> blocks;
+};
+struct FetchBlocks {
+  uint32_t from_peer = 0;
+  Hash32 block_id{};
+  uint64_t above_height = 0;
+};
+using Action = std::variant<Send, Broadcast, Persist, StoreBlock, Commit, FetchBlocks>;
+
+struct Step {
+  Status status;
+  std::vector<Action> actions;
+};
+
+class Core {
+ public:
+  // `app` must outlive the core. `key` must be validator `self_index`'s key.
+  Core(Config config, crypto::KeyPair key, Application* app);
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  // Must come first, exactly once.
+  Step OnStart(const StartState& start, uint64_t now_ms);
+  Step OnProposal(uint32_t from, const Proposal& proposal);
+  Step OnVote(uint32_t from, const Vote& vote);
+  Step OnTimeout(uint32_t from, const Timeout& timeout);
+  Step OnTick(uint64_t now_ms);
+  Step OnBlocksFetched(uint32_t from, std::vector<Block> blocks);
+
+  uint64_t round() const { return pacemaker_.round(); }
+  // When the round timer next fires: a driver may tick exactly then instead
+  // of periodically (time still enters only through OnTick).
+  uint64_t next_deadline_ms() const { return pacemaker_.deadline_ms(); }
+  uint64_t committed_height() const { return committed_height_; }
+  const SafetyState& safety_state() const { return safety_.state(); }
+  // Blocks above the committed one, for answering peers' fetches.
+  const BlockTree& tree() const { return *tree_; }
+  const Config& config() const { return config_; }
+
+ private:
+  Step Finish(Status status);
+  void SignedSend(Action send);
+  Status VerifyQcCached(const QuorumCert& qc) const;
+  void ProcessQc(const QuorumCert& qc, uint32_t from);
+  void ProcessTc(const TimeoutCert& tc);
+  void OnQcFormed(const QuorumCert& qc);
+  void CommitUpTo(Hash32 block_id, const QuorumCert& certifying_qc);
+  Status CheckProposalForm(const Proposal& proposal) const;
+  Status ValidateAgainstParent(const Block& block, const Block& parent) const;
+  Result<std::pair<uint64_t, Hash32>> ExpectedCommitted(const Block& parent) const;
+  Status InsertBlock(const Block& block, bool store = true);
+  void RestoreBlocks(std::vector<Block> blocks);
+  Status HandleProposalWithParent(const Proposal& proposal);
+  void VoteIfAllowed(const Proposal& proposal, Status* status);
+  void LocalTimeout();
+  void MaybePropose();
+  void RequestFetch(const Hash32& block_id, uint32_t peer);
+  void RetryFetches();
+  void ResumePending(uint32_t from);
+
+  Config config_;
+  crypto::KeyPair key_;
+  Application* app_;
+  Block genesis_;
+  VerifyContext ctx_;
+  Pacemaker pacemaker_;
+  SafetyRules safety_;
+  std::unique_ptr<BlockTree> tree_;  // made at OnStart
+  VoteAggregator votes_;
+  TimeoutAggregator timeouts_;
+  uint64_t committed_height_ = 0;
+  uint64_t now_ms_ = 0;
+  std::optional<Timeout> last_timeout_;  // re-sent unchanged while the round lasts
+  std::deque<std::pair<uint32_t, Proposal>> pending_proposals_;
+  std::deque<std::pair<uint32_t, QuorumCert>> pending_qcs_;
+  std::map<Hash32, uint32_t> fetches_;  // block id -> attempts so far
+  std::vector<Action> out_;
+};
+
+}  // namespace reel::consensus

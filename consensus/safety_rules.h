@@ -1,0 +1,91 @@
+// SafetyRules: what this replica may sign, and nothing else. The one place
+// that decides votes, timeouts and proposals, kept apart from liveness
+// (pacemaker.h) so that liveness can change without touching safety.
+//
+// Contract with the caller (consensus/core.cc): a Check* that returns OK has
+// already raised the state; the caller must emit Persist{state()} and have it
+// synced before the signed message leaves (CONSENSUS.md "Safety state"). The
+// checks assume signatures, epoch and proposer were verified before.
+#pragma once
+
+#include <optional>
+#include <utility>
+
+#include "base/status.h"
+#include "consensus/types.h"
+
+namespace reel::consensus {
+
+// Everything that must survive a crash for the replica never to sign twice in
+// one round, nor to report a lower high QC in a timeout than it voted on.
+struct SafetyState {
+  uint64_t epoch = 0;
+  uint64_t highest_voted_round = 0;
+  uint64_t highest_timeout_round = 0;
+  uint64_t highest_proposed_round = 0;
+  QuorumCert high_qc;
+};
+
+class SafetyRules {
+ public:
+  // `weak_vote_rule` is the planted bug: a second vote in the voted round passes.
+  SafetyRules(SafetyState persisted, bool weak_vote_rule)
+      : state_(std::move(persisted)), weak_vote_rule_(weak_vote_rule) {}
+
+  // The voting rule (CONSENSUS.md "Rounds"). A vote for `block` of round r may
+  // be signed only if r is above every round voted or timed out in, and either
+  // its QC is of round r - 1, or `tc` is of round r - 1 and the block's QC is
+  // at least every high QC in it.
+  Status CheckVote(const BlockHeader& block, const std::optional<TimeoutCert>& tc) {
+    const uint64_t r = block.round;
+    const bool round_ok =
+        weak_vote_rule_ ? r >= state_.highest_voted_round : r > state_.highest_voted_round;
+    if (!round_ok) return Status::FailedPrecondition("already voted in this round or later");
+    if (r <= state_.highest_timeout_round) {
+      return Status::FailedPrecondition("timed out in this round or later");
+    }
+    const bool extends_qc = block.qc_round + 1 == r;
+    const bool extends_tc =
+        tc.has_value() && tc->round + 1 == r && block.qc_round >= tc->MaxHighQcRound();
+    if (!extends_qc && !extends_tc) {
+      return Status::FailedPrecondition("block QC is not of round r-1 and no TC justifies it");
+    }
+    state_.highest_voted_round = r;
+    return Status::Ok();
+  }
+
+  // A timeout for `round` carries the persisted high QC; it may not go below a
+  // round already voted or timed out in (re-sending the same round is fine).
+  Status CheckTimeout(uint64_t round) {
+    if (round < state_.highest_voted_round || round < state_.highest_timeout_round) {
+      return Status::FailedPrecondition("timeout for a round below one already signed");
+    }
+    state_.highest_timeout_round = round;
+    return Status::Ok();
+  }
+
+  // One proposal per round, across restarts too.
+  Status CheckProposal(uint64_t round) {
+    if (round <= state_.highest_proposed_round) {
+      return Status::FailedPrecondition("already proposed in this round");
+    }
+    state_.highest_proposed_round = round;
+    return Status::Ok();
+  }
+
+  // Raises the high QC; true if it changed (then it must be persisted before
+  // the next signature leaves).
+  bool ObserveQc(const QuorumCert& qc) {
+    if (qc.round <= state_.high_qc.round) return false;
+    state_.high_qc = qc;
+    return true;
+  }
+
+  const SafetyState& state() const { return state_; }
+
+ private:
+  SafetyState state_;
+  bool weak_vote_rule_;
+};
+
+}  // namespace reel::consensus

@@ -1,0 +1,192 @@
+#include "node/daemon/log.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace reel::daemon {
+namespace {
+
+struct LogState {
+  std::mutex mutex;
+  std::shared_ptr<spdlog::sinks::stderr_sink_mt> sink;
+  std::map<std::string, std::shared_ptr<spdlog::logger>, std::less<>> loggers;
+  spdlog::level::level_enum level = spdlog::level::info;
+  LogFormat format = LogFormat::kText;
+};
+
+// The time is UTC so that the logs of nodes in several time zones sort together.
+std::unique_ptr<spdlog::formatter> MakeFormatter(LogFormat format) {
+  const char* pattern = format == LogFormat::kJson
+                            ? R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","component":"%n",%v})"
+                            : "%Y-%m-%dT%H:%M:%S.%eZ %-7l [%n] %v";
+  return std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc,
+                                                     std::string("\n"));
+}
+
+LogState& State() {
+  static LogState* state = [] {
+    auto* s = new LogState;  // never destroyed: threads may log during exit
+    s->sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    s->sink->set_formatter(MakeFormatter(s->format));
+    return s;
+  }();
+  return *state;
+}
+
+spdlog::level::level_enum ToSpdlog(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return spdlog::level::trace;
+    case LogLevel::kDebug:
+      return spdlog::level::debug;
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+    case LogLevel::kOff:
+      return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+std::shared_ptr<spdlog::logger> LoggerFor(LogState& state, std::string_view component) {
+  auto it = state.loggers.find(component);
+  if (it != state.loggers.end()) return it->second;
+  // Not registered in spdlog's global registry: these loggers are ours alone.
+  auto logger = std::make_shared<spdlog::logger>(std::string(component), state.sink);
+  logger->set_level(state.level);
+  state.loggers.emplace(std::string(component), logger);
+  return logger;
+}
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          static constexpr char kHex[] = "0123456789abcdef";
+          out += "\\u00";
+          out += kHex[(c >> 4) & 0xf];
+          out += kHex[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void AppendTextValue(std::string& out, std::string_view text) {
+  bool plain = !text.empty() && text.find_first_of(" \"=\\\n\r\t") == std::string_view::npos;
+  if (plain) {
+    out += text;
+    return;
+  }
+  out += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace
+
+Status ConfigureLogging(std::string_view level, LogFormat format) {
+  spdlog::level::level_enum parsed;
+  if (level == "trace") {
+    parsed = spdlog::level::trace;
+  } else if (level == "debug") {
+    parsed = spdlog::level::debug;
+  } else if (level == "info") {
+    parsed = spdlog::level::info;
+  } else if (level == "warn") {
+    parsed = spdlog::level::warn;
+  } else if (level == "error") {
+    parsed = spdlog::level::err;
+  } else if (level == "off") {
+    parsed = spdlog::level::off;
+  } else {
+    return Status::InvalidArgument("unknown log level \"" + std::string(level) + "\"");
+  }
+  LogState& state = State();
+  std::lock_guard<std::mutex> lock(state.mutex);
+  state.level = parsed;
+  state.format = format;
+  state.sink->set_formatter(MakeFormatter(format));
+  for (auto& [name, logger] : state.loggers) logger->set_level(parsed);
+  return Status::Ok();
+}
+
+std::string FormatLogBody(LogFormat format, std::string_view message,
+                          std::initializer_list<LogField> fields) {
+  std::string out;
+  if (format == LogFormat::kJson) {
+    out += "\"msg\":";
+    AppendJsonString(out, message);
+    for (const LogField& field : fields) {
+      out += ',';
+      AppendJsonString(out, field.key);
+      out += ':';
+      if (field.is_number) {
+        out += field.text;
+      } else {
+        AppendJsonString(out, field.text);
+      }
+    }
+    return out;
+  }
+  out += message;
+  for (const LogField& field : fields) {
+    out += ' ';
+    out += field.key;
+    out += '=';
+    AppendTextValue(out, field.text);
+  }
+  return out;
+}
+
+void Log(LogLevel level, std::string_view component, std::string_view message,
+         std::initializer_list<LogField> fields) {
+  LogState& state = State();
+  spdlog::level::level_enum spd_level = ToSpdlog(level);
+  std::shared_ptr<spdlog::logger> logger;
+  LogFormat format;
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    if (spd_level < state.level || spd_level == spdlog::level::off) return;
+    logger = LoggerFor(state, component);
+    format = state.format;
+  }
+  std::string body = FormatLogBody(format, message, fields);
+  logger->log(spd_level, spdlog::string_view_t(body.data(), body.size()));
+}
+
+}  // namespace reel::daemon

@@ -1,0 +1,151 @@
+#include "node/daemon/metrics.h"
+
+#include <algorithm>
+
+#include "base/assert.h"
+
+namespace reel::daemon {
+namespace {
+
+bool IsMetricName(std::string_view name) {
+  if (name.empty()) return false;
+  auto first = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+  };
+  if (!first(name.front())) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return first(c) || (c >= '0' && c <= '9'); });
+}
+
+// HELP text escapes backslash and newline (exposition format 0.0.4).
+std::string EscapeHelp(std::string_view help) {
+  std::string out;
+  for (char c : help) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Histogram::Histogram(std::vector<uint64_t> bounds)
+    : bounds_(std::move(bounds)), counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
+  REEL_ASSERT(!bounds_.empty());
+  REEL_ASSERT(std::adjacent_find(bounds_.begin(), bounds_.end(), std::greater_equal<>()) ==
+              bounds_.end());
+  for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0, std::memory_order_relaxed);
+}
+
+void Histogram::Observe(uint64_t value) {
+  size_t index = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), value) -
+                                     bounds_.begin());
+  counts_[index].fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(value, std::memory_order_relaxed);
+}
+
+uint64_t Histogram::cumulative_count(size_t index) const {
+  REEL_ASSERT(index <= bounds_.size());
+  uint64_t total = 0;
+  for (size_t i = 0; i <= index; ++i) total += counts_[i].load(std::memory_order_relaxed);
+  return total;
+}
+
+MetricsRegistry::Entry* MetricsRegistry::Find(std::string_view name) {
+  for (Entry& entry : entries_) {
+    if (entry.name == name) return &entry;
+  }
+  return nullptr;
+}
+
+Counter& MetricsRegistry::AddCounter(std::string_view name, std::string_view help) {
+  REEL_ASSERT(IsMetricName(name));
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (Entry* entry = Find(name)) {
+    REEL_ASSERT(entry->kind == Kind::kCounter);
+    return *entry->counter;
+  }
+  Counter& counter = counters_.emplace_back();
+  entries_.push_back({std::string(name), std::string(help), Kind::kCounter, &counter});
+  return counter;
+}
+
+Gauge& MetricsRegistry::AddGauge(std::string_view name, std::string_view help) {
+  REEL_ASSERT(IsMetricName(name));
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (Entry* entry = Find(name)) {
+    REEL_ASSERT(entry->kind == Kind::kGauge);
+    return *entry->gauge;
+  }
+  Gauge& gauge = gauges_.emplace_back();
+  entries_.push_back({std::string(name), std::string(help), Kind::kGauge, nullptr, &gauge});
+  return gauge;
+}
+
+Histogram& MetricsRegistry::AddHistogram(std::string_view name, std::string_view help,
+                                         std::vector<uint64_t> bounds) {
+  REEL_ASSERT(IsMetricName(name));
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (Entry* entry = Find(name)) {
+    REEL_ASSERT(entry->kind == Kind::kHistogram && entry->histogram->bounds() == bounds);
+    return *entry->histogram;
+  }
+  Histogram& histogram = *histograms_.emplace_back(std::make_unique<Histogram>(std::move(bounds)));
+  entries_.push_back(
+      {std::string(name), std::string(help), Kind::kHistogram, nullptr, nullptr, &histogram});
+  return histogram;
+}
+
+std::string MetricsRegistry::RenderPrometheus() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::string out;
+  for (const Entry& entry : entries_) {
+    out += "# HELP " + entry.name + " " + EscapeHelp(entry.help) + "\n";
+    switch (entry.kind) {
+      case Kind::kCounter:
+        out += "# TYPE " + entry.name + " counter\n";
+        out += entry.name + " " + std::to_string(entry.counter->value()) + "\n";
+        break;
+      case Kind::kGauge:
+        out += "# TYPE " + entry.name + " gauge\n";
+        out += entry.name + " " + std::to_string(entry.gauge->value()) + "\n";
+        break;
+      case Kind::kHistogram: {
+        const Histogram& h = *entry.histogram;
+        out += "# TYPE " + entry.name + " histogram\n";
+        for (size_t i = 0; i < h.bounds().size(); ++i) {
+          out += entry.name + "_bucket{le=\"" + std::to_string(h.bounds()[i]) + "\"} " +
+                 std::to_string(h.cumulative_count(i)) + "\n";
+        }
+        uint64_t count = h.cumulative_count(h.bounds().size());
+        out += entry.name + "_bucket{le=\"+Inf\"} " + std::to_string(count) + "\n";
+        out += entry.name + "_sum " + std::to_string(h.sum()) + "\n";
+        out += entry.name + "_count " + std::to_string(count) + "\n";
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+NodeMetrics::NodeMetrics(MetricsRegistry& registry)
+    : height(registry.AddGauge("reel_height", "Height of the last committed block.")),
+      round(registry.AddGauge("reel_round", "Current consensus round.")),
+      view_changes(registry.AddCounter("reel_view_changes_total",
+                                       "Rounds that ended by a timeout certificate.")),
+      mempool_size(registry.AddGauge("reel_mempool_size", "Transactions in the mempool.")),
+      peers(registry.AddGauge("reel_peers", "Connected validator peers.")),
+      commit_latency(registry.AddHistogram(
+          "reel_commit_latency_ms", "Milliseconds from a transaction's admission to its commit.",
+          {10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000})),
+      verify_per_second(registry.AddGauge("reel_verify_per_second",
+                                          "Signatures verified during the last second.")),
+      start_time(registry.AddGauge("reel_start_time_seconds",
+                                   "Unix time at which this process started.")) {}
+
+}  // namespace reel::daemon
