@@ -398,6 +398,10 @@ std::string DefaultNodeConfigToml(std::string_view moniker) {
   NodeConfig config;
   Status moniker_status = SetConfigValue(config, "moniker", moniker, "--moniker");
   REEL_ASSERT(moniker_status.ok());  // callers check the moniker first (reeld init does)
+  return NodeConfigToml(config);
+}
+
+std::string NodeConfigToml(const NodeConfig& config) {
   std::ostringstream out;
   out << "# reeld node config. Every key is optional: a missing key takes the default shown.\n"
          "# Unknown keys are refused. Relative paths are relative to the home folder.\n"

@@ -83,6 +83,8 @@ Status ApplySetFlag(NodeConfig& config, std::string_view assignment);
 std::string GetConfigValue(const NodeConfig& config, std::string_view key);
 
 // The commented default node.toml that `reeld init` writes.
+// The commented node.toml of `config`: every key with its doc and value.
+std::string NodeConfigToml(const NodeConfig& config);
 std::string DefaultNodeConfigToml(std::string_view moniker);
 
 // "host:port" with a non-empty host (a name, IPv4, or [IPv6]) and a port 0..65535

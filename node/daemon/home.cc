@@ -93,8 +93,12 @@ HomePaths::HomePaths(std::string home_dir)
       default_data_dir(ResolvePath(home, "data")) {}
 
 Status InitHome(const std::string& home, const std::string& moniker) {
-  NodeConfig probe;
-  REEL_RETURN_IF_ERROR(SetConfigValue(probe, "moniker", moniker, "--moniker"));
+  NodeConfig config;
+  REEL_RETURN_IF_ERROR(SetConfigValue(config, "moniker", moniker, "--moniker"));
+  return InitHome(home, config);
+}
+
+Status InitHome(const std::string& home, const NodeConfig& config) {
   if (home.empty()) return Status::InvalidArgument("--home: expected a folder, got \"\"");
   HomePaths paths(home);
   REEL_RETURN_IF_ERROR(MakeDir(paths.home, 0755));
@@ -103,7 +107,7 @@ Status InitHome(const std::string& home, const std::string& moniker) {
   REEL_RETURN_IF_ERROR(MakeDir(paths.keys_dir, 0700));
   REEL_RETURN_IF_ERROR(MakeDir(paths.tls_dir, 0700));
   REEL_RETURN_IF_ERROR(MakeDir(paths.default_data_dir, 0700));
-  return WriteNewFile(paths.config_file, DefaultNodeConfigToml(moniker), 0644);
+  return WriteNewFile(paths.config_file, NodeConfigToml(config), 0644);
 }
 
 Result<LoadedHome> LoadHome(const HomePaths& paths, const ConfigOverrides& overrides) {

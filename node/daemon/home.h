@@ -37,6 +37,8 @@ struct HomePaths {
 
 // Creates the layout above. `moniker` must be a valid moniker (InvalidArgument).
 Status InitHome(const std::string& home, const std::string& moniker);
+// The same with every node.toml value given (`reel testnet init` sets ports per node).
+Status InitHome(const std::string& home, const NodeConfig& config);
 
 // Everything start-up reads from the home, checked.
 struct LoadedHome {

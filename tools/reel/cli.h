@@ -52,5 +52,6 @@ Result<std::optional<std::string>> ReadPassphrase(const std::string& file, const
 int ExitCode(const Status& status);
 
 void RegisterKeys(CLI::App& app, Globals& globals, Runner* selected);
+void RegisterTestnet(CLI::App& app, Globals& globals, Runner* selected);
 
 }  // namespace reel::cli

@@ -1,0 +1,554 @@
+#include "node/ledger/ledger.h"
+
+#include <set>
+
+#include "base/bytes.h"
+#include "base/limits.h"
+#include "crypto/signing.h"
+#include "node/ledger/events.h"
+#include "node/ledger/exec.h"
+#include "node/ledger/root.h"
+#include "node/storage/keys.h"
+
+namespace reel::ledger {
+
+// --- Helpers shared by the per-kind files ------------------------------------------------
+
+const std::string& TxContext::signer_id() const {
+  return body.org_id();
+}
+
+uint32_t TxContext::year() const {
+  return static_cast<uint32_t>(CstDate(block.time_ms).year);
+}
+
+v1::LotEvent NewEvent(const TxContext& ctx, const v1::Lot& lot, v1::BizStep step,
+                      v1::EpcisEventType type, v1::EpcisAction action) {
+  v1::LotEvent e;
+  e.set_height(ctx.block.height);
+  e.set_tx_index(ctx.index);
+  e.set_tx_id(ctx.id);
+  e.set_time_ms(ctx.block.time_ms);
+  e.set_kind(static_cast<v1::TxKind>(ctx.body.action_case()));
+  e.set_event_type(type);
+  e.set_action(action);
+  e.set_product(lot.product());
+  e.set_mass_g(lot.mass_g());
+  e.set_reo_g(lot.reo_g());
+  e.set_site_id(lot.site_id());
+  e.set_org_id(ctx.signer_id());
+  e.set_biz_step(step);
+  e.set_disposition(lot.status());
+  return e;
+}
+
+v1::Lot NewLot(const TxContext& ctx, std::string_view lot_id, v1::ProductForm product,
+               int64_t mass_g, const v1::Composition& composition, int64_t reo_g,
+               std::string_view site_id) {
+  v1::Lot lot;
+  lot.set_lot_id(std::string(lot_id));
+  lot.set_product(product);
+  lot.set_mass_g(mass_g);
+  *lot.mutable_composition() = composition;
+  lot.set_reo_g(reo_g);
+  lot.set_holder_org_id(ctx.signer_id());
+  lot.set_status(v1::LOT_STATUS_ACTIVE);
+  lot.set_site_id(std::string(site_id));
+  lot.set_created_height(ctx.block.height);
+  lot.set_created_time_ms(ctx.block.time_ms);
+  lot.set_created_tx_id(ctx.id);
+  lot.set_updated_height(ctx.block.height);
+  return lot;
+}
+
+Refusal CheckLotIdFree(const TxContext& ctx, std::string_view lot_id) {
+  if (!ctx.state.GetLot(lot_id).has_value()) return Accept();
+  return Refuse(v1::LOT_EXISTS,
+                "lot '" + std::string(lot_id) + "' already exists; lot ids are unique forever");
+}
+
+Refusal LoadOwnActiveLot(const TxContext& ctx, std::string_view lot_id, v1::Lot* lot) {
+  std::optional<v1::Lot> found = ctx.state.GetLot(lot_id);
+  const std::string name = "lot '" + std::string(lot_id) + "'";
+  if (!found.has_value()) return Refuse(v1::LOT_NOT_FOUND, name + " does not exist");
+  if (found->holder_org_id() != ctx.signer_id()) {
+    return Refuse(v1::NOT_HOLDER, name + " is held by '" + found->holder_org_id() + "', not by '" +
+                                      ctx.signer_id() + "'");
+  }
+  if (found->status() != v1::LOT_STATUS_ACTIVE) {
+    return Refuse(v1::LOT_NOT_ACTIVE, name + " is " + v1::LotStatus_Name(found->status()) +
+                                          "; only ACTIVE lots can be used");
+  }
+  *lot = std::move(*found);
+  return Accept();
+}
+
+Refusal ChargeQuota(TxContext& ctx, std::string_view org_id, v1::QuotaCategory category,
+                    int64_t grams) {
+  const uint32_t year = ctx.year();
+  std::optional<v1::Quota> quota = ctx.state.GetQuota(org_id, year, category);
+  const std::string what = v1::QuotaCategory_Name(category) + " quota of '" + std::string(org_id) +
+                           "' for " + std::to_string(year);
+  if (!quota.has_value()) {
+    return Refuse(v1::QUOTA_NOT_SET, "no " + what + " has been set (SetQuota by the regulator)");
+  }
+  int64_t used = 0;
+  if (!AddChecked(quota->used_g(), grams, &used)) {
+    return Refuse(v1::AMOUNT_OVERFLOW, "quota use overflows");
+  }
+  const int64_t allowed = quota->granted_g() - quota->cut_g();
+  if (used > allowed) {
+    return Refuse(v1::QUOTA_EXCEEDED,
+                  "charging " + std::to_string(grams) + " g REO would bring the " + what + " to " +
+                      std::to_string(used) + " g, above the " + std::to_string(allowed) +
+                      " g allowed (granted " + std::to_string(quota->granted_g()) + " - cut " +
+                      std::to_string(quota->cut_g()) + ")");
+  }
+  quota->set_used_g(used);
+  quota->set_updated_height(ctx.block.height);
+  ctx.state.PutQuota(*quota);
+  ctx.state.AddMonthTotal(
+      org_id, ctx.block.time_ms,
+      static_cast<uint8_t>(static_cast<int>(kFlowQuota) + static_cast<int>(category)), 0, 0, grams,
+      v1::Composition());
+  ctx.result.set_quota_category(category);
+  ctx.result.set_quota_charged_g(grams);
+  return Accept();
+}
+
+void RecordFlow(TxContext& ctx, std::string_view org_id, Flow flow,
+                const std::vector<const v1::Lot*>& lots, v1::FlowEntry entry) {
+  entry.set_tx_id(ctx.id);
+  entry.set_height(ctx.block.height);
+  entry.set_time_ms(ctx.block.time_ms);
+  entry.set_kind(static_cast<v1::TxKind>(ctx.body.action_case()));
+  ElementGrams grams{};
+  int64_t mass = 0;
+  for (const v1::Lot* lot : lots) {
+    entry.add_lot_ids(lot->lot_id());
+    entry.set_product(lot->product());
+    mass += lot->mass_g();
+    AddGrams(&grams, ToGrams(lot->composition()));
+    if (entry.site_id().empty()) entry.set_site_id(lot->site_id());
+  }
+  entry.set_mass_g(mass);
+  entry.set_reo_g(SumGrams(grams));
+  ctx.state.AddFlow(org_id, flow, ctx.index, entry, FromGrams(grams));
+}
+
+Refusal CheckIdList(const google::protobuf::RepeatedPtrField<std::string>& ids,
+                    std::string_view what, size_t min_count, v1::ErrorCode too_few_code) {
+  if (static_cast<size_t>(ids.size()) < min_count) {
+    return Refuse(too_few_code, "at least " + std::to_string(min_count) + " " + std::string(what) +
+                                    " are needed");
+  }
+  if (static_cast<size_t>(ids.size()) > limits::ledger_tx_lots_max) {
+    return Refuse(v1::TOO_MANY_ITEMS, "more than " + std::to_string(limits::ledger_tx_lots_max) +
+                                          " " + std::string(what));
+  }
+  std::set<std::string_view> seen;
+  for (const std::string& id : ids) {
+    REEL_TRY(CheckObjectId(id, what));
+    if (!seen.insert(id).second) {
+      return Refuse(v1::DUPLICATE_ITEM, "'" + id + "' appears twice in " + std::string(what));
+    }
+  }
+  return Accept();
+}
+
+namespace {
+
+Status RefusalStatus(const Refusal& r) {
+  return Status::InvalidArgument(v1::ErrorCode_Name(r.code) + ": " + r.message);
+}
+
+// --- Dispatch -------------------------------------------------------------------------------
+
+Refusal CheckForm(const v1::TxBody& b) {
+  using B = v1::TxBody;
+  switch (b.action_case()) {
+    case B::kRegisterOrg:
+      return FormRegisterOrg(b.register_org());
+    case B::kUpdateOrg:
+      return FormUpdateOrg(b.update_org());
+    case B::kRegisterSite:
+      return FormRegisterSite(b.register_site());
+    case B::kSetQuota:
+      return FormSetQuota(b.set_quota());
+    case B::kRotateKeys:
+      return FormRotateKeys(b.rotate_keys());
+    case B::kExtract:
+      return FormExtract(b.extract());
+    case B::kImportLot:
+      return FormImport(b.import_lot());
+    case B::kProcess:
+      return FormProcess(b.process());
+    case B::kSplit:
+      return FormSplit(b.split());
+    case B::kMerge:
+      return FormMerge(b.merge());
+    case B::kTransferOffer:
+      return FormTransferOffer(b.transfer_offer());
+    case B::kTransferAccept:
+      return FormOfferRef(b.transfer_accept().offer_id(), "");
+    case B::kTransferReject:
+      return FormOfferRef(b.transfer_reject().offer_id(), b.transfer_reject().reason());
+    case B::kTransferCancel:
+      return FormOfferRef(b.transfer_cancel().offer_id(), b.transfer_cancel().reason());
+    case B::kApplyExportLicense:
+      return FormApplyExportLicense(b.apply_export_license());
+    case B::kDecideExportLicense:
+      return FormDecideExportLicense(b.decide_export_license());
+    case B::kSetExportRestriction:
+      return FormSetExportRestriction(b.set_export_restriction());
+    case B::kLiftExportRestriction:
+      return FormLiftExportRestriction(b.lift_export_restriction());
+    case B::kClearExport:
+      return FormClearExport(b.clear_export());
+    case B::kRecordViolation:
+      return FormRecordViolation(b.record_violation());
+    case B::kReinstate:
+      return FormReinstate(b.reinstate());
+    case B::ACTION_NOT_SET:
+      break;
+  }
+  return Refuse(v1::NO_ACTION, "the transaction body names no action");
+}
+
+Refusal ApplyAction(TxContext& ctx) {
+  using B = v1::TxBody;
+  const v1::TxBody& b = ctx.body;
+  switch (b.action_case()) {
+    case B::kRegisterOrg:
+      return ApplyRegisterOrg(ctx, b.register_org());
+    case B::kUpdateOrg:
+      return ApplyUpdateOrg(ctx, b.update_org());
+    case B::kRegisterSite:
+      return ApplyRegisterSite(ctx, b.register_site());
+    case B::kSetQuota:
+      return ApplySetQuota(ctx, b.set_quota());
+    case B::kRotateKeys:
+      return ApplyRotateKeys(ctx, b.rotate_keys());
+    case B::kExtract:
+      return ApplyExtract(ctx, b.extract());
+    case B::kImportLot:
+      return ApplyImport(ctx, b.import_lot());
+    case B::kProcess:
+      return ApplyProcess(ctx, b.process());
+    case B::kSplit:
+      return ApplySplit(ctx, b.split());
+    case B::kMerge:
+      return ApplyMerge(ctx, b.merge());
+    case B::kTransferOffer:
+      return ApplyTransferOffer(ctx, b.transfer_offer());
+    case B::kTransferAccept:
+      return ApplyTransferAccept(ctx, b.transfer_accept());
+    case B::kTransferReject:
+      return ApplyTransferReject(ctx, b.transfer_reject());
+    case B::kTransferCancel:
+      return ApplyTransferCancel(ctx, b.transfer_cancel());
+    case B::kApplyExportLicense:
+      return ApplyApplyExportLicense(ctx, b.apply_export_license());
+    case B::kDecideExportLicense:
+      return ApplyDecideExportLicense(ctx, b.decide_export_license());
+    case B::kSetExportRestriction:
+      return ApplySetExportRestriction(ctx, b.set_export_restriction());
+    case B::kLiftExportRestriction:
+      return ApplyLiftExportRestriction(ctx, b.lift_export_restriction());
+    case B::kClearExport:
+      return ApplyClearExport(ctx, b.clear_export());
+    case B::kRecordViolation:
+      return ApplyRecordViolation(ctx, b.record_violation());
+    case B::kReinstate:
+      return ApplyReinstate(ctx, b.reinstate());
+    case B::ACTION_NOT_SET:
+      break;
+  }
+  return Refuse(v1::NO_ACTION, "the transaction body names no action");
+}
+
+// The role an action needs of its signer; UNSPECIFIED for none, and kCustody for any
+// custody role.
+constexpr int kCustody = -1;
+int RequiredRole(const v1::TxBody& b) {
+  using B = v1::TxBody;
+  switch (b.action_case()) {
+    case B::kRegisterOrg:
+    case B::kUpdateOrg:
+    case B::kRegisterSite:
+    case B::kSetQuota:
+    case B::kRecordViolation:
+    case B::kReinstate:
+      return v1::ROLE_REGULATOR;
+    case B::kExtract:
+      return v1::ROLE_MINER;
+    case B::kImportLot:
+      return v1::ROLE_SMELTER_SEPARATOR;
+    case B::kProcess:
+      return ProcessRole(b.process());
+    case B::kSplit:
+    case B::kMerge:
+    case B::kTransferOffer:
+    case B::kTransferAccept:
+      return kCustody;
+    case B::kApplyExportLicense:
+      return v1::ROLE_EXPORTER;
+    case B::kDecideExportLicense:
+    case B::kSetExportRestriction:
+    case B::kLiftExportRestriction:
+      return v1::ROLE_EXPORT_AUTHORITY;
+    case B::kClearExport:
+      return v1::ROLE_CUSTOMS;
+    default:
+      return v1::ROLE_UNSPECIFIED;
+  }
+}
+
+Refusal CheckRole(const v1::Org& signer, const v1::TxBody& body) {
+  const int role = RequiredRole(body);
+  if (role == v1::ROLE_UNSPECIFIED) return Accept();
+  const std::string kind = v1::TxKind_Name(static_cast<v1::TxKind>(body.action_case()));
+  if (role == kCustody) {
+    if (HasCustodyRole(signer)) return Accept();
+    return Refuse(v1::UNAUTHORIZED_ROLE, "'" + signer.org_id() +
+                                             "' holds no custody role (MINER, "
+                                             "SMELTER_SEPARATOR, PROCESSOR or EXPORTER) for " +
+                                             kind);
+  }
+  if (HasRole(signer, static_cast<v1::Role>(role))) return Accept();
+  return Refuse(v1::UNAUTHORIZED_ROLE, kind + " needs " +
+                                           v1::Role_Name(static_cast<v1::Role>(role)) +
+                                           ", which '" + signer.org_id() + "' does not hold");
+}
+
+// Signer exists, every signing key is one of its current keys, a quorum of distinct
+// keys signed, and it is ACTIVE.
+Refusal Authenticate(const State& state, const VerifiedTx& tx, v1::Org* signer) {
+  REEL_TRY(CheckOrgId(tx.body.org_id(), "signer"));
+  std::optional<v1::Org> org = state.GetOrg(tx.body.org_id());
+  if (!org.has_value()) {
+    return Refuse(v1::SIGNER_NOT_FOUND, "signer '" + tx.body.org_id() + "' is not registered");
+  }
+  for (const crypto::PublicKey& key : tx.signers) {
+    const std::string_view bytes = crypto::AsBytes(key);
+    bool current = false;
+    for (const std::string& k : org->signatory_keys()) current = current || k == bytes;
+    if (!current) {
+      return Refuse(
+          v1::UNKNOWN_SIGNATORY,
+          "key " + ToHex(bytes) + " is not a current signatory of '" + org->org_id() + "'");
+    }
+  }
+  if (tx.signers.size() < org->quorum()) {
+    return Refuse(v1::INSUFFICIENT_QUORUM,
+                  std::to_string(tx.signers.size()) + " valid signatures, but '" + org->org_id() +
+                      "' needs " + std::to_string(org->quorum()) + " distinct signatory keys");
+  }
+  if (org->status() != v1::ORG_STATUS_ACTIVE) {
+    return Refuse(v1::ORG_SUSPENDED,
+                  "'" + org->org_id() + "' is suspended" +
+                      (org->suspended_by_violation_id().empty()
+                           ? std::string()
+                           : " by violation '" + org->suspended_by_violation_id() + "'") +
+                      " and may not sign until reinstated");
+  }
+  *signer = std::move(*org);
+  return Accept();
+}
+
+Refusal CheckExpiry(const v1::TxBody& body, uint64_t height) {
+  if (body.expiry_height() == 0 || height <= body.expiry_height()) return Accept();
+  return Refuse(v1::EXPIRED_TX, "the transaction expired at height " +
+                                    std::to_string(body.expiry_height()) + "; this is height " +
+                                    std::to_string(height) + ": sign a new one");
+}
+
+Refusal CheckNotCommitted(const Overlay& view, const std::string& id) {
+  if (!view.Get(storage::keys::TxKey(id)).has_value()) return Accept();
+  return Refuse(v1::DUPLICATE_TX, "transaction " + ToHex(id) + " is already committed");
+}
+
+// Every rule for one transaction, on its own layer.
+Refusal ExecuteOne(TxContext& ctx, const VerifiedTx& tx) {
+  if (ctx.body.chain_id() != ctx.block.chain_id) {
+    return Refuse(v1::WRONG_CHAIN, "the body's chain id is not '" + ctx.block.chain_id + "'");
+  }
+  REEL_TRY(CheckExpiry(ctx.body, ctx.block.height));
+  v1::Org signer;
+  REEL_TRY(Authenticate(ctx.state, tx, &signer));
+  ctx.signer = &signer;
+  REEL_TRY(CheckRole(signer, ctx.body));
+  REEL_TRY(CheckForm(ctx.body));
+  Refusal r = ApplyAction(ctx);
+  ctx.signer = nullptr;
+  return r;
+}
+
+std::string TxRecord(const v1::TxResult& result, const BlockContext& block, uint32_t index) {
+  v1::GetTransactionResponse record;
+  record.set_status(v1::TX_STATUS_COMMITTED);
+  *record.mutable_result() = result;
+  record.set_height(block.height);
+  record.set_tx_index(index);
+  record.set_time_ms(block.time_ms);
+  return Serialize(record);
+}
+
+Result<uint64_t> ReadMetaU64(const storage::ReadView& view, std::string_view name) {
+  Result<std::optional<std::string>> got = view.Get(layout::MetaKey(name));
+  if (!got.ok()) return got.status();
+  if (!got->has_value()) return uint64_t{0};
+  if ((*got)->size() != 8)
+    return Status::Corruption("ledger meta '" + std::string(name) + "' is not 8 bytes");
+  return ReadU64BE(**got);
+}
+
+}  // namespace
+
+// --- Public API -------------------------------------------------------------------------------
+
+Result<VerifiedTx> Verify(const v1::Transaction& envelope, std::string_view chain_id) {
+  REEL_ASSERT(crypto::IsValidChainId(chain_id));
+  VerifiedTx tx;
+  tx.envelope_bytes = envelope.ByteSizeLong();
+  if (tx.envelope_bytes > limits::tx_envelope_bytes_max ||
+      envelope.body().size() > limits::tx_body_bytes_max) {
+    return RefusalStatus(Refuse(v1::TOO_LARGE, "the transaction is larger than " +
+                                                   std::to_string(limits::tx_body_bytes_max) +
+                                                   " body bytes or its envelope limit"));
+  }
+  if (static_cast<size_t>(envelope.signatures_size()) > limits::tx_signatures_max) {
+    return RefusalStatus(
+        Refuse(v1::TOO_MANY_ITEMS,
+               "more than " + std::to_string(limits::tx_signatures_max) + " signatures"));
+  }
+  if (!tx.body.ParseFromString(envelope.body())) {
+    return RefusalStatus(Refuse(v1::MALFORMED, "the body is not a reel.v1.TxBody"));
+  }
+  if (tx.body.chain_id() != chain_id) {
+    return RefusalStatus(Refuse(v1::WRONG_CHAIN, "the body is for chain '" +
+                                                     tx.body.chain_id().substr(0, 64) +
+                                                     "', this is '" + std::string(chain_id) + "'"));
+  }
+  tx.id = crypto::TransactionId(chain_id, envelope.body());
+  for (const v1::Signature& s : envelope.signatures()) {
+    Result<crypto::PublicKey> key = crypto::PublicKeyFromBytes(s.public_key());
+    if (!key.ok()) return RefusalStatus(Refuse(v1::INVALID_PUBLIC_KEY, key.status().message()));
+    Result<crypto::Signature> sig = crypto::SignatureFromBytes(s.signature());
+    if (!sig.ok()) return RefusalStatus(Refuse(v1::INVALID_SIGNATURE, sig.status().message()));
+    for (const crypto::PublicKey& seen : tx.signers) {
+      if (seen == *key) {
+        return RefusalStatus(
+            Refuse(v1::DUPLICATE_ITEM, "key " + ToHex(crypto::AsBytes(*key)) + " signed twice"));
+      }
+    }
+    if (!crypto::Verify(*key, tx.id, *sig)) {
+      return RefusalStatus(
+          Refuse(v1::INVALID_SIGNATURE,
+                 "the signature by key " + ToHex(crypto::AsBytes(*key)) + " does not verify"));
+    }
+    tx.signers.push_back(*key);
+  }
+  return tx;
+}
+
+Status Check(const VerifiedTx& tx, const storage::ReadView& committed, uint64_t next_height) {
+  try {
+    Overlay view(committed);
+    State state(view);
+    const std::string id(crypto::AsBytes(tx.id));
+    Refusal r = CheckNotCommitted(view, id);
+    if (r.ok()) r = CheckExpiry(tx.body, next_height);
+    v1::Org signer;
+    if (r.ok()) r = Authenticate(state, tx, &signer);
+    if (r.ok()) r = CheckRole(signer, tx.body);
+    if (r.ok()) r = CheckForm(tx.body);
+    return r.ok() ? Status::Ok() : RefusalStatus(r);
+  } catch (const StorageFault& fault) {
+    return fault.status;
+  }
+}
+
+v1::ErrorCode ErrorCodeOf(const Status& status) {
+  if (status.ok()) return v1::OK;
+  const std::string& m = status.message();
+  const size_t colon = m.find(':');
+  v1::ErrorCode code = v1::MALFORMED;
+  if (colon != std::string::npos && v1::ErrorCode_Parse(m.substr(0, colon), &code)) return code;
+  return v1::MALFORMED;
+}
+
+Result<BlockExecution> ExecuteBlock(const storage::ReadView& committed, const BlockContext& ctx,
+                                    const std::vector<VerifiedTx>& txs) {
+  try {
+    Result<uint64_t> previous = ExecutedHeight(committed);
+    if (!previous.ok()) return previous.status();
+    REEL_ASSERT(ctx.height == *previous + 1);
+    Overlay block(committed);
+    BlockExecution out;
+    out.results.reserve(txs.size());
+    for (uint32_t i = 0; i < txs.size(); ++i) {
+      const VerifiedTx& tx = txs[i];
+      Overlay layer(block);
+      State state(layer);
+      v1::TxResult result;
+      TxContext tc{ctx, i, std::string(crypto::AsBytes(tx.id)), tx.body, nullptr, state, result};
+      Refusal r = CheckNotCommitted(block, tc.id);
+      if (r.ok()) r = ExecuteOne(tc, tx);
+      if (r.ok()) {
+        layer.MergeIntoParent();
+      } else {
+        // Only the code, the message and the restrictions that refused it survive.
+        v1::TxResult failed;
+        failed.set_code(r.code);
+        failed.set_message(r.message);
+        *failed.mutable_restriction_ids() = result.restriction_ids();
+        result = std::move(failed);
+      }
+      // A duplicate keeps the first record; any other transaction gets its own.
+      if (r.code != v1::DUPLICATE_TX) {
+        block.Put(storage::keys::TxKey(tc.id), TxRecord(result, ctx, i));
+      }
+      block.Put(layout::EventKey(ctx.height, i), Serialize(MakeEvent(ctx, i, tx, result, block)));
+      out.results.push_back(std::move(result));
+    }
+    Result<crypto::Hash32> root = FinishBlock(committed, block, ctx.height, ctx.time_ms);
+    if (!root.ok()) return root.status();
+    out.state_root = *root;
+    for (const auto& [key, value] : block.writes()) {
+      if (value.has_value()) {
+        out.batch.Put(key, *value);
+      } else {
+        out.batch.Delete(key);
+      }
+    }
+    return out;
+  } catch (const StorageFault& fault) {
+    return fault.status;
+  }
+}
+
+Result<crypto::Hash32> StateRoot(const storage::ReadView& view) {
+  Result<std::optional<std::string>> got = view.Get(layout::MetaKey("root"));
+  if (!got.ok()) return got.status();
+  crypto::Hash32 root{};
+  if (!got->has_value()) return root;
+  if ((*got)->size() != root.size()) return Status::Corruption("stored state root is not 32 bytes");
+  std::copy((*got)->begin(), (*got)->end(), root.begin());
+  return root;
+}
+
+Result<uint64_t> ExecutedHeight(const storage::ReadView& view) {
+  return ReadMetaU64(view, "height");
+}
+Result<uint64_t> ExecutedTimeMs(const storage::ReadView& view) {
+  return ReadMetaU64(view, "time");
+}
+
+Status CommitForTest(storage::KvStore& store, const BlockExecution& execution, uint64_t height) {
+  storage::WriteBatch batch = execution.batch;
+  batch.Put(storage::keys::CommitHeightKey(), storage::keys::EncodeHeight(height));
+  return store.Write(batch, /*sync=*/true);
+}
+
+}  // namespace reel::ledger

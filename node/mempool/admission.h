@@ -1,0 +1,58 @@
+// Admission: how a transaction gets into the mempool. Signatures are checked on a
+// pool of threads, one per core, so a node keeps up with the signature checks of
+// every transaction it receives; then the custody rules are checked against the
+// committed state (ledger::Check), and the transaction is added.
+//
+// What it promises
+//   - Each transaction gets its own answer: its id, or the Status that refused it,
+//     whose message starts with the ledger ErrorCode's name (ledger::ErrorCodeOf).
+//   - Bounded: at most limits::verify_queue_txs_max transactions wait for a thread;
+//     a batch that would exceed it is refused whole with RESOURCE_EXHAUSTED.
+//
+// Thread safety: Admit may be called from many threads at once; the caller blocks
+// until its own batch is done. The committed view must stay valid for the call
+// (a snapshot of the last committed height).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "node/mempool/mempool.h"
+#include "node/storage/kv.h"
+
+namespace reel::mempool {
+
+class Admission {
+ public:
+  // `threads` 0 = one per core. `pool` must outlive this.
+  Admission(std::string chain_id, Mempool* pool, size_t threads = 0);
+  ~Admission();  // finishes queued work, then joins the threads
+  Admission(const Admission&) = delete;
+  Admission& operator=(const Admission&) = delete;
+
+  // Verifies, checks and adds each transaction for a block of `next_height`.
+  std::vector<Result<crypto::Hash32>> Admit(const std::vector<v1::Transaction>& txs,
+                                            const storage::ReadView& committed,
+                                            uint64_t next_height);
+
+ private:
+  void Worker();
+
+  const std::string chain_id_;
+  Mempool* const pool_;
+  std::mutex mu_;
+  std::condition_variable work_ready_;
+  std::deque<std::function<void()>> jobs_;
+  size_t queued_txs_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace reel::mempool

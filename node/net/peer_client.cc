@@ -1,0 +1,218 @@
+#include "node/net/peer_client.h"
+
+#include <algorithm>
+
+#include "node/net/credentials.h"
+#include "node/net/push_protocol.h"
+
+namespace reel::net {
+
+struct PeerClient::Stream {
+  grpc::ClientContext context;
+  reel::v1::PushSummary summary;
+  std::unique_ptr<grpc::ClientWriter<reel::v1::ConsensusMessage>> writer;
+};
+
+PeerClient::PeerClient(PeerInfo remote, const std::string& ca_pem, const CertAndKey& own,
+                       PeerClientOptions options)
+    : remote_(std::move(remote)), options_(options) {
+  REEL_ASSERT(options_.queue_messages_max > 0);
+  REEL_ASSERT(options_.backoff_ms_min > 0 && options_.backoff_ms_min <= options_.backoff_ms_max);
+  ChannelOptions channel_options;
+  channel_options.reconnect_backoff_ms_min = options_.backoff_ms_min;
+  channel_options.reconnect_backoff_ms_max = options_.backoff_ms_max;
+  channel_ = MakePeerChannel(remote_.address, remote_.name, ca_pem, own, channel_options);
+  stub_ = reel::v1::Peer::NewStub(channel_);
+  sender_ = std::thread([this] { SenderLoop(); });
+}
+
+PeerClient::~PeerClient() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    // A write can block on flow control while the peer does not read; cancel it.
+    if (stream_context_ != nullptr) stream_context_->TryCancel();
+  }
+  wake_.notify_all();
+  sender_.join();
+}
+
+void PeerClient::Send(std::shared_ptr<const reel::v1::ConsensusMessage> message) {
+  REEL_ASSERT(message != nullptr);
+  const size_t bytes = message->ByteSizeLong();
+  {
+    std::lock_guard lock(mutex_);
+    if (bytes > limits::net_message_bytes_max || bytes > options_.queue_bytes_max) {
+      // Every server would refuse it and break the stream; it can never be delivered.
+      ++stats_.dropped;
+      return;
+    }
+    while (!queue_.empty() && (queue_.size() >= options_.queue_messages_max ||
+                               queue_bytes_ + bytes > options_.queue_bytes_max)) {
+      queue_bytes_ -= queue_.front().bytes;
+      queue_.pop_front();
+      ++stats_.dropped;
+    }
+    queue_.push_back(Queued{std::move(message), bytes});
+    queue_bytes_ += bytes;
+    ++stats_.queued;
+  }
+  wake_.notify_one();
+}
+
+void PeerClient::SenderLoop() {
+  std::unique_ptr<Stream> stream;
+  uint64_t backoff_ms = options_.backoff_ms_min;
+  auto back_off = [&] {
+    {
+      std::lock_guard lock(mutex_);
+      ++stats_.reconnects;
+    }
+    const bool go_on = WaitBackoff(backoff_ms);
+    backoff_ms = std::min(backoff_ms * 2, options_.backoff_ms_max);
+    return go_on;
+  };
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) break;
+    }
+    if (stream == nullptr) {
+      stream = OpenStream();
+      if (stream == nullptr) {
+        if (!back_off()) break;
+        continue;
+      }
+      backoff_ms = options_.backoff_ms_min;
+    }
+    Queued next;
+    {
+      std::lock_guard lock(mutex_);
+      if (queue_.empty()) continue;
+      next = std::move(queue_.front());
+      queue_.pop_front();
+      queue_bytes_ -= next.bytes;
+    }
+    const bool written = stream->writer->Write(*next.message);
+    {
+      std::lock_guard lock(mutex_);
+      ++(written ? stats_.sent : stats_.lost);
+    }
+    if (!written) {
+      CloseStream(std::move(stream), /*cancel=*/false);  // the call has failed already
+      if (!back_off()) break;
+    }
+  }
+  if (stream != nullptr) CloseStream(std::move(stream), /*cancel=*/true);
+}
+
+std::unique_ptr<PeerClient::Stream> PeerClient::OpenStream() {
+  auto stream = std::make_unique<Stream>();
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return nullptr;
+    stream_context_ = &stream->context;
+  }
+  stream->writer = stub_->Push(&stream->context, &stream->summary);
+  // Returns once the server accepted the stream, or the call failed (push_protocol.h).
+  stream->writer->WaitForInitialMetadata();
+  const auto& metadata = stream->context.GetServerInitialMetadata();
+  const auto accepted = metadata.find(kPushAcceptedKey);
+  Status status;
+  if (accepted == metadata.end() || accepted->second != kPushAcceptedValue) {
+    status = Status::Unauthenticated("stream not accepted");
+  } else {
+    status = CheckServerIdentity(stream->context);
+  }
+  if (!status.ok()) {
+    CloseStream(std::move(stream), /*cancel=*/true, status);
+    return nullptr;
+  }
+  std::lock_guard lock(mutex_);
+  ++stats_.streams_opened;
+  stats_.connected = true;
+  return stream;
+}
+
+void PeerClient::CloseStream(std::unique_ptr<Stream> stream, bool cancel, const Status& why) {
+  // Finish waits for the server's status: a stream that is still open (we are stopping,
+  // or it is not the peer we wanted) is cancelled first, so that it returns.
+  if (cancel) stream->context.TryCancel();
+  const grpc::Status status = stream->writer->Finish();
+  std::lock_guard lock(mutex_);
+  stream_context_ = nullptr;
+  stats_.connected = false;
+  // The server's status says why, unless we ended the stream ourselves for a reason.
+  const bool refused_by_us = !why.ok() && status.error_code() == grpc::StatusCode::CANCELLED;
+  last_stream_error_ = (refused_by_us ? why : FromGrpcStatus(status)).ToString();
+}
+
+bool PeerClient::WaitBackoff(uint64_t ms) {
+  std::unique_lock lock(mutex_);
+  return !wake_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
+}
+
+Status PeerClient::CheckServerIdentity(const grpc::ClientContext& context) const {
+  const std::optional<std::string> cert = PeerCertPem(context);
+  if (!cert.has_value()) return Status::Unauthenticated("no server certificate");
+  auto sha256 = CertSha256(*cert);
+  if (!sha256.ok() || *sha256 != remote_.cert_sha256) {
+    return Status::Unauthenticated("server certificate is not the one genesis names for " +
+                                   remote_.name);
+  }
+  return Status::Ok();
+}
+
+template <typename Response, typename Invoke>
+Result<Response> PeerClient::Call(Invoke invoke) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + options_.call_deadline);
+  Response response;
+  const grpc::Status status = invoke(&context, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  REEL_RETURN_IF_ERROR(CheckServerIdentity(context));
+  return response;
+}
+
+Result<reel::v1::GossipTxsResponse> PeerClient::GossipTxs(
+    const reel::v1::GossipTxsRequest& request) {
+  auto result = Call<reel::v1::GossipTxsResponse>(
+      [&](auto* context, auto* response) { return stub_->GossipTxs(context, request, response); });
+  if (result.ok() && result->codes_size() != request.txs_size()) {
+    return Status::InvalidArgument(remote_.name + " answered GossipTxs for the wrong count");
+  }
+  return result;
+}
+
+Result<reel::v1::GetBlocksResponse> PeerClient::GetBlocks(
+    const reel::v1::GetBlocksRequest& request) {
+  return Call<reel::v1::GetBlocksResponse>(
+      [&](auto* context, auto* response) { return stub_->GetBlocks(context, request, response); });
+}
+
+Result<reel::v1::GetBlockByIdResponse> PeerClient::GetBlock(
+    const reel::v1::GetBlockByIdRequest& request) {
+  return Call<reel::v1::GetBlockByIdResponse>(
+      [&](auto* context, auto* response) { return stub_->GetBlock(context, request, response); });
+}
+
+Result<reel::v1::SyncInfo> PeerClient::GetSyncInfo() {
+  return Call<reel::v1::SyncInfo>([&](auto* context, auto* response) {
+    return stub_->GetSyncInfo(context, reel::v1::GetSyncInfoRequest(), response);
+  });
+}
+
+PeerClientStats PeerClient::stats() const {
+  std::lock_guard lock(mutex_);
+  PeerClientStats out = stats_;
+  out.queue_length = queue_.size();
+  return out;
+}
+
+std::string PeerClient::last_stream_error() const {
+  std::lock_guard lock(mutex_);
+  return last_stream_error_;
+}
+
+}  // namespace reel::net

@@ -1,0 +1,104 @@
+// PeerServer: the reel.v1.Peer gRPC service of a validator, over mutual TLS.
+//
+// Every call is authenticated before anything is read from it: the client's certificate
+// (already verified against the chain's CA by TLS) must be one that genesis names for a
+// validator, else the call fails with UNAUTHENTICATED. On a Push stream every message
+// must carry that validator's index as sender_index, else the stream fails with
+// PERMISSION_DENIED; no message of a refused call reaches the handler. The handlers are
+// thin: bound and check sizes, then hand the message to the PeerHandler with the
+// caller's validator index.
+//
+// Bounds (base/limits.h): receive size (RESOURCE_EXHAUSTED beyond it; the server goes on
+// serving), server threads, HTTP/2 streams per connection, Push streams and calls in
+// flight per peer, TLS handshake time, blocks per GetBlocks, transactions per GossipTxs.
+//
+// Threading: gRPC calls the PeerHandler from its own threads, several at once (one per
+// open Push stream and per call in flight); the handler must be thread-safe and should
+// return quickly (post work to the node's thread). Messages of one Push stream arrive
+// in the order sent; across streams (two peers, or a peer's old and new stream) there
+// is no order. PeerServer's own methods are thread-safe.
+#pragma once
+
+#include <grpcpp/server.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+#include "node/net/peer_set.h"
+#include "node/net/tls.h"
+#include "reel/v1/peer.pb.h"
+
+namespace reel::net {
+
+// What the node does with what peers send; implemented by the node, and by a fake in
+// tests. `from_index` is the caller's validator index, proven by its TLS certificate.
+class PeerHandler {
+ public:
+  virtual ~PeerHandler() = default;
+
+  // A consensus message whose sender_index is from_index. Returns false when the node
+  // could not hold it (counted as dropped in the stream's PushSummary). The signature
+  // inside is not checked here: that is the node's job.
+  virtual bool OnConsensusMessage(uint32_t from_index, reel::v1::ConsensusMessage message) = 0;
+
+  // Fills one code per transaction of the request, in order.
+  virtual void OnGossipTxs(uint32_t from_index, const reel::v1::GossipTxsRequest& request,
+                           reel::v1::GossipTxsResponse* response) = 0;
+
+  // `request` is already checked: 1 <= from_height <= to_height, and the range is at most
+  // net_sync_blocks_per_request_max blocks. The response must fit in
+  // net_message_bytes_max; answer fewer blocks rather than more.
+  virtual Status GetBlocks(uint32_t from_index, const reel::v1::GetBlocksRequest& request,
+                           reel::v1::GetBlocksResponse* response) = 0;
+  // `request.block_id` is 32 bytes. An unknown block is an empty response, not an error.
+  virtual Status GetBlock(uint32_t from_index, const reel::v1::GetBlockByIdRequest& request,
+                          reel::v1::GetBlockByIdResponse* response) = 0;
+  virtual Status GetSyncInfo(uint32_t from_index, reel::v1::SyncInfo* response) = 0;
+};
+
+// Counters for metrics and tests; monotonic.
+struct PeerServerStats {
+  uint64_t refused_unauthenticated = 0;  // certificate not named in genesis
+  uint64_t refused_impersonation = 0;    // sender_index of another validator
+  uint64_t refused_busy = 0;             // per-peer stream or call bound reached
+  uint64_t refused_invalid = 0;          // bad request fields
+  uint64_t push_received = 0;            // consensus messages handed to the handler
+  uint64_t push_dropped = 0;             // of those, the handler could not hold
+};
+
+class PeerServer {
+ public:
+  // Listens on `listen_address` ("host:port"; port 0 picks a free one). `own` is this
+  // validator's certificate and key (InvalidArgument if they do not match); if genesis
+  // names it, calls from this validator itself are refused too. `handler` must outlive
+  // the server.
+  static Result<std::unique_ptr<PeerServer>> Start(std::shared_ptr<const PeerSet> peers,
+                                                   const CertAndKey& own,
+                                                   const std::string& listen_address,
+                                                   PeerHandler* handler);
+  ~PeerServer();  // Shutdown()
+  PeerServer(const PeerServer&) = delete;
+  PeerServer& operator=(const PeerServer&) = delete;
+
+  int port() const { return port_; }
+  // Stops listening, cancels open streams and calls, and returns once no handler runs.
+  // Idempotent.
+  void Shutdown();
+  PeerServerStats stats() const;
+
+  class Service;  // the gRPC service, in peer_server.cc
+
+ private:
+  PeerServer() = default;
+
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::atomic<bool> shut_down_{false};
+};
+
+}  // namespace reel::net

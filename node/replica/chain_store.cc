@@ -1,0 +1,141 @@
+#include "node/replica/chain_store.h"
+
+#include "base/bytes.h"
+#include "node/ledger/ledger.h"
+#include "node/replica/codec.h"
+#include "node/storage/keys.h"
+
+namespace reel::replica {
+
+namespace keys = storage::keys;
+
+namespace {
+
+std::string U32BE(uint32_t v) {
+  std::string out;
+  AppendU32BE(out, v);
+  return out;
+}
+
+std::string IdBytes(const crypto::Hash32& id) { return std::string(crypto::AsBytes(id)); }
+
+template <typename Message>
+Result<std::optional<Message>> ReadProto(const storage::ReadView& store, const std::string& key,
+                                         const char* what) {
+  Result<std::optional<std::string>> raw = store.Get(key);
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return std::optional<Message>();
+  Message message;
+  if (!message.ParseFromString(**raw)) {
+    return Status::Corruption(std::string("stored ") + what + " does not decode");
+  }
+  return std::optional<Message>(std::move(message));
+}
+
+}  // namespace
+
+Result<uint64_t> CommittedHeight(const storage::ReadView& store) {
+  Result<std::optional<std::string>> raw = store.Get(keys::CommitHeightKey());
+  if (!raw.ok()) return raw.status();
+  if (!raw->has_value()) return Status::Corruption("the store has no commit height");
+  return keys::DecodeHeight(**raw);
+}
+
+Status Initialize(storage::KvStore& store, const v1::Genesis& genesis, uint64_t epoch) {
+  Result<std::optional<std::string>> chain = store.Get(keys::ChainIdKey());
+  if (!chain.ok()) return chain.status();
+  if (chain->has_value()) {
+    if (**chain != genesis.chain_id()) {
+      return Status::FailedPrecondition("the data folder holds chain '" + **chain +
+                                        "' but genesis names chain '" + genesis.chain_id() +
+                                        "': point the node at its own data folder");
+    }
+    Result<std::optional<std::string>> schema = store.Get(keys::SchemaVersionKey());
+    if (!schema.ok()) return schema.status();
+    if (!schema->has_value() || **schema != U32BE(keys::kSchemaVersion)) {
+      return Status::FailedPrecondition("the data folder was written with another schema version");
+    }
+    return CommittedHeight(store).status();
+  }
+
+  Result<ledger::BlockExecution> state = ledger::ExecuteGenesis(genesis);
+  if (!state.ok()) return state.status();
+  const consensus::Block block0 = consensus::MakeGenesisBlock(genesis.chain_id(), epoch);
+  storage::WriteBatch batch = std::move(state->batch);
+  batch.Put(keys::BlockKey(0), ToProto(block0).SerializeAsString());
+  batch.Put(keys::BlockHeightByIdKey(IdBytes(block0.id)), keys::EncodeHeight(0));
+  batch.Put(keys::CommitQcKey(0), ToProto(consensus::MakeGenesisQc(block0)).SerializeAsString());
+  batch.Put(keys::StateRootKey(0), crypto::AsBytes(state->state_root));
+  batch.Put(keys::ChainIdKey(), genesis.chain_id());
+  batch.Put(keys::SchemaVersionKey(), U32BE(keys::kSchemaVersion));
+  batch.Put(keys::CommitHeightKey(), keys::EncodeHeight(0));
+  return store.Write(batch, /*sync=*/true);
+}
+
+Result<v1::Block> ReadCommittedBlock(const storage::ReadView& store, uint64_t height) {
+  Result<std::optional<v1::Block>> block = ReadProto<v1::Block>(store, keys::BlockKey(height), "block");
+  if (!block.ok()) return block.status();
+  if (!block->has_value()) return Status::NotFound("no committed block at height " + std::to_string(height));
+  return std::move(**block);
+}
+
+Result<consensus::StartState> LoadStartState(const storage::ReadView& store,
+                                             const std::string& chain_id) {
+  consensus::StartState start;
+  Result<uint64_t> height = CommittedHeight(store);
+  if (!height.ok()) return height.status();
+
+  Result<v1::Block> stored = ReadCommittedBlock(store, *height);
+  if (!stored.ok()) return Status::Corruption("committed block " + std::to_string(*height) + ": " + stored.status().message());
+  Result<consensus::Block> block = FromProto(*stored, chain_id);
+  if (!block.ok()) return Status::Corruption("committed block: " + block.status().message());
+  start.committed_block = std::move(block).value();
+
+  Result<std::optional<v1::QuorumCert>> qc = ReadProto<v1::QuorumCert>(store, keys::CommitQcKey(*height), "commit QC");
+  if (!qc.ok()) return qc.status();
+  if (!qc->has_value()) return Status::Corruption("no QC stored for committed height " + std::to_string(*height));
+  Result<consensus::QuorumCert> decoded_qc = FromProto(**qc);
+  if (!decoded_qc.ok()) return Status::Corruption("commit QC: " + decoded_qc.status().message());
+  start.committed_qc = std::move(decoded_qc).value();
+
+  Result<std::optional<v1::SafetyStateRecord>> safety =
+      ReadProto<v1::SafetyStateRecord>(store, keys::SafetyStateKey(), "safety state");
+  if (!safety.ok()) return safety.status();
+  if (safety->has_value()) {
+    const v1::SafetyStateRecord& r = **safety;
+    consensus::SafetyState s;
+    s.epoch = r.epoch();
+    s.highest_voted_round = r.highest_voted_round();
+    s.highest_timeout_round = r.highest_timeout_round();
+    s.highest_proposed_round = r.highest_proposed_round();
+    Result<consensus::QuorumCert> high_qc = FromProto(r.high_qc());
+    if (!high_qc.ok()) return Status::Corruption("safety state: " + high_qc.status().message());
+    s.high_qc = std::move(high_qc).value();
+    start.safety = std::move(s);
+  }
+
+  Status scan = storage::ScanPrefix(store, keys::PendingBlockPrefix(),
+                                    [&](std::string_view, std::string_view value) {
+                                      v1::Block pending;
+                                      if (!pending.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
+                                      Result<consensus::Block> b = FromProto(pending, chain_id);
+                                      // A damaged pending block is only a cache miss:
+                                      // the core fetches it again from peers.
+                                      if (b.ok()) start.stored_blocks.push_back(std::move(b).value());
+                                      return true;
+                                    });
+  if (!scan.ok()) return scan;
+  return start;
+}
+
+void PutSafetyState(storage::WriteBatch& batch, const consensus::SafetyState& s) {
+  v1::SafetyStateRecord r;
+  r.set_epoch(s.epoch);
+  r.set_highest_voted_round(s.highest_voted_round);
+  r.set_highest_timeout_round(s.highest_timeout_round);
+  r.set_highest_proposed_round(s.highest_proposed_round);
+  *r.mutable_high_qc() = ToProto(s.high_qc);
+  batch.Put(keys::SafetyStateKey(), r.SerializeAsString());
+}
+
+}  // namespace reel::replica

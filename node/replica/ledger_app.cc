@@ -1,0 +1,149 @@
+#include "node/replica/ledger_app.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "crypto/signing.h"
+#include "node/ledger/ledger.h"
+#include "node/replica/chain_store.h"
+#include "node/replica/codec.h"
+#include "node/storage/keys.h"
+
+namespace reel::replica {
+
+namespace keys = storage::keys;
+
+namespace {
+
+// Enough for every header the core checks: it asks about the tip and a few blocks
+// below it, never more than the uncommitted tree's depth.
+constexpr size_t kRootsKeptMax = 1024;
+
+// Room left in a block for its header, QC and framing.
+constexpr size_t kBlockFramingBytes = 64 * 1024;
+
+[[noreturn]] void Fatal(const std::string& what) {
+  std::fprintf(stderr, "reel: fatal: %s\n", what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+std::string IdBytes(const crypto::Hash32& id) { return std::string(crypto::AsBytes(id)); }
+
+}  // namespace
+
+LedgerApplication::LedgerApplication(std::string chain_id, storage::KvStore* store,
+                                     mempool::Mempool* pool)
+    : chain_id_(std::move(chain_id)), store_(store), pool_(pool) {
+  REEL_ASSERT(store_ != nullptr && pool_ != nullptr);
+}
+
+Status LedgerApplication::Open() {
+  Result<uint64_t> height = CommittedHeight(*store_);
+  if (!height.ok()) return height.status();
+  Result<crypto::Hash32> root = ledger::StateRoot(*store_);
+  if (!root.ok()) return root.status();
+  committed_height_ = *height;
+  roots_[committed_height_] = *root;
+  return Status::Ok();
+}
+
+Result<ledger::VerifiedTx> LedgerApplication::VerifyEntry(std::string_view tx_bytes) const {
+  v1::Transaction envelope;
+  if (!envelope.ParseFromArray(tx_bytes.data(), static_cast<int>(tx_bytes.size()))) {
+    return Status::InvalidArgument("MALFORMED: a block transaction does not decode");
+  }
+  if (!crypto::IsValidChainId(chain_id_)) return Status::Internal("bad chain id");
+  const crypto::Hash32 id = crypto::TransactionId(chain_id_, envelope.body());
+  if (auto known = pool_->Find(id)) return *known;
+  return ledger::Verify(envelope, chain_id_);
+}
+
+crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block,
+                                                   const consensus::QuorumCert& qc) {
+  const uint64_t height = block.header.height;
+  REEL_ASSERT(height == committed_height_ + 1);
+  std::vector<ledger::VerifiedTx> txs;
+  std::vector<crypto::Hash32> ids;
+  txs.reserve(block.payload.size());
+  for (const std::string& entry : block.payload) {
+    Result<ledger::VerifiedTx> tx = VerifyEntry(entry);
+    if (!tx.ok()) {
+      Fatal("committed block " + std::to_string(height) + " holds a transaction that fails " +
+            "verification (" + tx.status().ToString() + "): more than f validators are faulty");
+    }
+    ids.push_back(tx->id);
+    txs.push_back(std::move(tx).value());
+  }
+  ledger::BlockContext ctx{chain_id_, height, block.header.timestamp_ms};
+  Result<ledger::BlockExecution> executed = ledger::ExecuteBlock(*store_, ctx, txs);
+  if (!executed.ok()) {
+    Fatal("cannot execute committed block " + std::to_string(height) + ": " +
+          executed.status().ToString());
+  }
+  storage::WriteBatch batch = std::move(executed->batch);
+  batch.Put(keys::BlockKey(height), ToProto(block).SerializeAsString());
+  batch.Put(keys::BlockHeightByIdKey(IdBytes(block.id)), keys::EncodeHeight(height));
+  batch.Put(keys::CommitQcKey(height), ToProto(qc).SerializeAsString());
+  batch.Put(keys::StateRootKey(height), crypto::AsBytes(executed->state_root));
+  batch.Delete(keys::PendingBlockKey(IdBytes(block.id)));
+  batch.Put(keys::CommitHeightKey(), keys::EncodeHeight(height));
+  if (Status s = store_->Write(batch, /*sync=*/true); !s.ok()) {
+    Fatal("cannot write committed block " + std::to_string(height) + ": " + s.ToString());
+  }
+  committed_height_ = height;
+  roots_[height] = executed->state_root;
+  while (roots_.size() > kRootsKeptMax) roots_.erase(roots_.begin());
+  pool_->OnCommitted(height, ids);
+  if (listener_) listener_(height, ids);
+  return executed->state_root;
+}
+
+std::optional<crypto::Hash32> LedgerApplication::StateRootAt(uint64_t height) const {
+  if (auto it = roots_.find(height); it != roots_.end()) return it->second;
+  if (height > committed_height_) return std::nullopt;
+  // Older than the cache (after a restart, or a header far behind): from disk.
+  Result<std::optional<std::string>> stored = store_->Get(keys::StateRootKey(height));
+  if (!stored.ok() || !stored->has_value() || (*stored)->size() != 32) return std::nullopt;
+  crypto::Hash32 root;
+  std::copy((*stored)->begin(), (*stored)->end(), root.begin());
+  return root;
+}
+
+std::vector<std::string> LedgerApplication::PayloadForProposal(
+    const std::vector<const consensus::Block*>& uncommitted) {
+  std::set<crypto::Hash32> in_branch;
+  for (const consensus::Block* block : uncommitted) {
+    for (const std::string& entry : block->payload) in_branch.insert(TransactionId(entry));
+  }
+  std::vector<mempool::PooledTx> picked =
+      pool_->Reap(limits::block_txs_max, limits::block_bytes_max - kBlockFramingBytes, in_branch);
+  std::vector<std::string> payload;
+  payload.reserve(picked.size());
+  for (const mempool::PooledTx& tx : picked) payload.push_back(tx.envelope->SerializeAsString());
+  return payload;
+}
+
+crypto::Hash32 LedgerApplication::TransactionId(std::string_view tx_bytes) const {
+  v1::Transaction envelope;
+  if (!envelope.ParseFromArray(tx_bytes.data(), static_cast<int>(tx_bytes.size()))) {
+    // Not a transaction: any id will do, since ValidatePayload refuses the block.
+    return crypto::Blake2b256(tx_bytes);
+  }
+  return crypto::TransactionId(chain_id_, envelope.body());
+}
+
+Status LedgerApplication::ValidatePayload(const consensus::Block& block) {
+  std::set<crypto::Hash32> seen;
+  for (const std::string& entry : block.payload) {
+    Result<ledger::VerifiedTx> tx = VerifyEntry(entry);
+    if (!tx.ok()) return Status::InvalidArgument("proposal payload: " + tx.status().message());
+    if (!seen.insert(tx->id).second) {
+      return Status::InvalidArgument("proposal payload holds one transaction twice");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace reel::replica

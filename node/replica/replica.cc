@@ -1,0 +1,183 @@
+#include "node/replica/replica.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "node/replica/chain_store.h"
+#include "node/replica/codec.h"
+#include "node/storage/keys.h"
+
+namespace reel::replica {
+
+namespace keys = storage::keys;
+
+namespace {
+
+std::string IdBytes(const crypto::Hash32& id) { return std::string(crypto::AsBytes(id)); }
+
+[[noreturn]] void Fatal(const std::string& what) {
+  std::fprintf(stderr, "reel: fatal: %s\n", what.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace
+
+Replica::Replica(ReplicaConfig config, crypto::KeyPair key, asio::io_context* io,
+                 storage::KvStore* store, LedgerApplication* app, Transport* transport)
+    : config_(std::move(config)),
+      io_(io),
+      store_(store),
+      app_(app),
+      transport_(transport),
+      core_(std::make_unique<consensus::Core>(config_.consensus, std::move(key), app)),
+      timer_(*io) {}
+
+Replica::~Replica() { *alive_ = false; }
+
+uint64_t Replica::Now() const {
+  if (config_.clock) return config_.clock();
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+Status Replica::Start() {
+  Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id);
+  if (!start.ok()) return start.status();
+  Handle(core_->OnStart(*start, Now()));
+  ScheduleTick();
+  return Status::Ok();
+}
+
+void Replica::Stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void Replica::ScheduleTick() {
+  if (stopped_) return;
+  timer_.expires_after(std::chrono::milliseconds(config_.tick_ms));
+  timer_.async_wait([this, alive = alive_](const std::error_code& ec) {
+    if (ec || !*alive || stopped_) return;
+    Handle(core_->OnTick(Now()));
+    ScheduleTick();
+  });
+}
+
+void Replica::PostMessage(uint32_t from, v1::ConsensusMessage message) {
+  asio::post(*io_, [this, alive = alive_, from, message = std::move(message)] {
+    if (!*alive || stopped_) return;
+    // The authenticated sender, not the claimed one, is who the core hears from.
+    if (message.sender_index() != from) return;
+    Result<consensus::Message> decoded = FromProto(message, config_.consensus.chain_id);
+    if (!decoded.ok()) return;  // malformed: counted by the transport, dropped here
+    Deliver(from, *decoded);
+  });
+}
+
+void Replica::Deliver(uint32_t from, const consensus::Message& message) {
+  if (const auto* p = std::get_if<consensus::Proposal>(&message)) {
+    Handle(core_->OnProposal(from, *p));
+  } else if (const auto* v = std::get_if<consensus::Vote>(&message)) {
+    Handle(core_->OnVote(from, *v));
+  } else {
+    Handle(core_->OnTimeout(from, std::get<consensus::Timeout>(message)));
+  }
+}
+
+void Replica::PostBlocksFetched(uint32_t from, std::vector<v1::Block> blocks) {
+  asio::post(*io_, [this, alive = alive_, from, blocks = std::move(blocks)] {
+    if (!*alive || stopped_) return;
+    std::vector<consensus::Block> decoded;
+    for (const v1::Block& b : blocks) {
+      Result<consensus::Block> block = FromProto(b, config_.consensus.chain_id);
+      if (!block.ok()) break;  // the rest would not connect anyway
+      decoded.push_back(std::move(block).value());
+    }
+    Handle(core_->OnBlocksFetched(from, std::move(decoded)));
+  });
+}
+
+void Replica::PostServeFetch(const crypto::Hash32& block_id, uint64_t above_height,
+                             std::function<void(std::vector<v1::Block>)> reply) {
+  asio::post(*io_, [this, alive = alive_, block_id, above_height, reply = std::move(reply)] {
+    if (!*alive) return;
+    reply(BlocksFor(block_id, above_height));
+  });
+}
+
+std::vector<v1::Block> Replica::BlocksFor(const crypto::Hash32& block_id,
+                                          uint64_t above_height) const {
+  // Walk back through the uncommitted tree first, then continue in the
+  // committed chain on disk, which has every height up to the commit pointer.
+  std::vector<v1::Block> newest_first;
+  uint64_t committed_top = 0;  // the committed height where the walk continues
+  const consensus::Block* block = core_->tree().Find(block_id);
+  if (block == nullptr) {
+    Result<std::optional<std::string>> height = store_->Get(keys::BlockHeightByIdKey(IdBytes(block_id)));
+    if (!height.ok() || !height->has_value()) return {};
+    Result<uint64_t> h = keys::DecodeHeight(**height);
+    if (!h.ok()) return {};
+    committed_top = *h;
+  } else {
+    while (block != nullptr && block->header.height > core_->committed_height() &&
+           block->header.height > above_height) {
+      newest_first.push_back(ToProto(*block));
+      block = core_->tree().Parent(*block);
+    }
+    committed_top = core_->committed_height();
+  }
+  // Oldest first, and at most the fetch bound: a long gap is sent from its
+  // oldest end so that every answer connects to what the asker has.
+  std::vector<v1::Block> out;
+  for (uint64_t h = above_height + 1; h <= committed_top; ++h) {
+    if (out.size() >= limits::consensus_fetch_blocks_max) return out;
+    Result<v1::Block> stored = ReadCommittedBlock(*store_, h);
+    if (!stored.ok()) return out;
+    out.push_back(std::move(stored).value());
+  }
+  for (auto it = newest_first.rbegin(); it != newest_first.rend(); ++it) {
+    if (out.size() >= limits::consensus_fetch_blocks_max) break;
+    out.push_back(*it);
+  }
+  return out;
+}
+
+void Replica::Handle(consensus::Step step) {
+  const uint32_t self = config_.consensus.self_index;
+  const uint64_t epoch = config_.consensus.epoch;
+  for (consensus::Action& action : step.actions) {
+    if (auto* persist = std::get_if<consensus::Persist>(&action)) {
+      storage::WriteBatch batch;
+      PutSafetyState(batch, persist->state);
+      if (Status s = store_->Write(batch, /*sync=*/true); !s.ok()) {
+        // Sending without the safety state on disk could sign twice after a crash.
+        Fatal("cannot persist the safety state: " + s.ToString());
+      }
+    } else if (auto* stored = std::get_if<consensus::StoreBlock>(&action)) {
+      storage::WriteBatch batch;
+      batch.Put(keys::PendingBlockKey(IdBytes(stored->block.id)),
+                ToProto(stored->block).SerializeAsString());
+      if (Status s = store_->Write(batch, /*sync=*/false); !s.ok()) {
+        Fatal("cannot store a block: " + s.ToString());
+      }
+    } else if (auto* send = std::get_if<consensus::Send>(&action)) {
+      v1::ConsensusMessage message = ToProto(self, epoch, send->message);
+      if (send->to == self) {
+        PostMessage(self, std::move(message));
+      } else {
+        transport_->Send(send->to, message);
+      }
+    } else if (auto* broadcast = std::get_if<consensus::Broadcast>(&action)) {
+      v1::ConsensusMessage message = ToProto(self, epoch, broadcast->message);
+      transport_->Broadcast(message);
+      PostMessage(self, std::move(message));
+    } else if (auto* fetch = std::get_if<consensus::FetchBlocks>(&action)) {
+      transport_->FetchBlocks(fetch->from_peer, fetch->block_id, fetch->above_height);
+    }
+    // Commit: the application has already written and announced each block.
+  }
+}
+
+}  // namespace reel::replica

@@ -1,0 +1,96 @@
+// Replica: one validator's consensus core driven on an Asio event loop, with the
+// ledger as its application and the node's store for its safety state and blocks.
+//
+// The driver contract of consensus/core.h, kept here:
+//   - Actions run in order. Persist is written with sync before any later action
+//     of the same step, so no vote, timeout or proposal leaves before the safety
+//     state that allows it is durable. StoreBlock is written unsynced: the next
+//     synced write makes it durable, and that happens before any vote for it.
+//   - Messages to this replica itself (its own votes when it leads the next round,
+//     its broadcasts) go back through the loop, never re-entrantly.
+//   - Time is the wall clock in ms (block timestamps are calendar time), read once
+//     per tick and handed to the core; the core never reads a clock.
+//
+// Thread safety: every method named Post* may be called from any thread; they
+// queue work on the loop. Everything else runs on the loop thread only.
+#pragma once
+
+#include <asio.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "consensus/core.h"
+#include "node/replica/ledger_app.h"
+#include "node/storage/kv.h"
+#include "reel/v1/peer.pb.h"
+
+namespace reel::replica {
+
+// How a replica reaches the others: the mutual-TLS peer service in the node, an
+// in-process loopback in tests. Calls return at once; delivery may fail silently
+// (the protocol tolerates loss).
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual void Send(uint32_t to, const v1::ConsensusMessage& message) = 0;
+  // To every other validator.
+  virtual void Broadcast(const v1::ConsensusMessage& message) = 0;
+  // Asks `peer` for the ancestry of `block_id` above `above_height`; the answer
+  // comes back through Replica::PostBlocksFetched.
+  virtual void FetchBlocks(uint32_t peer, const crypto::Hash32& block_id,
+                           uint64_t above_height) = 0;
+};
+
+struct ReplicaConfig {
+  consensus::Config consensus;      // chain id, epoch, validators, self index, timers
+  uint64_t tick_ms = 50;            // how often the core sees the clock
+  std::function<uint64_t()> clock;  // wall clock in ms; the system clock when empty
+};
+
+class Replica {
+ public:
+  // `io`, `store`, `app` and `transport` must outlive the replica. The store must
+  // be initialized (replica::Initialize) and `app` opened.
+  Replica(ReplicaConfig config, crypto::KeyPair key, asio::io_context* io, storage::KvStore* store,
+          LedgerApplication* app, Transport* transport);
+  ~Replica();
+
+  // Loads the start state from the store and starts the core and its ticks.
+  Status Start();
+  // Stops ticking; queued work still runs but the core receives no more events.
+  void Stop();
+
+  void PostMessage(uint32_t from, v1::ConsensusMessage message);
+  void PostBlocksFetched(uint32_t from, std::vector<v1::Block> blocks);
+  // Answers a peer's FetchBlocks on the loop: ancestry of `block_id` above
+  // `above_height`, oldest first, at most limits::consensus_fetch_blocks_max.
+  void PostServeFetch(const crypto::Hash32& block_id, uint64_t above_height,
+                      std::function<void(std::vector<v1::Block>)> reply);
+
+  // Loop thread only.
+  uint64_t round() const { return core_->round(); }
+  uint64_t committed_height() const { return core_->committed_height(); }
+
+ private:
+  void ScheduleTick();
+  void Handle(consensus::Step step);
+  void Deliver(uint32_t from, const consensus::Message& message);
+  std::vector<v1::Block> BlocksFor(const crypto::Hash32& block_id, uint64_t above_height) const;
+  uint64_t Now() const;
+
+  ReplicaConfig config_;
+  asio::io_context* io_;
+  storage::KvStore* store_;
+  LedgerApplication* app_;
+  Transport* transport_;
+  std::unique_ptr<consensus::Core> core_;
+  asio::steady_timer timer_;
+  bool stopped_ = false;
+  // Guards callbacks queued on the loop against running after destruction.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace reel::replica

@@ -1,0 +1,568 @@
+// The peer transport over real gRPC with mutual TLS on 127.0.0.1 (TESTING.md rows 10 and
+// 11): messages and calls go both ways through a fake node; every kind of stranger is
+// refused with nothing processed; oversized messages are refused while the server goes
+// on; a peer that restarts is reached again, with what did not fit in the queue counted.
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "net_test_util.h"
+#include "node/net/credentials.h"
+#include "node/net/peer_server.h"
+#include "node/net/peers.h"
+#include "reel/v1/peer.grpc.pb.h"
+
+namespace reel::net {
+namespace {
+
+using namespace std::chrono_literals;
+using reel::v1::ConsensusMessage;
+using testing::MakeGenesis;
+using testing::TempDir;
+using testing::Unwrap;
+
+constexpr auto kWait = 10s;  // generous: the machine is shared; tests pass in far less
+
+// A stand-in for the node: records what arrives and answers sync calls from a fake
+// chain whose block at height h has round h.
+class FakeNode : public PeerHandler {
+ public:
+  bool OnConsensusMessage(uint32_t from_index, ConsensusMessage message) override {
+    std::lock_guard lock(mutex_);
+    received_.push_back({from_index, std::move(message)});
+    ++calls_;
+    changed_.notify_all();
+    return true;
+  }
+  void OnGossipTxs(uint32_t from_index, const reel::v1::GossipTxsRequest& request,
+                   reel::v1::GossipTxsResponse* response) override {
+    std::lock_guard lock(mutex_);
+    ++calls_;
+    gossip_from_.push_back(from_index);
+    for (const auto& tx : request.txs()) {
+      response->add_codes(tx.body().empty() ? reel::v1::ErrorCode(1) : reel::v1::OK);
+    }
+  }
+  Status GetBlocks(uint32_t from_index, const reel::v1::GetBlocksRequest& request,
+                   reel::v1::GetBlocksResponse* response) override {
+    std::lock_guard lock(mutex_);
+    ++calls_;
+    last_blocks_request_ = request;
+    for (uint64_t h = request.from_height(); h <= std::min<uint64_t>(request.to_height(), 100);
+         ++h) {
+      auto* header = response->add_blocks()->mutable_header();
+      header->set_height(h);
+      header->set_round(h);
+    }
+    return Status::Ok();
+  }
+  Status GetBlock(uint32_t from_index, const reel::v1::GetBlockByIdRequest& request,
+                  reel::v1::GetBlockByIdResponse* response) override {
+    std::lock_guard lock(mutex_);
+    ++calls_;
+    if (request.block_id() == std::string(32, 'k')) {
+      response->mutable_block()->mutable_header()->set_height(7);
+      return Status::Ok();
+    }
+    return Status::NotFound("no such block");
+  }
+  Status GetSyncInfo(uint32_t from_index, reel::v1::SyncInfo* response) override {
+    std::lock_guard lock(mutex_);
+    ++calls_;
+    response->set_committed_height(42);
+    return Status::Ok();
+  }
+
+  // Waits until `done(received)` holds; false on timeout.
+  bool WaitFor(
+      const std::function<bool(const std::vector<std::pair<uint32_t, ConsensusMessage>>&)>& done) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kWait, [&] { return done(received_); });
+  }
+  bool WaitForCount(size_t count) {
+    return WaitFor([count](const auto& received) { return received.size() >= count; });
+  }
+  std::vector<std::pair<uint32_t, ConsensusMessage>> received() {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+  int calls() {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+  reel::v1::GetBlocksRequest last_blocks_request() {
+    std::lock_guard lock(mutex_);
+    return last_blocks_request_;
+  }
+  std::vector<uint32_t> gossip_from() {
+    std::lock_guard lock(mutex_);
+    return gossip_from_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::pair<uint32_t, ConsensusMessage>> received_;
+  std::vector<uint32_t> gossip_from_;
+  reel::v1::GetBlocksRequest last_blocks_request_;
+  int calls_ = 0;
+};
+
+ConsensusMessage Numbered(uint64_t number) {
+  ConsensusMessage message;
+  message.set_epoch(number);  // the tests' sequence number; the transport does not read it
+  message.mutable_vote()->set_round(number);
+  return message;
+}
+
+// TLS material for the whole suite, made once and kept in a temporary directory as a
+// node would keep it, then read back from there.
+struct Material {
+  CertAndKey ca;
+  std::vector<CertAndKey> validators;  // v0, v1, v2: named in genesis
+  CertAndKey stranger;                 // signed by the CA, named nowhere
+  CertAndKey v1_reissued;              // signed by the CA for "v1", not the one in genesis
+  CertAndKey foreign;                  // "v1" signed by another CA
+  CertAndKey self_signed;              // "v1", its own CA
+  CertAndKey expired;                  // for "v3", named in genesis, expired yesterday
+};
+
+const Material& TheMaterial() {
+  static const Material* material = [] {
+    static TempDir dir;
+    const CertAndKey ca = Unwrap(MakeCa("reel-net-test-ca", 1));
+    auto node = [&](const CertAndKey& signer, const std::string& name, const std::string& file) {
+      EXPECT_TRUE(
+          WriteCertAndKey(dir.path(), file, Unwrap(MakeNodeCert(signer, name, {"127.0.0.1"}, 1)))
+              .ok());
+      return Unwrap(ReadCertAndKey(dir.path(), file));
+    };
+    auto* m = new Material;
+    m->ca = ca;
+    for (int i = 0; i < 3; ++i) {
+      m->validators.push_back(node(ca, "v" + std::to_string(i), "v" + std::to_string(i)));
+    }
+    m->stranger = node(ca, "stranger", "stranger");
+    m->v1_reissued = node(ca, "v1", "v1-reissued");
+    m->foreign = node(Unwrap(MakeCa("reel-net-test-ca", 1)), "v1", "foreign");
+    m->self_signed = Unwrap(MakeCa("v1", 1));
+    Validity past;
+    past.not_before_from_now = -48h;
+    past.not_after_from_now = -24h;
+    m->expired = Unwrap(MakeNodeCert(ca, "v3", {"127.0.0.1"}, past));
+    return m;
+  }();
+  return *material;
+}
+
+bool Eventually(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+grpc::Status RawGetSyncInfo(const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = reel::v1::Peer::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kWait);
+  reel::v1::SyncInfo info;
+  return stub->GetSyncInfo(&context, reel::v1::GetSyncInfoRequest(), &info);
+}
+
+grpc::Status RawPush(const std::shared_ptr<grpc::Channel>& channel,
+                     const std::vector<ConsensusMessage>& messages) {
+  auto stub = reel::v1::Peer::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kWait);
+  reel::v1::PushSummary summary;
+  auto writer = stub->Push(&context, &summary);
+  for (const auto& message : messages) {
+    if (!writer->Write(message)) break;
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+// Validators v0..v2 (and v3 with the expired certificate), each with a server on an
+// ephemeral port and a FakeNode behind it.
+class TransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const Material& m = TheMaterial();
+    genesis_ = MakeGenesis(m.ca.cert_pem, {{"v0", m.validators[0]},
+                                           {"v1", m.validators[1]},
+                                           {"v2", m.validators[2]},
+                                           {"v3", m.expired}});
+    server_peers_ = std::make_shared<PeerSet>(Unwrap(PeerSet::FromGenesis(genesis_)));
+    for (int i = 0; i < 3; ++i) StartServer(i, "127.0.0.1:0");
+    for (int i = 0; i < 3; ++i) {
+      genesis_.mutable_validators(i)->set_address(Address(i));
+    }
+    genesis_.mutable_validators(3)->set_address("127.0.0.1:1");  // nothing listens there
+    peers_ = std::make_shared<PeerSet>(Unwrap(PeerSet::FromGenesis(genesis_)));
+  }
+
+  void StartServer(int index, const std::string& address) {
+    servers_[index] = Unwrap(
+        PeerServer::Start(server_peers_, TheMaterial().validators[index], address, &nodes_[index]));
+    ports_[index] = servers_[index]->port();
+  }
+  std::string Address(int index) { return "127.0.0.1:" + std::to_string(ports_[index]); }
+
+  std::unique_ptr<Peers> MakePeers(uint32_t self, PeerClientOptions options = {}) {
+    return Unwrap(Peers::Create(peers_, self, TheMaterial().validators[self], options));
+  }
+
+  // A raw channel to validator `index`'s server, presenting `identity`.
+  std::shared_ptr<grpc::Channel> Channel(int index, const CertAndKey& identity,
+                                         const std::string& server_name = "") {
+    return MakePeerChannel(Address(index),
+                           server_name.empty() ? "v" + std::to_string(index) : server_name,
+                           TheMaterial().ca.cert_pem, identity);
+  }
+
+  // A stranger's calls to v0 fail and reach no handler, while a member's call on the same
+  // server then works (so the refusals are not the server being down).
+  void ExpectRefusedByV0(const CertAndKey& stranger, const char* who) {
+    const auto channel = Channel(0, stranger);
+    EXPECT_FALSE(RawGetSyncInfo(channel).ok()) << who;
+    EXPECT_FALSE(RawPush(channel, {Numbered(1)}).ok()) << who;
+    EXPECT_EQ(nodes_[0].calls(), 0) << who << " reached the handler";
+    EXPECT_TRUE(RawGetSyncInfo(Channel(0, TheMaterial().validators[1])).ok())
+        << "the server should still serve members";
+    EXPECT_EQ(nodes_[0].calls(), 1);
+  }
+
+  reel::v1::Genesis genesis_;
+  std::shared_ptr<PeerSet> server_peers_;
+  std::shared_ptr<PeerSet> peers_;
+  FakeNode nodes_[3];
+  std::unique_ptr<PeerServer> servers_[3];
+  int ports_[3] = {0, 0, 0};
+};
+
+// --- Messages and calls between members -----------------------------------------------
+
+TEST_F(TransportTest, PeersRefusesAnIdentityGenesisDoesNotGiveIt) {
+  EXPECT_EQ(Peers::Create(peers_, 1, TheMaterial().validators[0]).status().code(),
+            Code::kFailedPrecondition);
+  EXPECT_EQ(Peers::Create(peers_, 0, TheMaterial().stranger).status().code(),
+            Code::kFailedPrecondition);
+  EXPECT_FALSE(Peers::Create(peers_, 9, TheMaterial().validators[0]).ok());
+  const CertAndKey mismatched{TheMaterial().validators[0].cert_pem,
+                              TheMaterial().validators[1].key_pem};
+  EXPECT_EQ(Peers::Create(peers_, 0, mismatched).status().code(), Code::kInvalidArgument);
+  FakeNode unused;
+  EXPECT_EQ(PeerServer::Start(server_peers_, mismatched, "127.0.0.1:0", &unused).status().code(),
+            Code::kInvalidArgument);
+}
+
+TEST_F(TransportTest, ConsensusMessagesFlowBothWaysAndBroadcast) {
+  auto p0 = MakePeers(0);
+  auto p1 = MakePeers(1);
+  auto p2 = MakePeers(2);
+  p0->Send(1, Numbered(1));
+  p1->Send(0, Numbered(2));
+  p2->Broadcast(Numbered(3));  // to v0, v1 and (unreachable) v3
+
+  ASSERT_TRUE(nodes_[1].WaitForCount(2));
+  ASSERT_TRUE(nodes_[0].WaitForCount(2));
+  std::map<uint64_t, uint32_t> at_v1, at_v0;
+  for (const auto& [from, message] : nodes_[1].received()) {
+    EXPECT_EQ(message.sender_index(), from) << "Peers stamps the sender's own index";
+    at_v1[message.epoch()] = from;
+  }
+  for (const auto& [from, message] : nodes_[0].received()) at_v0[message.epoch()] = from;
+  EXPECT_EQ(at_v1, (std::map<uint64_t, uint32_t>{{1, 0}, {3, 2}}));
+  EXPECT_EQ(at_v0, (std::map<uint64_t, uint32_t>{{2, 1}, {3, 2}}));
+  EXPECT_TRUE(nodes_[2].received().empty());
+  // Counted just after the write returns, so possibly after the message arrived.
+  EXPECT_TRUE(Eventually([&] { return p2->stats(0).sent == 1 && p2->stats(1).sent == 1; }));
+}
+
+TEST_F(TransportTest, ManyMessagesArriveInOrderOnOneStream) {
+  auto p0 = MakePeers(0);
+  constexpr int kCount = 500;
+  for (int i = 0; i < kCount; ++i) p0->Send(2, Numbered(i));
+  ASSERT_TRUE(nodes_[2].WaitForCount(kCount));
+  const auto received = nodes_[2].received();
+  for (int i = 0; i < kCount; ++i) EXPECT_EQ(received[i].second.epoch(), uint64_t(i));
+  EXPECT_TRUE(Eventually([&] { return p0->stats(2).sent == uint64_t(kCount); }));
+  EXPECT_EQ(p0->stats(2).dropped, 0u);
+  EXPECT_EQ(p0->stats(2).streams_opened, 1u);
+}
+
+TEST_F(TransportTest, GossipAndSyncCallsRoundTrip) {
+  auto p0 = MakePeers(0);
+  reel::v1::GossipTxsRequest gossip;
+  gossip.add_txs()->set_body("a transaction");
+  gossip.add_txs();  // empty body: the fake refuses it
+  auto codes = p0->GossipTxs(1, gossip);
+  ASSERT_TRUE(codes.ok()) << codes.status().ToString();
+  ASSERT_EQ(codes->codes_size(), 2);
+  EXPECT_EQ(codes->codes(0), reel::v1::OK);
+  EXPECT_NE(codes->codes(1), reel::v1::OK);
+  EXPECT_EQ(nodes_[1].gossip_from(), std::vector<uint32_t>{0});
+
+  reel::v1::GetBlocksRequest range;
+  range.set_from_height(3);
+  range.set_to_height(5);
+  auto blocks = p0->GetBlocks(2, range);
+  ASSERT_TRUE(blocks.ok()) << blocks.status().ToString();
+  ASSERT_EQ(blocks->blocks_size(), 3);
+  EXPECT_EQ(blocks->blocks(2).header().height(), 5u);
+
+  // A range longer than the bound is clamped before the node sees it.
+  range.set_to_height(1'000'000);
+  ASSERT_TRUE(p0->GetBlocks(2, range).ok());
+  EXPECT_EQ(nodes_[2].last_blocks_request().to_height(),
+            3 + limits::net_sync_blocks_per_request_max - 1);
+  range.set_from_height(0);
+  EXPECT_EQ(p0->GetBlocks(2, range).status().code(), Code::kInvalidArgument);
+
+  reel::v1::GetBlockByIdRequest by_id;
+  by_id.set_block_id(std::string(32, 'k'));
+  auto block = p0->GetBlock(1, by_id);
+  ASSERT_TRUE(block.ok()) << block.status().ToString();
+  EXPECT_EQ(block->block().header().height(), 7u);
+  by_id.set_block_id(std::string(32, 'x'));
+  EXPECT_EQ(p0->GetBlock(1, by_id).status().code(), Code::kNotFound);
+  by_id.set_block_id("short");
+  EXPECT_EQ(p0->GetBlock(1, by_id).status().code(), Code::kInvalidArgument);
+
+  auto info = p0->GetSyncInfo(1);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->committed_height(), 42u);
+
+  // Nobody listens for v3: an error the node can act on, not a hang.
+  EXPECT_FALSE(p0->GetSyncInfo(3).ok());
+}
+
+// --- Only members get in (TESTING.md row 11) -------------------------------------------
+
+TEST_F(TransportTest, MemberIsAcceptedOnTheSameServer) {
+  const grpc::Status status = RawGetSyncInfo(Channel(0, TheMaterial().validators[1]));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(nodes_[0].calls(), 1);
+}
+
+TEST_F(TransportTest, NoClientCertificateIsRefused) {
+  ExpectRefusedByV0(CertAndKey{}, "no certificate");
+}
+
+TEST_F(TransportTest, SelfSignedCertificateIsRefused) {
+  ExpectRefusedByV0(TheMaterial().self_signed, "self-signed");
+}
+
+TEST_F(TransportTest, CertificateFromAnotherCaIsRefused) {
+  ExpectRefusedByV0(TheMaterial().foreign, "other CA");
+}
+
+TEST_F(TransportTest, ExpiredCertificateIsRefusedEvenIfGenesisNamesIt) {
+  ExpectRefusedByV0(TheMaterial().expired, "expired");
+}
+
+TEST_F(TransportTest, CaSignedCertificateNotInGenesisIsUnauthenticated) {
+  for (const CertAndKey* who : {&TheMaterial().stranger, &TheMaterial().v1_reissued}) {
+    const auto channel = Channel(0, *who);
+    EXPECT_EQ(RawGetSyncInfo(channel).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(RawPush(channel, {Numbered(1)}).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  EXPECT_EQ(nodes_[0].calls(), 0);
+  EXPECT_EQ(servers_[0]->stats().refused_unauthenticated, 4u);
+}
+
+TEST_F(TransportTest, ValidatorClaimingToBeAnotherIsRefused) {
+  // v1's own certificate, messages that say they are from v2.
+  ConsensusMessage forged = Numbered(1);
+  forged.set_sender_index(2);
+  const grpc::Status status = RawPush(Channel(0, TheMaterial().validators[1]), {forged});
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  EXPECT_EQ(nodes_[0].calls(), 0);
+  EXPECT_EQ(servers_[0]->stats().refused_impersonation, 1u);
+
+  // A server's own certificate used to call it is refused as well.
+  EXPECT_EQ(RawGetSyncInfo(Channel(0, TheMaterial().validators[0])).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(TransportTest, ClientRefusesAServerThatIsNotTheValidatorItDialled) {
+  // v2's server answers where the client expects v1: TLS name check.
+  const auto wrong_name =
+      MakePeerChannel(Address(2), "v1", TheMaterial().ca.cert_pem, TheMaterial().validators[0]);
+  EXPECT_FALSE(RawGetSyncInfo(wrong_name).ok());
+
+  // A server with a CA-signed certificate for "v1" that genesis does not name: TLS is
+  // satisfied, the genesis check in PeerClient is not.
+  FakeNode impostor_node;
+  auto impostor = Unwrap(
+      PeerServer::Start(server_peers_, TheMaterial().v1_reissued, "127.0.0.1:0", &impostor_node));
+  reel::v1::Genesis genesis = genesis_;
+  genesis.mutable_validators(1)->set_address("127.0.0.1:" + std::to_string(impostor->port()));
+  auto p0 = Unwrap(Peers::Create(std::make_shared<PeerSet>(Unwrap(PeerSet::FromGenesis(genesis))),
+                                 0, TheMaterial().validators[0]));
+  EXPECT_EQ(p0->GetSyncInfo(1).status().code(), Code::kUnauthenticated);
+  p0->Send(1, Numbered(1));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(p0->stats(1).sent, 0u);
+  EXPECT_EQ(p0->stats(1).streams_opened, 0u);
+  EXPECT_GE(p0->stats(1).reconnects, 1u);
+  EXPECT_NE(p0->last_stream_error(1).find("genesis"), std::string::npos)
+      << p0->last_stream_error(1);
+  EXPECT_TRUE(impostor_node.received().empty());
+}
+
+// --- Bad input is refused, not fatal (TESTING.md row 10) -------------------------------
+
+TEST_F(TransportTest, OversizedMessageIsRefusedAndTheServerGoesOn) {
+  ConsensusMessage huge = Numbered(1);
+  huge.set_sender_index(1);
+  huge.mutable_proposal()->mutable_block()->add_txs()->set_body(
+      std::string(limits::net_message_bytes_max + 1, 'x'));
+  const auto channel = Channel(0, TheMaterial().validators[1]);
+  EXPECT_EQ(RawPush(channel, {huge}).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  auto stub = reel::v1::Peer::NewStub(channel);
+  reel::v1::GossipTxsRequest big_gossip;
+  big_gossip.add_txs()->set_body(std::string(limits::net_message_bytes_max + 1, 'y'));
+  grpc::ClientContext context;
+  reel::v1::GossipTxsResponse codes;
+  EXPECT_EQ(stub->GossipTxs(&context, big_gossip, &codes).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(nodes_[0].calls(), 0);
+
+  // Still serving, on the same connection.
+  ConsensusMessage fine = Numbered(2);
+  fine.set_sender_index(1);
+  EXPECT_TRUE(RawPush(channel, {fine}).ok());
+  EXPECT_TRUE(RawGetSyncInfo(channel).ok());
+  ASSERT_TRUE(nodes_[0].WaitForCount(1));
+
+  // The client side never queues what no server would take.
+  auto p1 = MakePeers(1);
+  ConsensusMessage huge_from_p1 = huge;
+  p1->Send(0, huge_from_p1);
+  EXPECT_EQ(p1->stats(0).dropped, 1u);
+  EXPECT_EQ(p1->stats(0).queued, 0u);
+}
+
+TEST_F(TransportTest, PushStreamsPerPeerAreBounded) {
+  const auto channel = Channel(0, TheMaterial().validators[1]);
+  auto stub = reel::v1::Peer::NewStub(channel);
+  struct Open {
+    grpc::ClientContext context;
+    reel::v1::PushSummary summary;
+    std::unique_ptr<grpc::ClientWriter<ConsensusMessage>> writer;
+  };
+  std::vector<std::unique_ptr<Open>> open;
+  for (size_t i = 0; i < limits::net_push_streams_per_peer_max; ++i) {
+    auto stream = std::make_unique<Open>();
+    stream->writer = stub->Push(&stream->context, &stream->summary);
+    stream->writer->WaitForInitialMetadata();  // the server holds the slot now
+    open.push_back(std::move(stream));
+  }
+  EXPECT_EQ(RawPush(channel, {}).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Another validator is not affected by v1's streams.
+  EXPECT_TRUE(RawPush(Channel(0, TheMaterial().validators[2]), {}).ok());
+  for (auto& stream : open) {
+    stream->writer->WritesDone();
+    EXPECT_TRUE(stream->writer->Finish().ok());
+  }
+  EXPECT_TRUE(RawPush(channel, {}).ok());  // slots are given back
+}
+
+TEST_F(TransportTest, IdleConnectionsDoNotStopMembers) {
+  // Connections that never start a TLS handshake, as a scanner or a slow attacker makes.
+  std::vector<int> sockets;
+  for (int i = 0; i < 64; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(ports_[0]));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    sockets.push_back(fd);
+  }
+  auto p1 = MakePeers(1);
+  p1->Send(0, Numbered(1));
+  EXPECT_TRUE(nodes_[0].WaitForCount(1));
+  EXPECT_TRUE(p1->GetSyncInfo(0).ok());
+  for (int fd : sockets) ::close(fd);
+}
+
+// --- Reconnect ------------------------------------------------------------------------
+
+TEST_F(TransportTest, QueueIsBoundedWhilePeerIsDownAndDeliveryResumesAfterRestart) {
+  PeerClientOptions options;
+  options.queue_messages_max = 8;
+  options.backoff_ms_min = 20;
+  options.backoff_ms_max = 200;
+  auto p0 = MakePeers(0, options);
+  p0->Send(1, Numbered(0));
+  ASSERT_TRUE(nodes_[1].WaitForCount(1));
+
+  servers_[1]->Shutdown();
+  servers_[1].reset();
+  std::this_thread::sleep_for(200ms);  // let the client see its stream end
+
+  constexpr int kWhileDown = 30;
+  for (int i = 1; i <= kWhileDown; ++i) p0->Send(1, Numbered(i));
+  std::this_thread::sleep_for(300ms);  // a few reconnect attempts fail meanwhile
+  const PeerClientStats down = p0->stats(1);
+  EXPECT_FALSE(down.connected);
+  EXPECT_LE(down.queue_length, options.queue_messages_max);
+  EXPECT_EQ(down.queued, uint64_t(kWhileDown) + 1);
+  // What did not fit is dropped and counted; at most one more was lost on the dead stream.
+  EXPECT_GE(down.dropped, uint64_t(kWhileDown) - options.queue_messages_max - 1);
+  EXPECT_EQ(down.sent + down.dropped + down.lost + down.queue_length, down.queued);
+  EXPECT_GE(down.reconnects, 1u);
+
+  StartServer(1, Address(1));  // same port
+  ASSERT_TRUE(nodes_[1].WaitFor([](const auto& received) {
+    return !received.empty() && received.back().second.epoch() == uint64_t(kWhileDown);
+  })) << p0->stats(1).queue_length
+      << " queued; last error: ";
+  // The newest messages survive, in order.
+  const auto received = nodes_[1].received();
+  for (size_t i = 2; i < received.size(); ++i) {
+    EXPECT_LT(received[i - 1].second.epoch(), received[i].second.epoch());
+  }
+  // Message 0, and the queue's worth less the one written to the dead stream.
+  EXPECT_GE(received.size(), options.queue_messages_max);
+  EXPECT_TRUE(Eventually([&] { return p0->stats(1).queue_length == 0; }));
+  const PeerClientStats up = p0->stats(1);
+  EXPECT_TRUE(up.connected);
+  EXPECT_EQ(up.streams_opened, 2u);
+
+  p0->Send(1, Numbered(kWhileDown + 1));  // and goes on
+  ASSERT_TRUE(nodes_[1].WaitFor(
+      [](const auto& all) { return all.back().second.epoch() == uint64_t(kWhileDown) + 1; }));
+}
+
+TEST_F(TransportTest, ShuttingDownWithQueuedMessagesAndUnreachablePeersIsPrompt) {
+  const auto start = std::chrono::steady_clock::now();
+  {
+    auto p0 = MakePeers(0);
+    for (int i = 0; i < 100; ++i) p0->Broadcast(Numbered(i));  // v3 never answers
+    servers_[2]->Shutdown();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+}  // namespace
+}  // namespace reel::net

@@ -1,0 +1,181 @@
+// reel testnet init: every file a local network needs, in one folder:
+//   DIR/ca/ca.crt, ca.key            the testnet certificate authority
+//   DIR/genesis.json                 the chain's genesis (also in each home)
+//   DIR/keys/<org>.key               signatory keys of the genesis organisations
+//   DIR/node<i>/                     one reeld home per validator (config, keys, tls, data)
+//   DIR/nodes.json                   where each node listens, for scripts
+// Ports: node i uses base + 10*i for p2p, +1 for the client API, +2 for metrics.
+#include <google/protobuf/util/json_util.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "base/bytes.h"
+#include "base/limits.h"
+#include "crypto/keyfile.h"
+#include "crypto/keys.h"
+#include "node/daemon/config.h"
+#include "node/daemon/genesis.h"
+#include "node/daemon/home.h"
+#include "node/net/tls.h"
+#include "tools/reel/cli.h"
+
+namespace reel::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TestnetOptions {
+  uint32_t validators = 4;
+  std::string out = "testnet/.run";
+  std::string chain_id = "reel-testnet";
+  std::string host = "127.0.0.1";
+  uint32_t base_port = 26600;
+};
+
+// The ministries every REEL chain starts with: the regulator governs, the export
+// authority decides licences, customs clears exports. The rest register on chain.
+struct GenesisOrg {
+  const char* id;
+  const char* name;
+  v1::Role role;
+};
+constexpr GenesisOrg kGenesisOrgs[] = {
+    {"miit", "Ministry of Industry and Information Technology", v1::ROLE_REGULATOR},
+    {"mofcom", "Ministry of Commerce", v1::ROLE_EXPORT_AUTHORITY},
+    {"gacc", "General Administration of Customs", v1::ROLE_CUSTOMS},
+};
+
+std::string Raw(const crypto::PublicKey& key) {
+  return std::string(reinterpret_cast<const char*>(key.data()), key.size());
+}
+
+Status WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Status::IoError("cannot write " + path);
+  return Status::Ok();
+}
+
+std::string Port(const TestnetOptions& o, uint32_t i, uint32_t offset) {
+  return o.host + ":" + std::to_string(o.base_port + 10 * i + offset);
+}
+
+Status RunInit(const Globals& globals, const TestnetOptions& o) {
+  if (o.validators < 1 || o.validators > limits::validators_max) {
+    return Status::InvalidArgument("--validators must be 1 to " +
+                                   std::to_string(limits::validators_max));
+  }
+  if (o.base_port < 1024 || o.base_port + 10 * o.validators + 2 > 65535) {
+    return Status::InvalidArgument("--base-port leaves no room for " +
+                                   std::to_string(o.validators) + " nodes below 65536");
+  }
+  std::error_code ec;
+  if (fs::exists(o.out, ec) && !fs::is_empty(o.out, ec)) {
+    return Status::AlreadyExists(o.out + " exists and is not empty: remove it or choose --out");
+  }
+  fs::create_directories(o.out + "/ca", ec);
+  fs::create_directories(o.out + "/keys", ec);
+  if (ec) return Status::IoError("cannot create " + o.out + ": " + ec.message());
+  fs::permissions(o.out + "/keys", fs::perms::owner_all, fs::perm_options::replace, ec);
+
+  Result<net::CertAndKey> ca = net::MakeCa(o.chain_id + "-ca", 3650);
+  if (!ca.ok()) return ca.status();
+  REEL_RETURN_IF_ERROR(net::WriteCertAndKey(o.out + "/ca", "ca", *ca));
+
+  v1::Genesis genesis;
+  genesis.set_chain_id(o.chain_id);
+  genesis.set_genesis_time_ms(static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count()));
+  genesis.set_tls_ca_pem(ca->cert_pem);
+  for (const GenesisOrg& org : kGenesisOrgs) {
+    crypto::KeyPair key = crypto::KeyPair::Generate();
+    REEL_RETURN_IF_ERROR(
+        crypto::WriteKeyFile(o.out + "/keys/" + org.id + ".key", key, std::nullopt));
+    v1::RegisterOrg* entry = genesis.add_orgs();
+    entry->set_org_id(org.id);
+    entry->set_name(org.name);
+    entry->set_kind(v1::ORG_KIND_MINISTRY);
+    entry->add_roles(org.role);
+    entry->add_signatory_keys(Raw(key.public_key()));
+    entry->set_quorum(1);
+  }
+
+  nlohmann::json nodes = nlohmann::json::array();
+  for (uint32_t i = 0; i < o.validators; ++i) {
+    const std::string name = "node" + std::to_string(i);
+    const std::string home = o.out + "/" + name;
+    daemon::NodeConfig config;
+    REEL_RETURN_IF_ERROR(daemon::SetConfigValue(config, "moniker", name, "--moniker"));
+    REEL_RETURN_IF_ERROR(daemon::SetConfigValue(config, "p2p.listen", Port(o, i, 0), "p2p"));
+    REEL_RETURN_IF_ERROR(daemon::SetConfigValue(config, "api.listen", Port(o, i, 1), "api"));
+    REEL_RETURN_IF_ERROR(
+        daemon::SetConfigValue(config, "metrics.listen", Port(o, i, 2), "metrics"));
+    REEL_RETURN_IF_ERROR(daemon::InitHome(home, config));
+    daemon::HomePaths paths(home);
+
+    crypto::KeyPair key = crypto::KeyPair::Generate();
+    REEL_RETURN_IF_ERROR(
+        crypto::WriteKeyFile(paths.keys_dir + "/validator_key.json", key, std::nullopt));
+    Result<net::CertAndKey> cert = net::MakeNodeCert(*ca, name, {o.host}, 365);
+    if (!cert.ok()) return cert.status();
+    REEL_RETURN_IF_ERROR(net::WriteCertAndKey(paths.tls_dir, "node", *cert));
+
+    v1::Validator* v = genesis.add_validators();
+    v->set_name(name);
+    v->set_org_id(kGenesisOrgs[i % std::size(kGenesisOrgs)].id);
+    v->set_public_key(Raw(key.public_key()));
+    v->set_address(Port(o, i, 0));
+    v->set_tls_cert_pem(cert->cert_pem);
+    nodes.push_back({{"name", name},
+                     {"api", Port(o, i, 1)},
+                     {"p2p", Port(o, i, 0)},
+                     {"metrics", Port(o, i, 2)},
+                     {"home", home}});
+  }
+  REEL_RETURN_IF_ERROR(daemon::ValidateGenesis(genesis, "generated genesis"));
+
+  std::string json;
+  google::protobuf::util::JsonPrintOptions print;
+  print.add_whitespace = true;
+  print.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(genesis, &json, print).ok()) {
+    return Status::Internal("cannot render genesis as JSON");
+  }
+  REEL_RETURN_IF_ERROR(WriteText(o.out + "/genesis.json", json));
+  for (uint32_t i = 0; i < o.validators; ++i) {
+    REEL_RETURN_IF_ERROR(
+        WriteText(daemon::HomePaths(o.out + "/node" + std::to_string(i)).genesis_file, json));
+  }
+  REEL_RETURN_IF_ERROR(WriteText(o.out + "/nodes.json", nodes.dump(2) + "\n"));
+
+  Table table({"node", "api", "p2p", "metrics", "home"});
+  for (const auto& n : nodes) {
+    table.Add({n["name"], n["api"], n["p2p"], n["metrics"], n["home"]});
+  }
+  table.Print(globals);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterTestnet(CLI::App& app, Globals& globals, Runner* selected) {
+  CLI::App* testnet = app.add_subcommand("testnet", "Make the files of a local test network");
+  testnet->require_subcommand(1);
+  auto o = std::make_shared<TestnetOptions>();
+  CLI::App* init = testnet->add_subcommand(
+      "init", "Keys, TLS certificates from a testnet CA, genesis and one home per node");
+  init->add_option("--validators", o->validators, "Number of validators")->capture_default_str();
+  init->add_option("--out", o->out, "Folder to create (must be empty)")->capture_default_str();
+  init->add_option("--chain-id", o->chain_id, "Chain id")->capture_default_str();
+  init->add_option("--host", o->host, "Address the nodes listen on")->capture_default_str();
+  init->add_option("--base-port", o->base_port, "First port; node i uses base+10i .. base+10i+2")
+      ->capture_default_str();
+  OnRun(init, selected, [&globals, o] { return RunInit(globals, *o); });
+}
+
+}  // namespace reel::cli
