@@ -122,6 +122,7 @@ Result<LoadedHome> LoadHome(const HomePaths& paths, const ConfigOverrides& overr
   loaded.config = std::move(*config);
   loaded.genesis = std::move(*genesis);
   loaded.data_dir = ResolvePath(paths.home, loaded.config.storage.data_dir);
+  loaded.home_dir = paths.home;
 
   const std::string& key_setting = loaded.config.p2p.validator_key_file;
   if (!key_setting.empty()) {

@@ -49,6 +49,7 @@ struct LoadedHome {
   std::optional<crypto::KeyPair> validator_key;
   std::optional<size_t> validator_index;
   std::string data_dir;  // resolved against the home
+  std::string home_dir;  // the home folder itself, for paths relative to it
 };
 
 // Command-line overrides, applied after the file: every --set first (in order), then

@@ -24,9 +24,8 @@ namespace {
 
 constexpr std::string_view kVersion = "0.1.0-dev";
 constexpr std::string_view kNotWired =
-    "consensus not wired yet: this reeld checks its home folder, opens its store, serves "
-    "/healthz and /metrics, and shuts down cleanly on SIGINT or SIGTERM; it does not order or "
-    "execute transactions, serve the client API or talk to peers";
+    "this reeld orders blocks with its peers over mutual TLS, executes the custody ledger on "
+    "LevelDB and serves /healthz and /metrics; the client API is not served yet";
 
 int Refuse(const Status& status) {
   std::cerr << "reeld: start-up refused: " << status.message() << "\n";

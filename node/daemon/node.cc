@@ -10,7 +10,15 @@
 
 #include "base/bytes.h"
 #include "node/daemon/log.h"
+#include "node/daemon/peer_glue.h"
 #include "node/daemon/status_server.h"
+#include "node/mempool/admission.h"
+#include "node/net/peer_server.h"
+#include "node/net/peers.h"
+#include "node/net/tls.h"
+#include "node/replica/chain_store.h"
+#include "node/replica/ledger_app.h"
+#include "node/replica/replica.h"
 #include "node/storage/keys.h"
 #include "node/storage/leveldb_store.h"
 
@@ -76,13 +84,44 @@ struct Node::Impl {
   asio::io_context loop{1};  // concurrency hint: one thread runs it
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   asio::signal_set signals{loop, SIGINT, SIGTERM};
+  asio::steady_timer metrics_timer{loop};
   std::atomic<bool> stopping{false};
+
+  // The parts, in the order they are built; destroyed in reverse, so nothing
+  // outlives what it points at.
+  std::unique_ptr<mempool::Mempool> pool;
+  std::unique_ptr<mempool::Admission> admission;
+  std::unique_ptr<replica::LedgerApplication> app;
+  std::shared_ptr<const net::PeerSet> peer_set;
+  std::unique_ptr<net::Peers> peers;
+  std::unique_ptr<NetTransport> transport;
+  std::unique_ptr<Gossip> gossip;
+  std::unique_ptr<replica::Replica> replica;
+  std::unique_ptr<NodePeerHandler> peer_handler;
+  std::unique_ptr<net::PeerServer> peer_server;
+
+  // On the loop thread, every half second: what /metrics and /healthz show.
+  void RefreshMetrics() {
+    if (replica != nullptr) {
+      metrics.height.Set(static_cast<int64_t>(replica->committed_height()));
+      metrics.round.Set(static_cast<int64_t>(replica->round()));
+    }
+    if (pool != nullptr) metrics.mempool_size.Set(static_cast<int64_t>(pool->size()));
+    metrics_timer.expires_after(std::chrono::milliseconds(500));
+    metrics_timer.async_wait([this](const asio::error_code& error) {
+      if (!error && !stopping.load()) RefreshMetrics();
+    });
+  }
 
   // On the loop thread: the shutdown sequence, once.
   void Shutdown(std::string_view reason) {
     if (stopping.exchange(true)) return;
     Log(LogLevel::kInfo, kComponent, "shutting down", {{"reason", reason}});
     state.store(NodeState::kStopping, std::memory_order_release);
+    if (replica != nullptr) replica->Stop();
+    metrics_timer.cancel();
+    // Peers first: no handler may post to the loop once it is gone.
+    if (peer_server != nullptr) peer_server->Shutdown();
     status_server->Stop();
     signals.cancel();
     keep_running.reset();
@@ -93,9 +132,24 @@ struct Node::Impl {
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Node::~Node() {
+  if (impl_->peer_server) impl_->peer_server->Shutdown();
   if (impl_->status_server) impl_->status_server->Stop();
-  impl_->store.reset();
 }
+
+namespace {
+
+consensus::ValidatorSet ValidatorsOf(const v1::Genesis& genesis) {
+  consensus::ValidatorSet set;
+  for (const v1::Validator& v : genesis.validators()) {
+    crypto::PublicKey key{};
+    REEL_ASSERT(v.public_key().size() == key.size());  // ValidateGenesis checked it
+    std::copy(v.public_key().begin(), v.public_key().end(), key.begin());
+    set.keys.push_back(key);
+  }
+  return set;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
   auto impl = std::make_unique<Impl>();
@@ -109,17 +163,66 @@ Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
   }
   impl->store = std::move(*store);
   REEL_RETURN_IF_ERROR(CheckStoreIdentity(*impl->store, impl->home.genesis.chain_id(), data_dir));
-  Result<std::optional<std::string>> height = impl->store->Get(storage::keys::CommitHeightKey());
-  if (!height.ok()) return height.status();
-  if (height->has_value()) {
-    Result<uint64_t> decoded = storage::keys::DecodeHeight(**height);
-    if (!decoded.ok()) return decoded.status();
-    impl->metrics.height.Set(static_cast<int64_t>(*decoded));
-    Log(LogLevel::kInfo, kComponent, "store opened",
-        {{"data_dir", data_dir}, {"height", *decoded}});
-  } else {
-    Log(LogLevel::kInfo, kComponent, "store opened, empty: genesis not applied (ledger not wired)",
-        {{"data_dir", data_dir}});
+  const v1::Genesis& genesis = impl->home.genesis;
+  REEL_RETURN_IF_ERROR(replica::Initialize(*impl->store, genesis, /*epoch=*/0));
+
+  mempool::MempoolLimits pool_limits;
+  pool_limits.txs_max = config.mempool.size_max;
+  impl->pool = std::make_unique<mempool::Mempool>(pool_limits);
+  impl->admission = std::make_unique<mempool::Admission>(genesis.chain_id(), impl->pool.get());
+  impl->app = std::make_unique<replica::LedgerApplication>(genesis.chain_id(), impl->store.get(),
+                                                            impl->pool.get());
+  REEL_RETURN_IF_ERROR(impl->app->Open());
+  impl->metrics.height.Set(static_cast<int64_t>(impl->app->committed_height()));
+  Log(LogLevel::kInfo, kComponent, "store opened",
+      {{"data_dir", data_dir}, {"height", impl->app->committed_height()}});
+
+  if (impl->home.validator_key.has_value()) {
+    const std::string& home_dir = impl->home.home_dir;
+    net::CertAndKey own;
+    Result<std::string> cert = net::ReadCertPemFile(ResolvePath(home_dir, config.p2p.tls_cert_file));
+    if (!cert.ok()) return Status(cert.status().code(), "[p2p] tls_cert_file: " + cert.status().message());
+    Result<std::string> key = net::ReadKeyPemFile(ResolvePath(home_dir, config.p2p.tls_key_file));
+    if (!key.ok()) return Status(key.status().code(), "[p2p] tls_key_file: " + key.status().message());
+    own.cert_pem = std::move(cert).value();
+    own.key_pem = std::move(key).value();
+
+    Result<net::PeerSet> peer_set = net::PeerSet::FromGenesis(genesis);
+    if (!peer_set.ok()) return peer_set.status();
+    impl->peer_set = std::make_shared<const net::PeerSet>(std::move(peer_set).value());
+    const auto self = static_cast<uint32_t>(*impl->home.validator_index);
+    Result<std::unique_ptr<net::Peers>> peers = net::Peers::Create(impl->peer_set, self, own);
+    if (!peers.ok()) return peers.status();
+    impl->peers = std::move(peers).value();
+    impl->transport = std::make_unique<NetTransport>(impl->peers.get());
+    impl->gossip = std::make_unique<Gossip>(impl->peers.get());
+
+    replica::ReplicaConfig replica_config;
+    replica_config.consensus.chain_id = genesis.chain_id();
+    replica_config.consensus.epoch = 0;
+    replica_config.consensus.validators = ValidatorsOf(genesis);
+    replica_config.consensus.self_index = self;
+    if (genesis.consensus().round_timeout_ms() != 0) {
+      replica_config.consensus.round_timeout_ms_initial = genesis.consensus().round_timeout_ms();
+    }
+    if (genesis.consensus().round_timeout_max_ms() != 0) {
+      replica_config.consensus.round_timeout_ms_max = genesis.consensus().round_timeout_max_ms();
+    }
+    impl->replica = std::make_unique<replica::Replica>(
+        replica_config, std::move(*impl->home.validator_key), &impl->loop, impl->store.get(),
+        impl->app.get(), impl->transport.get());
+    impl->home.validator_key.reset();
+    impl->transport->set_replica(impl->replica.get());
+    impl->peer_handler = std::make_unique<NodePeerHandler>(
+        impl->replica.get(), impl->admission.get(), impl->store.get(), genesis.chain_id(), 0);
+    Result<std::unique_ptr<net::PeerServer>> server =
+        net::PeerServer::Start(impl->peer_set, own, config.p2p.listen, impl->peer_handler.get());
+    if (!server.ok()) {
+      return Status(server.status().code(), "[p2p] listen: " + server.status().message());
+    }
+    impl->peer_server = std::move(server).value();
+    Log(LogLevel::kInfo, "p2p", "peer service listening",
+        {{"address", config.p2p.listen}, {"validator_index", self}});
   }
 
   impl->metrics.start_time.Set(std::chrono::duration_cast<std::chrono::seconds>(
@@ -161,10 +264,20 @@ Status Node::Run() {
          {"validator_index", impl.home.validator_index.has_value()
                                  ? std::to_string(*impl.home.validator_index)
                                  : std::string("none (observer)")}});
-    Log(LogLevel::kWarn, kComponent,
-        "consensus not wired yet: this reeld serves /healthz and /metrics only; it does not "
-        "run consensus, the ledger, the mempool, the client API or peer networking",
-        {{"api_listen", config.api.listen}, {"p2p_listen", config.p2p.listen}});
+    if (impl.replica != nullptr) {
+      Status started = impl.replica->Start();
+      if (!started.ok()) {
+        Log(LogLevel::kError, kComponent, "consensus could not start",
+            {{"error", started.ToString()}});
+        impl.Shutdown("consensus could not start");
+        return;
+      }
+    } else {
+      Log(LogLevel::kWarn, kComponent,
+          "observer: no validator key, so this node does not take part in consensus "
+          "(following the chain as an observer is not built yet)");
+    }
+    impl.RefreshMetrics();
   });
   impl.loop.run();
   impl.status_server->Stop();

@@ -33,7 +33,7 @@ std::string HealthJson(NodeState state, std::string_view moniker, const NodeMetr
   return std::string("{\"status\":\"") + std::string(StateName(state)) + "\",\"moniker\":\"" +
          std::string(moniker) + "\",\"height\":" + std::to_string(metrics.height.value()) +
          ",\"round\":" + std::to_string(metrics.round.value()) +
-         ",\"peers\":" + std::to_string(metrics.peers.value()) + ",\"consensus\":\"not_wired\"}\n";
+         ",\"peers\":" + std::to_string(metrics.peers.value()) + ",\"consensus\":\"running\"}\n";
 }
 
 StatusServer::StatusServer(std::string moniker, const MetricsRegistry& registry,

@@ -15,6 +15,7 @@
 #include "base/status.h"
 #include "crypto/keyfile.h"
 #include "crypto/keys.h"
+#include "node/net/tls.h"
 #include "reel/v1/genesis.pb.h"
 #include "reel/v1/types.pb.h"
 
@@ -103,6 +104,21 @@ inline reel::v1::Genesis ValidGenesis(const std::vector<crypto::PublicKey>& vali
   quota->set_category(reel::v1::QUOTA_CATEGORY_MINING_LIGHT);
   quota->set_amount_g(100000000000);
   return genesis;
+}
+
+// Gives validator 0 of `genesis` a certificate from a fresh testnet CA, written as
+// `tls_dir`/node.crt and node.key, as `reel testnet init` does, so that the node can
+// start its peer service.
+inline void AddTls(reel::v1::Genesis& genesis, const std::string& tls_dir) {
+  auto ca = net::MakeCa("test-ca", 30);
+  ASSERT_TRUE(ca.ok()) << ca.status().ToString();
+  auto cert = net::MakeNodeCert(*ca, genesis.validators(0).name(), {"127.0.0.1"}, 30);
+  ASSERT_TRUE(cert.ok()) << cert.status().ToString();
+  std::filesystem::create_directories(tls_dir);
+  ASSERT_TRUE(net::WriteCertAndKey(tls_dir, "node", *cert).ok());
+  genesis.set_tls_ca_pem(ca->cert_pem);
+  genesis.mutable_validators(0)->set_tls_cert_pem(cert->cert_pem);
+  genesis.mutable_validators(0)->clear_tls_cert_sha256();
 }
 
 // The proto3 JSON that `reel testnet init` writes (proto field names).

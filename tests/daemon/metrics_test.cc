@@ -118,7 +118,7 @@ TEST(StatusServerTest, ServesHealthAndMetrics) {
   EXPECT_EQ(body["peers"], 3);
   EXPECT_EQ(body["round"], 0);
   EXPECT_EQ(body["moniker"], "n1");
-  EXPECT_EQ(body["consensus"], "not_wired");
+  EXPECT_EQ(body["consensus"], "running");
 
   auto scraped = client.Get("/metrics");
   ASSERT_TRUE(scraped);

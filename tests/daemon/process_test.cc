@@ -121,8 +121,9 @@ class ReeldProcessTest : public ::testing::Test {
     Reeld init({"init", "--home", home_, "--moniker", "proc-1"}, dir_.Sub("init.log"));
     ASSERT_EQ(init.WaitExit(kExitTimeout), 0) << init.Output();
     ASSERT_OK(crypto::WriteKeyFile(key_file_, key_, std::nullopt));
-    testing::WriteFile(home_ + "/config/genesis.json",
-                       testing::GenesisJson(testing::ValidGenesis({key_.public_key()})));
+    reel::v1::Genesis genesis = testing::ValidGenesis({key_.public_key()});
+    testing::AddTls(genesis, home_ + "/tls");
+    testing::WriteFile(home_ + "/config/genesis.json", testing::GenesisJson(genesis));
     metrics_port_ = FreePort();
   }
 
@@ -195,7 +196,7 @@ TEST_F(ReeldProcessTest, GoodHomeServesHealthAndMetricsAndStopsOnSigterm) {
   std::cout << "reeld exited " << took.count() << " ms after SIGTERM\n";
   std::string output = reeld.Output();
   std::cout << "reeld's log:\n" << output;
-  EXPECT_THAT(output, HasSubstr("consensus not wired yet"));
+  EXPECT_THAT(output, HasSubstr("started"));
   EXPECT_THAT(output, HasSubstr("shutting down reason=SIGTERM"));
   EXPECT_THAT(output, HasSubstr("stopped cleanly"));
   EXPECT_FALSE(client.Get("/healthz"));  // the port is closed
@@ -331,13 +332,13 @@ TEST_F(ReeldProcessTest, BusyMetricsPortIsRefused) {
                                 std::to_string(ntohs(addr.sin_port))));
 }
 
-TEST_F(ReeldProcessTest, VersionAndHelpSayConsensusIsNotWired) {
+TEST_F(ReeldProcessTest, VersionAndHelpSayWhatRuns) {
   Reeld version({"version"}, dir_.Sub("version.log"));
   EXPECT_EQ(version.WaitExit(kExitTimeout), std::optional<int>(0));
-  EXPECT_THAT(version.Output(), HasSubstr("consensus not wired yet"));
+  EXPECT_THAT(version.Output(), HasSubstr("client API is not served yet"));
   Reeld help({"--help"}, dir_.Sub("help.log"));
   EXPECT_EQ(help.WaitExit(kExitTimeout), std::optional<int>(0));
-  EXPECT_THAT(help.Output(), HasSubstr("consensus not wired yet"));
+  EXPECT_THAT(help.Output(), HasSubstr("client API is not served yet"));
 }
 
 }  // namespace

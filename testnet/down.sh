@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# testnet/down.sh: stop every reeld of the local network (SIGTERM, then SIGKILL
+# after 10 s) and leave its files in testnet/.run for the next up.sh.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+n="$(node_count)"
+for ((i = 0; i < n; i++)); do
+  running "$i" && kill -TERM "$(pid_of "$i")"
+done
+deadline=$((SECONDS + 10))
+for ((i = 0; i < n; i++)); do
+  while running "$i" && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+  if running "$i"; then
+    echo "node$i did not stop on SIGTERM; killing it" >&2
+    kill -KILL "$(pid_of "$i")"
+  fi
+  rm -f "$run_dir/node$i.pid"
+done
+echo "stopped $n node(s); files and logs stay in $run_dir"
