@@ -164,6 +164,14 @@ static_assert(net_reconnect_backoff_ms_min <= net_reconnect_backoff_ms_max);
 static_assert(net_outbound_queue_bytes_max >= net_message_bytes_max,
               "the largest message must fit in an empty queue");
 
+// --- Block pacing (node defaults; genesis consensus params may override) --------
+// A leader proposes no sooner than this after its parent, and, with nothing to order,
+// no sooner than the idle interval: an idle chain makes two blocks a second, not
+// hundreds. The idle interval stays well inside the first round timeout.
+inline constexpr uint64_t block_interval_ms_min_default = 50;
+inline constexpr uint64_t idle_block_interval_ms_default = 500;
+static_assert(idle_block_interval_ms_default * 2 <= round_timeout_ms_initial);
+
 // --- Mempool (node/mempool/) ---------------------------------------------------
 // Transactions waiting for a block, by count and by envelope bytes; beyond either the
 // mempool refuses new ones with RESOURCE_EXHAUSTED rather than growing.

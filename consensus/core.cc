@@ -340,9 +340,16 @@ Step Core::OnTimeout(uint32_t from, const Timeout& t) {
   Status s = VerifyTimeoutSignature(t, ctx_);
   if (!s.ok()) return Finish(s);
   if (!timeouts_.Add(t, ctx_)) return Finish(Status::Ok());
-  // f + 1 timeouts include an honest one: join rather than wait for our timer.
-  if (t.round == pacemaker_.round() && timeouts_.Count(t.round) >= config_.validators.f() + 1 &&
+  // f + 1 timeouts include an honest one: join rather than wait for our timer,
+  // in a later round too (its senders may have restarted into it without the
+  // TC that took them there).
+  if (timeouts_.Count(t.round) >= config_.validators.f() + 1 &&
       !(last_timeout_ && last_timeout_->round == t.round)) {
+    if (t.round > pacemaker_.round()) {
+      pacemaker_.JoinRound(t.round, now_ms_);
+      votes_.PruneBelow(pacemaker_.round() - 1);
+      last_timeout_.reset();
+    }
     LocalTimeout();
   }
   if (auto tc = timeouts_.TryForm(t.round, ctx_)) ProcessTc(*tc);
@@ -399,8 +406,23 @@ void Core::MaybePropose() {
     if (!high_tc || high_tc->round + 1 != r || hqc.round < high_tc->MaxHighQcRound()) return;
     tc = high_tc;
   }
+  const uint64_t parent_time = parent->header.timestamp_ms;
+  // A later tick proposes. With pacing off (0) never wait, not even for a
+  // parent stamped ahead of our clock (timestamps only need to increase).
+  if (config_.block_interval_ms_min > 0 && now_ms_ < parent_time + config_.block_interval_ms_min) {
+    return;
+  }
   auto committed = ExpectedCommitted(*parent);
   if (!committed.ok()) return;
+  std::vector<std::string> payload = app_->PayloadForProposal(tree_->PathFromRoot(parent->id));
+  if (payload.empty() && now_ms_ < parent_time + config_.idle_block_interval_ms) {
+    // Idle only if the two blocks above the committed one carry nothing: their
+    // transactions commit once two more blocks certify them.
+    const Block* grandparent = tree_->Parent(*parent);
+    const bool pending =
+        !parent->payload.empty() || (grandparent != nullptr && !grandparent->payload.empty());
+    if (!pending) return;
+  }
   Block b;
   BlockHeader& h = b.header;
   h.epoch = config_.epoch;
@@ -414,7 +436,7 @@ void Core::MaybePropose() {
   h.committed_height = committed->first;
   h.committed_state_root = committed->second;
   b.qc = hqc;
-  b.payload = app_->PayloadForProposal(tree_->PathFromRoot(parent->id));
+  b.payload = std::move(payload);
   REEL_ASSERT(b.payload.size() <= limits::block_txs_max);
   std::vector<Hash32> ids;
   for (const std::string& tx : b.payload) ids.push_back(app_->TransactionId(tx));

@@ -66,6 +66,13 @@ struct Config {
   uint64_t round_timeout_ms_initial = limits::round_timeout_ms_initial;
   uint64_t round_timeout_ms_max = limits::round_timeout_ms_max;
   uint64_t timestamp_drift_ms_max = limits::block_timestamp_drift_ms_max;
+  // Pacing, so that an idle chain does not write hundreds of empty blocks a second.
+  // A leader proposes no sooner than block_interval_ms_min after its parent's
+  // timestamp; and when it has nothing to order and its branch has nothing waiting
+  // to commit, no sooner than idle_block_interval_ms (kept well below the round
+  // timeout). 0 = no pacing (the simulator's default).
+  uint64_t block_interval_ms_min = 0;
+  uint64_t idle_block_interval_ms = 0;
   PlantedBug bug = PlantedBug::kNone;
 };
 

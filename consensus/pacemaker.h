@@ -50,6 +50,13 @@ class Pacemaker {
     return true;
   }
 
+  // Moves to `round` without a certificate, when f + 1 validators (one honest
+  // at least) time out there: a replica that restarted into a later round
+  // holds no TC to show, and would otherwise wait for us forever.
+  void JoinRound(uint64_t round, uint64_t now_ms) {
+    if (round > round_) Enter(round, now_ms);
+  }
+
   bool Expired(uint64_t now_ms) const { return now_ms >= deadline_ms_; }
   // After a local timeout: fire again one duration later (to re-send it).
   void Rearm(uint64_t now_ms) { deadline_ms_ = now_ms + duration_ms_; }

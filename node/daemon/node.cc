@@ -9,6 +9,9 @@
 #include <optional>
 
 #include "base/bytes.h"
+#include "base/limits.h"
+#include "node/api/api_server.h"
+#include "node/daemon/api_glue.h"
 #include "node/daemon/log.h"
 #include "node/daemon/peer_glue.h"
 #include "node/daemon/status_server.h"
@@ -99,6 +102,8 @@ struct Node::Impl {
   std::unique_ptr<replica::Replica> replica;
   std::unique_ptr<NodePeerHandler> peer_handler;
   std::unique_ptr<net::PeerServer> peer_server;
+  std::unique_ptr<DaemonNodeView> view;
+  std::unique_ptr<api::ApiServer> api_server;
 
   // On the loop thread, every half second: what /metrics and /healthz show.
   void RefreshMetrics() {
@@ -120,7 +125,8 @@ struct Node::Impl {
     state.store(NodeState::kStopping, std::memory_order_release);
     if (replica != nullptr) replica->Stop();
     metrics_timer.cancel();
-    // Peers first: no handler may post to the loop once it is gone.
+    // Clients and peers first: no handler may post to the loop once it is gone.
+    if (api_server != nullptr) api_server->Shutdown();
     if (peer_server != nullptr) peer_server->Shutdown();
     status_server->Stop();
     signals.cancel();
@@ -132,6 +138,7 @@ struct Node::Impl {
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Node::~Node() {
+  if (impl_->api_server) impl_->api_server->Shutdown();
   if (impl_->peer_server) impl_->peer_server->Shutdown();
   if (impl_->status_server) impl_->status_server->Stop();
 }
@@ -205,6 +212,10 @@ Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
     if (genesis.consensus().round_timeout_ms() != 0) {
       replica_config.consensus.round_timeout_ms_initial = genesis.consensus().round_timeout_ms();
     }
+    replica_config.consensus.block_interval_ms_min =
+        genesis.consensus().block_interval_min_ms() != 0 ? genesis.consensus().block_interval_min_ms()
+                                                         : limits::block_interval_ms_min_default;
+    replica_config.consensus.idle_block_interval_ms = limits::idle_block_interval_ms_default;
     if (genesis.consensus().round_timeout_max_ms() != 0) {
       replica_config.consensus.round_timeout_ms_max = genesis.consensus().round_timeout_max_ms();
     }
@@ -224,6 +235,29 @@ Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
     Log(LogLevel::kInfo, "p2p", "peer service listening",
         {{"address", config.p2p.listen}, {"validator_index", self}});
   }
+
+  api::NodeInfo info;
+  info.chain_id = genesis.chain_id();
+  info.validators.assign(genesis.validators().begin(), genesis.validators().end());
+  info.self_validator_index =
+      impl->home.validator_index.has_value() ? static_cast<int32_t>(*impl->home.validator_index) : -1;
+  info.version = "0.1.0-dev";
+  impl->view = std::make_unique<DaemonNodeView>(info, impl->store.get(), impl->pool.get(),
+                                                impl->admission.get(), impl->gossip.get(),
+                                                impl->app->committed_height());
+  DaemonNodeView* view = impl->view.get();
+  impl->app->set_commit_listener(
+      [view](uint64_t height, const std::vector<crypto::Hash32>&) { view->OnCommitted(height); });
+  api::ApiServerOptions api_options;
+  api_options.listen = config.api.listen;
+  api_options.max_receive_message_bytes = config.api.max_message_bytes;
+  Result<std::unique_ptr<api::ApiServer>> api_server = api::ApiServer::Start(view, api_options);
+  if (!api_server.ok()) {
+    return Status(api_server.status().code(), "[api] listen: " + api_server.status().message());
+  }
+  impl->api_server = std::move(api_server).value();
+  Log(LogLevel::kInfo, "api", "client API listening",
+      {{"address", config.api.listen}, {"port", impl->api_server->port()}});
 
   impl->metrics.start_time.Set(std::chrono::duration_cast<std::chrono::seconds>(
                                    std::chrono::system_clock::now().time_since_epoch())

@@ -286,6 +286,28 @@ TEST_F(CoreTest, FarFutureVotesAndTimeoutsAreDropped) {
   EXPECT_EQ(core_->OnTimeout(0, t).status.code(), Code::kResourceExhausted);
 }
 
+TEST_F(CoreTest, JoinsALaterRoundOnFPlusOneTimeouts) {
+  auto timeout = [&](uint32_t signer, uint64_t round) {
+    Timeout t;
+    t.epoch = 1;
+    t.round = round;
+    t.high_qc = MakeGenesisQc(genesis_);
+    t.signer = signer;
+    t.signature = TestKey(signer).SignDigest(TimeoutDigest(kChain, 1, round, 0));
+    return t;
+  };
+  // Two replicas restarted into round 5 with no TC to show for it.
+  EXPECT_TRUE(ActionsOf<Broadcast>(core_->OnTimeout(0, timeout(0, 5))).empty());
+  Step joined = core_->OnTimeout(1, timeout(1, 5));
+  EXPECT_EQ(core_->round(), 5u);
+  auto sent = ActionsOf<Broadcast>(joined);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(std::get<Timeout>(sent[0].message).round, 5u);
+  // With our own timeout the round has a TC: on to round 6.
+  core_->OnTimeout(kSelf, std::get<Timeout>(sent[0].message));
+  EXPECT_EQ(core_->round(), 6u);
+}
+
 TEST_F(CoreTest, LeaderProposesOncePerRoundAcrossRestarts) {
   Block b1 = On(genesis_, 1);
   ASSERT_EQ(VotesIn(core_->OnProposal(1, SignProposal(b1))).size(), 1u);
@@ -302,6 +324,41 @@ TEST_F(CoreTest, LeaderProposesOncePerRoundAcrossRestarts) {
   for (uint32_t v : {0u, 1u, 3u}) again = core_->OnVote(v, SignVote(v, b1));
   EXPECT_EQ(core_->round(), 2u);
   EXPECT_TRUE(ActionsOf<Broadcast>(again).empty());
+}
+
+// An application whose mempool holds `txs`.
+class MempoolApp : public TestApp {
+ public:
+  std::vector<std::string> PayloadForProposal(const std::vector<const Block*>&) override {
+    return txs;
+  }
+  std::vector<std::string> txs;
+};
+
+Config PacedConfig() {
+  Config config = TestConfig(1, 0);
+  config.block_interval_ms_min = 50;
+  config.idle_block_interval_ms = 500;
+  return config;
+}
+
+TEST(CorePacing, LeaderWaitsForTheMinimumIntervalThenProposesWhatItHas) {
+  MempoolApp app;
+  Core core(PacedConfig(), TestKey(0), &app);
+  EXPECT_TRUE(ActionsOf<Broadcast>(core.OnStart(FreshStart(), 10)).empty());  // genesis at 0
+  EXPECT_TRUE(ActionsOf<Broadcast>(core.OnTick(60)).empty());  // nothing to order yet
+  app.txs = {"tx"};
+  auto proposals = ActionsOf<Broadcast>(core.OnTick(70));
+  ASSERT_EQ(proposals.size(), 1u);
+  EXPECT_EQ(std::get<Proposal>(proposals[0].message).block.header.timestamp_ms, 70u);
+}
+
+TEST(CorePacing, IdleLeaderStillProposesAfterTheIdleInterval) {
+  MempoolApp app;
+  Core core(PacedConfig(), TestKey(0), &app);
+  EXPECT_TRUE(ActionsOf<Broadcast>(core.OnStart(FreshStart(), 10)).empty());
+  EXPECT_TRUE(ActionsOf<Broadcast>(core.OnTick(499)).empty());
+  EXPECT_EQ(ActionsOf<Broadcast>(core.OnTick(500)).size(), 1u);
 }
 
 TEST(CoreNet, SingleValidatorCommitsAlone) {

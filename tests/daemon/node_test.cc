@@ -36,6 +36,7 @@ class NodeTest : public ::testing::Test {
     ConfigOverrides overrides;
     overrides.flags = {{"metrics.listen", "127.0.0.1:0"},
                        {"p2p.listen", "127.0.0.1:0"},
+                       {"api.listen", "127.0.0.1:0"},
                        {"log.level", "warn"}};
     Result<LoadedHome> loaded = LoadHome(paths_, overrides);
     if (!loaded.ok()) return loaded.status();

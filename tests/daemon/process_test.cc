@@ -335,10 +335,10 @@ TEST_F(ReeldProcessTest, BusyMetricsPortIsRefused) {
 TEST_F(ReeldProcessTest, VersionAndHelpSayWhatRuns) {
   Reeld version({"version"}, dir_.Sub("version.log"));
   EXPECT_EQ(version.WaitExit(kExitTimeout), std::optional<int>(0));
-  EXPECT_THAT(version.Output(), HasSubstr("client API is not served yet"));
+  EXPECT_THAT(version.Output(), HasSubstr("serves the reel.v1 client API"));
   Reeld help({"--help"}, dir_.Sub("help.log"));
   EXPECT_EQ(help.WaitExit(kExitTimeout), std::optional<int>(0));
-  EXPECT_THAT(help.Output(), HasSubstr("client API is not served yet"));
+  EXPECT_THAT(help.Output(), HasSubstr("serves the reel.v1 client API"));
 }
 
 }  // namespace

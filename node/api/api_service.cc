@@ -1,0 +1,442 @@
+#include "node/api/api_service.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "base/limits.h"
+#include "crypto/signing.h"
+#include "node/api/chain_reader.h"
+#include "node/api/events.h"
+#include "node/api/request_checks.h"
+#include "node/api/status_map.h"
+#include "node/ledger/ledger.h"
+#include "node/ledger/queries.h"
+#include "node/storage/keys.h"
+
+namespace reel::api {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The earlier of the call's deadline and `max_ms` from now, on the steady clock.
+Deadline WaitDeadline(const grpc::ServerContext& context, uint64_t max_ms) {
+  const Deadline capped = Clock::now() + std::chrono::milliseconds(max_ms);
+  const auto call_deadline = context.deadline();
+  if (call_deadline == std::chrono::system_clock::time_point::max()) return capped;
+  const auto left = call_deadline - std::chrono::system_clock::now();
+  if (left <= std::chrono::system_clock::duration::zero()) return Clock::now();
+  if (left >= std::chrono::milliseconds(max_ms)) return capped;
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(left);
+}
+
+Result<crypto::Hash32> IdField(const std::string& bytes, std::string_view name) {
+  crypto::Hash32 id{};
+  if (bytes.size() != id.size()) {
+    return Status::InvalidArgument(std::string(name) + " must be 32 bytes, got " +
+                                   std::to_string(bytes.size()));
+  }
+  std::copy(bytes.begin(), bytes.end(), id.begin());
+  return id;
+}
+
+// What SubmitTransaction refuses before admission: requests that carry no transaction.
+grpc::Status ValidateSubmit(const v1::SubmitTransactionRequest& request) {
+  if (!request.has_transaction()) return InvalidArgument("transaction is required");
+  const v1::Transaction& tx = request.transaction();
+  const size_t bytes = tx.ByteSizeLong();
+  if (bytes > limits::tx_envelope_bytes_max || tx.body().size() > limits::tx_body_bytes_max) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "TOO_LARGE: the transaction is " + std::to_string(bytes) +
+                            " bytes with a body of " + std::to_string(tx.body().size()) +
+                            "; the limits are " + std::to_string(limits::tx_envelope_bytes_max) +
+                            " and " + std::to_string(limits::tx_body_bytes_max));
+  }
+  v1::TxBody body;
+  if (tx.body().empty() || !body.ParseFromString(tx.body())) {
+    return InvalidArgument(
+        "MALFORMED: transaction.body must be a serialised reel.v1.TxBody (the bytes that "
+        "were signed), got " +
+        std::to_string(tx.body().size()) + " bytes that are not one");
+  }
+  return grpc::Status::OK;
+}
+
+struct Opened {
+  std::unique_ptr<storage::Snapshot> snapshot;
+  Result<ChainReader> reader;
+};
+
+Opened OpenCommitted(const NodeView& node) {
+  std::unique_ptr<storage::Snapshot> snapshot = node.CommittedSnapshot();
+  REEL_ASSERT(snapshot != nullptr);
+  Result<ChainReader> reader = ChainReader::Open(*snapshot, node.Info().chain_id);
+  return Opened{std::move(snapshot), std::move(reader)};
+}
+
+// Holds one of the limited stream slots for the life of a stream.
+class StreamSlot {
+ public:
+  explicit StreamSlot(std::atomic<size_t>& open) : open_(open) {
+    acquired_ = open_.fetch_add(1) < limits::api_streams_max;
+  }
+  ~StreamSlot() { open_.fetch_sub(1); }
+  StreamSlot(const StreamSlot&) = delete;
+  StreamSlot& operator=(const StreamSlot&) = delete;
+  bool acquired() const { return acquired_; }
+
+ private:
+  std::atomic<size_t>& open_;
+  bool acquired_ = false;
+};
+
+// Answers a query: boundary checks, then `method` of ledger::Queries over a fresh
+// committed snapshot.
+template <typename Request, typename Response>
+grpc::Status Query(const NodeView& node, const Request& request, Response* response,
+                   Result<Response> (ledger::Queries::*method)(const Request&) const) {
+  Status valid = CheckQueryRequest(request);
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  std::unique_ptr<storage::Snapshot> snapshot = node.CommittedSnapshot();
+  REEL_ASSERT(snapshot != nullptr);
+  const ledger::Queries queries(*snapshot);
+  Result<Response> answer = (queries.*method)(request);
+  if (!answer.ok()) return ToGrpcStatus(answer.status());
+  *response = std::move(answer).value();
+  return grpc::Status::OK;
+}
+
+// Waits until the transaction's record is committed (then fills the response as
+// COMMITTED), the call's deadline, or limits::api_wait_for_commit_ms_max, whichever is
+// first; the response stays PENDING if the record does not come.
+grpc::Status AwaitCommit(const NodeView& node, const grpc::ServerContext& context,
+                         const crypto::Hash32& id, v1::SubmitTransactionResponse* response) {
+  const Deadline deadline = WaitDeadline(context, limits::api_wait_for_commit_ms_max);
+  for (;;) {
+    Opened committed = OpenCommitted(node);
+    if (!committed.reader.ok()) return ToGrpcStatus(committed.reader.status());
+    Result<std::optional<v1::GetTransactionResponse>> record = committed.reader->TxRecord(id);
+    if (!record.ok()) return ToGrpcStatus(record.status());
+    if (record->has_value()) {
+      response->set_status(v1::TX_STATUS_COMMITTED);
+      *response->mutable_result() = (*record)->result();
+      response->set_height((*record)->height());
+      response->set_tx_index((*record)->tx_index());
+      return grpc::Status::OK;
+    }
+    if (Clock::now() >= deadline || context.IsCancelled()) return grpc::Status::OK;
+    const Deadline slice =
+        Clock::now() + std::chrono::milliseconds(limits::api_stream_wait_slice_ms);
+    node.WaitForCommitAbove(committed.reader->committed_height(), std::min(deadline, slice));
+  }
+}
+
+}  // namespace
+
+ApiService::ApiService(NodeView* node) : node_(node) {
+  REEL_ASSERT(node_ != nullptr);
+}
+
+// --- Transactions and blocks ---------------------------------------------------------------
+
+grpc::Status ApiService::SubmitTransaction(grpc::ServerContext* context,
+                                           const v1::SubmitTransactionRequest* request,
+                                           v1::SubmitTransactionResponse* response) {
+  grpc::Status valid = ValidateSubmit(*request);
+  if (!valid.ok()) return valid;
+  const NodeInfo info = node_->Info();
+  if (info.syncing) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "the node is catching up with its peers; retry shortly or submit to "
+                        "another node");
+  }
+  const crypto::Hash32 id = crypto::TransactionId(info.chain_id, request->transaction().body());
+  response->set_tx_id(std::string(crypto::AsBytes(id)));
+  std::vector<Result<crypto::Hash32>> admitted = node_->Submit({request->transaction()});
+  REEL_ASSERT(admitted.size() == 1);
+  const Status& refusal = admitted[0].status();
+  if (admitted[0].ok() || refusal.code() == Code::kAlreadyExists) {
+    // Already in the mempool: a resent transaction has the same id and commits once.
+    response->set_status(v1::TX_STATUS_PENDING);
+  } else if (refusal.code() == Code::kInvalidArgument) {
+    // A rule refusal: a value for the client, not an RPC error (api.proto).
+    response->set_status(v1::TX_STATUS_REJECTED);
+    response->mutable_result()->set_code(ledger::ErrorCodeOf(refusal));
+    response->mutable_result()->set_message(refusal.message());
+    return grpc::Status::OK;
+  } else {
+    return ToGrpcStatus(refusal);
+  }
+  if (!request->wait_for_commit()) return grpc::Status::OK;
+
+  return AwaitCommit(*node_, *context, id, response);
+}
+
+grpc::Status ApiService::GetTransaction(grpc::ServerContext* context,
+                                        const v1::GetTransactionRequest* request,
+                                        v1::GetTransactionResponse* response) {
+  Result<crypto::Hash32> id = IdField(request->tx_id(), "tx_id");
+  if (!id.ok()) return ToGrpcStatus(id.status());
+  Opened committed = OpenCommitted(*node_);
+  if (!committed.reader.ok()) return ToGrpcStatus(committed.reader.status());
+  Result<v1::GetTransactionResponse> found = committed.reader->CommittedTransaction(*id);
+  if (found.ok()) {
+    *response = std::move(found).value();
+    return grpc::Status::OK;
+  }
+  if (found.status().code() == Code::kNotFound && node_->IsPending(*id)) {
+    response->set_status(v1::TX_STATUS_PENDING);
+    return grpc::Status::OK;
+  }
+  return ToGrpcStatus(found.status());
+}
+
+grpc::Status ApiService::GetBlock(grpc::ServerContext* context, const v1::GetBlockRequest* request,
+                                  v1::GetBlockResponse* response) {
+  Opened committed = OpenCommitted(*node_);
+  if (!committed.reader.ok()) return ToGrpcStatus(committed.reader.status());
+  const ChainReader& reader = *committed.reader;
+  uint64_t height = 0;
+  switch (request->block_case()) {
+    case v1::GetBlockRequest::kHeight:
+      height = request->height();
+      break;
+    case v1::GetBlockRequest::kBlockId: {
+      if (request->block_id().size() != storage::keys::kIdBytes) {
+        return InvalidArgument("block_id must be 32 bytes, got " +
+                               std::to_string(request->block_id().size()));
+      }
+      Result<uint64_t> found = reader.HeightOfBlock(request->block_id());
+      if (!found.ok()) return ToGrpcStatus(found.status());
+      height = *found;
+      break;
+    }
+    case v1::GetBlockRequest::BLOCK_NOT_SET:
+      return InvalidArgument("set height or block_id");
+  }
+  Result<v1::Block> block = reader.BlockAt(height);
+  if (!block.ok()) return ToGrpcStatus(block.status());
+  if (request->include_results()) {
+    Result<std::vector<v1::TxResult>> results = reader.BlockResults(*block);
+    if (!results.ok()) return ToGrpcStatus(results.status());
+    for (v1::TxResult& r : *results) *response->add_results() = std::move(r);
+  }
+  if (request->include_proof()) {
+    Result<std::optional<v1::CommitProof>> proof = reader.CommitProofOf(height);
+    if (!proof.ok()) return ToGrpcStatus(proof.status());
+    // Empty for the newest block: see the TODO in ChainReader::CommittedTransaction.
+    if (proof->has_value()) *response->mutable_commit_proof() = std::move(**proof);
+  }
+  *response->mutable_block() = std::move(block).value();
+  return grpc::Status::OK;
+}
+
+template <typename Send>
+grpc::Status ApiService::FollowChain(grpc::ServerContext* context, uint64_t from_height,
+                                     Send send) {
+  StreamSlot slot(open_streams_);
+  if (!slot.acquired()) {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "this node serves at most " + std::to_string(limits::api_streams_max) +
+                            " streams at once; retry later or close another stream");
+  }
+  uint64_t next = from_height;
+  while (!context->IsCancelled()) {
+    uint64_t height = 0;
+    {
+      // A fresh snapshot per block: a slow client pins no old version of the store.
+      Opened committed = OpenCommitted(*node_);
+      if (!committed.reader.ok()) return ToGrpcStatus(committed.reader.status());
+      height = committed.reader->committed_height();
+      if (next == 0) next = height + 1;
+      if (next <= height) {
+        Result<v1::Block> block = committed.reader->BlockAt(next);
+        if (!block.ok()) return ToGrpcStatus(block.status());
+        Result<bool> sent = send(*committed.reader, *block);
+        if (!sent.ok()) return ToGrpcStatus(sent.status());
+        if (!*sent) break;  // the client went away
+        ++next;
+        continue;
+      }
+    }
+    node_->WaitForCommitAbove(
+        height, Clock::now() + std::chrono::milliseconds(limits::api_stream_wait_slice_ms));
+  }
+  return grpc::Status(grpc::StatusCode::CANCELLED, "the stream was closed");
+}
+
+grpc::Status ApiService::StreamBlocks(grpc::ServerContext* context,
+                                      const v1::StreamBlocksRequest* request,
+                                      grpc::ServerWriter<v1::StreamBlocksResponse>* writer) {
+  const bool include_results = request->include_results();
+  return FollowChain(context, request->from_height(),
+                     [&](const ChainReader& reader, v1::Block& block) -> Result<bool> {
+                       v1::StreamBlocksResponse message;
+                       if (include_results) {
+                         Result<std::vector<v1::TxResult>> results = reader.BlockResults(block);
+                         if (!results.ok()) return results.status();
+                         for (v1::TxResult& r : *results) *message.add_results() = std::move(r);
+                       }
+                       *message.mutable_block() = std::move(block);
+                       return writer->Write(message);
+                     });
+}
+
+grpc::Status ApiService::StreamEvents(grpc::ServerContext* context,
+                                      const v1::StreamEventsRequest* request,
+                                      grpc::ServerWriter<v1::StreamEventsResponse>* writer) {
+  Status valid = ValidateEventFilter(request->filter());
+  if (!valid.ok()) return ToGrpcStatus(valid);
+  return FollowChain(context, request->from_height(),
+                     [&](const ChainReader& reader, v1::Block& block) -> Result<bool> {
+                       if (block.txs().empty()) return true;
+                       Result<std::vector<v1::Event>> events = reader.EventsOf(block);
+                       if (!events.ok()) return events.status();
+                       for (v1::Event& event : *events) {
+                         if (!EventMatches(request->filter(), event)) continue;
+                         v1::StreamEventsResponse message;
+                         *message.mutable_event() = std::move(event);
+                         if (!writer->Write(message)) return false;
+                       }
+                       return true;
+                     });
+}
+
+grpc::Status ApiService::GetStatus(grpc::ServerContext* context,
+                                   const v1::GetStatusRequest* request,
+                                   v1::GetStatusResponse* response) {
+  const NodeInfo info = node_->Info();
+  Opened committed = OpenCommitted(*node_);
+  if (!committed.reader.ok()) return ToGrpcStatus(committed.reader.status());
+  const uint64_t height = committed.reader->committed_height();
+  Result<v1::Block> block = committed.reader->BlockAt(height);
+  if (!block.ok()) return ToGrpcStatus(block.status());
+  Result<crypto::Hash32> block_id = BlockIdOf(info.chain_id, block->header());
+  if (!block_id.ok()) return ToGrpcStatus(block_id.status());
+  Result<crypto::Hash32> state_root = ledger::StateRoot(*committed.snapshot);
+  if (!state_root.ok()) return ToGrpcStatus(state_root.status());
+  response->set_chain_id(info.chain_id);
+  response->set_height(height);
+  response->set_block_id(std::string(crypto::AsBytes(*block_id)));
+  response->set_block_time_ms(block->header().timestamp_ms());
+  response->set_state_root(std::string(crypto::AsBytes(*state_root)));
+  response->set_epoch(info.epoch);
+  for (const v1::Validator& v : info.validators) *response->add_validators() = v;
+  response->set_self_validator_index(info.self_validator_index);
+  response->set_syncing(info.syncing);
+  response->set_mempool_txs(info.mempool_txs);
+  response->set_version(info.version);
+  return grpc::Status::OK;
+}
+
+// --- Queries ---------------------------------------------------------------------------------
+// Each is one call to ledger::Queries over a fresh committed snapshot.
+
+grpc::Status ApiService::GetOrg(grpc::ServerContext*, const v1::GetOrgRequest* request,
+                                v1::GetOrgResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::GetOrg);
+}
+
+grpc::Status ApiService::ListOrgs(grpc::ServerContext*, const v1::ListOrgsRequest* request,
+                                  v1::ListOrgsResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::ListOrgs);
+}
+
+grpc::Status ApiService::ListSites(grpc::ServerContext*, const v1::ListSitesRequest* request,
+                                   v1::ListSitesResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::ListSites);
+}
+
+grpc::Status ApiService::GetLot(grpc::ServerContext*, const v1::GetLotRequest* request,
+                                v1::GetLotResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::GetLot);
+}
+
+grpc::Status ApiService::LotHistory(grpc::ServerContext*, const v1::LotHistoryRequest* request,
+                                    v1::LotHistoryResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::LotHistory);
+}
+
+grpc::Status ApiService::TraceLot(grpc::ServerContext*, const v1::TraceLotRequest* request,
+                                  v1::TraceLotResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::TraceLot);
+}
+
+grpc::Status ApiService::Holdings(grpc::ServerContext*, const v1::HoldingsRequest* request,
+                                  v1::HoldingsResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::Holdings);
+}
+
+grpc::Status ApiService::ListTransferOffers(grpc::ServerContext*,
+                                            const v1::ListTransferOffersRequest* request,
+                                            v1::ListTransferOffersResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::ListTransferOffers);
+}
+
+grpc::Status ApiService::QuotaUse(grpc::ServerContext*, const v1::QuotaUseRequest* request,
+                                  v1::QuotaUseResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::QuotaUse);
+}
+
+grpc::Status ApiService::GetLicence(grpc::ServerContext*, const v1::GetLicenceRequest* request,
+                                    v1::GetLicenceResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::GetLicence);
+}
+
+grpc::Status ApiService::ListLicences(grpc::ServerContext*, const v1::ListLicencesRequest* request,
+                                      v1::ListLicencesResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::ListLicences);
+}
+
+grpc::Status ApiService::MatchingRestrictions(grpc::ServerContext*,
+                                              const v1::MatchingRestrictionsRequest* request,
+                                              v1::MatchingRestrictionsResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::MatchingRestrictions);
+}
+
+grpc::Status ApiService::RestrictionImpact(grpc::ServerContext*,
+                                           const v1::RestrictionImpactRequest* request,
+                                           v1::RestrictionImpactResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::RestrictionImpact);
+}
+
+grpc::Status ApiService::LicenceVerdict(grpc::ServerContext*,
+                                        const v1::LicenceVerdictRequest* request,
+                                        v1::LicenceVerdictResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::LicenceVerdict);
+}
+
+grpc::Status ApiService::ListRestrictions(grpc::ServerContext*,
+                                          const v1::ListRestrictionsRequest* request,
+                                          v1::ListRestrictionsResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::ListRestrictions);
+}
+
+grpc::Status ApiService::ExportStats(grpc::ServerContext*, const v1::ExportStatsRequest* request,
+                                     v1::ExportStatsResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::ExportStats);
+}
+
+grpc::Status ApiService::ListExports(grpc::ServerContext*, const v1::ListExportsRequest* request,
+                                     v1::ListExportsResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::ListExports);
+}
+
+grpc::Status ApiService::MassBalance(grpc::ServerContext*, const v1::MassBalanceRequest* request,
+                                     v1::MassBalanceResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::MassBalance);
+}
+
+grpc::Status ApiService::MonthlyFlowReport(grpc::ServerContext*,
+                                           const v1::MonthlyFlowReportRequest* request,
+                                           v1::MonthlyFlowReportResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::MonthlyFlowReport);
+}
+
+grpc::Status ApiService::ListViolations(grpc::ServerContext*,
+                                        const v1::ListViolationsRequest* request,
+                                        v1::ListViolationsResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::ListViolations);
+}
+
+}  // namespace reel::api

@@ -1,0 +1,61 @@
+#include "node/daemon/api_glue.h"
+
+#include "node/replica/chain_store.h"
+
+namespace reel::daemon {
+
+DaemonNodeView::DaemonNodeView(api::NodeInfo info, storage::KvStore* store,
+                               mempool::Mempool* pool, mempool::Admission* admission,
+                               Gossip* gossip, uint64_t committed_height)
+    : info_(std::move(info)),
+      store_(store),
+      pool_(pool),
+      admission_(admission),
+      gossip_(gossip),
+      committed_height_(committed_height) {}
+
+api::NodeInfo DaemonNodeView::Info() const {
+  api::NodeInfo info = info_;
+  info.mempool_txs = pool_->size();
+  return info;
+}
+
+std::unique_ptr<storage::Snapshot> DaemonNodeView::CommittedSnapshot() const {
+  // Each committed block is one atomic batch, and nothing else writes the block,
+  // transaction, state or index records: any snapshot is at a committed height.
+  return store_->GetSnapshot();
+}
+
+std::vector<Result<crypto::Hash32>> DaemonNodeView::Submit(
+    const std::vector<v1::Transaction>& txs) {
+  std::unique_ptr<storage::Snapshot> snapshot = store_->GetSnapshot();
+  Result<uint64_t> height = replica::CommittedHeight(*snapshot);
+  if (!height.ok()) {
+    return std::vector<Result<crypto::Hash32>>(txs.size(), Result<crypto::Hash32>(height.status()));
+  }
+  std::vector<Result<crypto::Hash32>> answers = admission_->Admit(txs, *snapshot, *height + 1);
+  if (gossip_ != nullptr) {
+    for (size_t i = 0; i < txs.size(); ++i) {
+      if (answers[i].ok()) gossip_->Add(txs[i]);
+    }
+  }
+  return answers;
+}
+
+bool DaemonNodeView::IsPending(const crypto::Hash32& tx_id) const { return pool_->Contains(tx_id); }
+
+uint64_t DaemonNodeView::WaitForCommitAbove(uint64_t height, api::Deadline deadline) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  committed_cv_.wait_until(lock, deadline, [&] { return committed_height_.load() > height; });
+  return committed_height_.load();
+}
+
+void DaemonNodeView::OnCommitted(uint64_t height) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    committed_height_.store(height);
+  }
+  committed_cv_.notify_all();
+}
+
+}  // namespace reel::daemon

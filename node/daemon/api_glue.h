@@ -1,0 +1,45 @@
+// DaemonNodeView: the client API's view of the running node (node/api/node_view.h),
+// over the store, the mempool's admission and the commit notifications of the
+// ledger application. Submitted transactions that are admitted are also handed to
+// gossip, so that every validator's leader can order them.
+//
+// Thread safety: every method may be called from any thread. OnCommitted is called
+// by the ledger application on the loop thread after each block is durable.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+
+#include "node/api/node_view.h"
+#include "node/daemon/peer_glue.h"
+#include "node/mempool/admission.h"
+
+namespace reel::daemon {
+
+class DaemonNodeView : public api::NodeView {
+ public:
+  // `gossip` may be null (a node with no peers). All pointers must outlive this.
+  DaemonNodeView(api::NodeInfo info, storage::KvStore* store, mempool::Mempool* pool,
+                 mempool::Admission* admission, Gossip* gossip, uint64_t committed_height);
+
+  api::NodeInfo Info() const override;
+  std::unique_ptr<storage::Snapshot> CommittedSnapshot() const override;
+  std::vector<Result<crypto::Hash32>> Submit(const std::vector<v1::Transaction>& txs) override;
+  bool IsPending(const crypto::Hash32& tx_id) const override;
+  uint64_t WaitForCommitAbove(uint64_t height, api::Deadline deadline) const override;
+
+  void OnCommitted(uint64_t height);
+
+ private:
+  const api::NodeInfo info_;
+  storage::KvStore* const store_;
+  mempool::Mempool* const pool_;
+  mempool::Admission* const admission_;
+  Gossip* const gossip_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable committed_cv_;
+  std::atomic<uint64_t> committed_height_;
+};
+
+}  // namespace reel::daemon
