@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
-# The README's first command. The full custody story needs reeld and the reel CLI,
-# which are not built yet (see README "What exists today"); until then this builds
-# REEL and shows what runs: the consensus core, four replicas with one Byzantine,
-# under the deterministic simulator's faults.
+# The README's first command: on a fresh Debian 12 clone it installs what is missing,
+# builds, brings up a four-validator network on this machine with mutual TLS, and
+# tells the custody story from mine to border with the reel CLI (testnet/story.sh).
+# The network keeps running afterwards; testnet/down.sh stops it.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-echo "== REEL demo =="
-echo "The node daemon and the custody story are not built yet; this demo builds REEL"
-echo "and runs the BFT consensus core in the deterministic simulator."
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/lib.sh"
+
+echo "== REEL demo: building (first run installs Debian packages and compiles; be patient)"
 "$root/tests/build.sh"
-sim="${REEL_BUILD_DIR:-$root/build}/bin/reel-sim"
-if [ ! -x "$sim" ]; then
-  echo "reel-sim is not built yet either: the build above is all there is to show." >&2
-  exit 0
-fi
+
 echo
-echo "== 4 validators, 1 Byzantine (equivocating leader, double voter), 50 seeds =="
-echo "   Each seed: delays, drops, duplicates, partitions, crashes; then healing."
-"$sim" --seeds 50 --first-seed 1 --validators 4 --byzantine 1
-echo
-echo "The last line counts seeds, safety violations (forks), stalls and commits."
-echo "Replay one seed with: $sim --seed 7 --validators 4 --byzantine 1"
+echo "== Starting four validators (reeld) with mutual TLS under $run_dir"
+"$here/up.sh" 4
+
+"$here/story.sh"
+
+cat <<MSG
+
+== The network is still running.
+   Status:        testnet/status.sh
+   Query it:      $bin_dir/reel query --node $(api_addr 0) ListOrgs
+                  $bin_dir/reel query --node $(api_addr 1) ExportStats --request '{"group_by":"EXPORT_GROUP_BY_COUNTRY"}'
+                  $bin_dir/reel status --node $(api_addr 2)
+   Metrics:       curl http://$(metrics_addr 0)/metrics
+   Logs:          $run_dir/node*.log
+   Stop it:       testnet/down.sh
+MSG

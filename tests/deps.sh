@@ -9,7 +9,7 @@ REEL_PACKAGES=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev
-  openssl graphviz iproute2 procps
+  openssl graphviz iproute2 procps curl jq
 )
 
 missing=()

@@ -53,5 +53,6 @@ int ExitCode(const Status& status);
 
 void RegisterKeys(CLI::App& app, Globals& globals, Runner* selected);
 void RegisterTestnet(CLI::App& app, Globals& globals, Runner* selected);
+void RegisterNodeCommands(CLI::App& app, Globals& globals, Runner* selected);
 
 }  // namespace reel::cli

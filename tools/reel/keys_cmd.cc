@@ -5,6 +5,8 @@
 #include <regex>
 #include <set>
 
+#include <sodium.h>
+
 #include "base/bytes.h"
 #include "crypto/hash.h"
 #include "crypto/keyfile.h"
@@ -26,6 +28,13 @@ std::string DefaultKeyDir() {
 
 std::string PublicKeyHex(const crypto::PublicKey& key) {
   return ToHex(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+}
+
+// As proto3 JSON writes bytes fields: what a RegisterOrg body's signatory_keys hold.
+std::string PublicKeyBase64(const crypto::PublicKey& key) {
+  char out[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+  sodium_bin2base64(out, sizeof out, key.data(), key.size(), sodium_base64_VARIANT_ORIGINAL);
+  return out;
 }
 
 // A name is a file name in the key folder; a path (with a slash or .key) is used as is.
@@ -70,6 +79,7 @@ Status RunNew(const Globals& globals, const NewOptions& o) {
   REEL_RETURN_IF_ERROR(crypto::WriteKeyFile(path, key, secret));
   PrintRecord(globals, {{"name", o.name},
                         {"public_key", PublicKeyHex(key.public_key())},
+                        {"public_key_base64", PublicKeyBase64(key.public_key())},
                         {"encrypted", secret.has_value() ? "yes" : "no"},
                         {"path", path}});
   if (passphrase->has_value()) crypto::WipeString(**passphrase);
@@ -84,6 +94,7 @@ Status RunShow(const Globals& globals, const std::string& name_or_path, const st
   if (!encrypted.ok()) return encrypted.status();
   PrintRecord(globals, {{"name", fs::path(path).stem().string()},
                         {"public_key", PublicKeyHex(*key)},
+                        {"public_key_base64", PublicKeyBase64(*key)},
                         {"encrypted", *encrypted},
                         {"path", path}});
   return Status::Ok();
