@@ -1,5 +1,5 @@
-// Helpers shared by the daemon tests: an OK assertion, a self-removing temporary
-// folder, a valid genesis to mutate, and files written the way the tools write them.
+// Helpers shared by the daemon tests (beside tests/test_util.h's ASSERT_OK and
+// TempDir): a valid genesis to mutate, and files written the way the tools write them.
 #pragma once
 
 #include <google/protobuf/util/json_util.h>
@@ -18,45 +18,11 @@
 #include "node/net/tls.h"
 #include "reel/v1/genesis.pb.h"
 #include "reel/v1/types.pb.h"
-
-#define ASSERT_OK(expr)                                                  \
-  do {                                                                   \
-    const ::reel::Status reel_test_status_ = (expr);                     \
-    ASSERT_TRUE(reel_test_status_.ok()) << reel_test_status_.ToString(); \
-  } while (0)
-
-#define EXPECT_OK(expr)                                                  \
-  do {                                                                   \
-    const ::reel::Status reel_test_status_ = (expr);                     \
-    EXPECT_TRUE(reel_test_status_.ok()) << reel_test_status_.ToString(); \
-  } while (0)
+#include "tests/test_util.h"
 
 namespace reel::daemon::testing {
 
-// A fresh folder from mkdtemp under $TMPDIR (or /tmp), removed on destruction.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/reel-daemon-XXXXXX";
-    char* made = mkdtemp(pattern.data());
-    if (made == nullptr) ADD_FAILURE() << "mkdtemp " << pattern << " failed";
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using ::reel::testing::TempDir;
 
 inline std::string KeyBytes(const crypto::PublicKey& key) {
   return std::string(reinterpret_cast<const char*>(key.data()), key.size());
