@@ -149,8 +149,11 @@ Status RunTx(const Globals& globals, const TxOptions& o) {
   }
   if (response.status() == v1::TX_STATUS_REJECTED ||
       (response.status() == v1::TX_STATUS_COMMITTED && response.result().code() != v1::OK)) {
-    return Status::FailedPrecondition("transaction refused: " + code + ": " +
-                                      response.result().message());
+    // Rule messages may already start with their code; say it once.
+    const std::string& message = response.result().message();
+    return Status::FailedPrecondition(
+        "transaction refused: " +
+        (message.rfind(code, 0) == 0 ? message : code + ": " + message));
   }
   return Status::Ok();
 }
