@@ -7,8 +7,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -172,6 +174,73 @@ TEST_F(SubmitTest, ReplayedAndTamperedTransactionsAreRefusedAndNodesKeepServing)
   v1::SubmitTransactionResponse after;
   ASSERT_TRUE(Submit(0, QuotaTx(779), /*wait=*/true, &after).ok());
   EXPECT_EQ(after.status(), v1::TX_STATUS_COMMITTED) << "node0 stopped serving";
+}
+
+// TESTING.md row 5: under load, one validator is killed with SIGKILL and restarted;
+// every transaction reported committed is then on every node, once, at one height.
+TEST_F(SubmitTest, KillNineUnderLoadLosesNoCommittedTransaction) {
+  std::mutex mu;
+  std::vector<std::pair<std::string, uint64_t>> committed;  // tx id, height
+  std::atomic<bool> stop{false};
+  std::atomic<int> errors{0};
+  std::vector<v1::Transaction> txs;
+  for (int k = 0; k < 400; ++k) txs.push_back(QuotaTx(10'000 + k));
+  std::atomic<size_t> next{0};
+  auto client = [&](int node) {
+    while (!stop.load()) {
+      const size_t k = next.fetch_add(1);
+      if (k >= txs.size()) return;
+      v1::SubmitTransactionResponse response;
+      grpc::Status status = Submit(node, txs[k], /*wait=*/true, &response);
+      if (!status.ok()) {
+        ++errors;
+        continue;
+      }
+      if (response.status() == v1::TX_STATUS_COMMITTED) {
+        std::lock_guard<std::mutex> lock(mu);
+        committed.emplace_back(response.tx_id(), response.height());
+      }
+    }
+  };
+  // Clients of the nodes that stay up (node 1 is the one killed).
+  std::vector<std::thread> clients;
+  for (int node : {0, 2, 3, 0, 2, 3}) clients.emplace_back(client, node);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const std::string run_dir = dir_->Sub("net");
+  std::string killed = Shell("kill -9 $(cat " + run_dir + "/node1.pid)");
+  ASSERT_TRUE(killed.find("exit status") == std::string::npos) << killed;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  // up.sh starts what is not running and waits until every node commits.
+  std::string restarted = Shell(env_ + std::string(REEL_SOURCE_DIR) + "/testnet/up.sh 4");
+  ASSERT_NE(restarted.find("node1 api="), std::string::npos) << restarted;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  stop = true;
+  for (auto& t : clients) t.join();
+
+  std::lock_guard<std::mutex> lock(mu);
+  std::cout << committed.size() << " transactions reported committed under load, " << errors
+            << " submissions failed\n";
+  ASSERT_GT(committed.size(), 20u);
+  for (const auto& [id, height] : committed) {
+    for (int node = 0; node < kNodes; ++node) {
+      v1::GetTransactionResponse found;
+      for (int tries = 0; tries < 150; ++tries) {
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        v1::GetTransactionRequest request;
+        request.set_tx_id(id);
+        found.Clear();
+        if (stubs_[node]->GetTransaction(&context, request, &found).ok() &&
+            found.status() == v1::TX_STATUS_COMMITTED) {
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      ASSERT_EQ(found.status(), v1::TX_STATUS_COMMITTED) << "node" << node << " lacks a committed transaction";
+      EXPECT_EQ(found.height(), height) << "node" << node << " has it at another height";
+    }
+  }
 }
 
 }  // namespace
