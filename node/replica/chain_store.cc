@@ -3,11 +3,13 @@
 #include "base/bytes.h"
 #include "node/ledger/ledger.h"
 #include "node/replica/codec.h"
+#include "node/replica/internal.h"
 #include "node/storage/keys.h"
 
 namespace reel::replica {
 
 namespace keys = storage::keys;
+using internal::IdBytes;
 
 namespace {
 
@@ -17,7 +19,6 @@ std::string U32BE(uint32_t v) {
   return out;
 }
 
-std::string IdBytes(const crypto::Hash32& id) { return std::string(crypto::AsBytes(id)); }
 
 template <typename Message>
 Result<std::optional<Message>> ReadProto(const storage::ReadView& store, const std::string& key,

@@ -8,11 +8,14 @@
 #include "node/ledger/ledger.h"
 #include "node/replica/chain_store.h"
 #include "node/replica/codec.h"
+#include "node/replica/internal.h"
 #include "node/storage/keys.h"
 
 namespace reel::replica {
 
 namespace keys = storage::keys;
+using internal::Fatal;
+using internal::IdBytes;
 
 namespace {
 
@@ -22,14 +25,6 @@ constexpr size_t kRootsKeptMax = 1024;
 
 // Room left in a block for its header, QC and framing.
 constexpr size_t kBlockFramingBytes = 64 * 1024;
-
-[[noreturn]] void Fatal(const std::string& what) {
-  std::fprintf(stderr, "reel: fatal: %s\n", what.c_str());
-  std::fflush(stderr);
-  std::abort();
-}
-
-std::string IdBytes(const crypto::Hash32& id) { return std::string(crypto::AsBytes(id)); }
 
 }  // namespace
 

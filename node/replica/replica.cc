@@ -5,23 +5,14 @@
 
 #include "node/replica/chain_store.h"
 #include "node/replica/codec.h"
+#include "node/replica/internal.h"
 #include "node/storage/keys.h"
 
 namespace reel::replica {
 
 namespace keys = storage::keys;
-
-namespace {
-
-std::string IdBytes(const crypto::Hash32& id) { return std::string(crypto::AsBytes(id)); }
-
-[[noreturn]] void Fatal(const std::string& what) {
-  std::fprintf(stderr, "reel: fatal: %s\n", what.c_str());
-  std::fflush(stderr);
-  std::abort();
-}
-
-}  // namespace
+using internal::Fatal;
+using internal::IdBytes;
 
 Replica::Replica(ReplicaConfig config, crypto::KeyPair key, asio::io_context* io,
                  storage::KvStore* store, LedgerApplication* app, Transport* transport)
