@@ -8,17 +8,6 @@
 namespace reel::net {
 namespace {
 
-bool IsTlsName(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  if (name.front() == '-' || name.front() == '.' || name.back() == '.') return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 Result<std::string> ValidatorCertSha256(const reel::v1::Validator& validator) {
   const std::string& named = validator.tls_cert_sha256();
   if (!named.empty() && named.size() != 32) {
@@ -61,7 +50,7 @@ Result<PeerSet> PeerSet::FromGenesis(const reel::v1::Genesis& genesis) {
   std::set<std::string> fingerprints;
   for (int i = 0; i < count; ++i) {
     const reel::v1::Validator& validator = genesis.validators(i);
-    if (!IsTlsName(validator.name())) {
+    if (!IsDnsName(validator.name(), 64)) {
       return Status::InvalidArgument("validator " + std::to_string(i) +
                                      ": name must be 1..64 bytes of [A-Za-z0-9.-]");
     }

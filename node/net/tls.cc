@@ -105,19 +105,6 @@ Result<std::string> KeyToPem(EVP_PKEY* key) {
   return BioContents(bio.get());
 }
 
-// A DNS label or dotted name; also what a validator name may be, so that it can be
-// the TLS target name.
-bool IsDnsName(std::string_view name) {
-  if (name.empty() || name.size() > 253) return false;
-  if (name.front() == '-' || name.front() == '.' || name.back() == '.') return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 bool IsIpAddress(const std::string& host) {
   unsigned char buffer[sizeof(struct in6_addr)];
   return inet_pton(AF_INET, host.c_str(), buffer) == 1 ||
@@ -220,6 +207,17 @@ Result<std::string> ReadBoundedFile(const std::string& path, bool private_key) {
 }
 
 }  // namespace
+
+bool IsDnsName(std::string_view name, size_t max_bytes) {
+  if (name.empty() || name.size() > max_bytes) return false;
+  if (name.front() == '-' || name.front() == '.' || name.back() == '.') return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
 
 Validity ValidForDays(uint32_t days) {
   Validity validity;

@@ -57,6 +57,11 @@ Result<std::string> CertSha256(std::string_view cert_pem);
 // Checked at startup: gRPC would only fail later, in every handshake.
 Status CheckCertAndKey(const CertAndKey& material);
 
+// A DNS label or dotted name of [A-Za-z0-9.-], not starting with '-' or '.', not ending
+// with '.': what a certificate host may be, and (at most 64 bytes) a validator name,
+// so that it can be the TLS target name.
+bool IsDnsName(std::string_view name, size_t max_bytes = 253);
+
 // Subject CN of the certificate in `cert_pem`.
 Result<std::string> CertCommonName(std::string_view cert_pem);
 

@@ -4,13 +4,8 @@
 # asserted (benchmarks print figures; tests do not time things).
 # Usage: bench_test.sh BUILD_DIR
 set -uo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-testnet="$here/../../testnet"
-export REEL_BUILD_DIR="$1"
-export REEL_RUN_DIR="$(mktemp -d)/net"
-export REEL_BASE_PORT="${REEL_BASE_PORT:-29800}"
-cleanup() { "$testnet/down.sh" > /dev/null 2>&1; rm -rf "$(dirname "$REEL_RUN_DIR")"; }
-trap cleanup EXIT
+default_port=29800
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 line="$("$testnet/bench.sh" 4)" || { echo "FAIL: bench.sh: $line"; exit 1; }
 echo "$line"
 echo "$line" | grep -Eq '^tps=[0-9]+ p50_ms=[0-9]+ p99_ms=[0-9]+ committed=[0-9]+ errors=[0-9]+$' \

@@ -4,19 +4,13 @@
 # codes, the trace must reach both mines), down.sh, and no process left behind.
 # Usage: demo_test.sh BUILD_DIR
 set -uo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-testnet="$here/../../testnet"
-export REEL_BUILD_DIR="$1"
-export REEL_RUN_DIR="$(mktemp -d)/net"
-export REEL_BASE_PORT="${REEL_BASE_PORT:-29700}"
-cleanup() { "$testnet/down.sh" > /dev/null 2>&1; rm -rf "$(dirname "$REEL_RUN_DIR")"; }
-trap cleanup EXIT
+default_port=29700
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 "$testnet/up.sh" 4 || { echo "FAIL: up.sh"; exit 1; }
 "$testnet/story.sh" || { echo "FAIL: the story stopped"; tail -3 "$REEL_RUN_DIR"/node0.log; exit 1; }
 # The story again on the same chain: new lots, same rules (ids are unique forever).
 REEL_STORY_TAG=second "$testnet/story.sh" > /dev/null || { echo "FAIL: second story"; exit 1; }
 # Signed with another organisation's key: refused with its code, non-zero exit.
-source "$testnet/lib.sh"
 if out="$("$bin_dir/reel" tx --node "$(api_addr 0)" --key "$run_dir/keys/mofcom.key" \
     --body '{"org_id":"miit","set_quota":{"org_id":"ganzhou-re","year":2030,"category":"QUOTA_CATEGORY_SMELTING_SEPARATION","amount_g":"1"}}' 2>&1)"; then
   echo "FAIL: a transaction signed with the wrong key was accepted"; exit 1

@@ -4,15 +4,8 @@
 # restarted, it catches up with them; down.sh leaves no process behind.
 # Usage: network_test.sh BUILD_DIR
 set -uo pipefail
-build="$1"
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-testnet="$here/../../testnet"
-export REEL_BUILD_DIR="$build"
-export REEL_RUN_DIR="$(mktemp -d)/net"
-export REEL_BASE_PORT="${REEL_BASE_PORT:-29000}"
-source "$testnet/lib.sh"
-cleanup() { "$testnet/down.sh" > /dev/null 2>&1; rm -rf "$(dirname "$REEL_RUN_DIR")"; }
-trap cleanup EXIT
+default_port=29000
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fail() {
   echo "FAIL: $*"
   for i in 0 1 2 3; do echo "--- node$i log tail"; tail -5 "$run_dir/node$i.log" 2>/dev/null; done

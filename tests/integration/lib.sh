@@ -1,0 +1,12 @@
+# Sourced by the integration scripts, after they set `default_port`: a private run
+# folder for the network, the testnet helpers, and cleanup (down.sh, then the folder)
+# when the script exits however it exits.
+#   $1 of the script: the build folder.
+here="$(cd "$(dirname "${BASH_SOURCE[1]}")" && pwd)"
+testnet="$here/../../testnet"
+export REEL_BUILD_DIR="$1"
+export REEL_RUN_DIR="$(mktemp -d)/net"
+export REEL_BASE_PORT="${REEL_BASE_PORT:-$default_port}"
+source "$testnet/lib.sh"
+cleanup() { "$testnet/down.sh" > /dev/null 2>&1; rm -rf "$(dirname "$REEL_RUN_DIR")"; }
+trap cleanup EXIT
