@@ -123,7 +123,7 @@ void Core::ProcessQc(const QuorumCert& qc, uint32_t from) {
   const Block* parent = tree_->Parent(*block);
   if (parent != nullptr && parent->header.round + 1 == block->header.round &&
       parent->header.height > committed_height_) {
-    CommitUpTo(parent->id, block->qc);
+    CommitUpTo(*block, fixed);
   }
 }
 
@@ -139,7 +139,11 @@ void Core::OnQcFormed(const QuorumCert& qc) {
   ProcessQc(qc, config_.self_index);
 }
 
-void Core::CommitUpTo(Hash32 block_id, const QuorumCert& certifying_qc) {
+// `child` is certified by `child_qc` and is one round above its parent: that
+// commits the parent and every ancestor above the committed height.
+void Core::CommitUpTo(const Block& child, const QuorumCert& child_qc) {
+  const Hash32 block_id = child.header.parent_id;
+  const QuorumCert& certifying_qc = child.qc;
   const std::vector<const Block*> path = tree_->PathFromRoot(block_id);
   REEL_ASSERT(!path.empty());
   Commit commit;
@@ -153,6 +157,8 @@ void Core::CommitUpTo(Hash32 block_id, const QuorumCert& certifying_qc) {
     committed_height_ = b.header.height;
     commit.blocks.push_back({b, qc, root});
   }
+  commit.child_header = child.header;
+  commit.child_qc = child_qc;
   tree_->PruneTo(block_id);
   out_.push_back(std::move(commit));
 }

@@ -22,7 +22,7 @@
 //    StartState, and may drop stored blocks once they are committed.
 //  - Commit lists blocks the core has just executed through Application, in
 //    height order, each with the QC that certifies it and its state root, for
-//    the driver to store and announce.
+//    the driver to store and announce, and the child and QC that committed them.
 //  - Messages are delivered with the index of the authenticated peer that sent
 //    them; the core trusts no id or height in them that it can recompute.
 // A Step's status says why an event was refused (for logs and tests); a
@@ -106,6 +106,13 @@ struct CommittedBlock {
 };
 struct Commit {
   std::vector<CommittedBlock> blocks;
+  // What proves the last of `blocks` committed (the two-chain rule): its child,
+  // one round above it, and a QC certifying that child. With the last block's own
+  // QC this is the commit proof a client can check (CommitProof in
+  // proto/reel/v1/consensus.proto); the driver keeps it for the newest block,
+  // whose child is not committed yet and so is nowhere else on disk.
+  BlockHeader child_header;
+  QuorumCert child_qc;
 };
 struct FetchBlocks {
   uint32_t from_peer = 0;
@@ -151,7 +158,7 @@ class Core {
   void ProcessQc(const QuorumCert& qc, uint32_t from);
   void ProcessTc(const TimeoutCert& tc);
   void OnQcFormed(const QuorumCert& qc);
-  void CommitUpTo(Hash32 block_id, const QuorumCert& certifying_qc);
+  void CommitUpTo(const Block& child, const QuorumCert& child_qc);
   Status CheckProposalForm(const Proposal& proposal) const;
   Status ValidateAgainstParent(const Block& block, const Block& parent) const;
   Result<std::pair<uint64_t, Hash32>> ExpectedCommitted(const Block& parent) const;

@@ -8,6 +8,7 @@
 #include "crypto/merkle.h"
 #include "crypto/signing.h"
 #include "node/ledger/state.h"
+#include "node/replica/commit_proof.h"
 #include "node/storage/keys.h"
 
 namespace reel::api {
@@ -196,10 +197,6 @@ Result<v1::GetTransactionResponse> ChainReader::CommittedTransaction(
   *response.mutable_header() = block->header();
   Result<std::optional<v1::CommitProof>> proof = CommitProofOf(response.height());
   if (!proof.ok()) return proof.status();
-  // TODO(api): the newest committed block has no proof here: the QC on its child is
-  // still only in consensus' memory (the store keeps it once that child commits). A
-  // NodeView method handing over the replica's commit QCs would close the gap; until
-  // then commit_proof stays empty for it and the client asks again a block later.
   if (proof->has_value()) *response.mutable_commit_proof() = std::move(**proof);
   return response;
 }
@@ -217,30 +214,7 @@ Result<v1::QuorumCert> ChainReader::CommitQcOf(uint64_t height) const {
 }
 
 Result<std::optional<v1::CommitProof>> ChainReader::CommitProofOf(uint64_t height) const {
-  // Block D is committed directly once a QC certifies its child D' with
-  // D'.round = D.round + 1 (consensus.proto, CommitProof). Walk forward from the block
-  // to the first such pair among committed blocks: D' carries the QC on D, and the store
-  // keeps the QC on each committed block (KEYS.md, commit_qc).
-  Result<v1::Block> block = BlockAt(height);
-  if (!block.ok()) return block.status();
-  uint64_t previous_round = block->header().round();
-  v1::CommitProof proof;
-  const uint64_t last =
-      std::min<uint64_t>(committed_height_, height + limits::api_commit_proof_descendants_max);
-  for (uint64_t j = height + 1; j <= last; ++j) {
-    Result<v1::Block> child = BlockAt(j);
-    if (!child.ok()) return child.status();
-    *proof.add_descendants() = child->header();
-    if (child->header().round() == previous_round + 1) {
-      Result<v1::QuorumCert> child_qc = CommitQcOf(j);
-      if (!child_qc.ok()) return child_qc.status();
-      *proof.mutable_block_qc() = child->qc();
-      *proof.mutable_child_qc() = std::move(child_qc).value();
-      return std::optional<v1::CommitProof>(std::move(proof));
-    }
-    previous_round = child->header().round();
-  }
-  return std::optional<v1::CommitProof>();
+  return replica::ReadCommitProof(*view_, chain_id_, height, committed_height_);
 }
 
 }  // namespace reel::api

@@ -7,10 +7,8 @@
 //   - NotFound for a height above that height, or an id the chain does not hold, with a
 //     message that names it; Corruption when the store lacks or garbles a record that
 //     its committed height says it holds.
-//   - A commit proof is built from committed records only (the QC in block h + 1 and
-//     the stored commit QC of block h both certify block h), so it is checkable with
-//     the validator keys alone. The newest block has none yet: the QC on its child is
-//     still in consensus' hands.
+//   - A commit proof (node/replica/commit_proof.h) is checkable with the validator keys
+//     alone; the newest block's comes from the commit tip record.
 //
 // Thread safety: immutable after Open; safe to share if the view is (a Snapshot is).
 #pragma once

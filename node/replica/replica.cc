@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "node/replica/chain_store.h"
+#include "node/replica/commit_proof.h"
 #include "node/replica/codec.h"
 #include "node/replica/internal.h"
 #include "node/storage/keys.h"
@@ -166,8 +167,18 @@ void Replica::Handle(consensus::Step step) {
       PostMessage(self, std::move(message));
     } else if (auto* fetch = std::get_if<consensus::FetchBlocks>(&action)) {
       transport_->FetchBlocks(fetch->from_peer, fetch->block_id, fetch->above_height);
+    } else if (auto* commit = std::get_if<consensus::Commit>(&action)) {
+      // The application has already written and announced each block; what proves
+      // the newest one is only here. Unsynced: a crash that loses it leaves an older
+      // tip, which readers recognise and ignore until the next commit.
+      storage::WriteBatch batch;
+      batch.Put(keys::CommitTipKey(),
+                DirectCommitProof(commit->blocks.back().qc, commit->child_header, commit->child_qc)
+                    .SerializeAsString());
+      if (Status s = store_->Write(batch, /*sync=*/false); !s.ok()) {
+        Fatal("cannot store the commit proof: " + s.ToString());
+      }
     }
-    // Commit: the application has already written and announced each block.
   }
 }
 

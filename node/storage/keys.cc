@@ -80,6 +80,10 @@ std::string CommitQcKey(uint64_t height) {
   return WithPrefix(Prefix::kConsensus, "commit_qc/" + EncodeHeight(height));
 }
 
+std::string CommitTipKey() {
+  return WithPrefix(Prefix::kConsensus, "commit_tip");
+}
+
 std::string StateRootKey(uint64_t height) {
   return WithPrefix(Prefix::kConsensus, "state_root/" + EncodeHeight(height));
 }

@@ -74,5 +74,9 @@ std::string PendingBlockKey(std::string_view block_id);  // block_id: kIdBytes
 // headers carry and voters check. Value: 32 bytes.
 std::string StateRootKey(uint64_t height);
 std::string PendingBlockPrefix();
+// The commit proof of the newest committed block (its child is not committed yet, so
+// the QCs that prove it are nowhere else on disk). Value: reel.v1.CommitProof;
+// replaced after every commit.
+std::string CommitTipKey();
 
 }  // namespace reel::storage::keys
