@@ -122,7 +122,9 @@ inline constexpr size_t net_message_bytes_max = grpc_message_bytes_max;
 inline constexpr size_t net_gossip_txs_max = 1000;
 // Blocks asked for in one GetBlocks request; a longer range is clamped (the server may
 // answer fewer still, to stay under net_message_bytes_max).
-inline constexpr uint64_t net_sync_blocks_per_request_max = consensus_fetch_blocks_max;
+inline constexpr uint64_t net_sync_blocks_per_request_max = 256;
+// Bytes of blocks in one GetBlocks answer (at least one block is always sent).
+inline constexpr size_t net_sync_response_bytes_max = block_bytes_max;
 // Push streams one peer may hold open at once on a server: one in use, and a few that
 // a reconnecting peer has given up on but the server has not yet seen close.
 inline constexpr size_t net_push_streams_per_peer_max = 4;
@@ -158,6 +160,17 @@ inline constexpr uint64_t net_call_deadline_ms = 10000;
 inline constexpr size_t tls_pem_file_bytes_max = 64 * 1024;
 
 static_assert(net_message_bytes_max >= block_bytes_max);
+static_assert(net_sync_response_bytes_max + 1024 * 1024 <= net_message_bytes_max,
+              "a sync answer, its commit proof and QC fit in one message");
+
+// --- Block sync (node/replica/block_sync.h) ---------------------------------------
+// How often a node asks its peers where they are.
+inline constexpr uint64_t sync_poll_interval_ms = 500;
+// A validator syncs by ranges only when this far behind its furthest peer; closer
+// than that, consensus' own ancestor fetches are quicker. An observer always syncs.
+inline constexpr uint64_t sync_validator_lag_blocks_min = 2 * consensus_fetch_blocks_max;
+// How long a validator waits for its replica's loop to apply one range.
+inline constexpr uint64_t sync_apply_wait_ms = 60000;
 static_assert(net_server_threads_max >= 2 * validators_max);
 static_assert(net_reconnect_backoff_ms_min > 0);
 static_assert(net_reconnect_backoff_ms_min <= net_reconnect_backoff_ms_max);

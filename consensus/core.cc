@@ -47,27 +47,45 @@ void Core::SignedSend(Action send) {
 
 Step Core::OnStart(const StartState& start, uint64_t now_ms) {
   REEL_ASSERT(tree_ == nullptr);
-  now_ms_ = now_ms;
   SafetyState state;
   state.epoch = config_.epoch;
   state.high_qc = MakeGenesisQc(genesis_);
   if (start.safety) state = *start.safety;
   REEL_ASSERT(state.epoch == config_.epoch);
   safety_ = SafetyRules(state, config_.bug == PlantedBug::kWeakVoteRule);
+  Root(start, now_ms, 1);
+  return Finish(Status::Ok());
+}
+
+Step Core::OnSynced(const StartState& start, uint64_t now_ms) {
+  REEL_ASSERT(tree_ != nullptr);
+  REEL_ASSERT(start.committed_block.header.height >= committed_height_);
+  // What is in memory is at least as new as the disk's safety state: keep it.
+  tree_.reset();
+  pending_proposals_.clear();
+  pending_qcs_.clear();
+  fetches_.clear();
+  Root(start, now_ms, pacemaker_.round());
+  return Finish(Status::Ok());
+}
+
+// Roots the block tree on the committed block, enters the round the safety state
+// allows (at least `round_min`) and puts back the blocks stored above it.
+void Core::Root(const StartState& start, uint64_t now_ms, uint64_t round_min) {
+  now_ms_ = now_ms;
   tree_ = std::make_unique<BlockTree>(start.committed_block, start.committed_qc);
   committed_height_ = start.committed_block.header.height;
   REEL_ASSERT(app_->StateRootAt(committed_height_).has_value());
   safety_.ObserveQc(start.committed_qc);
   const SafetyState& s = safety_.state();
   const uint64_t round =
-      std::max({s.high_qc.round + 1, s.highest_voted_round, s.highest_timeout_round, uint64_t{1}});
+      std::max({s.high_qc.round + 1, s.highest_voted_round, s.highest_timeout_round, round_min});
   pacemaker_.Start(round, now_ms);
   RestoreBlocks(start.stored_blocks);
   // A persisted high QC may name a block lost with memory: fetch it.
   if (tree_->Find(s.high_qc.block_id) == nullptr) {
     ProcessQc(s.high_qc, (config_.self_index + 1) % config_.validators.n());
   }
-  return Finish(Status::Ok());
 }
 
 // Re-inserts blocks from the driver's store, oldest first, checking them like
@@ -129,6 +147,7 @@ void Core::ProcessQc(const QuorumCert& qc, uint32_t from) {
 
 void Core::ProcessTc(const TimeoutCert& tc) {
   if (pacemaker_.AdvanceOnTc(tc, now_ms_)) {
+    ++view_changes_;
     votes_.PruneBelow(pacemaker_.round() - 1);
     timeouts_.PruneBelow(pacemaker_.round());
     last_timeout_.reset();

@@ -135,6 +135,11 @@ class Core {
 
   // Must come first, exactly once.
   Step OnStart(const StartState& start, uint64_t now_ms);
+  // The driver has executed committed blocks above the core's committed height by
+  // itself (block sync, each range proved committed), through the same Application:
+  // the core drops its block tree and re-roots on `start`'s committed block, as a
+  // restart would, keeping its safety state and never going back a round.
+  Step OnSynced(const StartState& start, uint64_t now_ms);
   Step OnProposal(uint32_t from, const Proposal& proposal);
   Step OnVote(uint32_t from, const Vote& vote);
   Step OnTimeout(uint32_t from, const Timeout& timeout);
@@ -146,6 +151,8 @@ class Core {
   // of periodically (time still enters only through OnTick).
   uint64_t next_deadline_ms() const { return pacemaker_.deadline_ms(); }
   uint64_t committed_height() const { return committed_height_; }
+  // Rounds this replica left by a timeout certificate (view changes), since start.
+  uint64_t view_changes() const { return view_changes_; }
   const SafetyState& safety_state() const { return safety_.state(); }
   // Blocks above the committed one, for answering peers' fetches.
   const BlockTree& tree() const { return *tree_; }
@@ -153,6 +160,7 @@ class Core {
 
  private:
   Step Finish(Status status);
+  void Root(const StartState& start, uint64_t now_ms, uint64_t round_min);
   void SignedSend(Action send);
   Status VerifyQcCached(const QuorumCert& qc) const;
   void ProcessQc(const QuorumCert& qc, uint32_t from);
@@ -183,6 +191,7 @@ class Core {
   VoteAggregator votes_;
   TimeoutAggregator timeouts_;
   uint64_t committed_height_ = 0;
+  uint64_t view_changes_ = 0;
   uint64_t now_ms_ = 0;
   std::optional<Timeout> last_timeout_;  // re-sent unchanged while the round lasts
   std::deque<std::pair<uint32_t, Proposal>> pending_proposals_;

@@ -4,6 +4,17 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 n="$(node_count)"
+# Observers first: they only follow the validators.
+for pidfile in "$run_dir"/observer*.pid; do
+  [ -e "$pidfile" ] || continue
+  p="$(cat "$pidfile")"
+  if kill -TERM "$p" 2>/dev/null; then
+    deadline=$((SECONDS + 10))
+    while kill -0 "$p" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+  fi
+  rm -f "$pidfile"
+done
 for ((i = 0; i < n; i++)); do
   running "$i" && kill -TERM "$(pid_of "$i")"
 done

@@ -26,6 +26,15 @@ height_of() {
     awk '/^reel_height / { print $2 }'
 }
 
+# Observers (homes observer<j>, from `reel testnet init --observers`) listen after the
+# validators: observer j uses the ports of node number (validators + j).
+observer_count() { ls -d "$run_dir"/observer[0-9]*/ 2>/dev/null | wc -l; }
+start_observer() {
+  local j=$1
+  "$bin_dir/reeld" start --home "$run_dir/observer$j" >> "$run_dir/observer$j.log" 2>&1 &
+  echo $! > "$run_dir/observer$j.pid"
+}
+
 start_node() {
   local i=$1
   "$bin_dir/reeld" start --home "$run_dir/node$i" >> "$run_dir/node$i.log" 2>&1 &

@@ -326,6 +326,7 @@ grpc::Status ApiService::GetStatus(grpc::ServerContext* context,
   response->set_syncing(info.syncing);
   response->set_mempool_txs(info.mempool_txs);
   response->set_version(info.version);
+  response->set_round(info.round);
   return grpc::Status::OK;
 }
 

@@ -45,6 +45,7 @@ struct NodeInfo {
   std::vector<v1::Validator> validators;  // the current epoch's, in index order
   int32_t self_validator_index = -1;      // -1: an observer
   bool syncing = false;                   // catching up with peers
+  uint64_t round = 0;                     // consensus round; 0 on an observer
   uint64_t mempool_txs = 0;
   std::string version;
 };

@@ -17,6 +17,8 @@ DaemonNodeView::DaemonNodeView(api::NodeInfo info, storage::KvStore* store,
 api::NodeInfo DaemonNodeView::Info() const {
   api::NodeInfo info = info_;
   info.mempool_txs = pool_->size();
+  info.round = round_.load(std::memory_order_relaxed);
+  info.syncing = syncing_.load(std::memory_order_relaxed);
   return info;
 }
 

@@ -30,9 +30,16 @@ class DaemonNodeView : public api::NodeView {
   uint64_t WaitForCommitAbove(uint64_t height, api::Deadline deadline) const override;
 
   void OnCommitted(uint64_t height);
+  // What GetStatus reports of consensus and sync, refreshed by the node's loop.
+  void SetProgress(uint64_t round, bool syncing) {
+    round_.store(round, std::memory_order_relaxed);
+    syncing_.store(syncing, std::memory_order_relaxed);
+  }
 
  private:
   const api::NodeInfo info_;
+  std::atomic<uint64_t> round_{0};
+  std::atomic<bool> syncing_{false};
   storage::KvStore* const store_;
   mempool::Mempool* const pool_;
   mempool::Admission* const admission_;

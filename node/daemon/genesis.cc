@@ -194,6 +194,14 @@ void CheckConsensusParams(const reel::v1::ConsensusParams& params, Checker& chec
       params.round_timeout_backoff_percent() == 0 || params.round_timeout_backoff_percent() > 100,
       "consensus.round_timeout_backoff_percent",
       "must be above 100 (the timer must grow), or 0 for the default");
+  const uint64_t idle = params.idle_block_interval_ms();
+  const uint64_t timeout = params.round_timeout_ms() != 0 ? params.round_timeout_ms()
+                                                          : limits::round_timeout_ms_initial;
+  check.Require(idle == 0 || idle >= params.block_interval_min_ms(),
+                "consensus.idle_block_interval_ms", "must not be below consensus.block_interval_min_ms");
+  check.Require(idle < timeout, "consensus.idle_block_interval_ms",
+                "must be below the first round timer (" + std::to_string(timeout) +
+                    " ms), or an idle leader would be timed out");
   check.Require(params.block_txs_max() <= limits::block_txs_max, "consensus.block_txs_max",
                 "must not exceed " + std::to_string(limits::block_txs_max));
   check.Require(params.block_bytes_max() <= limits::block_bytes_max, "consensus.block_bytes_max",

@@ -26,7 +26,7 @@ constexpr std::string_view kVersion = "0.1.0-dev";
 constexpr std::string_view kNotWired =
     "this reeld orders blocks with its peers over mutual TLS, executes the custody ledger on "
     "LevelDB, serves the reel.v1 client API over gRPC and /healthz and /metrics over HTTP; "
-    "observer nodes do not follow the chain yet";
+    "observer nodes (no validator key) follow the chain by block sync";
 
 int Refuse(const Status& status) {
   std::cerr << "reeld: start-up refused: " << status.message() << "\n";

@@ -146,6 +146,9 @@ NodeMetrics::NodeMetrics(MetricsRegistry& registry)
       verify_per_second(registry.AddGauge("reel_verify_per_second",
                                           "Signatures verified during the last second.")),
       start_time(registry.AddGauge("reel_start_time_seconds",
-                                   "Unix time at which this process started.")) {}
+                                   "Unix time at which this process started.")),
+      synced_blocks(registry.AddGauge("reel_synced_blocks",
+                                      "Committed blocks this node applied by block sync since it "
+                                      "started (not through consensus).")) {}
 
 }  // namespace reel::daemon

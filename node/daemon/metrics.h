@@ -106,6 +106,7 @@ struct NodeMetrics {
   Histogram& commit_latency;  // reel_commit_latency_ms: submit to commit
   Gauge& verify_per_second;   // reel_verify_per_second: signature checks, last second
   Gauge& start_time;          // reel_start_time_seconds: Unix time the process started
+  Gauge& synced_blocks;       // reel_synced_blocks: blocks applied by block sync since start
 };
 
 }  // namespace reel::daemon

@@ -19,6 +19,7 @@
 #include "node/net/peer_server.h"
 #include "node/net/peers.h"
 #include "node/net/tls.h"
+#include "node/replica/block_sync.h"
 #include "node/replica/chain_store.h"
 #include "node/replica/ledger_app.h"
 #include "node/replica/replica.h"
@@ -104,12 +105,47 @@ struct Node::Impl {
   std::unique_ptr<net::PeerServer> peer_server;
   std::unique_ptr<DaemonNodeView> view;
   std::unique_ptr<api::ApiServer> api_server;
+  std::unique_ptr<PeerSyncSource> sync_source;
+  std::unique_ptr<replica::BlockSync> sync;  // last: stopped before what it uses
+
+  std::chrono::steady_clock::time_point last_refresh = std::chrono::steady_clock::now();
+  uint64_t verified_at_last_refresh = 0;
 
   // On the loop thread, every half second: what /metrics and /healthz show.
   void RefreshMetrics() {
     if (replica != nullptr) {
       metrics.height.Set(static_cast<int64_t>(replica->committed_height()));
       metrics.round.Set(static_cast<int64_t>(replica->round()));
+      const uint64_t changes = replica->view_changes();
+      if (changes > metrics.view_changes.value()) {
+        metrics.view_changes.Increment(changes - metrics.view_changes.value());
+      }
+    } else if (Result<uint64_t> h = replica::CommittedHeight(*store->GetSnapshot()); h.ok()) {
+      metrics.height.Set(static_cast<int64_t>(*h));  // an observer: its sync thread commits
+    }
+    if (peers != nullptr && !peers->observer()) {
+      int64_t connected = 0;
+      for (uint32_t i = 0; i < peers->size(); ++i) {
+        if (i != peers->self_index() && peers->stats(i).connected) ++connected;
+      }
+      metrics.peers.Set(connected);
+    }
+    if (sync != nullptr) metrics.synced_blocks.Set(static_cast<int64_t>(sync->blocks_synced()));
+    if (view != nullptr) {
+      view->SetProgress(replica != nullptr ? replica->round() : 0, sync != nullptr && sync->behind());
+    }
+    if (admission != nullptr) {
+      // Signatures checked per second, over the time since the last refresh.
+      const auto now = std::chrono::steady_clock::now();
+      const uint64_t verified = admission->verified();
+      const auto elapsed_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - last_refresh).count();
+      if (elapsed_ms > 0) {
+        metrics.verify_per_second.Set(
+            static_cast<int64_t>((verified - verified_at_last_refresh) * 1000 / elapsed_ms));
+      }
+      verified_at_last_refresh = verified;
+      last_refresh = now;
     }
     if (pool != nullptr) metrics.mempool_size.Set(static_cast<int64_t>(pool->size()));
     metrics_timer.expires_after(std::chrono::milliseconds(500));
@@ -156,6 +192,25 @@ consensus::ValidatorSet ValidatorsOf(const v1::Genesis& genesis) {
   return set;
 }
 
+// This node's TLS certificate and key, as [p2p] names them.
+Result<net::CertAndKey> ReadOwnTls(const LoadedHome& home) {
+  net::CertAndKey own;
+  Result<std::string> cert =
+      net::ReadCertPemFile(ResolvePath(home.home_dir, home.config.p2p.tls_cert_file));
+  if (!cert.ok()) return Status(cert.status().code(), "[p2p] tls_cert_file: " + cert.status().message());
+  Result<std::string> key =
+      net::ReadKeyPemFile(ResolvePath(home.home_dir, home.config.p2p.tls_key_file));
+  if (!key.ok()) return Status(key.status().code(), "[p2p] tls_key_file: " + key.status().message());
+  own.cert_pem = std::move(cert).value();
+  own.key_pem = std::move(key).value();
+  return own;
+}
+
+void LogSyncError(uint32_t peer, const Status& status) {
+  Log(LogLevel::kDebug, "sync", "block sync attempt failed",
+      {{"peer", peer}, {"error", status.ToString()}});
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
@@ -176,6 +231,8 @@ Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
   mempool::MempoolLimits pool_limits;
   pool_limits.txs_max = config.mempool.size_max;
   impl->pool = std::make_unique<mempool::Mempool>(pool_limits);
+  Histogram* commit_latency = &impl->metrics.commit_latency;
+  impl->pool->set_commit_wait_observer([commit_latency](uint64_t ms) { commit_latency->Observe(ms); });
   impl->admission = std::make_unique<mempool::Admission>(genesis.chain_id(), impl->pool.get());
   impl->app = std::make_unique<replica::LedgerApplication>(genesis.chain_id(), impl->store.get(),
                                                             impl->pool.get());
@@ -184,19 +241,19 @@ Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
   Log(LogLevel::kInfo, kComponent, "store opened",
       {{"data_dir", data_dir}, {"height", impl->app->committed_height()}});
 
-  if (impl->home.validator_key.has_value()) {
-    const std::string& home_dir = impl->home.home_dir;
-    net::CertAndKey own;
-    Result<std::string> cert = net::ReadCertPemFile(ResolvePath(home_dir, config.p2p.tls_cert_file));
-    if (!cert.ok()) return Status(cert.status().code(), "[p2p] tls_cert_file: " + cert.status().message());
-    Result<std::string> key = net::ReadKeyPemFile(ResolvePath(home_dir, config.p2p.tls_key_file));
-    if (!key.ok()) return Status(key.status().code(), "[p2p] tls_key_file: " + key.status().message());
-    own.cert_pem = std::move(cert).value();
-    own.key_pem = std::move(key).value();
+  // Every node talks to the validators over mutual TLS: a validator to take part in
+  // consensus, an observer to sync the chain from them.
+  Result<net::CertAndKey> own_tls = ReadOwnTls(impl->home);
+  if (!own_tls.ok()) return own_tls.status();
+  const net::CertAndKey& own = *own_tls;
+  Result<net::PeerSet> peer_set = net::PeerSet::FromGenesis(genesis);
+  if (!peer_set.ok()) return peer_set.status();
+  impl->peer_set = std::make_shared<const net::PeerSet>(std::move(peer_set).value());
+  replica::BlockSync::Options sync_options;
+  Node::Impl* raw = impl.get();
+  replica::BlockSync::Apply apply;
 
-    Result<net::PeerSet> peer_set = net::PeerSet::FromGenesis(genesis);
-    if (!peer_set.ok()) return peer_set.status();
-    impl->peer_set = std::make_shared<const net::PeerSet>(std::move(peer_set).value());
+  if (impl->home.validator_key.has_value()) {
     const auto self = static_cast<uint32_t>(*impl->home.validator_index);
     Result<std::unique_ptr<net::Peers>> peers = net::Peers::Create(impl->peer_set, self, own);
     if (!peers.ok()) return peers.status();
@@ -215,7 +272,9 @@ Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
     replica_config.consensus.block_interval_ms_min =
         genesis.consensus().block_interval_min_ms() != 0 ? genesis.consensus().block_interval_min_ms()
                                                          : limits::block_interval_ms_min_default;
-    replica_config.consensus.idle_block_interval_ms = limits::idle_block_interval_ms_default;
+    replica_config.consensus.idle_block_interval_ms =
+        genesis.consensus().idle_block_interval_ms() != 0 ? genesis.consensus().idle_block_interval_ms()
+                                                          : limits::idle_block_interval_ms_default;
     if (genesis.consensus().round_timeout_max_ms() != 0) {
       replica_config.consensus.round_timeout_ms_max = genesis.consensus().round_timeout_max_ms();
     }
@@ -234,7 +293,26 @@ Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
     impl->peer_server = std::move(server).value();
     Log(LogLevel::kInfo, "p2p", "peer service listening",
         {{"address", config.p2p.listen}, {"validator_index", self}});
+    // Far behind (back from a long outage), ranges of committed blocks are quicker
+    // than consensus' ancestor fetches.
+    sync_options.lag_blocks_min = limits::sync_validator_lag_blocks_min;
+    apply = [raw](replica::SyncedRange range) {
+      return ApplyOnReplica(raw->replica.get(), std::move(range), raw->stopping);
+    };
+  } else {
+    Result<std::unique_ptr<net::Peers>> peers = net::Peers::CreateObserver(impl->peer_set, own);
+    if (!peers.ok()) return peers.status();
+    impl->peers = std::move(peers).value();
+    // No replica: the sync thread is the only one that executes blocks.
+    sync_options.lag_blocks_min = 0;
+    apply = [raw](replica::SyncedRange range) {
+      return replica::ApplyRange(*raw->app, *raw->store, range);
+    };
   }
+  impl->sync_source = std::make_unique<PeerSyncSource>(impl->peers.get());
+  impl->sync = std::make_unique<replica::BlockSync>(
+      genesis.chain_id(), ValidatorsOf(genesis), impl->sync_source.get(), impl->store.get(),
+      std::move(apply), sync_options, LogSyncError);
 
   api::NodeInfo info;
   info.chain_id = genesis.chain_id();
@@ -307,13 +385,14 @@ Status Node::Run() {
         return;
       }
     } else {
-      Log(LogLevel::kWarn, kComponent,
-          "observer: no validator key, so this node does not take part in consensus "
-          "(following the chain as an observer is not built yet)");
+      Log(LogLevel::kInfo, kComponent,
+          "observer: no validator key; following the chain by block sync from the validators");
     }
+    impl.sync->Start();
     impl.RefreshMetrics();
   });
   impl.loop.run();
+  impl.sync->Stop();  // before the store closes; its waits end on `stopping`
   impl.status_server->Stop();
   impl.store.reset();  // closes LevelDB and releases its lock
   Log(LogLevel::kInfo, kComponent, "stopped cleanly");

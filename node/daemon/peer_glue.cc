@@ -124,6 +124,32 @@ void Gossip::Run() {
   }
 }
 
+// --- Block sync --------------------------------------------------------------------
+
+std::vector<uint32_t> PeerSyncSource::Candidates() const {
+  std::vector<uint32_t> out;
+  for (uint32_t i = 0; i < peers_->size(); ++i) {
+    if (i != peers_->self_index()) out.push_back(i);
+  }
+  return out;
+}
+
+Status ApplyOnReplica(replica::Replica* replica, replica::SyncedRange range,
+                      const std::atomic<bool>& stopping) {
+  auto outcome = std::make_shared<std::promise<Status>>();
+  std::future<Status> done = outcome->get_future();
+  replica->PostSyncedRange(std::move(range), [outcome](Status s) { outcome->set_value(std::move(s)); });
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(limits::sync_apply_wait_ms);
+  while (done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+    if (stopping.load()) return Status::FailedPrecondition("the node is stopping");
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Status::ResourceExhausted("the replica did not apply the synced blocks in time");
+    }
+  }
+  return done.get();
+}
+
 // --- NodePeerHandler -----------------------------------------------------------------
 
 bool NodePeerHandler::OnConsensusMessage(uint32_t from_index, v1::ConsensusMessage message) {
@@ -148,15 +174,10 @@ void NodePeerHandler::OnGossipTxs(uint32_t from_index, const v1::GossipTxsReques
 
 Status NodePeerHandler::GetBlocks(uint32_t from_index, const v1::GetBlocksRequest& request,
                                   v1::GetBlocksResponse* response) {
-  std::unique_ptr<storage::Snapshot> snapshot = store_->GetSnapshot();
-  size_t bytes = 0;
-  for (uint64_t h = request.from_height(); h <= request.to_height(); ++h) {
-    Result<v1::Block> block = replica::ReadCommittedBlock(*snapshot, h);
-    if (!block.ok()) break;
-    bytes += block->ByteSizeLong();
-    if (bytes > limits::block_bytes_max && response->blocks_size() > 0) break;
-    *response->add_blocks() = std::move(block).value();
-  }
+  Result<v1::GetBlocksResponse> range = replica::ReadRange(
+      *store_->GetSnapshot(), chain_id_, request.from_height(), request.to_height());
+  if (!range.ok()) return range.status();
+  *response = std::move(range).value();
   return Status::Ok();
 }
 

@@ -2,6 +2,8 @@
 // mempool and the store. Each class does one thing:
 //   - NetTransport carries the replica's messages and block fetches over Peers.
 //   - Gossip sends admitted transactions to the other validators in batches.
+//   - PeerSyncSource lets block sync (node/replica/block_sync.h) ask the peers, and
+//     ApplyOnReplica hands a synced range to the replica's loop.
 //   - NodePeerHandler answers what peers ask: their consensus messages go to the
 //     replica's loop, their gossiped transactions through admission, their sync
 //     requests are read from committed blocks or the replica's tree.
@@ -77,6 +79,25 @@ class Gossip {
   bool stopping_ = false;
   std::thread thread_;
 };
+
+class PeerSyncSource : public replica::SyncPeers {
+ public:
+  explicit PeerSyncSource(net::Peers* peers) : peers_(peers) {}
+  std::vector<uint32_t> Candidates() const override;
+  Result<v1::SyncInfo> GetSyncInfo(uint32_t peer) override { return peers_->GetSyncInfo(peer); }
+  Result<v1::GetBlocksResponse> GetBlocks(uint32_t peer,
+                                          const v1::GetBlocksRequest& request) override {
+    return peers_->GetBlocks(peer, request);
+  }
+
+ private:
+  net::Peers* peers_;
+};
+
+// Runs `range` on the replica's loop and waits for it, up to limits::sync_apply_wait_ms,
+// giving up early once `stopping` is set (the loop may never run it then).
+Status ApplyOnReplica(replica::Replica* replica, replica::SyncedRange range,
+                      const std::atomic<bool>& stopping);
 
 class NodePeerHandler : public net::PeerHandler {
  public:

@@ -60,6 +60,7 @@ std::vector<Result<crypto::Hash32>> Admission::Admit(const std::vector<v1::Trans
       jobs_.emplace_back([&, i] {
         answers[i] = [&]() -> Result<crypto::Hash32> {
           Result<ledger::VerifiedTx> verified = ledger::Verify(txs[i], chain_id_);
+          verified_.fetch_add(1, std::memory_order_relaxed);
           if (!verified.ok()) return verified.status();
           REEL_RETURN_IF_ERROR(ledger::Check(*verified, committed, next_height));
           crypto::Hash32 id = verified->id;

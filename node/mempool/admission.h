@@ -14,6 +14,7 @@
 // (a snapshot of the last committed height).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -42,6 +43,9 @@ class Admission {
                                             const storage::ReadView& committed,
                                             uint64_t next_height);
 
+  // Transactions whose signatures it has checked since start (the verify-rate metric).
+  uint64_t verified() const { return verified_.load(std::memory_order_relaxed); }
+
  private:
   void Worker();
 
@@ -52,6 +56,7 @@ class Admission {
   std::deque<std::function<void()>> jobs_;
   size_t queued_txs_ = 0;
   bool stopping_ = false;
+  std::atomic<uint64_t> verified_{0};
   std::vector<std::thread> threads_;
 };
 

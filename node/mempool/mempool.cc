@@ -1,5 +1,7 @@
 #include "node/mempool/mempool.h"
 
+#include <chrono>
+
 #include <string>
 
 namespace reel::mempool {
@@ -7,6 +9,16 @@ namespace reel::mempool {
 Mempool::Mempool(MempoolLimits limits) : limits_(limits) {
   REEL_ASSERT(limits_.txs_max > 0 && limits_.bytes_max > 0);
 }
+
+namespace {
+
+uint64_t SteadyMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // namespace
 
 Status Mempool::Add(PooledTx tx) {
   REEL_ASSERT(tx.verified != nullptr && tx.envelope != nullptr);
@@ -23,6 +35,7 @@ Status Mempool::Add(PooledTx tx) {
   }
   uint64_t sequence = next_sequence_++;
   bytes_ += tx.bytes();
+  tx.added_ms = SteadyMs();
   sequence_by_id_.emplace(tx.id(), sequence);
   by_sequence_.emplace(sequence, std::move(tx));
   return Status::Ok();
@@ -49,7 +62,12 @@ void Mempool::OnCommitted(uint64_t height, const std::vector<crypto::Hash32>& co
   std::lock_guard<std::mutex> lock(mu_);
   for (const crypto::Hash32& id : committed_ids) {
     auto it = sequence_by_id_.find(id);
-    if (it != sequence_by_id_.end()) EraseLocked(it);
+    if (it == sequence_by_id_.end()) continue;
+    if (commit_wait_observer_) {
+      const uint64_t added = by_sequence_.at(it->second).added_ms;
+      commit_wait_observer_(SteadyMs() - added);
+    }
+    EraseLocked(it);
   }
   for (auto it = by_sequence_.begin(); it != by_sequence_.end();) {
     const PooledTx& tx = it->second;

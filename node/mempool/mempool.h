@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,9 @@ namespace reel::mempool {
 struct PooledTx {
   std::shared_ptr<const ledger::VerifiedTx> verified;
   std::shared_ptr<const v1::Transaction> envelope;
+  // Steady-clock ms when the pool took it (set by Add), for the commit-latency metric
+  // only: nothing that reaches the state reads a clock.
+  uint64_t added_ms = 0;
 
   const crypto::Hash32& id() const { return verified->id; }
   size_t bytes() const { return verified->envelope_bytes; }
@@ -67,6 +71,12 @@ class Mempool {
   // can no longer enter a block (expiry height at or below `height`).
   void OnCommitted(uint64_t height, const std::vector<crypto::Hash32>& committed_ids);
 
+  // Called under the pool's lock for each committed transaction it held, with how
+  // long it waited in ms (the node's commit-latency metric). Set before use.
+  void set_commit_wait_observer(std::function<void(uint64_t wait_ms)> observer) {
+    commit_wait_observer_ = std::move(observer);
+  }
+
   bool Contains(const crypto::Hash32& id) const;
   // The verified form of a held transaction, so that a block of known transactions
   // is not verified twice; nullptr when not held.
@@ -78,6 +88,7 @@ class Mempool {
   void EraseLocked(std::map<crypto::Hash32, uint64_t>::iterator by_id);
 
   const MempoolLimits limits_;
+  std::function<void(uint64_t)> commit_wait_observer_;
   mutable std::mutex mu_;
   uint64_t next_sequence_ = 0;
   std::map<uint64_t, PooledTx> by_sequence_;          // admission order

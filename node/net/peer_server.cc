@@ -47,7 +47,7 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
         self_index_(self_index),
         handler_(handler),
         push_streams_(new std::atomic<size_t>[peers_->size()]()),
-        calls_(new std::atomic<size_t>[peers_->size()]()) {}
+        calls_(new std::atomic<size_t>[peers_->size() + 1]()) {}
 
   grpc::Status Push(grpc::ServerContext* context,
                     grpc::ServerReader<reel::v1::ConsensusMessage>* reader,
@@ -100,7 +100,7 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
 
   grpc::Status GetBlocks(grpc::ServerContext* context, const reel::v1::GetBlocksRequest* request,
                          reel::v1::GetBlocksResponse* response) override {
-    auto from = Authenticate(*context);
+    auto from = Authenticate(*context, /*observers_too=*/true);
     if (!from.ok()) return ToGrpcStatus(from.status());
     Slot slot(calls_[*from], limits::net_calls_per_peer_max);
     if (!slot.held()) return Busy("calls");
@@ -137,7 +137,7 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
 
   grpc::Status GetSyncInfo(grpc::ServerContext* context, const reel::v1::GetSyncInfoRequest*,
                            reel::v1::SyncInfo* response) override {
-    auto from = Authenticate(*context);
+    auto from = Authenticate(*context, /*observers_too=*/true);
     if (!from.ok()) return ToGrpcStatus(from.status());
     Slot slot(calls_[*from], limits::net_calls_per_peer_max);
     if (!slot.held()) return Busy("calls");
@@ -157,14 +157,17 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
 
  private:
   // The validator whose genesis certificate the caller presented. TLS has already
-  // checked the chain against the CA; this decides membership.
-  Result<uint32_t> Authenticate(const grpc::ServerContext& context) {
+  // checked the chain against the CA; this decides membership. With `observers_too`
+  // (the read-only sync calls), any other CA-signed certificate is an observer, and
+  // all observers share one budget, at index PeerSet::size().
+  Result<uint32_t> Authenticate(const grpc::ServerContext& context, bool observers_too = false) {
     const std::optional<std::string> cert = PeerCertPem(context);
     if (!cert.has_value()) {
       Bump(stats_.refused_unauthenticated);
       return Status::Unauthenticated("no client certificate");
     }
     const std::optional<uint32_t> index = peers_->IndexOfCert(*cert);
+    if (!index.has_value() && observers_too) return static_cast<uint32_t>(peers_->size());
     if (!index.has_value()) {
       Bump(stats_.refused_unauthenticated);
       return Status::Unauthenticated("client certificate is not a validator's in genesis");

@@ -49,6 +49,9 @@ class PeerHandler {
   virtual void OnGossipTxs(uint32_t from_index, const reel::v1::GossipTxsRequest& request,
                            reel::v1::GossipTxsResponse* response) = 0;
 
+  // GetBlocks and GetSyncInfo are read-only and open to observers too: a caller whose
+  // certificate the chain's CA signed but genesis does not name comes with
+  // from_index == PeerSet::size().
   // `request` is already checked: 1 <= from_height <= to_height, and the range is at most
   // net_sync_blocks_per_request_max blocks. The response must fit in
   // net_message_bytes_max; answer fewer blocks rather than more.

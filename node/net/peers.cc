@@ -16,10 +16,24 @@ Result<std::unique_ptr<Peers>> Peers::Create(std::shared_ptr<const PeerSet> peer
   return std::unique_ptr<Peers>(new Peers(std::move(peers), self_index, own, options));
 }
 
+Result<std::unique_ptr<Peers>> Peers::CreateObserver(std::shared_ptr<const PeerSet> peers,
+                                                     const CertAndKey& own,
+                                                     PeerClientOptions options) {
+  REEL_ASSERT(peers != nullptr);
+  REEL_RETURN_IF_ERROR(CheckCertAndKey(own));
+  if (const std::optional<uint32_t> index = peers->IndexOfCert(own.cert_pem)) {
+    return Status::FailedPrecondition("this node's TLS certificate is validator " +
+                                      std::to_string(*index) +
+                                      "'s in genesis: an observer needs a certificate of its own");
+  }
+  const auto none = static_cast<uint32_t>(peers->size());
+  return std::unique_ptr<Peers>(new Peers(std::move(peers), none, own, options));
+}
+
 Peers::Peers(std::shared_ptr<const PeerSet> peers, uint32_t self_index, const CertAndKey& own,
              PeerClientOptions options)
     : peers_(std::move(peers)), self_index_(self_index) {
-  REEL_ASSERT(peers_ != nullptr && self_index_ < peers_->size());
+  REEL_ASSERT(peers_ != nullptr && self_index_ <= peers_->size());
   clients_.resize(peers_->size());
   for (const PeerInfo& peer : peers_->peers()) {
     if (peer.index == self_index_) continue;
@@ -35,11 +49,13 @@ PeerClient& Peers::client(uint32_t index) const {
 }
 
 void Peers::Send(uint32_t to_index, reel::v1::ConsensusMessage message) {
+  REEL_ASSERT(!observer());
   message.set_sender_index(self_index_);
   client(to_index).Send(std::make_shared<const reel::v1::ConsensusMessage>(std::move(message)));
 }
 
 void Peers::Broadcast(reel::v1::ConsensusMessage message) {
+  REEL_ASSERT(!observer());
   message.set_sender_index(self_index_);
   auto shared = std::make_shared<const reel::v1::ConsensusMessage>(std::move(message));
   for (const auto& peer_client : clients_) {

@@ -24,14 +24,23 @@ class Peers {
   static Result<std::unique_ptr<Peers>> Create(std::shared_ptr<const PeerSet> peers,
                                                uint32_t self_index, const CertAndKey& own,
                                                PeerClientOptions options = {});
+  // Clients to every validator for an observer: a node with a certificate signed by the
+  // chain's CA but no validator's. It may only sync (GetBlocks, GetSyncInfo); the
+  // validators refuse it anything else. FailedPrecondition if `own` is a validator's.
+  static Result<std::unique_ptr<Peers>> CreateObserver(std::shared_ptr<const PeerSet> peers,
+                                                       const CertAndKey& own,
+                                                       PeerClientOptions options = {});
   ~Peers();  // stops every sender; queued messages are dropped
   Peers(const Peers&) = delete;
   Peers& operator=(const Peers&) = delete;
 
+  // This validator's index; size() for an observer, so that "every index but mine"
+  // loops need no special case.
   uint32_t self_index() const { return self_index_; }
+  bool observer() const { return self_index_ == peers_->size(); }
   size_t size() const { return peers_->size(); }
 
-  // `to_index` < size() and not self_index().
+  // `to_index` < size() and not self_index(). Not for observers.
   void Send(uint32_t to_index, reel::v1::ConsensusMessage message);
   // To every validator but this one; the peers share one copy of the message.
   void Broadcast(reel::v1::ConsensusMessage message);

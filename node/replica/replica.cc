@@ -91,6 +91,24 @@ void Replica::PostBlocksFetched(uint32_t from, std::vector<v1::Block> blocks) {
   });
 }
 
+void Replica::PostSyncedRange(SyncedRange range, std::function<void(Status)> done) {
+  asio::post(*io_, [this, alive = alive_, range = std::move(range), done = std::move(done)] {
+    if (!*alive || stopped_) {
+      done(Status::FailedPrecondition("the replica is stopping"));
+      return;
+    }
+    const uint64_t before = app_->committed_height();
+    Status applied = ApplyRange(*app_, *store_, range);
+    if (app_->committed_height() > before) {
+      // Even a range applied in part moved the committed block under the core.
+      Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id);
+      if (!start.ok()) Fatal("cannot reload the chain after block sync: " + start.status().ToString());
+      Handle(core_->OnSynced(*start, Now()));
+    }
+    done(applied);
+  });
+}
+
 void Replica::PostServeFetch(const crypto::Hash32& block_id, uint64_t above_height,
                              std::function<void(std::vector<v1::Block>)> reply) {
   asio::post(*io_, [this, alive = alive_, block_id, above_height, reply = std::move(reply)] {

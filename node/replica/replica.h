@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "consensus/core.h"
+#include "node/replica/block_sync.h"
 #include "node/replica/ledger_app.h"
 #include "node/storage/kv.h"
 #include "reel/v1/peer.pb.h"
@@ -70,9 +71,14 @@ class Replica {
   void PostServeFetch(const crypto::Hash32& block_id, uint64_t above_height,
                       std::function<void(std::vector<v1::Block>)> reply);
 
+  // Executes a range that block sync verified (block_sync.h, ApplyRange) on the loop,
+  // then re-roots the core on the new committed block; `done` gets the outcome.
+  void PostSyncedRange(SyncedRange range, std::function<void(Status)> done);
+
   // Loop thread only.
   uint64_t round() const { return core_->round(); }
   uint64_t committed_height() const { return core_->committed_height(); }
+  uint64_t view_changes() const { return core_->view_changes(); }
 
  private:
   void ScheduleTick();

@@ -217,6 +217,30 @@ TEST_F(CoreTest, TwoConsecutiveRoundsCommit) {
   EXPECT_EQ(app_.executed[0].id, b1.id);
 }
 
+TEST_F(CoreTest, BlocksExecutedBySyncReRootTheCore) {
+  Block b1 = On(genesis_, 1);
+  Block b2 = On(b1, 2);
+  RefCommit(b1);
+  Block b3 = On(b2, 3);
+  // Block sync executed b1 and b2 through the application, behind the core's back.
+  app_.ExecuteCommitted(b1, MakeQc(b1, {0, 1, 2, 3}));
+  app_.ExecuteCommitted(b2, MakeQc(b2, {0, 1, 2, 3}));
+  const uint64_t round_before = core_->round();
+  StartState synced;
+  synced.committed_block = b2;
+  synced.committed_qc = MakeQc(b2, {0, 1, 2, 3});
+  Step step = core_->OnSynced(synced, kNow + 10);
+  ASSERT_OK(step.status);
+  EXPECT_EQ(core_->committed_height(), 2u);
+  EXPECT_GE(core_->round(), round_before);
+  EXPECT_EQ(core_->round(), 3u);  // the QC on b2 ends round 2
+  EXPECT_EQ(app_.executed.size(), 2u);  // nothing executed twice
+  // It votes on the chain above the synced block at once.
+  auto votes = VotesIn(core_->OnProposal(3, SignProposal(b3)));
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].block_id, b3.id);
+}
+
 TEST_F(CoreTest, NonConsecutiveRoundsDoNotCommit) {
   Block b1 = On(genesis_, 1);
   Block b3 = On(b1, 3);  // round 2 timed out

@@ -10,3 +10,14 @@ export REEL_BASE_PORT="${REEL_BASE_PORT:-$default_port}"
 source "$testnet/lib.sh"
 cleanup() { "$testnet/down.sh" > /dev/null 2>&1; rm -rf "$(dirname "$REEL_RUN_DIR")"; }
 trap cleanup EXIT
+
+# Waits until node $1 reports a height of at least $2, up to $3 seconds (default 60).
+wait_height() {
+  local deadline=$((SECONDS + ${3:-60})) h
+  while :; do
+    h="$(height_of "$1")"
+    [ -n "$h" ] && [ "$h" -ge "$2" ] && return 0
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.2
+  done
+}

@@ -11,16 +11,6 @@ fail() {
   for i in 0 1 2 3; do echo "--- node$i log tail"; tail -5 "$run_dir/node$i.log" 2>/dev/null; done
   exit 1
 }
-# Waits until node $1 reports a height of at least $2.
-wait_height() {
-  local deadline=$((SECONDS + 60)) h
-  while :; do
-    h="$(height_of "$1")"
-    [ -n "$h" ] && [ "$h" -ge "$2" ] && return 0
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.2
-  done
-}
 
 "$testnet/up.sh" 4 > "$run_dir.up" 2>&1 || fail "up.sh failed: $(cat "$run_dir.up")"
 [ "$(grep -c '^node[0-3] api=127.0.0.1:' "$run_dir.up")" -eq 4 ] || fail "up.sh did not print 4 nodes"

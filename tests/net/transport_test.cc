@@ -376,14 +376,26 @@ TEST_F(TransportTest, ExpiredCertificateIsRefusedEvenIfGenesisNamesIt) {
   ExpectRefusedByV0(TheMaterial().expired, "expired");
 }
 
-TEST_F(TransportTest, CaSignedCertificateNotInGenesisIsUnauthenticated) {
+// A CA-signed certificate that genesis does not name is an observer's: it may sync
+// (GetSyncInfo, GetBlocks) and nothing else.
+TEST_F(TransportTest, CaSignedCertificateNotInGenesisMaySyncOnly) {
   for (const CertAndKey* who : {&TheMaterial().stranger, &TheMaterial().v1_reissued}) {
     const auto channel = Channel(0, *who);
-    EXPECT_EQ(RawGetSyncInfo(channel).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_TRUE(RawGetSyncInfo(channel).ok());
     EXPECT_EQ(RawPush(channel, {Numbered(1)}).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   }
-  EXPECT_EQ(nodes_[0].calls(), 0);
-  EXPECT_EQ(servers_[0]->stats().refused_unauthenticated, 4u);
+  EXPECT_EQ(nodes_[0].calls(), 2);  // the two sync calls, nothing from the Push streams
+  EXPECT_EQ(servers_[0]->stats().refused_unauthenticated, 2u);
+
+  auto observer = Unwrap(Peers::CreateObserver(peers_, TheMaterial().stranger));
+  EXPECT_TRUE(observer->observer());
+  Result<reel::v1::SyncInfo> info = observer->GetSyncInfo(0);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->committed_height(), 42u);
+  EXPECT_EQ(observer->GossipTxs(0, {}).status().code(), Code::kUnauthenticated);
+  // A validator's certificate cannot pose as an observer.
+  EXPECT_EQ(Peers::CreateObserver(peers_, TheMaterial().validators[1]).status().code(),
+            Code::kFailedPrecondition);
 }
 
 TEST_F(TransportTest, ValidatorClaimingToBeAnotherIsRefused) {

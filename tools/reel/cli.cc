@@ -13,6 +13,13 @@ void OnRun(CLI::App* command, Runner* selected, Runner runner) {
   command->callback([selected, runner = std::move(runner)] { *selected = runner; });
 }
 
+void OnRunAlone(CLI::App* command, Runner* selected, Runner runner) {
+  // CLI11 runs a parent's callback after its subcommand's, which selected its own.
+  command->callback([command, selected, runner = std::move(runner)] {
+    if (command->get_subcommands().empty()) *selected = runner;
+  });
+}
+
 void Table::Add(std::vector<std::string> row) {
   REEL_ASSERT(row.size() == columns_.size());
   rows_.push_back(std::move(row));

@@ -1,6 +1,6 @@
-// The `reel` CLI: shared pieces of every command group. Each group (keys, and
-// later genesis, testnet, tx, query, watch) registers its subcommands on the app
-// with a Register* function; main.cc composes them.
+// The `reel` CLI: shared pieces of every command group. Each group (keys, genesis,
+// testnet, and the node commands tx, query, watch, status) registers its subcommands
+// on the app with a Register* function; main.cc composes them.
 //
 // Errors: a command returns a Status; main prints "reel: <message>" to stderr
 // and exits with a non-zero status that depends on the code (cli.cc, ExitCode).
@@ -28,6 +28,9 @@ using Runner = std::function<Status()>;
 
 // A subcommand registered with the runner that executes it.
 void OnRun(CLI::App* command, Runner* selected, Runner runner);
+// The same for a command that also has subcommands (reel tx --body, reel query
+// METHOD): its runner is selected only when no subcommand was given.
+void OnRunAlone(CLI::App* command, Runner* selected, Runner runner);
 
 // Rows printed as an aligned table, or as a JSON array of objects with --json.
 class Table {
@@ -53,6 +56,11 @@ int ExitCode(const Status& status);
 
 void RegisterKeys(CLI::App& app, Globals& globals, Runner* selected);
 void RegisterTestnet(CLI::App& app, Globals& globals, Runner* selected);
+void RegisterGenesis(CLI::App& app, Globals& globals, Runner* selected);
+// tx, query, watch and status; the first three each in their *_cmd.cc.
 void RegisterNodeCommands(CLI::App& app, Globals& globals, Runner* selected);
+void RegisterTx(CLI::App& app, Globals& globals, Runner* selected);
+void RegisterQuery(CLI::App& app, Globals& globals, Runner* selected);
+void RegisterWatch(CLI::App& app, Globals& globals, Runner* selected);
 
 }  // namespace reel::cli

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
 
   reel::cli::Runner selected;
   reel::cli::RegisterKeys(app, globals, &selected);
+  reel::cli::RegisterGenesis(app, globals, &selected);
   reel::cli::RegisterTestnet(app, globals, &selected);
   reel::cli::RegisterNodeCommands(app, globals, &selected);
 

@@ -3,8 +3,10 @@
 //   DIR/genesis.json                 the chain's genesis (also in each home)
 //   DIR/keys/<org>.key               signatory keys of the genesis organisations
 //   DIR/node<i>/                     one reeld home per validator (config, keys, tls, data)
+//   DIR/observer<j>/                 one home per observer (no validator key; it syncs)
 //   DIR/nodes.json                   where each node listens, for scripts
-// Ports: node i uses base + 10*i for p2p, +1 for the client API, +2 for metrics.
+// Ports: node i uses base + 10*i for p2p, +1 for the client API, +2 for metrics;
+// observer j comes after the validators, as node number validators + j.
 #include <google/protobuf/util/json_util.h>
 
 #include <chrono>
@@ -32,6 +34,10 @@ struct TestnetOptions {
   std::string chain_id = "reel-testnet";
   std::string host = "127.0.0.1";
   uint32_t base_port = 26600;
+  uint32_t observers = 0;
+  uint64_t block_interval_ms = 0;       // 0: the node default
+  uint64_t idle_block_interval_ms = 0;  // 0: the node default
+  uint64_t round_timeout_ms = 0;        // 0: the node default
 };
 
 // The ministries every REEL chain starts with: the regulator governs, the export
@@ -68,9 +74,14 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
     return Status::InvalidArgument("--validators must be 1 to " +
                                    std::to_string(limits::validators_max));
   }
-  if (o.base_port < 1024 || o.base_port + 10 * o.validators + 2 > 65535) {
-    return Status::InvalidArgument("--base-port leaves no room for " +
-                                   std::to_string(o.validators) + " nodes below 65536");
+  const uint32_t all = o.validators + o.observers;
+  if (o.observers > limits::validators_max) {
+    return Status::InvalidArgument("--observers must be 0 to " +
+                                   std::to_string(limits::validators_max));
+  }
+  if (o.base_port < 1024 || o.base_port + 10 * all + 2 > 65535) {
+    return Status::InvalidArgument("--base-port leaves no room for " + std::to_string(all) +
+                                   " nodes below 65536");
   }
   std::error_code ec;
   if (fs::exists(o.out, ec) && !fs::is_empty(o.out, ec)) {
@@ -92,6 +103,9 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
           std::chrono::system_clock::now().time_since_epoch())
           .count()));
   genesis.set_tls_ca_pem(ca->cert_pem);
+  genesis.mutable_consensus()->set_block_interval_min_ms(o.block_interval_ms);
+  genesis.mutable_consensus()->set_idle_block_interval_ms(o.idle_block_interval_ms);
+  genesis.mutable_consensus()->set_round_timeout_ms(o.round_timeout_ms);
   for (const GenesisOrg& org : kGenesisOrgs) {
     crypto::KeyPair key = crypto::KeyPair::Generate();
     REEL_RETURN_IF_ERROR(
@@ -106,10 +120,17 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
   }
 
   nlohmann::json nodes = nlohmann::json::array();
-  for (uint32_t i = 0; i < o.validators; ++i) {
-    const std::string name = "node" + std::to_string(i);
+  std::vector<std::string> homes;
+  for (uint32_t i = 0; i < all; ++i) {
+    const bool observer = i >= o.validators;
+    const std::string name =
+        observer ? "observer" + std::to_string(i - o.validators) : "node" + std::to_string(i);
     const std::string home = o.out + "/" + name;
+    homes.push_back(home);
     daemon::NodeConfig config;
+    if (observer) {
+      REEL_RETURN_IF_ERROR(daemon::SetConfigValue(config, "p2p.validator_key_file", "", "observer"));
+    }
     REEL_RETURN_IF_ERROR(daemon::SetConfigValue(config, "moniker", name, "--moniker"));
     REEL_RETURN_IF_ERROR(daemon::SetConfigValue(config, "p2p.listen", Port(o, i, 0), "p2p"));
     REEL_RETURN_IF_ERROR(daemon::SetConfigValue(config, "api.listen", Port(o, i, 1), "api"));
@@ -117,13 +138,20 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
         daemon::SetConfigValue(config, "metrics.listen", Port(o, i, 2), "metrics"));
     REEL_RETURN_IF_ERROR(daemon::InitHome(home, config));
     daemon::HomePaths paths(home);
+    Result<net::CertAndKey> cert = net::MakeNodeCert(*ca, name, {o.host}, 365);
+    if (!cert.ok()) return cert.status();
+    REEL_RETURN_IF_ERROR(net::WriteCertAndKey(paths.tls_dir, "node", *cert));
+    nodes.push_back({{"name", name},
+                     {"role", observer ? "observer" : "validator"},
+                     {"api", Port(o, i, 1)},
+                     {"p2p", Port(o, i, 0)},
+                     {"metrics", Port(o, i, 2)},
+                     {"home", home}});
+    if (observer) continue;  // not in genesis: it follows the validators
 
     crypto::KeyPair key = crypto::KeyPair::Generate();
     REEL_RETURN_IF_ERROR(
         crypto::WriteKeyFile(paths.keys_dir + "/validator_key.json", key, std::nullopt));
-    Result<net::CertAndKey> cert = net::MakeNodeCert(*ca, name, {o.host}, 365);
-    if (!cert.ok()) return cert.status();
-    REEL_RETURN_IF_ERROR(net::WriteCertAndKey(paths.tls_dir, "node", *cert));
 
     v1::Validator* v = genesis.add_validators();
     v->set_name(name);
@@ -131,11 +159,6 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
     v->set_public_key(Raw(key.public_key()));
     v->set_address(Port(o, i, 0));
     v->set_tls_cert_pem(cert->cert_pem);
-    nodes.push_back({{"name", name},
-                     {"api", Port(o, i, 1)},
-                     {"p2p", Port(o, i, 0)},
-                     {"metrics", Port(o, i, 2)},
-                     {"home", home}});
   }
   REEL_RETURN_IF_ERROR(daemon::ValidateGenesis(genesis, "generated genesis"));
 
@@ -147,9 +170,8 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
     return Status::Internal("cannot render genesis as JSON");
   }
   REEL_RETURN_IF_ERROR(WriteText(o.out + "/genesis.json", json));
-  for (uint32_t i = 0; i < o.validators; ++i) {
-    REEL_RETURN_IF_ERROR(
-        WriteText(daemon::HomePaths(o.out + "/node" + std::to_string(i)).genesis_file, json));
+  for (const std::string& home : homes) {
+    REEL_RETURN_IF_ERROR(WriteText(daemon::HomePaths(home).genesis_file, json));
   }
   REEL_RETURN_IF_ERROR(WriteText(o.out + "/nodes.json", nodes.dump(2) + "\n"));
 
@@ -174,6 +196,18 @@ void RegisterTestnet(CLI::App& app, Globals& globals, Runner* selected) {
   init->add_option("--chain-id", o->chain_id, "Chain id")->capture_default_str();
   init->add_option("--host", o->host, "Address the nodes listen on")->capture_default_str();
   init->add_option("--base-port", o->base_port, "First port; node i uses base+10i .. base+10i+2")
+      ->capture_default_str();
+  init->add_option("--observers", o->observers,
+                   "Observer nodes: they hold no validator key and follow the chain by block sync")
+      ->capture_default_str();
+  init->add_option("--block-interval-ms", o->block_interval_ms,
+                   "Genesis: least time between blocks (0: the node default)")
+      ->capture_default_str();
+  init->add_option("--idle-block-interval-ms", o->idle_block_interval_ms,
+                   "Genesis: time between blocks with nothing to order (0: the node default)")
+      ->capture_default_str();
+  init->add_option("--round-timeout-ms", o->round_timeout_ms,
+                   "Genesis: first round timer (0: the node default)")
       ->capture_default_str();
   OnRun(init, selected, [&globals, o] { return RunInit(globals, *o); });
 }

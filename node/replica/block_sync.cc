@@ -1,0 +1,289 @@
+#include "node/replica/block_sync.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "crypto/merkle.h"
+#include "crypto/signing.h"
+#include "node/replica/chain_store.h"
+#include "node/replica/codec.h"
+#include "node/replica/commit_proof.h"
+#include "node/replica/internal.h"
+#include "node/storage/keys.h"
+
+namespace reel::replica {
+
+namespace keys = storage::keys;
+using internal::Fatal;
+
+Result<ChainPoint> CommittedPoint(const storage::ReadView& view, std::string_view chain_id) {
+  Result<uint64_t> height = CommittedHeight(view);
+  if (!height.ok()) return height.status();
+  Result<v1::Block> block = ReadCommittedBlock(view, *height);
+  if (!block.ok()) return block.status();
+  Result<crypto::Hash32> id = HeaderId(block->header(), chain_id);
+  if (!id.ok()) return Status::Corruption("committed block " + std::to_string(*height) + ": " + id.status().message());
+  return ChainPoint{*height, *id};
+}
+
+namespace {
+
+std::string At(uint64_t height) { return "block " + std::to_string(height); }
+
+// The block's transactions are the ones its header commits to.
+Status CheckPayload(const v1::Block& block, const consensus::BlockHeader& header,
+                    std::string_view chain_id) {
+  if (static_cast<uint64_t>(block.txs_size()) != header.tx_count) {
+    return Status::InvalidArgument(At(header.height) + " holds " + std::to_string(block.txs_size()) +
+                                   " transactions, its header says " +
+                                   std::to_string(header.tx_count));
+  }
+  std::vector<crypto::Hash32> ids;
+  ids.reserve(block.txs_size());
+  for (const v1::Transaction& tx : block.txs()) ids.push_back(crypto::TransactionId(chain_id, tx.body()));
+  if (crypto::MerkleRoot(ids) != header.tx_root) {
+    return Status::InvalidArgument(At(header.height) + ": transactions do not match tx_root");
+  }
+  return Status::Ok();
+}
+
+// `qc` is a valid QC on the block at `point` of round `round`.
+Status CheckQc(const consensus::QuorumCert& qc, const ChainPoint& point, uint64_t round,
+               const consensus::VerifyContext& ctx) {
+  if (qc.block_id != point.id || qc.round != round) {
+    return Status::InvalidArgument("the QC on " + At(point.height) + " certifies another block");
+  }
+  consensus::QuorumCert hinted = qc;
+  hinted.height = point.height;  // an unsigned hint: the genesis QC's must be 0
+  if (Status s = consensus::VerifyQc(hinted, ctx); !s.ok()) {
+    return Status::InvalidArgument("the QC on " + At(point.height) + ": " + s.message());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<v1::GetBlocksResponse> ReadRange(const storage::ReadView& view, std::string_view chain_id,
+                                        uint64_t from, uint64_t to) {
+  v1::GetBlocksResponse response;
+  Result<uint64_t> committed = CommittedHeight(view);
+  if (!committed.ok()) return committed.status();
+  if (from == 0) return Status::InvalidArgument("block sync starts at height 1");
+  to = std::min({to, *committed, from + limits::net_sync_blocks_per_request_max - 1});
+  size_t bytes = 0;
+  for (uint64_t h = from; h <= to; ++h) {
+    Result<v1::Block> block = ReadCommittedBlock(view, h);
+    if (!block.ok()) return block.status();
+    bytes += block->ByteSizeLong();
+    if (bytes > limits::net_sync_response_bytes_max && response.blocks_size() > 0) break;
+    *response.add_blocks() = std::move(block).value();
+  }
+  while (response.blocks_size() > 0) {
+    const uint64_t last = response.blocks(response.blocks_size() - 1).header().height();
+    Result<std::optional<v1::CommitProof>> proof = ReadCommitProof(view, chain_id, last, *committed);
+    if (!proof.ok()) return proof.status();
+    Result<std::optional<std::string>> qc = view.Get(keys::CommitQcKey(last));
+    if (!qc.ok()) return qc.status();
+    if (proof->has_value() && qc->has_value() && response.mutable_last_qc()->ParseFromString(**qc)) {
+      *response.mutable_commit_proof() = std::move(**proof);
+      break;
+    }
+    response.mutable_blocks()->RemoveLast();
+  }
+  return response;
+}
+
+Result<SyncedRange> VerifyRange(const consensus::VerifyContext& ctx, const ChainPoint& from,
+                                const v1::GetBlocksResponse& response) {
+  if (response.blocks_size() == 0) {
+    return Status::NotFound("the peer sent no blocks above height " + std::to_string(from.height));
+  }
+  if (static_cast<uint64_t>(response.blocks_size()) > limits::net_sync_blocks_per_request_max) {
+    return Status::InvalidArgument("the peer sent more blocks than asked for");
+  }
+  SyncedRange range;
+  ChainPoint previous = from;
+  uint64_t previous_round = 0;  // not needed for the first block: its QC's round is
+  for (int i = 0; i < response.blocks_size(); ++i) {
+    Result<consensus::Block> block = FromProto(response.blocks(i), ctx.chain_id);
+    if (!block.ok()) return block.status();
+    const consensus::BlockHeader& h = block->header;
+    if (h.height != previous.height + 1) {
+      return Status::InvalidArgument("the peer sent height " + std::to_string(h.height) +
+                                     " where " + std::to_string(previous.height + 1) +
+                                     " was expected");
+    }
+    if (h.epoch != ctx.epoch) return Status::InvalidArgument(At(h.height) + " is of another epoch");
+    if (h.parent_id != previous.id || h.qc_block_id != previous.id) {
+      return Status::InvalidArgument(At(h.height) + " is not the child of " + At(previous.height) +
+                                     " held here");
+    }
+    if (h.round <= h.qc_round) return Status::InvalidArgument(At(h.height) + ": round not above its QC");
+    if (i > 0 && h.qc_round != previous_round) {
+      return Status::InvalidArgument(At(h.height) + ": QC round is not its parent's round");
+    }
+    REEL_RETURN_IF_ERROR(CheckPayload(response.blocks(i), h, ctx.chain_id));
+    // The first block's QC certifies our own block, whose round only the QC says.
+    REEL_RETURN_IF_ERROR(CheckQc(block->qc, previous, h.qc_round, ctx));
+    if (i > 0) {
+      range.qcs.push_back(block->qc);
+      range.qcs.back().height = previous.height;
+    }
+    previous = ChainPoint{h.height, block->id};
+    previous_round = h.round;
+    range.blocks.push_back(std::move(block).value());
+  }
+  Result<consensus::QuorumCert> last_qc = FromProto(response.last_qc());
+  if (!last_qc.ok()) return Status::InvalidArgument("last_qc: " + last_qc.status().message());
+  REEL_RETURN_IF_ERROR(CheckQc(*last_qc, previous, previous_round, ctx));
+  range.qcs.push_back(*last_qc);
+  range.qcs.back().height = previous.height;
+  REEL_RETURN_IF_ERROR(VerifyCommitProof(previous.id, response.commit_proof(), ctx));
+  range.proof = response.commit_proof();
+  return range;
+}
+
+Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedRange& range) {
+  REEL_ASSERT(!range.blocks.empty() && range.blocks.size() == range.qcs.size());
+  bool applied = false;
+  for (size_t i = 0; i < range.blocks.size(); ++i) {
+    const consensus::Block& block = range.blocks[i];
+    const uint64_t height = block.header.height;
+    if (height <= app.committed_height()) continue;  // consensus got there first
+    if (height != app.committed_height() + 1) {
+      return Status::FailedPrecondition("the range starts at " + At(height) + ", above height " +
+                                        std::to_string(app.committed_height() + 1));
+    }
+    if (!applied) {
+      // The range was checked against the chain as it was when it was asked for;
+      // consensus may have committed since. Its first new block must still continue
+      // what is here (the rest chain up from it).
+      Result<std::optional<std::string>> at = store.Get(keys::BlockHeightByIdKey(
+          std::string(crypto::AsBytes(block.header.parent_id))));
+      if (!at.ok()) return at.status();
+      if (!at->has_value() || **at != keys::EncodeHeight(height - 1)) {
+        return Status::FailedPrecondition(At(height) + " of the range does not continue this node's chain");
+      }
+    }
+    // The state root its header records is one this node computed: a difference means
+    // this node's execution differs from the quorum's, and it must not go on.
+    const std::optional<crypto::Hash32> root = app.StateRootAt(block.header.committed_height);
+    if (root.has_value() && *root != block.header.committed_state_root) {
+      Fatal(At(height) + " records a state root at height " +
+            std::to_string(block.header.committed_height) + " that differs from this node's");
+    }
+    app.ExecuteCommitted(block, range.qcs[i]);
+    applied = true;
+  }
+  if (applied && app.committed_height() == range.blocks.back().header.height) {
+    storage::WriteBatch batch;
+    batch.Put(keys::CommitTipKey(), range.proof.SerializeAsString());
+    REEL_RETURN_IF_ERROR(store.Write(batch, /*sync=*/false));
+  }
+  return Status::Ok();
+}
+
+BlockSync::BlockSync(std::string chain_id, consensus::ValidatorSet validators, SyncPeers* peers,
+                     const storage::KvStore* store, Apply apply, Options options, OnError on_error)
+    : chain_id_(std::move(chain_id)),
+      validators_(std::move(validators)),
+      peers_(peers),
+      store_(store),
+      apply_(std::move(apply)),
+      options_(options),
+      on_error_(std::move(on_error)) {
+  ctx_.chain_id = chain_id_;
+  ctx_.epoch = 0;
+  ctx_.validators = &validators_;
+  ctx_.genesis_id = consensus::MakeGenesisBlock(chain_id_, 0).id;
+}
+
+BlockSync::~BlockSync() { Stop(); }
+
+void BlockSync::Start() {
+  REEL_ASSERT(!thread_.joinable());
+  thread_ = std::thread([this] { Run(); });
+}
+
+void BlockSync::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void BlockSync::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    const bool progressed = SyncRound();
+    lock.lock();
+    if (!progressed) {
+      wake_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms),
+                     [this] { return stopping_; });
+    }
+  }
+}
+
+bool BlockSync::SyncRound() {
+  auto stopping = [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stopping_;
+  };
+  auto fail = [this](uint32_t peer, const Status& status) {
+    if (on_error_) on_error_(peer, status);
+  };
+  // The furthest peer.
+  std::optional<uint32_t> best;
+  uint64_t best_height = 0;
+  for (uint32_t peer : peers_->Candidates()) {
+    if (stopping()) return false;
+    Result<v1::SyncInfo> info = peers_->GetSyncInfo(peer);
+    if (!info.ok()) continue;  // down or unreachable: the others may do
+    if (info->committed_height() > best_height) {
+      best = peer;
+      best_height = info->committed_height();
+    }
+  }
+  if (!best.has_value()) return false;
+  bool applied = false;
+  while (!stopping()) {
+    Result<ChainPoint> here = CommittedPoint(*store_->GetSnapshot(), chain_id_);
+    if (!here.ok()) {
+      fail(*best, here.status());
+      return applied;
+    }
+    if (best_height <= here->height + options_.lag_blocks_min) {
+      behind_.store(false);
+      return applied;
+    }
+    behind_.store(true);
+    v1::GetBlocksRequest request;
+    request.set_from_height(here->height + 1);
+    request.set_to_height(
+        std::min(best_height, here->height + limits::net_sync_blocks_per_request_max));
+    Result<v1::GetBlocksResponse> response = peers_->GetBlocks(*best, request);
+    if (!response.ok()) {
+      fail(*best, response.status());
+      return applied;
+    }
+    Result<SyncedRange> range = VerifyRange(ctx_, *here, *response);
+    if (!range.ok()) {
+      ranges_refused_.fetch_add(1);
+      fail(*best, range.status());
+      return applied;
+    }
+    const size_t count = range->blocks.size();
+    if (Status s = apply_(std::move(range).value()); !s.ok()) {
+      fail(*best, s);
+      return applied;
+    }
+    blocks_synced_.fetch_add(count);
+    applied = true;
+  }
+  return applied;
+}
+
+}  // namespace reel::replica

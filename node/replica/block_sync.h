@@ -1,0 +1,139 @@
+// BlockSync: brings a node that is behind up to its peers by fetching ranges of
+// committed blocks (Peer.GetBlocks) instead of replaying consensus. A validator back
+// from a long outage uses it, and an observer (a node with no vote) follows the
+// chain with nothing else.
+//
+// What it promises
+//   - Nothing unproved is executed. VerifyRange accepts a range only if it starts
+//     right above the node's committed block, each block is the parent of the next,
+//     its transactions are the ones its header commits to (tx_root, tx_count), every
+//     QC in it is a quorum's, the QC on the last block is sent and valid, and a
+//     commit proof (commit_proof.h) shows the last block committed; together these
+//     prove every block of the range committed. A range that fails is dropped and
+//     the peer is asked again later; the node keeps what it had.
+//   - ApplyRange executes the blocks through the node's LedgerApplication, so each
+//     one is written in its own synced batch exactly as a block committed by
+//     consensus: a crash leaves the node at its last applied height. It checks the
+//     state root each header records against the node's own and stops the node on a
+//     difference (the same rule as a voter's), and keeps the commit proof as the
+//     commit tip.
+//   - The sync thread asks each peer where it is every limits::sync_poll_interval_ms
+//     and fetches from the furthest while it is more than `lag_blocks_min` ahead;
+//     every wait is bounded, and Stop returns within one call deadline.
+// Thread safety: Start and Stop from one thread; `apply` runs on the sync thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "consensus/types.h"
+#include "node/replica/ledger_app.h"
+#include "node/storage/kv.h"
+#include "reel/v1/peer.pb.h"
+
+namespace reel::replica {
+
+// The peers a node syncs from (the mutual-TLS peer clients in the daemon).
+class SyncPeers {
+ public:
+  virtual ~SyncPeers() = default;
+  // Indexes of the validators to ask (not this node's own).
+  virtual std::vector<uint32_t> Candidates() const = 0;
+  virtual Result<v1::SyncInfo> GetSyncInfo(uint32_t peer) = 0;
+  virtual Result<v1::GetBlocksResponse> GetBlocks(uint32_t peer,
+                                                  const v1::GetBlocksRequest& request) = 0;
+};
+
+// A range that VerifyRange accepted.
+struct SyncedRange {
+  std::vector<consensus::Block> blocks;    // consecutive heights, sealed, oldest first
+  std::vector<consensus::QuorumCert> qcs;  // qcs[i] certifies blocks[i]
+  v1::CommitProof proof;                   // proves blocks.back() committed
+};
+
+// A committed block of this node: where a range must start above.
+struct ChainPoint {
+  uint64_t height = 0;
+  crypto::Hash32 id{};
+};
+
+// The node's committed block, from `view`.
+Result<ChainPoint> CommittedPoint(const storage::ReadView& view, std::string_view chain_id);
+
+// What a node answers to GetBlocks: its committed blocks from `from` to `to` (to is
+// clamped to its committed height and the bounds of base/limits.h), the QC on the
+// last and that block's commit proof. A newest block whose proof is not on disk yet
+// is left out. Empty when it has nothing at `from`.
+Result<v1::GetBlocksResponse> ReadRange(const storage::ReadView& view, std::string_view chain_id,
+                                        uint64_t from, uint64_t to);
+
+Result<SyncedRange> VerifyRange(const consensus::VerifyContext& ctx, const ChainPoint& from,
+                                const v1::GetBlocksResponse& response);
+
+// Executes the blocks of `range` above `app`'s committed height, in order, and stores
+// the range's commit proof as the tip. FailedPrecondition if the range does not
+// continue the node's chain (consensus moved it meanwhile onto other blocks: not
+// possible unless more than f validators are faulty, but checked). Runs on the thread
+// that owns `app`.
+Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedRange& range);
+
+class BlockSync {
+ public:
+  struct Options {
+    uint64_t lag_blocks_min = 0;  // sync only when a peer is further ahead than this
+    uint64_t poll_interval_ms = limits::sync_poll_interval_ms;
+  };
+  // Hands a verified range to whoever executes blocks on this node; blocks until it
+  // is applied (or refused).
+  using Apply = std::function<Status(SyncedRange range)>;
+  // Called after each sync attempt that failed, with why (for logs).
+  using OnError = std::function<void(uint32_t peer, const Status& status)>;
+
+  // `peers` and `store` must outlive this. `validators` are the epoch's.
+  BlockSync(std::string chain_id, consensus::ValidatorSet validators, SyncPeers* peers,
+            const storage::KvStore* store, Apply apply, Options options, OnError on_error = {});
+  ~BlockSync();  // Stop()
+  BlockSync(const BlockSync&) = delete;
+  BlockSync& operator=(const BlockSync&) = delete;
+
+  void Start();
+  void Stop();
+
+  uint64_t blocks_synced() const { return blocks_synced_.load(); }
+  // True while the last look at the peers found this node behind by more than
+  // lag_blocks_min (GetStatus's `syncing`).
+  bool behind() const { return behind_.load(); }
+  uint64_t ranges_refused() const { return ranges_refused_.load(); }
+
+ private:
+  void Run();
+  // One round: find the furthest peer and fetch from it while behind. True if it
+  // applied any block (then the next round starts at once).
+  bool SyncRound();
+
+  const std::string chain_id_;
+  const consensus::ValidatorSet validators_;
+  consensus::VerifyContext ctx_;
+  SyncPeers* const peers_;
+  const storage::KvStore* const store_;
+  const Apply apply_;
+  const Options options_;
+  const OnError on_error_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::atomic<uint64_t> blocks_synced_{0};
+  std::atomic<uint64_t> ranges_refused_{0};
+  std::atomic<bool> behind_{false};
+};
+
+}  // namespace reel::replica

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The named-flag commands against a real 4-validator network (testnet/up.sh on
+# ports 27100-27199): transactions signed by a quorum of two keys (one key alone is
+# refused with INSUFFICIENT_QUORUM), queries as tables and JSON, a trace as DOT and
+# SVG, the generic forms (tx --body, query METHOD --request), and `reel watch`, which
+# ends with 0 on Ctrl-C and non-zero when its node goes away.
+# Usage: reel_cli_node_test.sh BUILD_DIR
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export REEL_BUILD_DIR="$1"
+export REEL_BASE_PORT="${REEL_BASE_PORT:-27100}"
+tmp="$(mktemp -d)"
+export REEL_RUN_DIR="$tmp/net"
+source "$root/testnet/lib.sh"
+reel="$bin_dir/reel"
+watchers=()
+cleanup() {
+  for pid in "${watchers[@]}"; do kill "$pid" 2> /dev/null; done
+  "$root/testnet/down.sh" > /dev/null 2>&1
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$root/testnet/up.sh" 4 > /dev/null || fail "up.sh"
+export REEL_NODE="$(api_addr 0)"
+keys="$run_dir/keys"
+year="$(TZ=Asia/Shanghai date +%Y)"
+
+"$reel" watch --json --from-height 1 --kind extract > "$tmp/events" 2> "$tmp/watch.err" &
+watchers+=($!)
+
+tx() {  # tx ACTION FLAGS...: must commit
+  local out
+  out="$("$reel" tx "$@" 2>&1)" || fail "reel tx $1: $out"
+  echo "$out" | grep -q "^status: *TX_STATUS_COMMITTED" || fail "reel tx $1 did not commit: $out"
+}
+"$reel" keys new dual-1 --dir "$keys" > /dev/null && "$reel" keys new dual-2 --dir "$keys" > /dev/null \
+  || fail "keys new"
+tx register-org --key "$keys/miit.key" --org-id dual-mining --name "Dual Mining" \
+  --kind state-enterprise --role miner --signatory-key "$keys/dual-1.key" \
+  --signatory-key "$keys/dual-2.key" --quorum 2
+tx register-site --key "$keys/miit.key" --site dual-mine --org dual-mining --name "Dual mine" \
+  --kind mine --deposit-type rock --province "Inner Mongolia"
+tx set-quota --key "$keys/miit.key" --org dual-mining --year "$year" --category mining-light \
+  --amount-g 1000000
+
+extract() {
+  "$reel" tx extract "$@" --signer dual-mining --site dual-mine --lot DM-1 --product ore \
+    --mass-g 100000 --composition LA=1000,ND=500 2>&1
+}
+out="$(extract --key "$keys/dual-1.key")" && fail "one key of a quorum of two was enough: $out"
+echo "$out" | grep -q "INSUFFICIENT_QUORUM" || fail "wrong quorum without its code: $out"
+out="$(extract --key "$keys/dual-1.key" --key "$keys/dual-2.key")" || fail "extract by quorum: $out"
+echo "$out" | grep -q "quota_charged_g: *1500" || fail "extract result misses the quota charged: $out"
+
+out="$("$reel" query lot --id DM-1)" || fail "query lot: $out"
+echo "$out" | grep -q "^lot.product: *ORE" || fail "lot record: $out"
+echo "$out" | grep -q "^lot.composition: *LA=1000 ND=500" || fail "lot composition: $out"
+[ "$("$reel" query lot --id DM-1 --json | jq -r .lot.mass_g)" = 100000 ] || fail "lot --json"
+out="$("$reel" query list-orgs --role miner)" || fail "list-orgs: $out"
+echo "$out" | grep -q "^dual-mining .*STATE_ENTERPRISE" || fail "list-orgs table: $out"
+out="$("$reel" query quota-use --org dual-mining --year "$year")" || fail "quota-use: $out"
+echo "$out" | grep -q "MINING_LIGHT .*1000000 .*1500" || fail "quota-use table: $out"
+"$reel" query export-stats --by country > /dev/null || fail "export-stats --by country"
+
+out="$("$reel" query trace --lot DM-1 --upstream --dot)" || fail "trace --dot: $out"
+echo "$out" | grep -q "^digraph" || fail "trace --dot is not DOT: $out"
+echo "$out" | grep -q '"site:dual-mine"' || fail "trace does not reach the mine: $out"
+"$reel" query trace --lot DM-1 --svg "$tmp/trace.svg" 2> /dev/null || fail "trace --svg"
+grep -q "<svg" "$tmp/trace.svg" || fail "trace.svg is not SVG"
+
+"$reel" tx --key "$keys/miit.key" \
+  --body "{\"set_quota\":{\"org_id\":\"dual-mining\",\"year\":$year,\"category\":\"QUOTA_CATEGORY_MINING_LIGHT\",\"amount_g\":\"2000000\"}}" \
+  > /dev/null || fail "tx --body"
+out="$("$reel" query GetLot --request '{"lot_id":"DM-1"}')" || fail "generic query: $out"
+echo "$out" | grep -q '"lot_id": "DM-1"' || fail "generic query answer: $out"
+
+for _ in $(seq 50); do grep -q TX_KIND_EXTRACT "$tmp/events" && break; sleep 0.2; done
+grep -q '"lot_ids":\["DM-1"\]' "$tmp/events" || fail "watch did not see the extraction: $(cat "$tmp/events" "$tmp/watch.err")"
+kill -INT "${watchers[0]}"
+wait "${watchers[0]}" || fail "watch did not end cleanly on SIGINT: $(cat "$tmp/watch.err")"
+
+"$reel" watch --node "$(api_addr 1)" > "$tmp/watch2" 2>&1 &
+watchers+=($!)
+sleep 1
+"$root/testnet/down.sh" > /dev/null
+wait "${watchers[1]}" && fail "watch ended with 0 when its node went away"
+grep -Eq "watch ended|ended the event stream" "$tmp/watch2" || fail "node gone not said: $(cat "$tmp/watch2")"
+echo "reel CLI against a network: all checks passed"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The named flags of `reel tx ACTION` make the body they say (checked with --dry-run,
+# which prints the body without a node): records, compositions, enums in any case,
+# comma lists, key files as keys, a wrapped role set, and the signer from the key name.
+set -uo pipefail
+reel="$1"
+dir="$(mktemp -d)"
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+"$reel" keys new miit --dir "$dir" > /dev/null || fail "keys new"
+body() { "$reel" tx "$@" --key "$dir/miit.key" --chain-id test --dry-run 2>&1; }
+is() {  # is JSON JQ-FILTER EXPECTED
+  [ "$(jq -c "$2" <<< "$1")" = "$3" ] || fail "$2 is $(jq -c "$2" <<< "$1" 2>&1), not $3"
+}
+
+out=$(body process --input-lot A,B --output P:separated-oxide:12000:PR=2800,ND=9100 \
+      --output Q:1:z:mixed_oxide:5:LA=1 --site plant) || fail "process: $out"
+is "$out" .org_id '"miit"'
+is "$out" .process.input_lot_ids '["A","B"]'
+is "$out" '.process.outputs[0]' \
+  '{"lot_id":"P","product":"PRODUCT_FORM_SEPARATED_OXIDE","mass_g":"12000","composition":{"amounts":[{"element":"ELEMENT_PR","reo_g":"2800"},{"element":"ELEMENT_ND","reo_g":"9100"}]}}'
+is "$out" '.process.outputs[1].lot_id' '"Q:1:z"'
+
+out=$(body update-org --org x --roles '' --status suspended) || fail "update-org: $out"
+is "$out" .update_org '{"org_id":"x","status":"ORG_STATUS_SUSPENDED","roles":{}}'
+
+pk=$("$reel" --json keys show "$dir/miit.key" | jq -r .public_key_base64)
+out=$(body register-org --org-id n --name N --kind private-enterprise --role processor,EXPORTER \
+      --signatory-key "$dir/miit.key" --quorum 1) || fail "register-org: $out"
+is "$out" .register_org.roles '["ROLE_PROCESSOR","ROLE_EXPORTER"]'
+is "$out" .register_org.signatory_keys "[\"$pk\"]"
+
+out=$(body set-export-restriction --restriction R --end-user "Falcon, Inc" --country US,DE \
+      --effect deny --revoke-outstanding --signer mofcom) || fail "restriction: $out"
+is "$out" .org_id '"mofcom"'
+is "$out" .set_export_restriction.match '{"countries":["US","DE"],"end_users":["Falcon, Inc"]}'
+is "$out" .set_export_restriction.revoke_outstanding true
+
+out=$(body record-violation --violation V --org x --kind smuggling --illegal-revenue-fen 1000 \
+      --multiplier 5 --fine-fen 5000 --seize-lot L1,L2 --suspend) || fail "violation: $out"
+is "$out" .record_violation.seize_lot_ids '["L1","L2"]'
+is "$out" .record_violation.kind '"VIOLATION_KIND_SMUGGLING"'
+echo "reel tx flags: all checks passed"
