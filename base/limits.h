@@ -158,6 +158,9 @@ inline constexpr uint64_t net_keepalive_timeout_ms = 5000;
 inline constexpr uint64_t net_call_deadline_ms = 10000;
 // A PEM certificate or key file read from disk.
 inline constexpr size_t tls_pem_file_bytes_max = 64 * 1024;
+// Certificate fingerprints remembered by PEM text (the validators', observers'): far
+// more than a chain has, so the cache is cleared only by a flood of strangers.
+inline constexpr size_t tls_fingerprint_cache_entries_max = 1024;
 
 static_assert(net_message_bytes_max >= block_bytes_max);
 static_assert(net_sync_response_bytes_max + 1024 * 1024 <= net_message_bytes_max,

@@ -14,11 +14,17 @@ std::optional<std::string> GetOrThrow(const storage::ReadView& view, std::string
 }
 
 std::optional<std::string> Overlay::Get(std::string_view key) const {
+  const Overlay* root = this;
   for (const Overlay* layer = this; layer != nullptr; layer = layer->parent_) {
     auto it = layer->writes_.find(key);
     if (it != layer->writes_.end()) return it->second;
+    root = layer;
   }
-  return GetOrThrow(*base_, key);
+  auto known = root->base_reads_.find(key);
+  if (known != root->base_reads_.end()) return known->second;
+  std::optional<std::string> value = GetOrThrow(*base_, key);
+  root->base_reads_.emplace(std::string(key), value);
+  return value;
 }
 
 void Overlay::Put(std::string_view key, std::string_view value) {

@@ -59,6 +59,10 @@ class Overlay {
   const storage::ReadView* base_;
   Overlay* parent_ = nullptr;
   Writes writes_;
+  // The root layer remembers what it read from the view: a block's transactions read
+  // the same organisations, sites and quotas again and again, and the view (one
+  // snapshot) does not change under a block. Writes shadow it like any read below.
+  mutable Writes base_reads_;
 };
 
 }  // namespace reel::ledger

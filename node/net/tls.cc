@@ -14,7 +14,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 #include "base/limits.h"
 
@@ -302,7 +305,40 @@ Result<CertAndKey> MakeNodeCert(const CertAndKey& ca, std::string_view name,
   return CertAndKey{std::move(cert_pem).value(), std::move(key_pem).value()};
 }
 
+namespace {
+
+// Every peer call checks the other side's certificate by its fingerprint, and a
+// node meets the same few certificates again and again: parsing the PEM each time
+// cost about a tenth of a node's CPU under load. Remembered by the PEM text, which
+// is what the fingerprint is a pure function of; bounded, cleared when full.
+class FingerprintCache {
+ public:
+  std::optional<std::string> Find(std::string_view pem) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(pem);
+    if (it == entries_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Add(std::string_view pem, const std::string& sha256) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (entries_.size() >= limits::tls_fingerprint_cache_entries_max) entries_.clear();
+    entries_.emplace(std::string(pem), sha256);
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string, std::less<>> entries_;
+};
+
+FingerprintCache& Fingerprints() {
+  static FingerprintCache* cache = new FingerprintCache();  // never destroyed: used at exit
+  return *cache;
+}
+
+}  // namespace
+
 Result<std::string> CertSha256(std::string_view cert_pem) {
+  if (std::optional<std::string> known = Fingerprints().Find(cert_pem)) return *known;
   auto cert = ParseCert(cert_pem);
   if (!cert.ok()) return cert.status();
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -310,7 +346,9 @@ Result<std::string> CertSha256(std::string_view cert_pem) {
   if (X509_digest(cert->get(), EVP_sha256(), digest, &size) != 1 || size != 32) {
     return OpensslError("X509_digest");
   }
-  return std::string(reinterpret_cast<const char*>(digest), size);
+  std::string sha256(reinterpret_cast<const char*>(digest), size);
+  Fingerprints().Add(cert_pem, sha256);
+  return sha256;
 }
 
 Status CheckCertAndKey(const CertAndKey& material) {

@@ -230,6 +230,9 @@ Result<std::unique_ptr<KvStore>> OpenLevelDb(const std::string& dir,
   leveldb_options.error_if_exists = options.error_if_exists;
   leveldb_options.paranoid_checks = true;
   leveldb_options.write_buffer_size = options.write_buffer_bytes;
+  leveldb_options.max_file_size = options.max_file_bytes;
+  leveldb_options.compression =
+      options.compress ? leveldb::kSnappyCompression : leveldb::kNoCompression;
   leveldb_options.max_open_files = options.max_open_files;
   leveldb_options.block_cache = cache.get();
   leveldb_options.filter_policy = filter.get();

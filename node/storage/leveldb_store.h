@@ -31,7 +31,13 @@ struct LevelDbOptions {
   bool error_if_exists = false;
   bool verify_checksums = true;
   size_t block_cache_bytes = 32 * 1024 * 1024;
-  size_t write_buffer_bytes = 8 * 1024 * 1024;
+  // A larger memtable means fewer, larger level-0 files and less compaction work per
+  // block written; it costs memory and replay time at open (bounded by the size).
+  size_t write_buffer_bytes = 32 * 1024 * 1024;
+  size_t max_file_bytes = 8 * 1024 * 1024;
+  // Off: most of what a node stores is signatures, hashes and ids, which do not
+  // compress; Snappy then only spends CPU at every flush, compaction and read.
+  bool compress = false;
   int max_open_files = 500;
   // Bits per key of the Bloom filter; point lookups (transaction ids, block ids)
   // then skip most tables that cannot hold the key. 0 turns it off.
