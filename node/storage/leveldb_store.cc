@@ -22,11 +22,22 @@ std::string_view ToView(const leveldb::Slice& s) {
   return std::string_view(s.data(), s.size());
 }
 
+// What an operator should do with a damaged store: the same advice whether the
+// damage shows when the store is opened or when a record is read later.
+std::string DamagedAdvice(const std::string& dir) {
+  return "the store at " + dir + " is damaged; stop reeld, move the folder away (for example: mv " +
+         dir + " " + dir +
+         ".damaged) and start reeld again to resync the chain from its peers, or restore the "
+         "folder from a backup";
+}
+
 // Maps a LevelDB status from a read or write; `what` says what we were doing.
-Status FromLevelDb(const leveldb::Status& s, std::string_view what) {
+// A checksum failure (verify_checksums, paranoid_checks) names the folder and says
+// what to do, as the open error does.
+Status FromLevelDb(const leveldb::Status& s, std::string_view what, const std::string& dir) {
   if (s.ok()) return Status::Ok();
-  std::string message = std::string(what) + ": " + s.ToString();
-  if (s.IsCorruption()) return Status::Corruption(std::move(message));
+  std::string message = std::string(what) + " at " + dir + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::Corruption(message + "; " + DamagedAdvice(dir));
   if (s.IsNotFound()) return Status::NotFound(std::move(message));
   if (s.IsInvalidArgument()) return Status::InvalidArgument(std::move(message));
   return Status::IoError(std::move(message));
@@ -49,10 +60,8 @@ Status OpenError(const leveldb::Status& s, const std::string& dir) {
                                       s.ToString() + ")");
   }
   if (s.IsCorruption()) {
-    return Status::Corruption("the store at " + dir +
-                              " is damaged and was not opened; restore the data directory from "
-                              "a backup or remove it and resync from peers (" +
-                              s.ToString() + ")");
+    return Status::Corruption("cannot open the store at " + dir + ": " + s.ToString() + "; " +
+                              DamagedAdvice(dir));
   }
   if (s.IsInvalidArgument()) {
     // create_if_missing off and no database, or error_if_exists and one is there.
@@ -67,7 +76,8 @@ using ReaderCount = std::atomic<int>;
 
 class LevelDbIterator final : public Iterator {
  public:
-  LevelDbIterator(leveldb::Iterator* it, ReaderCount* readers) : it_(it), readers_(readers) {
+  LevelDbIterator(leveldb::Iterator* it, const std::string* dir, ReaderCount* readers)
+      : it_(it), dir_(dir), readers_(readers) {
     readers_->fetch_add(1);
   }
   ~LevelDbIterator() override {
@@ -95,19 +105,21 @@ class LevelDbIterator final : public Iterator {
     REEL_ASSERT(Valid());
     return ToView(it_->value());
   }
-  Status status() const override { return FromLevelDb(it_->status(), "iterate the store"); }
+  Status status() const override { return FromLevelDb(it_->status(), "iterate the store", *dir_); }
 
  private:
   std::unique_ptr<leveldb::Iterator> it_;
+  const std::string* dir_;
   ReaderCount* readers_;
 };
 
-// Reads through `db` with `snapshot` (nullptr: the live store).
+// Reads through `db` with `snapshot` (nullptr: the live store); `dir` names the
+// store in errors and outlives the reader.
 class LevelDbReader {
  public:
   LevelDbReader(leveldb::DB* db, const leveldb::Snapshot* snapshot, bool verify_checksums,
-                ReaderCount* readers)
-      : db_(db), readers_(readers) {
+                const std::string* dir, ReaderCount* readers)
+      : db_(db), dir_(dir), readers_(readers) {
     options_.snapshot = snapshot;
     options_.verify_checksums = verify_checksums;
   }
@@ -116,26 +128,28 @@ class LevelDbReader {
     std::string value;
     leveldb::Status s = db_->Get(options_, ToSlice(key), &value);
     if (s.IsNotFound()) return std::optional<std::string>();
-    if (!s.ok()) return FromLevelDb(s, "read the store");
+    if (!s.ok()) return FromLevelDb(s, "read the store", *dir_);
     return std::optional<std::string>(std::move(value));
   }
 
   std::unique_ptr<Iterator> NewIterator() const {
-    return std::make_unique<LevelDbIterator>(db_->NewIterator(options_), readers_);
+    return std::make_unique<LevelDbIterator>(db_->NewIterator(options_), dir_, readers_);
   }
 
  private:
   leveldb::DB* db_;
+  const std::string* dir_;
   leveldb::ReadOptions options_;
   ReaderCount* readers_;
 };
 
 class LevelDbSnapshot final : public Snapshot {
  public:
-  LevelDbSnapshot(leveldb::DB* db, bool verify_checksums, ReaderCount* readers)
+  LevelDbSnapshot(leveldb::DB* db, bool verify_checksums, const std::string* dir,
+                  ReaderCount* readers)
       : db_(db),
         snapshot_(db->GetSnapshot()),
-        reader_(db, snapshot_, verify_checksums, readers),
+        reader_(db, snapshot_, verify_checksums, dir, readers),
         readers_(readers) {
     readers_->fetch_add(1);
   }
@@ -158,14 +172,16 @@ class LevelDbSnapshot final : public Snapshot {
 
 class LevelDbStore final : public KvStore {
  public:
-  // Takes ownership of all three; `cache` and `filter` may be null.
+  // Takes ownership of all three; `cache` and `filter` may be null. `dir` names the
+  // store in errors.
   LevelDbStore(leveldb::DB* db, leveldb::Cache* cache, const leveldb::FilterPolicy* filter,
-               bool verify_checksums)
+               bool verify_checksums, std::string dir)
       : db_(db),
         cache_(cache),
         filter_(filter),
         verify_checksums_(verify_checksums),
-        live_(db, nullptr, verify_checksums, &readers_) {}
+        dir_(std::move(dir)),
+        live_(db, nullptr, verify_checksums, &dir_, &readers_) {}
 
   ~LevelDbStore() override {
     REEL_ASSERT(readers_.load() == 0);
@@ -180,7 +196,7 @@ class LevelDbStore final : public KvStore {
   }
   std::unique_ptr<Iterator> NewIterator() const override { return live_.NewIterator(); }
   std::unique_ptr<Snapshot> GetSnapshot() const override {
-    return std::make_unique<LevelDbSnapshot>(db_.get(), verify_checksums_, &readers_);
+    return std::make_unique<LevelDbSnapshot>(db_.get(), verify_checksums_, &dir_, &readers_);
   }
 
   Status Write(const WriteBatch& batch, bool sync) override {
@@ -194,7 +210,7 @@ class LevelDbStore final : public KvStore {
     }
     leveldb::WriteOptions options;
     options.sync = sync;
-    return FromLevelDb(db_->Write(options, &leveldb_batch), "write to the store");
+    return FromLevelDb(db_->Write(options, &leveldb_batch), "write to the store", dir_);
   }
 
  private:
@@ -202,6 +218,7 @@ class LevelDbStore final : public KvStore {
   std::unique_ptr<leveldb::Cache> cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   bool verify_checksums_;
+  std::string dir_;
   mutable ReaderCount readers_{0};
   LevelDbReader live_;
 };
@@ -242,7 +259,7 @@ Result<std::unique_ptr<KvStore>> OpenLevelDb(const std::string& dir,
   if (!s.ok()) return OpenError(s, dir);
   REEL_ASSERT(db != nullptr);
   return std::unique_ptr<KvStore>(std::make_unique<LevelDbStore>(
-      db, cache.release(), filter.release(), options.verify_checksums));
+      db, cache.release(), filter.release(), options.verify_checksums, dir));
 }
 
 }  // namespace reel::storage

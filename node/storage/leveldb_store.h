@@ -10,8 +10,16 @@
 //   - kFailedPrecondition: the directory is locked by another open store, in this
 //     process or another one (another reeld may be running on the same data
 //     directory); or it does not exist and create_if_missing is off.
-//   - kCorruption: the database is damaged; the message says so and what to do.
+//   - kCorruption: the database is damaged (a checksum fails in the MANIFEST, in a
+//     log record that is whole, or in a table read while opening); the message
+//     names the directory and says what to do: move it away and restart to resync
+//     from peers, or restore it from a backup. A torn last record of the log, as a
+//     crash mid-write leaves it, is not damage: it is dropped, and the store opens
+//     as of the batch before it.
 //   - kIoError: anything else the file system refused.
+// Damage in a table that opening does not read shows later: the Get or iterator
+// that reads it returns kCorruption with the same message; a compaction that reads
+// it makes every later Write fail so.
 //
 // Thread-safety and lifetimes: as kv.h says. LevelDB serialises writers itself and
 // lets reads, iterators and snapshots run concurrently with a Write.

@@ -21,3 +21,9 @@ wait_height() {
     sleep 0.2
   done
 }
+
+# The header of the committed block at height $2, as node $1 serves it (JSON).
+header_at() {
+  "$bin_dir/reel" --json query GetBlock --node "$(api_addr "$1")" --request "{\"height\": $2}" |
+    jq -c '.block.header'
+}

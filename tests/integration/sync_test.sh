@@ -24,11 +24,6 @@ fail() {
   exit 1
 }
 metric() { curl -s --max-time 2 "http://$(metrics_addr "$1")/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
-# The header of the committed block at height $2, as node $1 serves it.
-header_at() {
-  "$reel" --json query GetBlock --node "$(api_addr "$1")" --request "{\"height\": $2}" |
-    jq -c '.block.header'
-}
 
 "$reel" testnet init --validators 4 --observers 1 --out "$run_dir" --base-port "$base_port" \
   --block-interval-ms 10 --idle-block-interval-ms 20 --round-timeout-ms 200 > /dev/null || fail "testnet init failed"
