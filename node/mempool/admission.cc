@@ -39,9 +39,26 @@ void Admission::Worker() {
   }
 }
 
+Result<crypto::Hash32> Admission::AdmitOne(const v1::Transaction& tx,
+                                           const storage::ReadView& committed,
+                                           uint64_t next_height) {
+  Result<ledger::VerifiedTx> verified = ledger::Verify(tx, chain_id_);
+  verified_.fetch_add(1, std::memory_order_relaxed);
+  if (!verified.ok()) return verified.status();
+  REEL_RETURN_IF_ERROR(ledger::Check(*verified, committed, next_height));
+  crypto::Hash32 id = verified->id;
+  PooledTx pooled{std::make_shared<const ledger::VerifiedTx>(std::move(verified).value()),
+                  std::make_shared<const v1::Transaction>(tx)};
+  REEL_RETURN_IF_ERROR(pool_->Add(std::move(pooled)));
+  return id;
+}
+
 std::vector<Result<crypto::Hash32>> Admission::Admit(const std::vector<v1::Transaction>& txs,
                                                      const storage::ReadView& committed,
                                                      uint64_t next_height) {
+  // One transaction (a client's submission) is checked on the calling thread: a hand-off
+  // to the pool and back would cost two context switches for no parallelism.
+  if (txs.size() == 1) return {AdmitOne(txs[0], committed, next_height)};
   std::vector<std::optional<Result<crypto::Hash32>>> answers(txs.size());
   std::latch done(static_cast<std::ptrdiff_t>(txs.size()));
   {
@@ -58,17 +75,7 @@ std::vector<Result<crypto::Hash32>> Admission::Admit(const std::vector<v1::Trans
     queued_txs_ += txs.size();
     for (size_t i = 0; i < txs.size(); ++i) {
       jobs_.emplace_back([&, i] {
-        answers[i] = [&]() -> Result<crypto::Hash32> {
-          Result<ledger::VerifiedTx> verified = ledger::Verify(txs[i], chain_id_);
-          verified_.fetch_add(1, std::memory_order_relaxed);
-          if (!verified.ok()) return verified.status();
-          REEL_RETURN_IF_ERROR(ledger::Check(*verified, committed, next_height));
-          crypto::Hash32 id = verified->id;
-          PooledTx pooled{std::make_shared<const ledger::VerifiedTx>(std::move(verified).value()),
-                          std::make_shared<const v1::Transaction>(txs[i])};
-          REEL_RETURN_IF_ERROR(pool_->Add(std::move(pooled)));
-          return id;
-        }();
+        answers[i] = AdmitOne(txs[i], committed, next_height);
         {
           std::lock_guard<std::mutex> inner(mu_);
           --queued_txs_;

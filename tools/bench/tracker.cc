@@ -18,6 +18,11 @@ uint64_t Percentile(const std::vector<uint64_t>& sorted, double p) {
 
 }  // namespace
 
+size_t Tracker::outstanding() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return pending_.size();
+}
+
 void Tracker::Submitted(std::string id, Kind kind, Clock::time_point since,
                         std::function<void()> on_commit) {
   std::lock_guard<std::mutex> lock(mu_);

@@ -32,6 +32,8 @@ class Tracker {
   void Submitted(std::string id, Kind kind, Clock::time_point since,
                  std::function<void()> on_commit);
   void Refused(const std::string& id, Kind kind, const std::string& why);
+  // Submitted and not yet seen committed (or refused).
+  size_t outstanding();
 
   // Follows the blocks from `from_height` until Stop.
   void Watch(uint64_t from_height);
