@@ -20,9 +20,11 @@ cat <<MSG
 
 == The network is still running.
    Status:        testnet/status.sh
-   Query it:      $bin_dir/reel query --node $(api_addr 0) ListOrgs
-                  $bin_dir/reel query --node $(api_addr 1) ExportStats --request '{"group_by":"EXPORT_GROUP_BY_COUNTRY"}'
+   Query it:      $bin_dir/reel query list-orgs --node $(api_addr 0)
+                  $bin_dir/reel query export-stats --by industry --node $(api_addr 1)
                   $bin_dir/reel status --node $(api_addr 2)
+                  $bin_dir/reel query --help          (every query; add --json for scripts)
+   Follow it:     $bin_dir/reel watch --node $(api_addr 3)
    Metrics:       curl http://$(metrics_addr 0)/metrics
    Logs:          $run_dir/node*.log
    Stop it:       testnet/down.sh

@@ -17,6 +17,8 @@ Status RunStatus(const Globals& globals, const NodeOptions& o) {
   }
   PrintRecord(globals, {{"chain_id", status->chain_id()},
                         {"height", std::to_string(status->height())},
+                        {"round", std::to_string(status->round())},
+                        {"syncing", status->syncing() ? "yes" : "no"},
                         {"validators", std::to_string(status->validators_size())},
                         {"self_validator_index", std::to_string(status->self_validator_index())},
                         {"mempool_txs", std::to_string(status->mempool_txs())},
