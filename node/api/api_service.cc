@@ -224,7 +224,8 @@ grpc::Status ApiService::GetBlock(grpc::ServerContext* context, const v1::GetBlo
   if (request->include_proof()) {
     Result<std::optional<v1::CommitProof>> proof = reader.CommitProofOf(height);
     if (!proof.ok()) return ToGrpcStatus(proof.status());
-    // Empty for the newest block: see the TODO in ChainReader::CommittedTransaction.
+    // Empty only for a moment after a crash lost the newest block's tip record
+    // (node/replica/commit_proof.h); the next commit brings one.
     if (proof->has_value()) *response->mutable_commit_proof() = std::move(**proof);
   }
   *response->mutable_block() = std::move(block).value();
