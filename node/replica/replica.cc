@@ -38,6 +38,7 @@ Status Replica::Start() {
   Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id);
   if (!start.ok()) return start.status();
   Handle(core_->OnStart(*start, Now()));
+  started_ = true;
   ScheduleTick();
   return Status::Ok();
 }
@@ -59,7 +60,7 @@ void Replica::ScheduleTick() {
 
 void Replica::PostMessage(uint32_t from, v1::ConsensusMessage message) {
   asio::post(*io_, [this, alive = alive_, from, message = std::move(message)] {
-    if (!*alive || stopped_) return;
+    if (!*alive || !Running()) return;
     // The authenticated sender, not the claimed one, is who the core hears from.
     if (message.sender_index() != from) return;
     Result<consensus::Message> decoded = FromProto(message, config_.consensus.chain_id);
@@ -80,7 +81,7 @@ void Replica::Deliver(uint32_t from, const consensus::Message& message) {
 
 void Replica::PostBlocksFetched(uint32_t from, std::vector<v1::Block> blocks) {
   asio::post(*io_, [this, alive = alive_, from, blocks = std::move(blocks)] {
-    if (!*alive || stopped_) return;
+    if (!*alive || !Running()) return;
     std::vector<consensus::Block> decoded;
     for (const v1::Block& b : blocks) {
       Result<consensus::Block> block = FromProto(b, config_.consensus.chain_id);
@@ -93,8 +94,8 @@ void Replica::PostBlocksFetched(uint32_t from, std::vector<v1::Block> blocks) {
 
 void Replica::PostSyncedRange(SyncedRange range, std::function<void(Status)> done) {
   asio::post(*io_, [this, alive = alive_, range = std::move(range), done = std::move(done)] {
-    if (!*alive || stopped_) {
-      done(Status::FailedPrecondition("the replica is stopping"));
+    if (!*alive || !Running()) {
+      done(Status::FailedPrecondition("the replica is not running"));
       return;
     }
     const uint64_t before = app_->committed_height();
@@ -113,7 +114,8 @@ void Replica::PostServeFetch(const crypto::Hash32& block_id, uint64_t above_heig
                              std::function<void(std::vector<v1::Block>)> reply) {
   asio::post(*io_, [this, alive = alive_, block_id, above_height, reply = std::move(reply)] {
     if (!*alive) return;
-    reply(BlocksFor(block_id, above_height));
+    // Before Start the core has no block tree: nothing to serve yet.
+    reply(started_ ? BlocksFor(block_id, above_height) : std::vector<v1::Block>{});
   });
 }
 

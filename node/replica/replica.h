@@ -94,6 +94,10 @@ class Replica {
   Transport* transport_;
   std::unique_ptr<consensus::Core> core_;
   asio::steady_timer timer_;
+  // Peers may reach the replica before Start (the peer server listens from Open on):
+  // their messages are dropped until the core has started, as the protocol tolerates.
+  bool Running() const { return started_ && !stopped_; }
+  bool started_ = false;
   bool stopped_ = false;
   // Guards callbacks queued on the loop against running after destruction.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
