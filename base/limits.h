@@ -125,6 +125,9 @@ inline constexpr size_t net_gossip_txs_max = 1000;
 inline constexpr uint64_t net_sync_blocks_per_request_max = 256;
 // Bytes of blocks in one GetBlocks answer (at least one block is always sent).
 inline constexpr size_t net_sync_response_bytes_max = block_bytes_max;
+// Blocks a GetBlocks answer drops from its end looking for one whose commit proof is
+// on disk, before it answers with none.
+inline constexpr uint64_t net_sync_proof_tries_max = 8;
 // Push streams one peer may hold open at once on a server: one in use, and a few that
 // a reconnecting peer has given up on but the server has not yet seen close.
 inline constexpr size_t net_push_streams_per_peer_max = 4;

@@ -16,16 +16,6 @@ namespace {
 
 namespace keys = storage::keys;
 
-Result<crypto::Hash32> HashField(std::string_view bytes, std::string_view what) {
-  crypto::Hash32 h{};
-  if (bytes.size() != h.size()) {
-    return Status::Corruption("stored " + std::string(what) + " is " +
-                              std::to_string(bytes.size()) + " bytes, not 32");
-  }
-  std::copy(bytes.begin(), bytes.end(), h.begin());
-  return h;
-}
-
 template <typename Message>
 Result<std::optional<Message>> ReadRecord(const storage::ReadView& view, const std::string& key,
                                           std::string_view what) {
@@ -51,30 +41,9 @@ std::vector<crypto::Hash32> TxIds(std::string_view chain_id, const v1::Block& bl
 }
 
 Result<crypto::Hash32> BlockIdOf(std::string_view chain_id, const v1::BlockHeader& header) {
-  consensus::BlockHeader h;
-  h.epoch = header.epoch();
-  h.round = header.round();
-  h.height = header.height();
-  Result<crypto::Hash32> parent = HashField(header.parent_id(), "parent_id");
-  Result<crypto::Hash32> qc_block = HashField(header.qc_block_id(), "qc_block_id");
-  Result<crypto::Hash32> tx_root = HashField(header.tx_root(), "tx_root");
-  Result<crypto::Hash32> state_root =
-      HashField(header.committed_state_root(), "committed_state_root");
-  for (const Status& s :
-       {parent.status(), qc_block.status(), tx_root.status(), state_root.status()}) {
-    if (!s.ok()) return s;
-  }
-  h.parent_id = *parent;
-  h.qc_block_id = *qc_block;
-  h.qc_round = header.qc_round();
-  h.tx_root = *tx_root;
-  h.tx_count = header.tx_count();
-  h.proposer_index = header.proposer_index();
-  h.timestamp_ms = header.timestamp_ms();
-  h.committed_height = header.committed_height();
-  h.committed_state_root = *state_root;
-  return crypto::SigningDigest(crypto::Domain::kProposal, chain_id, h.epoch,
-                               consensus::CanonicalHeaderBytes(h));
+  Result<crypto::Hash32> id = replica::HeaderId(header, chain_id);
+  if (!id.ok()) return Status::Corruption("stored block header: " + id.status().message());
+  return id;
 }
 
 Result<ChainReader> ChainReader::Open(const storage::ReadView& view, std::string chain_id) {
@@ -199,18 +168,6 @@ Result<v1::GetTransactionResponse> ChainReader::CommittedTransaction(
   if (!proof.ok()) return proof.status();
   if (proof->has_value()) *response.mutable_commit_proof() = std::move(**proof);
   return response;
-}
-
-Result<v1::QuorumCert> ChainReader::CommitQcOf(uint64_t height) const {
-  REEL_ASSERT(height <= committed_height_);
-  Result<std::optional<v1::QuorumCert>> qc =
-      ReadRecord<v1::QuorumCert>(*view_, keys::CommitQcKey(height), "commit QC");
-  if (!qc.ok()) return qc.status();
-  if (!qc->has_value()) {
-    return Status::Corruption("no commit QC is stored for committed block " +
-                              std::to_string(height));
-  }
-  return std::move(**qc);
 }
 
 Result<std::optional<v1::CommitProof>> ChainReader::CommitProofOf(uint64_t height) const {

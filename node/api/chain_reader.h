@@ -68,9 +68,6 @@ class ChainReader {
   Result<std::optional<v1::CommitProof>> CommitProofOf(uint64_t height) const;
 
  private:
-  // The stored QC that certifies the committed block at `height`.
-  Result<v1::QuorumCert> CommitQcOf(uint64_t height) const;
-
   ChainReader(const storage::ReadView& view, std::string chain_id, uint64_t committed_height)
       : view_(&view), chain_id_(std::move(chain_id)), committed_height_(committed_height) {}
 

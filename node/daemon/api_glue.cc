@@ -30,6 +30,14 @@ std::unique_ptr<storage::Snapshot> DaemonNodeView::CommittedSnapshot() const {
 
 std::vector<Result<crypto::Hash32>> DaemonNodeView::Submit(
     const std::vector<v1::Transaction>& txs) {
+  if (info_.self_validator_index < 0) {
+    // An observer orders nothing and gossips to no one: what it admitted would wait in
+    // its own mempool until it expired.
+    return std::vector<Result<crypto::Hash32>>(
+        txs.size(), Result<crypto::Hash32>(Status::FailedPrecondition(
+                        "this node is an observer and does not order transactions; submit to "
+                        "a validator (GetStatus lists them)")));
+  }
   std::unique_ptr<storage::Snapshot> snapshot = store_->GetSnapshot();
   Result<uint64_t> height = replica::CommittedHeight(*snapshot);
   if (!height.ok()) {

@@ -1,7 +1,8 @@
 // DaemonNodeView: the client API's view of the running node (node/api/node_view.h),
 // over the store, the mempool's admission and the commit notifications of the
 // ledger application. Submitted transactions that are admitted are also handed to
-// gossip, so that every validator's leader can order them.
+// gossip, so that every validator's leader can order them; an observer refuses them
+// with FailedPrecondition.
 //
 // Thread safety: every method may be called from any thread. OnCommitted is called
 // by the ledger application on the loop thread after each block is durable.

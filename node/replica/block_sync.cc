@@ -78,13 +78,22 @@ Result<v1::GetBlocksResponse> ReadRange(const storage::ReadView& view, std::stri
     if (bytes > limits::net_sync_response_bytes_max && response.blocks_size() > 0) break;
     *response.add_blocks() = std::move(block).value();
   }
-  while (response.blocks_size() > 0) {
+  // The proof of the last block. The newest blocks may have none for a moment (a
+  // tip lost to a crash, or a run of rounds without two in a row): the range then
+  // ends a little earlier, a bounded number of times, each try reading at most
+  // api_commit_proof_descendants_max blocks.
+  for (uint64_t tries = 0; response.blocks_size() > 0; ++tries) {
+    if (tries == limits::net_sync_proof_tries_max) {
+      response.clear_blocks();  // nothing provable near the top yet: ask again later
+      break;
+    }
     const uint64_t last = response.blocks(response.blocks_size() - 1).header().height();
     Result<std::optional<v1::CommitProof>> proof = ReadCommitProof(view, chain_id, last, *committed);
     if (!proof.ok()) return proof.status();
-    Result<std::optional<std::string>> qc = view.Get(keys::CommitQcKey(last));
-    if (!qc.ok()) return qc.status();
-    if (proof->has_value() && qc->has_value() && response.mutable_last_qc()->ParseFromString(**qc)) {
+    if (proof->has_value()) {
+      Result<v1::QuorumCert> qc = ReadCommitQc(view, last);
+      if (!qc.ok()) return qc.status();
+      *response.mutable_last_qc() = std::move(qc).value();
       *response.mutable_commit_proof() = std::move(**proof);
       break;
     }
@@ -271,7 +280,6 @@ bool BlockSync::SyncRound() {
     }
     Result<SyncedRange> range = VerifyRange(ctx_, *here, *response);
     if (!range.ok()) {
-      ranges_refused_.fetch_add(1);
       fail(*best, range.status());
       return applied;
     }

@@ -110,7 +110,6 @@ class BlockSync {
   // True while the last look at the peers found this node behind by more than
   // lag_blocks_min (GetStatus's `syncing`).
   bool behind() const { return behind_.load(); }
-  uint64_t ranges_refused() const { return ranges_refused_.load(); }
 
  private:
   void Run();
@@ -132,7 +131,6 @@ class BlockSync {
   bool stopping_ = false;
   std::thread thread_;
   std::atomic<uint64_t> blocks_synced_{0};
-  std::atomic<uint64_t> ranges_refused_{0};
   std::atomic<bool> behind_{false};
 };
 

@@ -139,4 +139,15 @@ void PutSafetyState(storage::WriteBatch& batch, const consensus::SafetyState& s)
   batch.Put(keys::SafetyStateKey(), r.SerializeAsString());
 }
 
+Result<v1::QuorumCert> ReadCommitQc(const storage::ReadView& store, uint64_t height) {
+  Result<std::optional<std::string>> raw = store.Get(keys::CommitQcKey(height));
+  if (!raw.ok()) return raw.status();
+  v1::QuorumCert qc;
+  if (!raw->has_value() || !qc.ParseFromString(**raw)) {
+    return Status::Corruption("no readable commit QC is stored for committed block " +
+                              std::to_string(height));
+  }
+  return qc;
+}
+
 }  // namespace reel::replica

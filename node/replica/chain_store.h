@@ -38,4 +38,8 @@ void PutSafetyState(storage::WriteBatch& batch, const consensus::SafetyState& st
 // The committed block at `height` as stored; NotFound above the committed height.
 Result<v1::Block> ReadCommittedBlock(const storage::ReadView& store, uint64_t height);
 
+// The QC that certifies the committed block at `height` (KEYS.md, commit_qc);
+// Corruption if a committed height has none or it does not decode.
+Result<v1::QuorumCert> ReadCommitQc(const storage::ReadView& store, uint64_t height);
+
 }  // namespace reel::replica

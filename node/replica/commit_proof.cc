@@ -84,17 +84,6 @@ Status VerifyCommitProof(const crypto::Hash32& block_id, const v1::CommitProof& 
 
 namespace {
 
-Result<v1::QuorumCert> ReadCommitQc(const storage::ReadView& view, uint64_t height) {
-  Result<std::optional<std::string>> raw = view.Get(keys::CommitQcKey(height));
-  if (!raw.ok()) return raw.status();
-  v1::QuorumCert qc;
-  if (!raw->has_value() || !qc.ParseFromString(**raw)) {
-    return Status::Corruption("no readable commit QC is stored for committed block " +
-                              std::to_string(height));
-  }
-  return qc;
-}
-
 // The tip record, if it proves the block at `committed_height` (an older tip, left
 // by a crash before its write, proves another block and is ignored).
 Result<std::optional<v1::CommitProof>> ReadTip(const storage::ReadView& view,

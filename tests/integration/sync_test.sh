@@ -91,6 +91,11 @@ until answer="$("$reel" --json query GetTransaction --node "$(api_addr "$observe
 done
 [ "$(echo "$answer" | jq '.commit_proof.descendants | length')" -ge 1 ] ||
   fail "the observer gave no commit proof: $answer"
+if refused="$("$reel" --json tx --node "$(api_addr "$observer")" --key "$run_dir/keys/miit.key" \
+    --chain-id reel-testnet --body "${body/2027/2028}" 2>&1)"; then
+  fail "the observer accepted a transaction it cannot order: $refused"
+fi
+echo "$refused" | grep -q observer || fail "the observer's refusal does not say why: $refused"
 echo "the observer follows at $(height_of "$observer") and serves transaction $tx_id with its proof"
 
 # Operations: the validator that admitted the transaction timed its commit, and
