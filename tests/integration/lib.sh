@@ -8,7 +8,20 @@ export REEL_BUILD_DIR="$1"
 export REEL_RUN_DIR="$(mktemp -d)/net"
 export REEL_BASE_PORT="${REEL_BASE_PORT:-$default_port}"
 source "$testnet/lib.sh"
-cleanup() { "$testnet/down.sh" > /dev/null 2>&1; rm -rf "$(dirname "$REEL_RUN_DIR")"; }
+# A failed script shows the end of every node's log before the folder goes: a node that
+# died leaves no other trace.
+cleanup() {
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    for f in "$REEL_RUN_DIR"/*.log; do
+      [ -e "$f" ] || continue
+      echo "--- $(basename "$f") (last 15 lines)"
+      tail -15 "$f"
+    done
+  fi
+  "$testnet/down.sh" > /dev/null 2>&1
+  rm -rf "$(dirname "$REEL_RUN_DIR")"
+}
 trap cleanup EXIT
 
 # Waits until node $1 reports a height of at least $2, up to $3 seconds (default 60).
