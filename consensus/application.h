@@ -35,8 +35,11 @@ class Application {
   virtual std::vector<std::string> PayloadForProposal(
       const std::vector<const Block*>& uncommitted) = 0;
 
-  // The id of a transaction as carried in a payload (for the header's tx_root).
-  virtual Hash32 TransactionId(std::string_view tx_bytes) const = 0;
+  // The Merkle leaf datum of one payload entry (for the header's tx_root). It must
+  // cover every byte that execution depends on: for REEL the envelope digest, over the
+  // transaction id and its signatures (proto/README.md), so that a QC on the header
+  // also certifies who signed.
+  virtual Hash32 PayloadLeaf(std::string_view tx_bytes) const = 0;
 
   // Form, size and signature checks of a proposed payload before voting.
   virtual Status ValidatePayload(const Block& block) { return Status::Ok(); }

@@ -231,7 +231,7 @@ Status Core::ValidateAgainstParent(const Block& block, const Block& parent) cons
   std::vector<Hash32> ids;
   for (const std::string& tx : block.payload) {
     bytes += tx.size();
-    ids.push_back(app_->TransactionId(tx));
+    ids.push_back(app_->PayloadLeaf(tx));
   }
   if (bytes > limits::block_bytes_max) return Status::InvalidArgument("payload too large");
   if (crypto::MerkleRoot(ids) != h.tx_root) return Status::InvalidArgument("tx_root mismatch");
@@ -464,7 +464,7 @@ void Core::MaybePropose() {
   b.payload = std::move(payload);
   REEL_ASSERT(b.payload.size() <= limits::block_txs_max);
   std::vector<Hash32> ids;
-  for (const std::string& tx : b.payload) ids.push_back(app_->TransactionId(tx));
+  for (const std::string& tx : b.payload) ids.push_back(app_->PayloadLeaf(tx));
   h.tx_root = crypto::MerkleRoot(ids);
   h.tx_count = static_cast<uint32_t>(b.payload.size());
   b.Seal(config_.chain_id);

@@ -1,4 +1,4 @@
-// Merkle tree over transaction ids: RFC 6962 shape with BLAKE2b-256 and
+// Merkle tree over 32-byte leaf data (a block's envelope digests): RFC 6962 shape with BLAKE2b-256 and
 // domain-separated leaves and nodes, exactly as proto/README.md specifies:
 //
 //   leaf(id)      = H(0x00 || id)

@@ -21,6 +21,8 @@ std::string_view DomainTag(Domain d) {
       return "reel/vote/v1";
     case Domain::kTimeout:
       return "reel/timeout/v1";
+    case Domain::kEnvelope:
+      return "reel/envelope/v1";
   }
   REEL_ASSERT(false && "unknown Domain");
   return {};
@@ -53,6 +55,23 @@ Hash32 SigningDigest(Domain d, std::string_view chain_id, uint64_t epoch, std::s
 
 Hash32 TransactionId(std::string_view chain_id, std::string_view body_bytes) {
   return SigningDigest(Domain::kTransaction, chain_id, 0, body_bytes);
+}
+
+Hash32 EnvelopeDigest(std::string_view chain_id, const Hash32& tx_id,
+                      const std::vector<EnvelopeSignature>& signatures) {
+  std::string fields;
+  size_t size = tx_id.size() + 4;
+  for (const EnvelopeSignature& s : signatures) size += 8 + s.public_key.size() + s.signature.size();
+  fields.reserve(size);
+  fields.append(AsBytes(tx_id));
+  AppendU32BE(fields, static_cast<uint32_t>(signatures.size()));
+  for (const EnvelopeSignature& s : signatures) {
+    AppendU32BE(fields, static_cast<uint32_t>(s.public_key.size()));
+    fields.append(s.public_key);
+    AppendU32BE(fields, static_cast<uint32_t>(s.signature.size()));
+    fields.append(s.signature);
+  }
+  return SigningDigest(Domain::kEnvelope, chain_id, 0, fields);
 }
 
 }  // namespace reel::crypto

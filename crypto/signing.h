@@ -18,14 +18,18 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "crypto/hash.h"
 
 namespace reel::crypto {
 
-enum class Domain : uint8_t { kTransaction, kProposal, kVote, kTimeout };
+// kEnvelope is a digest no one signs: what a block's tx_root commits to for each
+// transaction, so that a header (and every QC on it) covers the signatures too.
+enum class Domain : uint8_t { kTransaction, kProposal, kVote, kTimeout, kEnvelope };
 
-// "reel/tx/v1", "reel/proposal/v1", "reel/vote/v1", "reel/timeout/v1".
+// "reel/tx/v1", "reel/proposal/v1", "reel/vote/v1", "reel/timeout/v1",
+// "reel/envelope/v1".
 std::string_view DomainTag(Domain d);
 
 // True if `chain_id` has a length SigningDigest accepts (1..64 bytes).
@@ -39,5 +43,23 @@ Hash32 SigningDigest(Domain d, std::string_view chain_id, uint64_t epoch, std::s
 // SigningDigest(kTransaction, chain_id, 0, body_bytes). Transactions are not
 // bound to an epoch.
 Hash32 TransactionId(std::string_view chain_id, std::string_view body_bytes);
+
+// One signature of an envelope exactly as it travels: bytes of any length, since
+// the digest must be defined for whatever a block carries (a wrong length fails
+// verification later, not here).
+struct EnvelopeSignature {
+  std::string_view public_key;
+  std::string_view signature;
+};
+
+// The envelope digest of proto/README.md ("Blocks commit to whole envelopes"):
+//   SigningDigest(kEnvelope, chain_id, 0, tx_id[32] || u32(count) ||
+//                 for each: u32(len(public_key)) || public_key ||
+//                           u32(len(signature)) || signature)
+// It covers the id (so the body) and every signature byte in order; it is the
+// Merkle leaf datum of a block's tx_root, and the only key a cache of verified
+// transactions may use.
+Hash32 EnvelopeDigest(std::string_view chain_id, const Hash32& tx_id,
+                      const std::vector<EnvelopeSignature>& signatures);
 
 }  // namespace reel::crypto

@@ -7,6 +7,7 @@
 #include "consensus/types.h"
 #include "crypto/merkle.h"
 #include "crypto/signing.h"
+#include "node/ledger/ledger.h"
 #include "node/ledger/state.h"
 #include "node/replica/commit_proof.h"
 #include "node/storage/keys.h"
@@ -38,6 +39,15 @@ std::vector<crypto::Hash32> TxIds(std::string_view chain_id, const v1::Block& bl
     ids.push_back(crypto::TransactionId(chain_id, tx.body()));
   }
   return ids;
+}
+
+std::vector<crypto::Hash32> TxLeaves(std::string_view chain_id, const v1::Block& block) {
+  std::vector<crypto::Hash32> leaves;
+  leaves.reserve(block.txs_size());
+  for (const v1::Transaction& tx : block.txs()) {
+    leaves.push_back(ledger::EnvelopeDigestOf(tx, chain_id));
+  }
+  return leaves;
 }
 
 Result<crypto::Hash32> BlockIdOf(std::string_view chain_id, const v1::BlockHeader& header) {
@@ -160,7 +170,7 @@ Result<v1::GetTransactionResponse> ChainReader::CommittedTransaction(
   }
   response.set_status(v1::TX_STATUS_COMMITTED);
   *response.mutable_transaction() = block->txs(static_cast<int>(index));
-  for (const crypto::Hash32& sibling : crypto::MerklePath(ids, index)) {
+  for (const crypto::Hash32& sibling : crypto::MerklePath(TxLeaves(chain_id_, *block), index)) {
     response.add_merkle_path(std::string(crypto::AsBytes(sibling)));
   }
   *response.mutable_header() = block->header();

@@ -29,8 +29,11 @@ namespace reel::api {
 
 namespace v1 = ::reel::v1;
 
-// The ids of a block's transactions, in block order: the leaves of header.tx_root.
+// The ids of a block's transactions (body only), in block order.
 std::vector<crypto::Hash32> TxIds(std::string_view chain_id, const v1::Block& block);
+// The envelope digests of a block's transactions, in block order: the leaves of
+// header.tx_root (proto/README.md), so a Merkle path proves the signatures too.
+std::vector<crypto::Hash32> TxLeaves(std::string_view chain_id, const v1::Block& block);
 
 // The block id: the proposal digest of the canonical header bytes (proto/README.md).
 // Corruption if a hash field is not 32 bytes.

@@ -449,7 +449,18 @@ Result<VerifiedTx> Verify(const v1::Transaction& envelope, std::string_view chai
     }
     tx.signers.push_back(*key);
   }
+  tx.envelope_digest = EnvelopeDigestOf(envelope, chain_id);
   return tx;
+}
+
+crypto::Hash32 EnvelopeDigestOf(const v1::Transaction& envelope, std::string_view chain_id) {
+  std::vector<crypto::EnvelopeSignature> signatures;
+  signatures.reserve(envelope.signatures_size());
+  for (const v1::Signature& s : envelope.signatures()) {
+    signatures.push_back({s.public_key(), s.signature()});
+  }
+  return crypto::EnvelopeDigest(chain_id, crypto::TransactionId(chain_id, envelope.body()),
+                                signatures);
 }
 
 Status Check(const VerifiedTx& tx, const storage::ReadView& committed, uint64_t next_height) {

@@ -43,6 +43,10 @@ namespace v1 = ::reel::v1;
 // the keys belong to the signer, or about any rule that needs state.
 struct VerifiedTx {
   crypto::Hash32 id{};
+  // The digest of the whole envelope (EnvelopeDigestOf): what a block commits to, and
+  // what a cache of verified transactions must be keyed by, since one id can travel
+  // with other signatures.
+  crypto::Hash32 envelope_digest{};
   v1::TxBody body;
   // The distinct keys whose signatures verified, in the envelope's order.
   std::vector<crypto::PublicKey> signers;
@@ -52,6 +56,11 @@ struct VerifiedTx {
 // Size limits, parsing, chain id, id and signatures. Pure and thread-safe. A refusal
 // is a Status whose message starts with the ErrorCode's name (see ErrorCodeOf).
 Result<VerifiedTx> Verify(const v1::Transaction& envelope, std::string_view chain_id);
+
+// The envelope digest (crypto::EnvelopeDigest) of an envelope as it travels: its id and
+// every signature's bytes. Defined for any envelope, valid or not: it is the leaf of a
+// block's tx_root (proto/README.md).
+crypto::Hash32 EnvelopeDigestOf(const v1::Transaction& envelope, std::string_view chain_id);
 
 // The rules the mempool applies against committed state before admitting a
 // transaction for a block of height `next_height`: replay by id, expiry, the signer's

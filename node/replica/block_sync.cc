@@ -5,6 +5,7 @@
 
 #include "crypto/merkle.h"
 #include "crypto/signing.h"
+#include "node/ledger/ledger.h"
 #include "node/replica/chain_store.h"
 #include "node/replica/codec.h"
 #include "node/replica/commit_proof.h"
@@ -38,10 +39,12 @@ Status CheckPayload(const v1::Block& block, const consensus::BlockHeader& header
                                    " transactions, its header says " +
                                    std::to_string(header.tx_count));
   }
-  std::vector<crypto::Hash32> ids;
-  ids.reserve(block.txs_size());
-  for (const v1::Transaction& tx : block.txs()) ids.push_back(crypto::TransactionId(chain_id, tx.body()));
-  if (crypto::MerkleRoot(ids) != header.tx_root) {
+  // The leaves cover every envelope byte that execution reads (body and signatures):
+  // a range with one signature altered fails here, before anything is executed.
+  std::vector<crypto::Hash32> leaves;
+  leaves.reserve(block.txs_size());
+  for (const v1::Transaction& tx : block.txs()) leaves.push_back(ledger::EnvelopeDigestOf(tx, chain_id));
+  if (crypto::MerkleRoot(leaves) != header.tx_root) {
     return Status::InvalidArgument(At(header.height) + ": transactions do not match tx_root");
   }
   return Status::Ok();
@@ -244,54 +247,74 @@ bool BlockSync::SyncRound() {
   auto fail = [this](uint32_t peer, const Status& status) {
     if (on_error_) on_error_(peer, status);
   };
-  // The furthest peer.
-  std::optional<uint32_t> best;
-  uint64_t best_height = 0;
+  // Every peer that answers, furthest first (ties by index, so the order is fixed).
+  std::vector<std::pair<uint64_t, uint32_t>> ahead;
   for (uint32_t peer : peers_->Candidates()) {
     if (stopping()) return false;
     Result<v1::SyncInfo> info = peers_->GetSyncInfo(peer);
     if (!info.ok()) continue;  // down or unreachable: the others may do
-    if (info->committed_height() > best_height) {
-      best = peer;
-      best_height = info->committed_height();
-    }
+    ahead.emplace_back(info->committed_height(), peer);
   }
-  if (!best.has_value()) return false;
+  std::sort(ahead.begin(), ahead.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  // A peer's word for its height is only a hint: the blocks must prove themselves. A
+  // peer whose range fails is counted and the next one is asked, so one faulty peer
+  // (f of them, in turn) cannot keep this node behind.
   bool applied = false;
-  while (!stopping()) {
-    Result<ChainPoint> here = CommittedPoint(*store_->GetSnapshot(), chain_id_);
-    if (!here.ok()) {
-      fail(*best, here.status());
-      return applied;
+  for (const auto& [claimed_height, peer] : ahead) {
+    bool refused = false;
+    while (!stopping() && !refused) {
+      Result<ChainPoint> here = CommittedPoint(*store_->GetSnapshot(), chain_id_);
+      if (!here.ok()) {
+        fail(peer, here.status());
+        return applied;
+      }
+      if (claimed_height <= here->height + options_.lag_blocks_min) {
+        // Caught up with this peer; the ones after it claim no more.
+        behind_.store(false);
+        return applied;
+      }
+      behind_.store(true);
+      v1::GetBlocksRequest request;
+      request.set_from_height(here->height + 1);
+      request.set_to_height(
+          std::min(claimed_height, here->height + limits::net_sync_blocks_per_request_max));
+      Result<v1::GetBlocksResponse> response = peers_->GetBlocks(peer, request);
+      if (!response.ok()) {
+        fail(peer, response.status());
+        refused = true;  // unreachable or busy: try the next peer
+        continue;
+      }
+      Result<SyncedRange> range = VerifyRange(ctx_, *here, *response);
+      if (!range.ok()) {
+        CountRefused(peer);
+        fail(peer, range.status());
+        refused = true;
+        continue;
+      }
+      const size_t count = range->blocks.size();
+      if (Status s = apply_(std::move(range).value()); !s.ok()) {
+        fail(peer, s);
+        return applied;
+      }
+      blocks_synced_.fetch_add(count);
+      applied = true;
     }
-    if (best_height <= here->height + options_.lag_blocks_min) {
-      behind_.store(false);
-      return applied;
-    }
-    behind_.store(true);
-    v1::GetBlocksRequest request;
-    request.set_from_height(here->height + 1);
-    request.set_to_height(
-        std::min(best_height, here->height + limits::net_sync_blocks_per_request_max));
-    Result<v1::GetBlocksResponse> response = peers_->GetBlocks(*best, request);
-    if (!response.ok()) {
-      fail(*best, response.status());
-      return applied;
-    }
-    Result<SyncedRange> range = VerifyRange(ctx_, *here, *response);
-    if (!range.ok()) {
-      fail(*best, range.status());
-      return applied;
-    }
-    const size_t count = range->blocks.size();
-    if (Status s = apply_(std::move(range).value()); !s.ok()) {
-      fail(*best, s);
-      return applied;
-    }
-    blocks_synced_.fetch_add(count);
-    applied = true;
+    if (stopping()) return applied;
   }
   return applied;
+}
+
+void BlockSync::CountRefused(uint32_t peer) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++refused_by_peer_[peer];
+  ++refused_total_;
+}
+
+std::map<uint32_t, uint64_t> BlockSync::refused_by_peer() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return refused_by_peer_;
 }
 
 }  // namespace reel::replica

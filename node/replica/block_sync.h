@@ -9,8 +9,11 @@
 //     its transactions are the ones its header commits to (tx_root, tx_count), every
 //     QC in it is a quorum's, the QC on the last block is sent and valid, and a
 //     commit proof (commit_proof.h) shows the last block committed; together these
-//     prove every block of the range committed. A range that fails is dropped and
-//     the peer is asked again later; the node keeps what it had.
+//     prove every block of the range committed. A range that fails is dropped,
+//     counted against the peer that sent it (refused_by_peer), and the next peer
+//     that claims to be ahead is asked: a faulty peer's bytes never stop the node
+//     nor keep it behind while an honest peer can serve it. The node keeps what it
+//     had.
 //   - ApplyRange executes the blocks through the node's LedgerApplication, so each
 //     one is written in its own synced batch exactly as a block committed by
 //     consensus: a crash leaves the node at its last applied height. It checks the
@@ -18,7 +21,8 @@
 //     difference (the same rule as a voter's), and keeps the commit proof as the
 //     commit tip.
 //   - The sync thread asks each peer where it is every limits::sync_poll_interval_ms
-//     and fetches from the furthest while it is more than `lag_blocks_min` ahead;
+//     and fetches from the furthest while it is more than `lag_blocks_min` ahead,
+//     then from the next furthest when one fails;
 //     every wait is bounded, and Stop returns within one call deadline.
 // Thread safety: Start and Stop from one thread; `apply` runs on the sync thread.
 #pragma once
@@ -27,6 +31,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -110,12 +115,19 @@ class BlockSync {
   // True while the last look at the peers found this node behind by more than
   // lag_blocks_min (GetStatus's `syncing`).
   bool behind() const { return behind_.load(); }
+  // Ranges that failed VerifyRange, per peer index (for /metrics), and in all.
+  std::map<uint32_t, uint64_t> refused_by_peer() const;
+  uint64_t ranges_refused() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return refused_total_;
+  }
 
  private:
   void Run();
   // One round: find the furthest peer and fetch from it while behind. True if it
   // applied any block (then the next round starts at once).
   bool SyncRound();
+  void CountRefused(uint32_t peer);
 
   const std::string chain_id_;
   const consensus::ValidatorSet validators_;
@@ -126,9 +138,11 @@ class BlockSync {
   const Options options_;
   const OnError on_error_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::map<uint32_t, uint64_t> refused_by_peer_;  // guarded by mu_
+  uint64_t refused_total_ = 0;                    // guarded by mu_
   std::thread thread_;
   std::atomic<uint64_t> blocks_synced_{0};
   std::atomic<bool> behind_{false};

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "base/bytes.h"
 #include "crypto/signing.h"
 #include "node/ledger/ledger.h"
 #include "node/replica/chain_store.h"
@@ -22,6 +23,9 @@ namespace {
 // Enough for every header the core checks: it asks about the tip and a few blocks
 // below it, never more than the uncommitted tree's depth.
 constexpr size_t kRootsKeptMax = 1024;
+
+// Verified transactions kept between a vote and the commit: a few blocks' worth.
+constexpr size_t kVerifiedKeptMax = 4 * limits::block_txs_max;
 
 // Room left in a block for its header, QC and framing.
 constexpr size_t kBlockFramingBytes = 64 * 1024;
@@ -44,15 +48,29 @@ Status LedgerApplication::Open() {
   return Status::Ok();
 }
 
-Result<ledger::VerifiedTx> LedgerApplication::VerifyEntry(std::string_view tx_bytes) const {
+Result<ledger::VerifiedTx> LedgerApplication::VerifyEntry(std::string_view tx_bytes) {
   v1::Transaction envelope;
   if (!envelope.ParseFromArray(tx_bytes.data(), static_cast<int>(tx_bytes.size()))) {
     return Status::InvalidArgument("MALFORMED: a block transaction does not decode");
   }
-  if (!crypto::IsValidChainId(chain_id_)) return Status::Internal("bad chain id");
+  REEL_ASSERT(crypto::IsValidChainId(chain_id_));
+  const crypto::Hash32 digest = ledger::EnvelopeDigestOf(envelope, chain_id_);
+  if (auto it = verified_.find(digest); it != verified_.end()) return it->second;
+  // The pool holds one envelope per id; it counts only if it is this very envelope.
   const crypto::Hash32 id = crypto::TransactionId(chain_id_, envelope.body());
-  if (auto known = pool_->Find(id)) return *known;
+  if (auto pooled = pool_->Find(id); pooled != nullptr && pooled->envelope_digest == digest) {
+    return *pooled;
+  }
   return ledger::Verify(envelope, chain_id_);
+}
+
+void LedgerApplication::Remember(const ledger::VerifiedTx& tx) {
+  if (!verified_.emplace(tx.envelope_digest, tx).second) return;
+  verified_order_.push_back(tx.envelope_digest);
+  while (verified_order_.size() > kVerifiedKeptMax) {
+    verified_.erase(verified_order_.front());
+    verified_order_.pop_front();
+  }
 }
 
 crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block,
@@ -62,11 +80,16 @@ crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block
   std::vector<ledger::VerifiedTx> txs;
   std::vector<crypto::Hash32> ids;
   txs.reserve(block.payload.size());
-  for (const std::string& entry : block.payload) {
-    Result<ledger::VerifiedTx> tx = VerifyEntry(entry);
+  for (size_t i = 0; i < block.payload.size(); ++i) {
+    Result<ledger::VerifiedTx> tx = VerifyEntry(block.payload[i]);
     if (!tx.ok()) {
-      Fatal("committed block " + std::to_string(height) + " holds a transaction that fails " +
-            "verification (" + tx.status().ToString() + "): more than f validators are faulty");
+      // A quorum certified this block (its QC, and the tx_root that commits to every
+      // envelope, were checked before it got here): only more than f faulty
+      // validators can have made that happen.
+      Fatal("committed block " + std::to_string(height) + " (id " +
+            ToHex(crypto::AsBytes(block.id)) + "), transaction " + std::to_string(i) +
+            " fails the signature and form check (" + tx.status().ToString() +
+            "): a quorum certified it, so more than f validators are faulty");
     }
     ids.push_back(tx->id);
     txs.push_back(std::move(tx).value());
@@ -110,7 +133,7 @@ std::vector<std::string> LedgerApplication::PayloadForProposal(
     const std::vector<const consensus::Block*>& uncommitted) {
   std::set<crypto::Hash32> in_branch;
   for (const consensus::Block* block : uncommitted) {
-    for (const std::string& entry : block->payload) in_branch.insert(TransactionId(entry));
+    for (const std::string& entry : block->payload) in_branch.insert(BodyId(entry));
   }
   std::vector<mempool::PooledTx> picked =
       pool_->Reap(limits::block_txs_max, limits::block_bytes_max - kBlockFramingBytes, in_branch);
@@ -120,13 +143,21 @@ std::vector<std::string> LedgerApplication::PayloadForProposal(
   return payload;
 }
 
-crypto::Hash32 LedgerApplication::TransactionId(std::string_view tx_bytes) const {
+crypto::Hash32 LedgerApplication::BodyId(std::string_view tx_bytes) const {
   v1::Transaction envelope;
   if (!envelope.ParseFromArray(tx_bytes.data(), static_cast<int>(tx_bytes.size()))) {
-    // Not a transaction: any id will do, since ValidatePayload refuses the block.
     return crypto::Blake2b256(tx_bytes);
   }
   return crypto::TransactionId(chain_id_, envelope.body());
+}
+
+crypto::Hash32 LedgerApplication::PayloadLeaf(std::string_view tx_bytes) const {
+  v1::Transaction envelope;
+  if (!envelope.ParseFromArray(tx_bytes.data(), static_cast<int>(tx_bytes.size()))) {
+    // Not a transaction: any leaf will do, since ValidatePayload refuses the block.
+    return crypto::Blake2b256(tx_bytes);
+  }
+  return ledger::EnvelopeDigestOf(envelope, chain_id_);
 }
 
 Status LedgerApplication::ValidatePayload(const consensus::Block& block) {
@@ -137,6 +168,7 @@ Status LedgerApplication::ValidatePayload(const consensus::Block& block) {
     if (!seen.insert(tx->id).second) {
       return Status::InvalidArgument("proposal payload holds one transaction twice");
     }
+    Remember(*tx);
   }
   return Status::Ok();
 }

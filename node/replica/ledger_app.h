@@ -6,19 +6,24 @@
 //     ledger's state, index and transaction records, the block (0x02, 0x03), its
 //     commit QC, the removal of its pending record, and the commit height. After a
 //     crash the store is at h or h - 1, never between.
-//   - A committed block is executed exactly as every other node executes it: the
-//     transactions are those of the block, in order; a transaction already
-//     verified at admission is taken from the mempool rather than verified again.
+//   - What a block executes depends on its bytes alone (CONSENSUS.md "Execution
+//     depends on the block alone"): the transactions are those of the block, in
+//     order, with the signatures the block carries. A verified form is reused only
+//     when the whole envelope matches, by envelope digest: the mempool's copy when
+//     its envelope is the block's, or the one ValidatePayload verified. A node with
+//     an empty pool, a full one, or replaying from genesis reaches the same roots.
 //   - ValidatePayload refuses a proposal with a transaction that does not decode,
-//     is of another chain or has a bad signature, so that an honest quorum never
-//     certifies one: a committed block whose transaction fails verification means
-//     more than f validators are faulty, and the node stops rather than diverge.
+//     is of another chain, has a bad signature or repeats one of the block, so that
+//     an honest quorum never certifies one: a committed block whose transaction
+//     fails verification means more than f validators are faulty, and the node stops
+//     rather than diverge, naming the block, the transaction and the check.
 //   - Proposals take the oldest mempool transactions not already in the branch.
 // Thread safety: called only from the replica's loop thread; the mempool it uses
 // is thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -48,14 +53,21 @@ class LedgerApplication : public consensus::Application {
   std::optional<crypto::Hash32> StateRootAt(uint64_t height) const override;
   std::vector<std::string> PayloadForProposal(
       const std::vector<const consensus::Block*>& uncommitted) override;
-  crypto::Hash32 TransactionId(std::string_view tx_bytes) const override;
+  // The envelope digest of the entry (ledger::EnvelopeDigestOf); of the raw bytes
+  // when they do not decode (ValidatePayload refuses such a block anyway).
+  crypto::Hash32 PayloadLeaf(std::string_view tx_bytes) const override;
   Status ValidatePayload(const consensus::Block& block) override;
 
   uint64_t committed_height() const { return committed_height_; }
 
  private:
-  // The verified form of one payload entry: from the mempool, or verified now.
-  Result<ledger::VerifiedTx> VerifyEntry(std::string_view tx_bytes) const;
+  // The verified form of one payload entry: reused when the same envelope (by
+  // digest) was verified before, by admission or ValidatePayload; verified now
+  // otherwise.
+  Result<ledger::VerifiedTx> VerifyEntry(std::string_view tx_bytes);
+  void Remember(const ledger::VerifiedTx& tx);
+  // The body-only id of an entry (what the mempool and dedup use).
+  crypto::Hash32 BodyId(std::string_view tx_bytes) const;
 
   const std::string chain_id_;
   storage::KvStore* const store_;
@@ -65,6 +77,10 @@ class LedgerApplication : public consensus::Application {
   // State roots of the recent committed heights: the core asks for the roots of
   // blocks near the tip only (bounded by roots_kept_max).
   std::map<uint64_t, crypto::Hash32> roots_;
+  // Transactions ValidatePayload verified, by envelope digest, so that execution
+  // does not verify them again; oldest first out beyond kVerifiedKeptMax.
+  std::map<crypto::Hash32, ledger::VerifiedTx> verified_;
+  std::deque<crypto::Hash32> verified_order_;
 };
 
 }  // namespace reel::replica

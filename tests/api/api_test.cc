@@ -307,8 +307,15 @@ TEST_F(ApiTest, GetTransactionReturnsAPathThatVerifiesAgainstTheHeader) {
     crypto::Hash32 root{};
     ASSERT_EQ(response.header().tx_root().size(), 32u);
     std::copy(response.header().tx_root().begin(), response.header().tx_root().end(), root.begin());
-    EXPECT_TRUE(crypto::VerifyMerklePath(id, index, response.header().tx_count(), path, root));
-    EXPECT_FALSE(crypto::VerifyMerklePath(id, (index + 1) % 5, 5, path, root));
+    // The leaf is the envelope digest: the path proves who signed, too.
+    const crypto::Hash32 leaf = ledger::EnvelopeDigestOf(response.transaction(), kChain);
+    EXPECT_TRUE(crypto::VerifyMerklePath(leaf, index, response.header().tx_count(), path, root));
+    EXPECT_FALSE(crypto::VerifyMerklePath(id, index, response.header().tx_count(), path, root));
+    EXPECT_FALSE(crypto::VerifyMerklePath(leaf, (index + 1) % 5, 5, path, root));
+    v1::Transaction resigned = response.transaction();
+    resigned.mutable_signatures(0)->mutable_signature()->at(0) ^= 1;
+    EXPECT_FALSE(crypto::VerifyMerklePath(ledger::EnvelopeDigestOf(resigned, kChain), index,
+                                          response.header().tx_count(), path, root));
     Result<crypto::Hash32> block_id = BlockIdOf(kChain, response.header());
     ASSERT_TRUE(block_id.ok());
     EXPECT_EQ(*block_id, node_.block_id(height));

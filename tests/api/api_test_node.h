@@ -227,7 +227,7 @@ class TestNode : public NodeView {
     header->set_qc_round(h == 0 ? 0 : round_);
     std::vector<crypto::Hash32> tx_ids;
     for (const v1::Transaction& tx : txs) {
-      tx_ids.push_back(Id(tx));
+      tx_ids.push_back(ledger::EnvelopeDigestOf(tx, kChain));
       *block.add_txs() = tx;
     }
     header->set_tx_root(Bytes(crypto::MerkleRoot(tx_ids)));

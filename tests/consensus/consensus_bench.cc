@@ -42,7 +42,7 @@ constexpr size_t kTxBytes = 200;
 // the chain is shorter than the two-chain commit rule needs.
 constexpr uint64_t kWarmupBlocks = 4;
 
-// TestApp (state root = H(prev root || block id), TransactionId = Blake2b of
+// TestApp (state root = H(prev root || block id), PayloadLeaf = Blake2b of
 // the bytes) with full blocks: 1,000 opaque 200-byte transactions. Each is
 // stamped with a counter so that no two transactions (and tx ids) repeat.
 // Executed blocks are dropped: TestApp keeps them for the tests' chain

@@ -53,7 +53,7 @@ class TestApp : public Application {
   std::vector<std::string> PayloadForProposal(const std::vector<const Block*>&) override {
     return {"tx-" + std::to_string(next_tx_++)};
   }
-  Hash32 TransactionId(std::string_view tx) const override { return crypto::Blake2b256(tx); }
+  Hash32 PayloadLeaf(std::string_view tx) const override { return crypto::Blake2b256(tx); }
 
   std::vector<Block> executed;
   std::vector<Hash32> roots_;

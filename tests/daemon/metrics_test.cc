@@ -192,7 +192,7 @@ TEST(StoreIdentityTest, RefusesAnotherChainOrSchema) {
   batch.Put(storage::keys::SchemaVersionKey(), schema);
   ASSERT_OK(store->Write(batch, false));
   EXPECT_THAT(CheckStoreIdentity(*store, "reel-test", "/d").message(),
-              HasSubstr("schema version 2"));
+              HasSubstr("schema version " + std::to_string(storage::keys::kSchemaVersion + 1)));
 }
 
 }  // namespace

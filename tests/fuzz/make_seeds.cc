@@ -13,6 +13,7 @@
 #include "consensus/core.h"
 #include "crypto/keyfile.h"
 #include "crypto/merkle.h"
+#include "node/ledger/ledger.h"
 #include "node/replica/block_sync.h"
 #include "node/replica/codec.h"
 #include "node/replica/commit_proof.h"
@@ -123,7 +124,7 @@ consensus::Block Child(const consensus::Block& parent, const consensus::QuorumCe
   std::vector<crypto::Hash32> ids;
   for (const v1::Transaction& tx : txs) {
     b.payload.push_back(tx.SerializeAsString());
-    ids.push_back(crypto::TransactionId(kChain, tx.body()));
+    ids.push_back(ledger::EnvelopeDigestOf(tx, kChain));
   }
   b.header.tx_root = crypto::MerkleRoot(ids);
   b.header.tx_count = static_cast<uint32_t>(txs.size());

@@ -307,6 +307,68 @@ class Network {
     ASSERT_TRUE(proof.ok() && proof->has_value());
   }
 
+  // Finding 2 of issue 10: node `i`'s chain, served by two peers over the real
+  // BlockSync: peer 1 claims the same height but alters one signature in every range
+  // (the header, QCs and proof untouched), peer 2 is honest. A fresh node refuses
+  // peer 1's ranges, counts them against it, and syncs everything from peer 2.
+  void ExpectSyncPastAPeerThatAltersSignatures(uint32_t i) {
+    auto source = storage::OpenLevelDb(nodes_[i]->dir);
+    ASSERT_TRUE(source.ok()) << source.status().ToString();
+    const uint64_t top = *CommittedHeight(**source);
+    auto fresh = storage::OpenLevelDb(dirs_.Sub("fresh-from-two-peers"));
+    ASSERT_TRUE(fresh.ok());
+    ASSERT_OK(Initialize(**fresh, genesis_, 0));
+    mempool::Mempool pool;
+    LedgerApplication app(kChain, fresh->get(), &pool);
+    ASSERT_OK(app.Open());
+
+    class TwoPeers : public SyncPeers {
+     public:
+      explicit TwoPeers(storage::KvStore* source) : source_(source) {}
+      std::vector<uint32_t> Candidates() const override { return {1, 2}; }
+      Result<v1::SyncInfo> GetSyncInfo(uint32_t) override {
+        v1::SyncInfo info;
+        info.set_committed_height(*CommittedHeight(*source_));
+        return info;
+      }
+      Result<v1::GetBlocksResponse> GetBlocks(uint32_t peer, const v1::GetBlocksRequest& r) override {
+        Result<v1::GetBlocksResponse> range =
+            ReadRange(*source_->GetSnapshot(), kChain, r.from_height(), r.to_height());
+        if (!range.ok() || peer != 1) return range;
+        for (v1::Block& block : *range->mutable_blocks()) {
+          for (v1::Transaction& tx : *block.mutable_txs()) {
+            (*tx.mutable_signatures(0)->mutable_signature())[9] ^= 1;
+            ++altered;
+            return range;
+          }
+        }
+        return range;
+      }
+      std::atomic<int> altered{0};
+
+     private:
+      storage::KvStore* source_;
+    } peers(source->get());
+
+    BlockSync::Options options;
+    options.poll_interval_ms = 20;
+    BlockSync sync(kChain, validators_, &peers, fresh->get(),
+                   [&](SyncedRange range) { return ApplyRange(app, **fresh, range); }, options);
+    sync.Start();
+    ASSERT_TRUE(WaitFor([&] { return app.committed_height() == top; }))
+        << "synced to " << app.committed_height() << " of " << top;
+    sync.Stop();
+    EXPECT_GT(peers.altered.load(), 0) << "no range held a transaction to alter";
+    EXPECT_GT(sync.refused_by_peer()[1], 0u) << "the altered ranges were not counted against peer 1";
+    EXPECT_EQ(sync.refused_by_peer().count(2), 0u) << "an honest peer was blamed";
+    for (uint64_t h = 1; h <= top; ++h) {
+      ASSERT_EQ(ReadCommittedBlock(**fresh, h)->SerializeAsString(),
+                ReadCommittedBlock(**source, h)->SerializeAsString())
+          << "height " << h;
+    }
+    EXPECT_EQ(*(*fresh)->Get(keys::StateRootKey(top)), *(*source)->Get(keys::StateRootKey(top)));
+  }
+
   v1::Transaction QuotaTx(int64_t amount) {
     v1::TxBody body = world_->Body("miit");
     v1::SetQuota* q = body.mutable_set_quota();
@@ -395,6 +457,7 @@ TEST(ReplicaTest, FourReplicasCommitTheSameBlocksAndSurviveARestart) {
   // Block sync: the chain, read in ranges as a peer serves them, verifies and
   // replays into a fresh store to the same state; altered ranges are refused.
   net.ExpectRangesSyncIntoAFreshStore(0);
+  net.ExpectSyncPastAPeerThatAltersSignatures(0);
 }
 
 }  // namespace

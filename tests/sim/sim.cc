@@ -107,7 +107,7 @@ class SimApp : public Application {
   std::vector<std::string> PayloadForProposal(const std::vector<const Block*>&) override {
     return {"tx/" + std::to_string(replica_) + "/" + std::to_string(next_tx_++)};
   }
-  Hash32 TransactionId(std::string_view tx) const override { return crypto::Blake2b256(tx); }
+  Hash32 PayloadLeaf(std::string_view tx) const override { return crypto::Blake2b256(tx); }
 
   StartState Start(std::optional<SafetyState> safety) const {
     StartState start;
