@@ -20,6 +20,7 @@
 #include "node/net/peers.h"
 #include "node/net/tls.h"
 #include "node/replica/block_sync.h"
+#include "node/replica/commit_proof.h"
 #include "node/replica/chain_store.h"
 #include "node/replica/ledger_app.h"
 #include "node/replica/replica.h"
@@ -181,16 +182,6 @@ Node::~Node() {
 
 namespace {
 
-consensus::ValidatorSet ValidatorsOf(const v1::Genesis& genesis) {
-  consensus::ValidatorSet set;
-  for (const v1::Validator& v : genesis.validators()) {
-    crypto::PublicKey key{};
-    REEL_ASSERT(v.public_key().size() == key.size());  // ValidateGenesis checked it
-    std::copy(v.public_key().begin(), v.public_key().end(), key.begin());
-    set.keys.push_back(key);
-  }
-  return set;
-}
 
 // This node's TLS certificate and key, as [p2p] names them.
 Result<net::CertAndKey> ReadOwnTls(const LoadedHome& home) {
@@ -264,7 +255,7 @@ Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
     replica::ReplicaConfig replica_config;
     replica_config.consensus.chain_id = genesis.chain_id();
     replica_config.consensus.epoch = 0;
-    replica_config.consensus.validators = ValidatorsOf(genesis);
+    replica_config.consensus.validators = replica::ValidatorsOf(genesis);
     replica_config.consensus.self_index = self;
     if (genesis.consensus().round_timeout_ms() != 0) {
       replica_config.consensus.round_timeout_ms_initial = genesis.consensus().round_timeout_ms();
@@ -311,7 +302,7 @@ Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
   }
   impl->sync_source = std::make_unique<PeerSyncSource>(impl->peers.get());
   impl->sync = std::make_unique<replica::BlockSync>(
-      genesis.chain_id(), ValidatorsOf(genesis), impl->sync_source.get(), impl->store.get(),
+      genesis.chain_id(), replica::ValidatorsOf(genesis), impl->sync_source.get(), impl->store.get(),
       std::move(apply), sync_options, LogSyncError);
 
   api::NodeInfo info;

@@ -1,6 +1,10 @@
 #include "node/replica/commit_proof.h"
 
+#include "base/bytes.h"
 #include "base/limits.h"
+#include "crypto/merkle.h"
+#include "crypto/signing.h"
+#include "node/ledger/ledger.h"
 #include "node/replica/chain_store.h"
 #include "node/replica/codec.h"
 #include "node/storage/keys.h"
@@ -147,6 +151,65 @@ Result<std::optional<v1::CommitProof>> ReadCommitProof(const storage::ReadView& 
   *proof.mutable_block_qc() = (*tip)->block_qc();
   *proof.mutable_child_qc() = (*tip)->child_qc();
   return std::optional<v1::CommitProof>(std::move(proof));
+}
+
+Result<ProvedTransaction> VerifyTransactionProof(const v1::GetTransactionResponse& answer,
+                                                 const consensus::VerifyContext& ctx) {
+  if (answer.status() != v1::TX_STATUS_COMMITTED) {
+    return Status::InvalidArgument("the transaction is not committed: nothing to prove yet");
+  }
+  ProvedTransaction proved;
+  const v1::Transaction& tx = answer.transaction();
+  Result<ledger::VerifiedTx> verified = ledger::Verify(tx, ctx.chain_id);
+  if (!verified.ok()) {
+    return Status::InvalidArgument("the transaction's signatures do not verify: " +
+                                   verified.status().message());
+  }
+  proved.tx_id = verified->id;
+  proved.signers = verified->signers;
+  proved.height = answer.height();
+  proved.tx_index = answer.tx_index();
+  if (answer.header().height() != answer.height()) {
+    return Status::InvalidArgument("the header is of height " +
+                                   std::to_string(answer.header().height()) + ", not " +
+                                   std::to_string(answer.height()));
+  }
+  Result<crypto::Hash32> block_id = HeaderId(answer.header(), ctx.chain_id);
+  if (!block_id.ok()) return Status::InvalidArgument("header: " + block_id.status().message());
+  proved.block_id = *block_id;
+  std::vector<crypto::Hash32> path;
+  for (const std::string& sibling : answer.merkle_path()) {
+    if (sibling.size() != 32) return Status::InvalidArgument("a merkle_path entry is not 32 bytes");
+    crypto::Hash32 h{};
+    std::copy(sibling.begin(), sibling.end(), h.begin());
+    path.push_back(h);
+  }
+  crypto::Hash32 root{};
+  std::copy(answer.header().tx_root().begin(), answer.header().tx_root().end(), root.begin());
+  if (!crypto::VerifyMerklePath(verified->envelope_digest, answer.tx_index(),
+                                answer.header().tx_count(), path, root)) {
+    return Status::InvalidArgument(
+        "the Merkle path does not lead from this envelope (body and signatures) to the "
+        "header's tx_root");
+  }
+  if (!answer.has_commit_proof()) {
+    return Status::InvalidArgument("no commit proof yet: the blocks that commit " +
+                                   std::to_string(answer.height()) +
+                                   " are not committed themselves; ask again shortly");
+  }
+  if (Status s = VerifyCommitProof(*block_id, answer.commit_proof(), ctx); !s.ok()) return s;
+  return proved;
+}
+
+consensus::ValidatorSet ValidatorsOf(const v1::Genesis& genesis) {
+  consensus::ValidatorSet set;
+  for (const v1::Validator& v : genesis.validators()) {
+    crypto::PublicKey key{};
+    REEL_ASSERT(v.public_key().size() == key.size());
+    std::copy(v.public_key().begin(), v.public_key().end(), key.begin());
+    set.keys.push_back(key);
+  }
+  return set;
 }
 
 }  // namespace reel::replica

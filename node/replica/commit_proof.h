@@ -20,11 +20,14 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "consensus/types.h"
 #include "node/storage/kv.h"
+#include "reel/v1/api.pb.h"
 #include "reel/v1/consensus.pb.h"
+#include "reel/v1/genesis.pb.h"
 
 namespace reel::replica {
 
@@ -43,6 +46,28 @@ Status VerifyCommitProof(const crypto::Hash32& block_id, const v1::CommitProof& 
 Result<std::optional<v1::CommitProof>> ReadCommitProof(const storage::ReadView& view,
                                                        std::string_view chain_id, uint64_t height,
                                                        uint64_t committed_height);
+
+// What a GetTransaction answer proves to someone holding only the validator keys.
+struct ProvedTransaction {
+  crypto::Hash32 tx_id{};
+  crypto::Hash32 block_id{};
+  uint64_t height = 0;
+  uint32_t tx_index = 0;
+  // Every signature in the envelope, verified over the id: who signed, proved, since
+  // the block's tx_root covers the envelope digest (proto/README.md).
+  std::vector<crypto::PublicKey> signers;
+};
+
+// Checks a committed GetTransaction answer end to end, as proto/README.md step 10
+// says: the id from the body, every signature over it, the envelope digest's Merkle
+// path to header.tx_root at (tx_index, tx_count), the block id from the header, its
+// height, and the commit proof with ctx's keys. InvalidArgument naming the first
+// check that fails. The result (TxResult) is not under the proof.
+Result<ProvedTransaction> VerifyTransactionProof(const v1::GetTransactionResponse& answer,
+                                                 const consensus::VerifyContext& ctx);
+
+// The validator set of genesis, in index order (ValidateGenesis has checked the keys).
+consensus::ValidatorSet ValidatorsOf(const v1::Genesis& genesis);
 
 // The id of a header (the proposal digest of its canonical bytes); InvalidArgument if
 // a hash field is not 32 bytes.

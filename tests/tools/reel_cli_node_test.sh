@@ -54,6 +54,26 @@ echo "$out" | grep -q "INSUFFICIENT_QUORUM" || fail "wrong quorum without its co
 out="$(extract --key "$keys/dual-1.key" --key "$keys/dual-2.key")" || fail "extract by quorum: $out"
 echo "$out" | grep -q "quota_charged_g: *1500" || fail "extract result misses the quota charged: $out"
 
+# Who signed, proved: the answer's proof checks against genesis alone and names both keys.
+tx_id="$(echo "$out" | sed -n 's/^tx_id: *//p')"
+[ -n "$tx_id" ] || fail "no tx_id in: $out"
+genesis="$run_dir/node0/config/genesis.json"
+for _ in $(seq 50); do  # the commit proof follows once the next blocks commit
+  out="$("$reel" query transaction --tx-id "$tx_id" --genesis "$genesis" 2>&1)" && break
+  sleep 0.2
+done
+echo "$out" | grep -q "^proof: verified" || fail "transaction proof: $out"
+for k in dual-1 dual-2; do
+  pk="$("$reel" --json keys show "$keys/$k.key" | jq -r .public_key)"
+  echo "$out" | grep "^proof: verified" | grep -q "$pk" || fail "proof does not name $k ($pk): $out"
+done
+[ "$("$reel" query transaction --tx-id "$tx_id" --genesis "$genesis" --json | jq -r .proof.verified)" = true ] \
+  || fail "transaction --genesis --json"
+jq '.validators[0].public_key as $a | .validators[0].public_key = .validators[1].public_key | .validators[1].public_key = $a' "$genesis" > "$tmp/other-genesis.json"
+out="$("$reel" query transaction --tx-id "$tx_id" --genesis "$tmp/other-genesis.json" 2>&1)" \
+  && fail "a proof checked against other validator keys was accepted: $out"
+echo "$out" | grep -q "proof does not hold" || fail "a failed proof is not said: $out"
+
 out="$("$reel" query lot --id DM-1)" || fail "query lot: $out"
 echo "$out" | grep -q "^lot.product: *ORE" || fail "lot record: $out"
 echo "$out" | grep -q "^lot.composition: *LA=1000 ND=500" || fail "lot composition: $out"

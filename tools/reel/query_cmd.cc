@@ -12,6 +12,11 @@
 #include <map>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "base/bytes.h"
+#include "node/daemon/genesis.h"
+#include "node/replica/commit_proof.h"
 #include "reel/v1/api.grpc.pb.h"
 #include "tools/reel/cli.h"
 #include "tools/reel/proto_flags.h"
@@ -234,6 +239,85 @@ void RegisterTrace(CLI::App* query, const pb::MethodDescriptor* method, Globals&
   OnRun(command, selected, [&globals, q, t] { return RunTrace(globals, *q, *t); });
 }
 
+// --- reel query transaction: the answer, and its proof checked against genesis ------
+
+// Checks the answer's proof with the validator keys of `genesis_file` (proto/README.md
+// step 10) and says who signed, or why the proof does not hold.
+Result<replica::ProvedTransaction> CheckProof(const v1::GetTransactionResponse& answer,
+                                              const std::string& genesis_file) {
+  Result<v1::Genesis> genesis = daemon::LoadGenesis(genesis_file);
+  if (!genesis.ok()) return genesis.status();
+  const consensus::ValidatorSet validators = replica::ValidatorsOf(*genesis);
+  consensus::VerifyContext ctx;
+  ctx.chain_id = genesis->chain_id();
+  ctx.epoch = 0;
+  ctx.validators = &validators;
+  ctx.genesis_id = consensus::MakeGenesisBlock(ctx.chain_id, 0).id;
+  return replica::VerifyTransactionProof(answer, ctx);
+}
+
+nlohmann::json ProofJson(const Result<replica::ProvedTransaction>& proved) {
+  nlohmann::json j;
+  j["verified"] = proved.ok();
+  if (!proved.ok()) {
+    j["error"] = proved.status().message();
+    return j;
+  }
+  j["block_id"] = crypto::HashToHex(proved->block_id);
+  j["height"] = proved->height;
+  j["tx_index"] = proved->tx_index;
+  j["signers"] = nlohmann::json::array();
+  for (const crypto::PublicKey& key : proved->signers) {
+    j["signers"].push_back(ToHex(crypto::AsBytes(key)));
+  }
+  return j;
+}
+
+void RegisterTransaction(CLI::App* query, const pb::MethodDescriptor* method, Globals& globals,
+                         Runner* selected) {
+  auto q = std::make_shared<Query>();
+  auto genesis_file = std::make_shared<std::string>();
+  CLI::App* command = AddQuery(query, method, QueryDocs().at(method->name()), globals, *q, {});
+  command->add_option("--genesis", *genesis_file,
+                      "Check the answer's proof (signatures, Merkle path, commit proof) with "
+                      "the validator keys of this genesis.json, trusting the node for nothing");
+  OnRun(command, selected, [&globals, q, genesis_file]() -> Status {
+    v1::GetTransactionRequest request;
+    REEL_RETURN_IF_ERROR(q->flags->Apply(&request));
+    Result<std::unique_ptr<pb::Message>> response = Call(*q, request);
+    if (!response.ok()) return response.status();
+    const auto& answer = static_cast<const v1::GetTransactionResponse&>(**response);
+    if (genesis_file->empty()) {
+      Print(globals, answer);
+      return Status::Ok();
+    }
+    const Result<replica::ProvedTransaction> proved = CheckProof(answer, *genesis_file);
+    if (globals.json) {
+      nlohmann::json out;
+      out["answer"] = nlohmann::json::parse(ToJson(answer));
+      out["proof"] = ProofJson(proved);
+      std::cout << out.dump(2) << "\n";
+    } else {
+      PrintReadable(answer);
+      if (proved.ok()) {
+        std::cout << "\nproof: verified with " << *genesis_file << ": committed at height "
+                  << proved->height << " (block " << crypto::HashToHex(proved->block_id)
+                  << "), index " << proved->tx_index << ", signed by";
+        for (const crypto::PublicKey& key : proved->signers) {
+          std::cout << " " << ToHex(crypto::AsBytes(key));
+        }
+        std::cout << "\n";
+      }
+    }
+    if (!proved.ok()) {
+      // A proof that does not hold is not an answer: the node is faulty or lying.
+      return Status::FailedPrecondition("the node's proof does not hold: " +
+                                        proved.status().message());
+    }
+    return Status::Ok();
+  });
+}
+
 // --- every other query, and the generic one ------------------------------------
 
 void RegisterNamed(CLI::App* query, const pb::MethodDescriptor* method, Globals& globals,
@@ -302,6 +386,8 @@ void RegisterQuery(CLI::App& app, Globals& globals, Runner* selected) {
     if (QueryDocs().count(method->name()) == 0) continue;  // status, submit, streams
     if (method->name() == "TraceLot") {
       RegisterTrace(query, method, globals, selected);
+    } else if (method->name() == "GetTransaction") {
+      RegisterTransaction(query, method, globals, selected);
     } else {
       RegisterNamed(query, method, globals, selected);
     }
