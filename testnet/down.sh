@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # testnet/down.sh: stop every reeld of the local network (SIGTERM, then SIGKILL
-# after 10 s) and leave its files in testnet/.run for the next up.sh.
+# after 10 s) and leave its files in testnet/.run for the next up.sh. A network started
+# with `up.sh --netns` loses its namespaces, links, relays and rules too.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 n="$(node_count)"
@@ -27,4 +28,9 @@ for ((i = 0; i < n; i++)); do
   fi
   rm -f "$run_dir/node$i.pid"
 done
+if netns_on; then
+  netns="$(netns_switch) and $n node namespaces"
+  netns_destroy
+  echo "removed $netns"
+fi
 echo "stopped $n node(s); files and logs stay in $run_dir"

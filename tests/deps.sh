@@ -10,7 +10,7 @@ REEL_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev
-  openssl graphviz iproute2 procps curl jq
+  openssl graphviz iproute2 nftables procps curl jq
 )
 
 missing=()

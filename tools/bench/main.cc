@@ -9,10 +9,13 @@
 // block that commits it, seen on a StreamBlocks subscription.
 // One line per kind comes first; the last line is exactly:
 //   tps=T p50_ms=A p99_ms=B committed=C errors=E
+// --committed-out FILE writes every transaction it saw committed (hex id, height), so
+// that a test can look for each one on every node.
 #include <sodium.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -41,6 +44,7 @@ struct Options {
   // submitted and uncommitted transactions the clients wait, so that latency measures
   // the chain and not a queue the clients built in the mempools.
   uint32_t max_outstanding = 750;
+  std::string committed_out;  // empty: not written
 };
 
 uint32_t CstYearNow() {
@@ -74,7 +78,16 @@ class Bench {
     tracker_.WaitDrained(kDrainMax);
     tracker_.Stop();
     watcher.join();
-    return tracker_.Report(std::cout, start) == 0 ? 0 : 1;
+    const uint64_t errors = tracker_.Report(std::cout, start);
+    if (!o_.committed_out.empty()) {
+      std::ofstream out(o_.committed_out);
+      tracker_.WriteCommitted(out);
+      if (!out.flush()) {
+        std::cerr << "reel-bench: cannot write " << o_.committed_out << "\n";
+        return 1;
+      }
+    }
+    return errors == 0 ? 0 : 1;
   }
 
  private:
@@ -179,6 +192,9 @@ int main(int argc, char** argv) {
   app.add_option("--threads,--clients", o.threads, "Client threads, one lane of organisations each")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  app.add_option(
+      "--committed-out", o.committed_out,
+      "File to write every transaction seen committed to: hex id and height, one a line");
   CLI11_PARSE(app, argc, argv);
   reel::Result<reel::bench::Mix> mix = reel::bench::ParseMix(o.mix);
   if (!mix.ok()) {

@@ -4,6 +4,8 @@
 #include <iostream>
 #include <thread>
 
+#include "base/bytes.h"
+
 namespace reel::bench {
 namespace {
 
@@ -44,8 +46,8 @@ void Tracker::Complain(const std::string& what) {
   if (complaints_++ < kComplaintsMax) std::cerr << "reel-bench: " << what << "\n";
 }
 
-void Tracker::Committed(const std::string& id, const v1::TxResult& result, Clock::time_point now,
-                        Consequences* then) {
+void Tracker::Committed(const std::string& id, const v1::TxResult& result, uint64_t height,
+                        Clock::time_point now, Consequences* then) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;  // not ours, or from the setup
   PerKind& kind = kinds_[static_cast<size_t>(it->second.kind)];
@@ -59,6 +61,7 @@ void Tracker::Committed(const std::string& id, const v1::TxResult& result, Clock
     then->on_commits.push_back(std::move(it->second.on_commit));
   }
   pending_.erase(it);
+  committed_.emplace_back(id, height);
   last_commit_ = now;
 }
 
@@ -73,7 +76,8 @@ void Tracker::Watch(uint64_t from_height) {
       for (int i = 0; i < block.block().txs_size(); ++i) {
         const v1::TxResult& result =
             i < block.results_size() ? block.results(i) : v1::TxResult::default_instance();
-        Committed(network_->IdOf(block.block().txs(i)), result, now, &then);
+        Committed(network_->IdOf(block.block().txs(i)), result, block.block().header().height(),
+                  now, &then);
       }
     }
     // Outside the lock: on_commit takes a lane's lock, Complain this one.
@@ -122,6 +126,11 @@ uint64_t Tracker::Report(std::ostream& out, Clock::time_point start) {
   out << "tps=" << tps << " p50_ms=" << Percentile(all, 0.50) << " p99_ms=" << Percentile(all, 0.99)
       << " committed=" << all.size() << " errors=" << errors << "\n";
   return errors;
+}
+
+void Tracker::WriteCommitted(std::ostream& out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, height] : committed_) out << ToHex(id) << ' ' << height << '\n';
 }
 
 }  // namespace reel::bench

@@ -44,6 +44,9 @@ class Tracker {
   // One line per kind, then the last line: tps=T p50_ms=A p99_ms=B committed=C errors=E.
   // `start` is when the measured phase began. Returns the error count.
   uint64_t Report(std::ostream& out, Clock::time_point start);
+  // One line per transaction of this run seen committed (whatever its result): the id
+  // in hex and the height of its block. For checking the nodes afterwards.
+  void WriteCommitted(std::ostream& out);
 
  private:
   struct Pending {
@@ -62,14 +65,15 @@ class Tracker {
     std::vector<std::string> failures;
   };
   // Records one committed transaction of a block, if it is ours.
-  void Committed(const std::string& id, const v1::TxResult& result, Clock::time_point now,
-                 Consequences* then);
+  void Committed(const std::string& id, const v1::TxResult& result, uint64_t height,
+                 Clock::time_point now, Consequences* then);
   void Complain(const std::string& what);
 
   const Network* const network_;
   std::mutex mu_;
   std::unordered_map<std::string, Pending> pending_;
   std::array<PerKind, kKinds> kinds_;
+  std::vector<std::pair<std::string, uint64_t>> committed_;  // id, height
   Clock::time_point last_commit_{};
   uint64_t complaints_ = 0;
   grpc::ClientContext watch_context_;
