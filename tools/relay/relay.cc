@@ -35,6 +35,7 @@ using Clock = std::chrono::steady_clock;
 using asio::ip::tcp;
 
 constexpr size_t kReadChunkBytes = 64 * 1024;
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 struct Options {
   std::string listen;
@@ -218,7 +219,7 @@ class Relay {
  public:
   Relay(asio::io_context* io, const Options& o, tcp::endpoint listen,
         tcp::resolver::results_type target)
-      : io_(io), o_(o), acceptor_(*io), target_(std::move(target)), delays_(o) {
+      : io_(io), o_(o), acceptor_(*io), retry_(*io), target_(std::move(target)), delays_(o) {
     acceptor_.open(listen.protocol());
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
     acceptor_.bind(listen);
@@ -228,16 +229,23 @@ class Relay {
   void Accept() {
     acceptor_.async_accept([this](const asio::error_code& error, tcp::socket socket) {
       if (error == asio::error::operation_aborted) return;
-      if (!error) {
-        std::make_shared<Connection>(std::move(socket), io_, &delays_, o_.buffer_bytes_max)
-            ->Start(target_);
+      if (error) {
+        // Out of descriptors, say: try again a little later rather than spin.
+        retry_.expires_after(kAcceptRetry);
+        retry_.async_wait([this](const asio::error_code& e) {
+          if (!e) Accept();
+        });
+        return;
       }
+      std::make_shared<Connection>(std::move(socket), io_, &delays_, o_.buffer_bytes_max)
+          ->Start(target_);
       Accept();
     });
   }
 
   void Stop() {
     asio::error_code ignored;
+    retry_.cancel();
     acceptor_.close(ignored);
   }
 
@@ -245,6 +253,7 @@ class Relay {
   asio::io_context* const io_;
   const Options o_;
   tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
   const tcp::resolver::results_type target_;
   Delays delays_;
 };
