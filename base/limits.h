@@ -37,6 +37,9 @@ inline constexpr size_t key_file_bytes_max = 4096;
 // by a timeout certificate, never beyond the max, and resets after a QC.
 inline constexpr uint64_t round_timeout_ms_initial = 1000;
 inline constexpr uint64_t round_timeout_ms_max = 30000;
+// The round timer adapts to observed rounds (consensus/pacemaker.h) but never below
+// this: a few round trips and a block's execution on a loaded 2-core node.
+inline constexpr uint64_t round_timeout_ms_floor = 250;
 inline constexpr uint64_t round_timeout_backoff_numerator = 3;
 inline constexpr uint64_t round_timeout_backoff_denominator = 2;
 // How far a proposal's timestamp may run ahead of the voter's clock.

@@ -13,11 +13,14 @@
 //     its envelope is the block's, or the one ValidatePayload verified. A node with
 //     an empty pool, a full one, or replaying from genesis reaches the same roots.
 //   - ValidatePayload refuses a proposal with a transaction that does not decode,
-//     is of another chain, has a bad signature or repeats one of the block, so that
-//     an honest quorum never certifies one: a committed block whose transaction
+//     is of another chain, has a bad signature, repeats one of the block, or is not
+//     signed by a quorum of its signer's current keys in the committed state (so a
+//     leader cannot strip or add signatures to get a pooled transaction committed as
+//     refused, spending its id), so that an honest quorum never certifies one: a committed block whose transaction
 //     fails verification means more than f validators are faulty, and the node stops
 //     rather than diverge, naming the block, the transaction and the check.
-//   - Proposals take the oldest mempool transactions not already in the branch.
+//   - Proposals take the oldest mempool transactions not already in the branch, less
+//     those whose signers no longer hold (dropped from the pool).
 // Thread safety: called only from the replica's loop thread; the mempool it uses
 // is thread-safe.
 #pragma once

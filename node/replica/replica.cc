@@ -27,6 +27,10 @@ Replica::Replica(ReplicaConfig config, crypto::KeyPair key, asio::io_context* io
 
 Replica::~Replica() { *alive_ = false; }
 
+size_t Replica::HistoryBlocks() const {
+  return consensus::LeaderSchedule::HistoryBlocksMax(config_.consensus.validators.n());
+}
+
 uint64_t Replica::Now() const {
   if (config_.clock) return config_.clock();
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -35,7 +39,7 @@ uint64_t Replica::Now() const {
 }
 
 Status Replica::Start() {
-  Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id);
+  Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id, HistoryBlocks());
   if (!start.ok()) return start.status();
   Handle(core_->OnStart(*start, Now()));
   started_ = true;
@@ -102,7 +106,7 @@ void Replica::PostSyncedRange(SyncedRange range, std::function<void(Status)> don
     Status applied = ApplyRange(*app_, *store_, range);
     if (app_->committed_height() > before) {
       // Even a range applied in part moved the committed block under the core.
-      Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id);
+      Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id, HistoryBlocks());
       if (!start.ok()) Fatal("cannot reload the chain after block sync: " + start.status().ToString());
       Handle(core_->OnSynced(*start, Now()));
     }

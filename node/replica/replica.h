@@ -86,6 +86,8 @@ class Replica {
   void Deliver(uint32_t from, const consensus::Message& message);
   std::vector<v1::Block> BlocksFor(const crypto::Hash32& block_id, uint64_t above_height) const;
   uint64_t Now() const;
+  // Committed headers the leader schedule needs at a (re)start.
+  size_t HistoryBlocks() const;
 
   ReplicaConfig config_;
   asio::io_context* io_;

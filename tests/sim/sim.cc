@@ -114,6 +114,12 @@ class SimApp : public Application {
     start.safety = std::move(safety);
     start.committed_block = committed_.back().block;
     start.committed_qc = committed_.back().qc;
+    // The newest committed headers, as the node reads them from its store, so that a
+    // restarted replica elects the leaders the others do.
+    const size_t keep = LeaderSchedule::HistoryBlocksMax(limits::validators_max);
+    for (size_t i = committed_.size() > keep ? committed_.size() - keep : 0; i < committed_.size(); ++i) {
+      start.recent_committed.push_back(committed_[i].block.header);
+    }
     return start;
   }
   uint64_t height() const { return committed_.back().block.header.height; }
@@ -553,7 +559,10 @@ class Simulation {
     v.block_id = b.id;
     v.signer = r.validator;
     v.signature = ValidatorKey(r.validator).SignDigest(VoteDigest(kChainId, kEpoch, b.id, v.round));
-    const uint32_t leader = validators_.LeaderOf(v.round + 1);
+    // Its own core's view of the schedule: by committed history, like everyone's.
+    const uint32_t leader =
+        r.core != nullptr ? r.core->LeaderOf(v.round + 1, b.header.committed_height)
+                          : static_cast<uint32_t>((v.round + 1) % validators_.n());
     SendToValidator(index, leader, v);
     SendToValidator(index, leader, v);
   }
