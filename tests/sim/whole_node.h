@@ -66,8 +66,8 @@ struct WholeNodeOptions {
   uint64_t seed = 1;
   uint32_t validators = 4;
   uint32_t byzantine = 0;      // at most f
-  uint64_t rounds = 60;        // chaos lasts until an honest replica reaches rounds / 2
-  uint32_t transactions = 40;  // made by the clients during chaos
+  uint64_t rounds = 100;       // chaos lasts until an honest replica reaches rounds / 2
+  uint32_t transactions = 60;  // made by the clients during chaos
   replica::PlantedBug bug = replica::PlantedBug::kNone;
   bool verbose = false;  // print the event log
 };
