@@ -33,8 +33,8 @@ constexpr size_t kBlockFramingBytes = 64 * 1024;
 }  // namespace
 
 LedgerApplication::LedgerApplication(std::string chain_id, storage::KvStore* store,
-                                     mempool::Mempool* pool)
-    : chain_id_(std::move(chain_id)), store_(store), pool_(pool) {
+                                     mempool::Mempool* pool, PlantedBug bug)
+    : chain_id_(std::move(chain_id)), store_(store), pool_(pool), bug_(bug) {
   REEL_ASSERT(store_ != nullptr && pool_ != nullptr);
 }
 
@@ -60,6 +60,8 @@ Result<ledger::VerifiedTx> LedgerApplication::VerifyEntry(std::string_view tx_by
   const crypto::Hash32 id = crypto::TransactionId(chain_id_, envelope.body());
   if (auto pooled = pool_->Find(id); pooled != nullptr && pooled->envelope_digest == digest) {
     return *pooled;
+  } else if (pooled != nullptr && bug_ == PlantedBug::kBodyKeyedCache) {
+    return *pooled;  // the planted bug: the pooled signers, not the block's
   }
   return ledger::Verify(envelope, chain_id_);
 }

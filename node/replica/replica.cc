@@ -53,13 +53,18 @@ void Replica::Stop() {
 }
 
 void Replica::ScheduleTick() {
-  if (stopped_) return;
+  if (stopped_ || config_.tick_ms == 0) return;  // 0: the driver ticks (Tick)
   timer_.expires_after(std::chrono::milliseconds(config_.tick_ms));
   timer_.async_wait([this, alive = alive_](const std::error_code& ec) {
     if (ec || !*alive || stopped_) return;
-    Handle(core_->OnTick(Now()));
+    Tick();
     ScheduleTick();
   });
+}
+
+void Replica::Tick() {
+  if (!Running()) return;
+  Handle(core_->OnTick(Now()));
 }
 
 void Replica::PostMessage(uint32_t from, v1::ConsensusMessage message) {

@@ -46,8 +46,10 @@ class Transport {
 };
 
 struct ReplicaConfig {
-  consensus::Config consensus;      // chain id, epoch, validators, self index, timers
-  uint64_t tick_ms = 50;            // how often the core sees the clock
+  consensus::Config consensus;  // chain id, epoch, validators, self index, timers
+  // How often the core sees the clock. 0: the replica keeps no timer of its own and
+  // its driver calls Tick() (the simulator, which owns time and the loop).
+  uint64_t tick_ms = 50;
   std::function<uint64_t()> clock;  // wall clock in ms; the system clock when empty
 };
 
@@ -63,6 +65,9 @@ class Replica {
   Status Start();
   // Stops ticking; queued work still runs but the core receives no more events.
   void Stop();
+  // One tick: the core sees the clock now. Called by the replica's own timer, or by a
+  // driver that set tick_ms = 0. Loop thread only; nothing before Start or after Stop.
+  void Tick();
 
   void PostMessage(uint32_t from, v1::ConsensusMessage message);
   void PostBlocksFetched(uint32_t from, std::vector<v1::Block> blocks);

@@ -9,8 +9,11 @@
 #include <string>
 
 #include "tests/sim/sim.h"
+#include "tests/sim/whole_node.h"
 
 int main(int argc, char** argv) {
+  // Whole nodes instead of cores (TESTING.md row 13): its own options, whole_node.h.
+  if (reel::sim::WantsWholeNode(argc, argv)) return reel::sim::WholeNodeMain(argc, argv);
   using reel::consensus::PlantedBug;
   CLI::App app{"reel-sim: deterministic simulator of the REEL consensus core"};
   uint64_t seeds = 100;

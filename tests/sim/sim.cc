@@ -11,6 +11,7 @@
 #include "crypto/hash.h"
 #include "crypto/keys.h"
 #include "crypto/merkle.h"
+#include "tests/sim/rng.h"
 
 namespace reel::sim {
 namespace {
@@ -24,38 +25,6 @@ constexpr uint64_t kTimeoutInitialMs = 300;
 constexpr uint64_t kTimeoutMaxMs = 2400;
 constexpr uint64_t kChaosTimeMaxMs = 120'000;  // chaos ends by then even if rounds are slow
 constexpr uint64_t kEventsMax = 3'000'000;
-
-// xoshiro256** seeded through splitmix64: the run's only source of chance.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) {
-    for (uint64_t& s : state_) {
-      seed += 0x9e3779b97f4a7c15ULL;
-      uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      s = z ^ (z >> 31);
-    }
-  }
-  uint64_t Next() {
-    const uint64_t result = Rotl(state_[1] * 5, 7) * 9;
-    const uint64_t t = state_[1] << 17;
-    state_[2] ^= state_[0];
-    state_[3] ^= state_[1];
-    state_[1] ^= state_[2];
-    state_[0] ^= state_[3];
-    state_[2] ^= t;
-    state_[3] = Rotl(state_[3], 45);
-    return result;
-  }
-  // Uniform in [lo, hi].
-  uint64_t Uniform(uint64_t lo, uint64_t hi) { return lo + Next() % (hi - lo + 1); }
-  bool Chance(double p) { return static_cast<double>(Next() >> 11) * 0x1.0p-53 < p; }
-
- private:
-  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t state_[4];
-};
 
 struct FetchRequest {
   Hash32 block_id{};
@@ -229,7 +198,7 @@ class Simulation {
     for (const Replica& r : replicas_) {
       if (r.honest()) result_.commits = std::max(result_.commits, r.app->height());
     }
-    result_.event_hash = hash_;
+    result_.event_hash = hash_.value();
     return std::move(result_);
   }
 
@@ -685,12 +654,8 @@ class Simulation {
   // --- Event log --------------------------------------------------------------------------
 
   void Log(uint32_t replica, char kind, uint32_t other, uint64_t a, uint64_t b) {
-    for (uint64_t x : {now_, static_cast<uint64_t>(replica), static_cast<uint64_t>(kind),
-                       static_cast<uint64_t>(other), a, b}) {
-      hash_ ^= x;
-      hash_ *= 0x100000001b3ULL;
-      hash_ ^= hash_ >> 29;
-    }
+    hash_.Add({now_, static_cast<uint64_t>(replica), static_cast<uint64_t>(kind),
+               static_cast<uint64_t>(other), a, b});
     if (opt_.verbose) {
       std::printf("t=%llu %c r%u <- r%u %llu %llu\n", static_cast<unsigned long long>(now_), kind,
                   replica, other, static_cast<unsigned long long>(a),
@@ -721,7 +686,7 @@ class Simulation {
   std::map<std::pair<uint32_t, uint64_t>, Hash32> proposals_;  // (validator, round) -> block
   std::map<uint64_t, std::pair<Hash32, Hash32>> canonical_;    // height -> (block, root)
   std::vector<std::string> violations_;
-  uint64_t hash_ = 0xcbf29ce484222325ULL;
+  EventHash hash_;
   SimResult result_;
 };
 
