@@ -250,7 +250,8 @@ std::vector<std::pair<uint32_t, v1::ConsensusMessage>> Flood(uint64_t round, siz
   for (size_t k = 0; k < count; ++k) {
     const uint64_t ahead = rng.Uniform(0, 2 * limits::consensus_future_rounds_max);
     switch (rng.Uniform(0, 2)) {
-      case 0: {  // a vote for a block nobody proposed, to the leader that would collect it
+      case 0: {  // a vote for a block nobody proposed (kept by whoever gets it: the
+                 // block's leader cannot be known without the block)
         consensus::Vote v;
         v.epoch = liar.epoch;
         v.round = round + ahead;
@@ -258,7 +259,7 @@ std::vector<std::pair<uint32_t, v1::ConsensusMessage>> Flood(uint64_t round, siz
         v.signer = liar.index;
         v.signature = liar.key->SignDigest(
             consensus::VoteDigest(liar.chain_id, liar.epoch, v.block_id, v.round));
-        out.emplace_back(liar.validators->LeaderOf(v.round + 1),
+        out.emplace_back(static_cast<uint32_t>(rng.Uniform(0, n - 1)),
                          replica::ToProto(liar.index, liar.epoch, v));
         break;
       }
