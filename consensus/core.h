@@ -56,6 +56,8 @@ enum class PlantedBug : uint8_t {
   kVoteBeforePersist,  // every signed message is sent before its Persist
   kWeakVoteRule,       // a second vote in an already voted round is allowed
   kDoubleCount,        // a repeated signer counts again toward a quorum
+  kWeakCommitRule,     // a QC commits its block's parent whatever the rounds between them
+  kWeakTcRule,         // a vote after a TC ignores the TC's highest high QC round
 };
 
 struct Config {

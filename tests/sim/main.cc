@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   app.add_flag("--twins", opt.twins, "run one Byzantine key on two honest replicas");
   app.add_option("--rounds", opt.rounds, "rounds per seed (chaos takes the first half)");
   app.add_option("--bug", bug, "planted bug")
-      ->check(CLI::IsMember({"none", "vote-before-persist", "weak-vote-rule", "double-count"}));
+      ->check(CLI::IsMember({"none", "vote-before-persist", "weak-vote-rule", "double-count",
+                             "weak-commit-rule", "weak-tc-rule"}));
   app.add_flag("--verbose", opt.verbose, "print the event log");
   CLI11_PARSE(app, argc, argv);
 
@@ -34,7 +35,9 @@ int main(int argc, char** argv) {
       {"none", PlantedBug::kNone},
       {"vote-before-persist", PlantedBug::kVoteBeforePersist},
       {"weak-vote-rule", PlantedBug::kWeakVoteRule},
-      {"double-count", PlantedBug::kDoubleCount}};
+      {"double-count", PlantedBug::kDoubleCount},
+      {"weak-commit-rule", PlantedBug::kWeakCommitRule},
+      {"weak-tc-rule", PlantedBug::kWeakTcRule}};
   opt.bug = bugs.at(bug);
   const uint64_t f = (opt.validators - 1) / 3;
   if (opt.byzantine > f) {
