@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
   }
 
   uint64_t violations = 0, stalled = 0, commits = 0, crashes = 0, partitions = 0;
+  // Byzantine actions by kind, over all seeds.
+  std::map<std::string, uint64_t> byzantine;
   const auto start = std::chrono::steady_clock::now();  // for the report only
   for (uint64_t seed = first_seed; seed < first_seed + seeds; ++seed) {
     opt.seed = seed;
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
     commits += r.commits;
     crashes += r.crashes;
     partitions += r.partition_changes;
+    for (const auto& [kind, count] : r.byzantine_actions) byzantine[kind] += count;
     if (replay) {
       std::printf(
           "seed=%llu hash=%016llx events=%llu rounds=%llu height=%llu crashes=%llu "
@@ -97,6 +100,13 @@ int main(int argc, char** argv) {
       opt.validators, opt.byzantine, opt.twins ? 1 : 0, bug.c_str(),
       static_cast<unsigned long long>(opt.rounds), seconds, static_cast<double>(seeds) / seconds,
       static_cast<unsigned long long>(crashes), static_cast<unsigned long long>(partitions));
+  if (!byzantine.empty()) {
+    std::printf("byzantine:");
+    for (const auto& [kind, count] : byzantine) {
+      std::printf(" %s=%llu", kind.c_str(), static_cast<unsigned long long>(count));
+    }
+    std::printf("\n");
+  }
   std::printf("seeds=%llu violations=%llu stalled=%llu commits=%llu\n",
               static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(violations),
               static_cast<unsigned long long>(stalled), static_cast<unsigned long long>(commits));
