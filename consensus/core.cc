@@ -13,8 +13,9 @@ Core::Core(Config config, crypto::KeyPair key, Application* app)
       genesis_(MakeGenesisBlock(config_.chain_id, config_.epoch)),
       pacemaker_(config_.round_timeout_ms_initial, config_.round_timeout_ms_max,
                  config_.round_timeout_ms_floor),
-      leaders_(config_.epoch, config_.validators.n()),
-      safety_(SafetyState{}, config_.bug == PlantedBug::kWeakVoteRule) {
+      leaders_(config_.epoch, config_.validators.n(), config_.leader_reputation),
+      safety_(SafetyState{}, config_.bug == PlantedBug::kWeakVoteRule,
+              config_.bug == PlantedBug::kWeakTcRule) {
   REEL_ASSERT(app_ != nullptr);
   REEL_ASSERT(config_.validators.n() >= 1 && config_.validators.n() <= limits::validators_max);
   REEL_ASSERT(config_.self_index < config_.validators.n());
@@ -54,7 +55,8 @@ Step Core::OnStart(const StartState& start, uint64_t now_ms) {
   state.high_qc = MakeGenesisQc(genesis_);
   if (start.safety) state = *start.safety;
   REEL_ASSERT(state.epoch == config_.epoch);
-  safety_ = SafetyRules(state, config_.bug == PlantedBug::kWeakVoteRule);
+  safety_ = SafetyRules(state, config_.bug == PlantedBug::kWeakVoteRule,
+                        config_.bug == PlantedBug::kWeakTcRule);
   Root(start, now_ms, 1);
   return Finish(Status::Ok());
 }
@@ -154,7 +156,13 @@ void Core::ProcessQc(const QuorumCert& qc, uint32_t from) {
   tree_->Certify(fixed);
   safety_.ObserveQc(fixed);
   const Block* parent = tree_->Parent(*block);
-  if (parent != nullptr && parent->header.round + 1 == block->header.round &&
+  // The two-chain rule needs consecutive rounds: then no other block of round
+  // r + 1 can be certified, and every later TC names a high QC of round r or
+  // more (a voter of the child signed it), so every later certified block extends
+  // the parent. With a round skipped, a block of that round may be certified on
+  // another branch, and its QC outranks the parent's.
+  const bool consecutive = parent != nullptr && parent->header.round + 1 == block->header.round;
+  if (parent != nullptr && (consecutive || config_.bug == PlantedBug::kWeakCommitRule) &&
       parent->header.height > committed_height_) {
     CommitUpTo(*block, fixed);
   }

@@ -57,6 +57,8 @@ enum class PlantedBug : uint8_t {
   kVoteBeforePersist,  // every signed message is sent before its Persist
   kWeakVoteRule,       // a second vote in an already voted round is allowed
   kDoubleCount,        // a repeated signer counts again toward a quorum
+  kWeakCommitRule,     // a QC commits its block's parent whatever the rounds between them
+  kWeakTcRule,         // a vote after a TC ignores the TC's highest high QC round
 };
 
 struct Config {
@@ -78,6 +80,9 @@ struct Config {
   uint64_t block_interval_ms_min = 0;
   uint64_t idle_block_interval_ms = 0;
   PlantedBug bug = PlantedBug::kNone;
+  // Leaders by reputation (leader_schedule.h); false: round-robin always, for the
+  // simulator's scripted attacks that must know the leaders of rounds ahead.
+  bool leader_reputation = true;
 };
 
 // What a (re)starting replica knows from its own disk.

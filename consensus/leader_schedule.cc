@@ -13,7 +13,8 @@ constexpr size_t kCacheEntriesMax = 64;
 
 }  // namespace
 
-LeaderSchedule::LeaderSchedule(uint64_t epoch, size_t n) : epoch_(epoch), n_(n) {
+LeaderSchedule::LeaderSchedule(uint64_t epoch, size_t n, bool reputation)
+    : epoch_(epoch), n_(n), reputation_(reputation) {
   REEL_ASSERT(n_ >= 1 && n_ <= limits::validators_max);
 }
 
@@ -53,7 +54,7 @@ uint32_t LeaderSchedule::LeaderOf(uint64_t round, uint64_t history_height) const
 
 uint32_t LeaderSchedule::Compute(uint64_t round, uint64_t history_height) const {
   const uint32_t round_robin = static_cast<uint32_t>(round % n_);
-  if (history_.empty() || history_height == 0 || history_height > history_.back().height ||
+  if (!reputation_ || history_.empty() || history_height == 0 || history_height > history_.back().height ||
       history_height < history_.front().height) {
     return round_robin;
   }

@@ -56,7 +56,8 @@ class LeaderSchedule {
   // ahead of a proposal's parent still judges it as the others do.
   static constexpr size_t kKeptBeyondWindow = 64;
 
-  LeaderSchedule(uint64_t epoch, size_t n);
+  // `reputation` false: round-robin always (Config::leader_reputation).
+  LeaderSchedule(uint64_t epoch, size_t n, bool reputation = true);
 
   // The committed headers a (re)starting replica knows, oldest first, ending at its
   // committed block: HistoryBlocksMax(n) of them where the chain has them.
@@ -82,6 +83,7 @@ class LeaderSchedule {
 
   const uint64_t epoch_;
   const size_t n_;
+  const bool reputation_;
   std::deque<Entry> history_;  // consecutive heights, oldest first, at most HistoryBlocksMax
   mutable std::map<std::pair<uint64_t, uint64_t>, uint32_t> cache_;  // (round, height)
 };
