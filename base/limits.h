@@ -37,6 +37,9 @@ inline constexpr size_t key_file_bytes_max = 4096;
 // by a timeout certificate, never beyond the max, and resets after a QC.
 inline constexpr uint64_t round_timeout_ms_initial = 1000;
 inline constexpr uint64_t round_timeout_ms_max = 30000;
+// The round timer adapts to observed rounds (consensus/pacemaker.h) but never below
+// this: a few round trips and a block's execution on a loaded 2-core node.
+inline constexpr uint64_t round_timeout_ms_floor = 250;
 inline constexpr uint64_t round_timeout_backoff_numerator = 3;
 inline constexpr uint64_t round_timeout_backoff_denominator = 2;
 // How far a proposal's timestamp may run ahead of the voter's clock.
@@ -112,6 +115,14 @@ inline constexpr uint64_t daemon_http_timeout_ms = 5000;
 // Request bodies are never needed by /metrics or /healthz.
 inline constexpr size_t daemon_http_body_bytes_max = 1024;
 
+// glibc malloc arenas (M_ARENA_MAX): one per core, at least two. glibc's default, eight
+// per core, lets every thread of the peer server that parses a large message keep its
+// own arena's high-water mark resident: under one peer's flood (flood_test.sh) the
+// victim's RSS reached ~700 MB with the default and ~340 MB with one per core, for the
+// same live data.
+inline constexpr size_t daemon_malloc_arenas_per_core = 1;
+inline constexpr size_t daemon_malloc_arenas_min = 2;
+
 static_assert(daemon_api_message_bytes_min < daemon_api_message_bytes_max);
 
 // --- Peer transport (node/net/) ---------------------------------------------------
@@ -168,6 +179,65 @@ inline constexpr size_t tls_fingerprint_cache_entries_max = 1024;
 static_assert(net_message_bytes_max >= block_bytes_max);
 static_assert(net_sync_response_bytes_max + 1024 * 1024 <= net_message_bytes_max,
               "a sync answer, its commit proof and QC fit in one message");
+
+// --- Inbound peer work (node/daemon/peer_budget.h) -----------------------------------
+// What one validator may have waiting on this node's loop at once. Beyond either bound a
+// message or request is dropped and counted against that peer (reel_peer_dropped_total),
+// so a flooding peer costs at most this much and never the budget of another.
+//
+// Consensus messages by count: an honest sender keeps at most
+// net_outbound_queue_messages_max for us when we are slow, so it never has more waiting
+// here. At 3,000 tx/s in blocks no closer than block_interval_ms_min_default (<= 20
+// rounds/s) a peer sends us at most a proposal, a vote, a timeout, a QC and a TC per
+// round: 100 a second, so this covers a loop stalled for ten seconds.
+inline constexpr size_t inbound_consensus_messages_per_peer_max = net_outbound_queue_messages_max;
+// Consensus messages by bytes of memory, measured as protobuf's SpaceUsedLong and not as
+// wire bytes: a message of many empty repeated fields parses to ~25x its wire size. The
+// largest honest proposal is block_bytes_max on the wire plus, in memory, one object per
+// transaction and signature (block_txs_max * (1 + tx_signatures_max) objects of under
+// 128 bytes: ~4 MiB); room for two of them, and every vote and timeout besides.
+inline constexpr size_t inbound_consensus_bytes_per_peer_max = 4 * block_bytes_max;
+// How long a message beyond either bound waits for the loop to make room in its peer's
+// budget before it is dropped. Meanwhile that stream is not read, so flow control holds
+// the sender back: a flooding peer is slowed to what the loop takes from it, instead of
+// costing the node a TLS decrypt and a parse for every message it drops. An honest peer
+// is never there; a loop that has not made room by then is stalled, and the message is
+// likely stale anyway. Also bounds how long a node's shutdown waits for such a stream.
+inline constexpr uint64_t inbound_consensus_wait_ms = 500;
+// Block requests (GetBlock) waiting for the loop to answer. An honest peer asks one at a
+// time (NetTransport's one fetch worker); the rest cover asks whose caller gave up
+// waiting (peer_glue.cc) while the loop was busy, which stay queued until it runs them.
+inline constexpr size_t inbound_block_requests_per_peer_max = 4;
+// Committed blocks read from disk for one peer at once (GetBlock ancestry, GetBlocks
+// ranges; observers share one such budget): each read is up to block_bytes_max read,
+// parsed and sent. An honest validator reads with at most two threads at a time (its
+// one fetch worker and its one sync thread), so two never hold it back; a flooding peer
+// gets at most two such reads going, however many calls it makes.
+inline constexpr size_t inbound_block_reads_per_peer_max = 2;
+// How long a read beyond that bound waits for one of the peer's reads to finish before
+// it is refused with RESOURCE_EXHAUSTED (the caller's thread waits, so the peer's calls
+// in flight stay bounded by net_calls_per_peer_max).
+inline constexpr uint64_t inbound_block_read_wait_ms = 1000;
+// How fast one peer may make the node read and send committed blocks, sustained, and the
+// burst it may take at once. Two reads at once still let a peer ask for block_bytes_max
+// answers back to back (in flood_test.sh: ~60 a second, two busy cores); paced, a node
+// that is behind syncs from each peer at two full blocks a second, ten times the chain's
+// growth at 3,000 tx/s of ~500-byte transactions, and an occasional fetch (an honest
+// validator's missing ancestor) never waits.
+inline constexpr uint64_t inbound_block_read_bytes_per_second = 2 * block_bytes_max;
+inline constexpr uint64_t inbound_block_read_burst_bytes = 4 * block_bytes_max;
+
+static_assert(inbound_consensus_bytes_per_peer_max >=
+                  2 * (block_bytes_max + block_txs_max * (1 + tx_signatures_max) * 128),
+              "two of the largest honest proposals fit in one peer's budget");
+static_assert(inbound_consensus_messages_per_peer_max >= 10 * 20 * 5,
+              "ten seconds of one peer's messages at 20 rounds a second");
+static_assert(inbound_block_requests_per_peer_max <= net_calls_per_peer_max);
+static_assert(inbound_block_reads_per_peer_max >= 2 &&
+              inbound_block_reads_per_peer_max <= net_calls_per_peer_max);
+static_assert(inbound_block_read_wait_ms < net_call_deadline_ms);
+static_assert(inbound_block_read_burst_bytes >= 2 * net_sync_response_bytes_max,
+              "a range and a fetch answer fit in one burst");
 
 // --- Block sync (node/replica/block_sync.h) ---------------------------------------
 // How often a node asks its peers where they are.

@@ -11,8 +11,11 @@ Core::Core(Config config, crypto::KeyPair key, Application* app)
       key_(std::move(key)),
       app_(app),
       genesis_(MakeGenesisBlock(config_.chain_id, config_.epoch)),
-      pacemaker_(config_.round_timeout_ms_initial, config_.round_timeout_ms_max),
-      safety_(SafetyState{}, config_.bug == PlantedBug::kWeakVoteRule) {
+      pacemaker_(config_.round_timeout_ms_initial, config_.round_timeout_ms_max,
+                 config_.round_timeout_ms_floor),
+      leaders_(config_.epoch, config_.validators.n(), config_.leader_reputation),
+      safety_(SafetyState{}, config_.bug == PlantedBug::kWeakVoteRule,
+              config_.bug == PlantedBug::kWeakTcRule) {
   REEL_ASSERT(app_ != nullptr);
   REEL_ASSERT(config_.validators.n() >= 1 && config_.validators.n() <= limits::validators_max);
   REEL_ASSERT(config_.self_index < config_.validators.n());
@@ -52,7 +55,8 @@ Step Core::OnStart(const StartState& start, uint64_t now_ms) {
   state.high_qc = MakeGenesisQc(genesis_);
   if (start.safety) state = *start.safety;
   REEL_ASSERT(state.epoch == config_.epoch);
-  safety_ = SafetyRules(state, config_.bug == PlantedBug::kWeakVoteRule);
+  safety_ = SafetyRules(state, config_.bug == PlantedBug::kWeakVoteRule,
+                        config_.bug == PlantedBug::kWeakTcRule);
   Root(start, now_ms, 1);
   return Finish(Status::Ok());
 }
@@ -75,6 +79,12 @@ void Core::Root(const StartState& start, uint64_t now_ms, uint64_t round_min) {
   now_ms_ = now_ms;
   tree_ = std::make_unique<BlockTree>(start.committed_block, start.committed_qc);
   committed_height_ = start.committed_block.header.height;
+  if (start.recent_committed.empty()) {
+    leaders_.Reset({start.committed_block.header});
+  } else {
+    REEL_ASSERT(start.recent_committed.back().height == committed_height_);
+    leaders_.Reset(start.recent_committed);
+  }
   REEL_ASSERT(app_->StateRootAt(committed_height_).has_value());
   safety_.ObserveQc(start.committed_qc);
   const SafetyState& s = safety_.state();
@@ -120,12 +130,19 @@ Status Core::VerifyQcCached(const QuorumCert& qc) const {
 // `qc` is verified. Enters the next round, raises the high QC and applies the
 // commit rule: a QC for B' whose parent B has round B'.round - 1 commits B.
 void Core::ProcessQc(const QuorumCert& qc, uint32_t from) {
-  if (pacemaker_.AdvanceOnQc(qc.round, now_ms_)) {
+  const Block* block = tree_->Find(qc.block_id);
+  // The next leader waits on purpose while the chain is idle (MaybePropose): the
+  // timer of the next round allows for it.
+  uint64_t leader_wait_ms = 0;
+  if (block != nullptr && block->payload.empty()) {
+    const Block* parent = tree_->Parent(*block);
+    if (parent == nullptr || parent->payload.empty()) leader_wait_ms = config_.idle_block_interval_ms;
+  }
+  if (pacemaker_.AdvanceOnQc(qc.round, now_ms_, leader_wait_ms)) {
     votes_.PruneBelow(pacemaker_.round() - 1);
     timeouts_.PruneBelow(pacemaker_.round());
     last_timeout_.reset();
   }
-  const Block* block = tree_->Find(qc.block_id);
   if (block == nullptr) {
     if (qc.height > committed_height_ || qc.round > tree_->root().header.round) {
       if (pending_qcs_.size() >= limits::consensus_pending_qcs_max) pending_qcs_.pop_front();
@@ -139,7 +156,13 @@ void Core::ProcessQc(const QuorumCert& qc, uint32_t from) {
   tree_->Certify(fixed);
   safety_.ObserveQc(fixed);
   const Block* parent = tree_->Parent(*block);
-  if (parent != nullptr && parent->header.round + 1 == block->header.round &&
+  // The two-chain rule needs consecutive rounds: then no other block of round
+  // r + 1 can be certified, and every later TC names a high QC of round r or
+  // more (a voter of the child signed it), so every later certified block extends
+  // the parent. With a round skipped, a block of that round may be certified on
+  // another branch, and its QC outranks the parent's.
+  const bool consecutive = parent != nullptr && parent->header.round + 1 == block->header.round;
+  if (parent != nullptr && (consecutive || config_.bug == PlantedBug::kWeakCommitRule) &&
       parent->header.height > committed_height_) {
     CommitUpTo(*block, fixed);
   }
@@ -174,6 +197,7 @@ void Core::CommitUpTo(const Block& child, const QuorumCert& child_qc) {
     qc.height = b.header.height;  // the unsigned hint, from the block itself
     const Hash32 root = app_->ExecuteCommitted(b, qc);
     committed_height_ = b.header.height;
+    leaders_.OnCommitted(b.header);
     commit.blocks.push_back({b, qc, root});
   }
   commit.child_header = child.header;
@@ -189,8 +213,8 @@ Status Core::CheckProposalForm(const Proposal& p) const {
   const BlockHeader& h = p.block.header;
   if (h.epoch != config_.epoch) return Status::InvalidArgument("proposal of another epoch");
   if (h.round == 0) return Status::InvalidArgument("proposal for round 0");
-  if (h.proposer_index != config_.validators.LeaderOf(h.round)) {
-    return Status::PermissionDenied("proposer is not the leader of the round");
+  if (h.proposer_index >= config_.validators.n()) {
+    return Status::InvalidArgument("proposer index is no validator's");
   }
   if (h.parent_id != h.qc_block_id || p.block.qc.block_id != h.qc_block_id ||
       p.block.qc.round != h.qc_round) {
@@ -258,7 +282,8 @@ Status Core::InsertBlock(const Block& block, bool store) {
   }
   tree_->Insert(block);
   if (store) out_.push_back(StoreBlock{block});
-  if (config_.validators.LeaderOf(block.header.round + 1) == config_.self_index) {
+  if (leaders_.LeaderOf(block.header.round + 1, block.header.committed_height) ==
+      config_.self_index) {
     if (auto qc = votes_.TryForm(block.header.round, block.id, block.header.height, ctx_)) {
       OnQcFormed(*qc);
     }
@@ -273,6 +298,9 @@ Step Core::OnProposal(uint32_t from, const Proposal& received) {
   p.block.Seal(config_.chain_id);
   Status form = CheckProposalForm(p);
   if (!form.ok()) return Finish(form);
+  // The certificates are self-verifying and checked: take them even from a proposer
+  // this replica does not expect, so that a replica whose leader schedule lags (its
+  // history is short of the others') catches up instead of staying behind.
   if (p.tc) ProcessTc(*p.tc);
   ProcessQc(p.block.qc, from);
   if (p.block.header.height <= committed_height_) return Finish(Status::Ok());  // old news
@@ -288,6 +316,14 @@ Step Core::OnProposal(uint32_t from, const Proposal& received) {
 }
 
 Status Core::HandleProposalWithParent(const Proposal& p) {
+  // Judged by its own parent's history (leader_schedule.h), which every replica that
+  // holds the parent reads alike.
+  const Block* parent = tree_->Find(p.block.header.parent_id);
+  REEL_ASSERT(parent != nullptr);
+  if (p.block.header.proposer_index !=
+      leaders_.LeaderOf(p.block.header.round, parent->header.committed_height)) {
+    return Status::PermissionDenied("proposer is not the leader of the round");
+  }
   REEL_RETURN_IF_ERROR(InsertBlock(p.block));
   Status status;
   VoteIfAllowed(p, &status);
@@ -317,14 +353,19 @@ void Core::VoteIfAllowed(const Proposal& p, Status* status) {
   vote.signer = config_.self_index;
   vote.signature =
       key_.SignDigest(VoteDigest(config_.chain_id, config_.epoch, vote.block_id, vote.round));
-  SignedSend(Send{config_.validators.LeaderOf(h.round + 1), vote});
+  // To the leader of this block's child, which is drawn from this block's history.
+  SignedSend(Send{leaders_.LeaderOf(h.round + 1, h.committed_height), vote});
 }
 
 Step Core::OnVote(uint32_t from, const Vote& vote) {
   if (vote.epoch != config_.epoch) return Finish(Status::InvalidArgument("vote of another epoch"));
-  if (config_.validators.LeaderOf(vote.round + 1) != config_.self_index) {
+  if (const Block* b = tree_->Find(vote.block_id);
+      b != nullptr && leaders_.LeaderOf(vote.round + 1, b->header.committed_height) !=
+                          config_.self_index) {
     return Finish(Status::InvalidArgument("vote sent to a replica that does not lead next"));
   }
+  // A vote for a block not here yet is kept (bounded by rounds and validators): the
+  // block may follow, and only then can this replica tell whose child it leads.
   if (vote.round + 1 < pacemaker_.round()) return Finish(Status::Ok());  // stale
   if (vote.round > pacemaker_.round() + limits::consensus_future_rounds_max) {
     return Finish(Status::ResourceExhausted("vote too far in the future"));
@@ -419,12 +460,12 @@ void Core::LocalTimeout() {
 void Core::MaybePropose() {
   if (tree_ == nullptr) return;
   const uint64_t r = pacemaker_.round();
-  if (config_.validators.LeaderOf(r) != config_.self_index) return;
   if (safety_.state().highest_proposed_round >= r) return;
   if (last_timeout_ && last_timeout_->round == r) return;  // we gave up on this round
   const QuorumCert hqc = safety_.state().high_qc;
   const Block* parent = tree_->Find(hqc.block_id);
   if (parent == nullptr) return;
+  if (leaders_.LeaderOf(r, parent->header.committed_height) != config_.self_index) return;
   std::optional<TimeoutCert> tc;
   if (hqc.round + 1 != r) {
     const auto& high_tc = pacemaker_.high_tc();
@@ -514,7 +555,9 @@ Step Core::OnBlocksFetched(uint32_t from, std::vector<Block> blocks) {
     }
     if (h.epoch != config_.epoch || h.parent_id != h.qc_block_id ||
         block.qc.block_id != h.qc_block_id || block.qc.round != h.qc_round ||
-        h.round <= h.qc_round || h.proposer_index != config_.validators.LeaderOf(h.round)) {
+        h.round <= h.qc_round || h.proposer_index >= config_.validators.n()) {
+      // No leader check: a fetched block counts only once a QC certifies it, and the
+      // schedule of an old round may read another history by now.
       status = Status::InvalidArgument("fetched block malformed");
       break;
     }

@@ -42,6 +42,7 @@
 #include "consensus/aggregator.h"
 #include "consensus/application.h"
 #include "consensus/block_tree.h"
+#include "consensus/leader_schedule.h"
 #include "consensus/pacemaker.h"
 #include "consensus/safety_rules.h"
 #include "consensus/types.h"
@@ -56,6 +57,8 @@ enum class PlantedBug : uint8_t {
   kVoteBeforePersist,  // every signed message is sent before its Persist
   kWeakVoteRule,       // a second vote in an already voted round is allowed
   kDoubleCount,        // a repeated signer counts again toward a quorum
+  kWeakCommitRule,     // a QC commits its block's parent whatever the rounds between them
+  kWeakTcRule,         // a vote after a TC ignores the TC's highest high QC round
 };
 
 struct Config {
@@ -65,6 +68,9 @@ struct Config {
   uint32_t self_index = 0;
   uint64_t round_timeout_ms_initial = limits::round_timeout_ms_initial;
   uint64_t round_timeout_ms_max = limits::round_timeout_ms_max;
+  // The lowest the round timer adapts down to (pacemaker.h); 0 keeps it at the
+  // initial value.
+  uint64_t round_timeout_ms_floor = limits::round_timeout_ms_floor;
   uint64_t timestamp_drift_ms_max = limits::block_timestamp_drift_ms_max;
   // Pacing, so that an idle chain does not write hundreds of empty blocks a second.
   // A leader proposes no sooner than block_interval_ms_min after its parent's
@@ -74,6 +80,9 @@ struct Config {
   uint64_t block_interval_ms_min = 0;
   uint64_t idle_block_interval_ms = 0;
   PlantedBug bug = PlantedBug::kNone;
+  // Leaders by reputation (leader_schedule.h); false: round-robin always, for the
+  // simulator's scripted attacks that must know the leaders of rounds ahead.
+  bool leader_reputation = true;
 };
 
 // What a (re)starting replica knows from its own disk.
@@ -82,6 +91,10 @@ struct StartState {
   Block committed_block;              // the last executed block; genesis at first
   QuorumCert committed_qc;            // a QC certifying committed_block
   std::vector<Block> stored_blocks;   // from StoreBlock, above committed_block, any order
+  // The newest committed headers, oldest first, ending with committed_block's:
+  // LeaderSchedule::HistoryBlocksMax(n) where the chain has them, so that a restarted
+  // replica expects the leaders the others do. Empty means committed_block's alone.
+  std::vector<BlockHeader> recent_committed;
 };
 
 using Message = std::variant<Proposal, Vote, Timeout>;
@@ -157,6 +170,11 @@ class Core {
   // Blocks above the committed one, for answering peers' fetches.
   const BlockTree& tree() const { return *tree_; }
   const Config& config() const { return config_; }
+  // The leader of `round` for a block whose parent records `history_height` as its
+  // committed height (leader_schedule.h).
+  uint32_t LeaderOf(uint64_t round, uint64_t history_height) const {
+    return leaders_.LeaderOf(round, history_height);
+  }
 
  private:
   Step Finish(Status status);
@@ -186,6 +204,7 @@ class Core {
   Block genesis_;
   VerifyContext ctx_;
   Pacemaker pacemaker_;
+  LeaderSchedule leaders_;
   SafetyRules safety_;
   std::unique_ptr<BlockTree> tree_;  // made at OnStart
   VoteAggregator votes_;

@@ -1,12 +1,21 @@
 // Pacemaker: liveness only. Tracks the current round, enters round r + 1 on a
 // QC or TC of round r, and runs the round timer from injected time (OnTick):
-// it owns no clock. The timer grows x3/2 (capped) after each round that ends by
-// a TC and returns to the initial value after a QC. It decides nothing about
-// what may be signed (safety_rules.h).
+// it owns no clock. It decides nothing about what may be signed (safety_rules.h),
+// so no choice of timeout can make a replica unsafe; a too short one only costs a
+// round, and the backoff below makes up for it.
+//
+// The round timer adapts to the rounds it observes (docs/DECISIONS.md): after a
+// round that ends by a QC it is kAdaptiveMultiplier times the longest of the last
+// kSamples QC-ended rounds, within [floor, initial] (the initial value until
+// kSamplesMin rounds were seen), plus the leader's idle wait when the chain is idle;
+// after a round that ends by a TC it grows x3/2, capped. So a failed round costs a
+// few round-trips of this network rather than a fixed second, while a slower
+// network (a WAN) keeps a timeout above its own round time.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <optional>
 
 #include "base/limits.h"
@@ -16,8 +25,18 @@ namespace reel::consensus {
 
 class Pacemaker {
  public:
-  Pacemaker(uint64_t timeout_ms_initial, uint64_t timeout_ms_max)
-      : initial_ms_(timeout_ms_initial), max_ms_(timeout_ms_max), duration_ms_(initial_ms_) {
+  static constexpr size_t kSamples = 16;
+  static constexpr size_t kSamplesMin = 8;
+  static constexpr uint64_t kAdaptiveMultiplier = 3;
+
+  // `timeout_ms_floor` 0 (or >= initial) keeps the timer at the initial value after
+  // every QC: no adaptation.
+  Pacemaker(uint64_t timeout_ms_initial, uint64_t timeout_ms_max, uint64_t timeout_ms_floor = 0)
+      : initial_ms_(timeout_ms_initial),
+        max_ms_(timeout_ms_max),
+        floor_ms_(timeout_ms_floor == 0 ? timeout_ms_initial
+                                        : std::min(timeout_ms_floor, timeout_ms_initial)),
+        duration_ms_(initial_ms_) {
     REEL_ASSERT(initial_ms_ > 0 && initial_ms_ <= max_ms_);
   }
 
@@ -27,15 +46,17 @@ class Pacemaker {
   const std::optional<TimeoutCert>& high_tc() const { return high_tc_; }
 
   // Starts (or restarts) in `round` at `now_ms`.
-  void Start(uint64_t round, uint64_t now_ms) {
-    round_ = round;
-    deadline_ms_ = now_ms + duration_ms_;
-  }
+  void Start(uint64_t round, uint64_t now_ms) { Enter(round, now_ms); }
 
-  // True if the QC moved us to a new round.
-  bool AdvanceOnQc(uint64_t qc_round, uint64_t now_ms) {
+  // True if the QC moved us to a new round. `leader_wait_ms`: how long the next
+  // leader may wait on purpose before it proposes (an idle chain's pacing).
+  bool AdvanceOnQc(uint64_t qc_round, uint64_t now_ms, uint64_t leader_wait_ms = 0) {
     if (qc_round < round_) return false;
-    duration_ms_ = initial_ms_;
+    if (qc_round == round_ && now_ms >= entered_ms_) {
+      samples_.push_back(now_ms - entered_ms_);
+      if (samples_.size() > kSamples) samples_.pop_front();
+    }
+    duration_ms_ = std::min(max_ms_, Adaptive() + leader_wait_ms);
     Enter(qc_round + 1, now_ms);
     return true;
   }
@@ -64,11 +85,21 @@ class Pacemaker {
  private:
   void Enter(uint64_t round, uint64_t now_ms) {
     round_ = round;
+    entered_ms_ = now_ms;
     deadline_ms_ = now_ms + duration_ms_;
+  }
+
+  uint64_t Adaptive() const {
+    if (samples_.size() < kSamplesMin || floor_ms_ >= initial_ms_) return initial_ms_;
+    const uint64_t longest = *std::max_element(samples_.begin(), samples_.end());
+    return std::clamp(kAdaptiveMultiplier * longest, floor_ms_, initial_ms_);
   }
 
   uint64_t initial_ms_;
   uint64_t max_ms_;
+  uint64_t floor_ms_;
+  std::deque<uint64_t> samples_;  // durations of the last QC-ended rounds
+  uint64_t entered_ms_ = 0;
   uint64_t duration_ms_;
   uint64_t round_ = 1;
   uint64_t deadline_ms_ = 0;

@@ -28,9 +28,12 @@ struct SafetyState {
 
 class SafetyRules {
  public:
-  // `weak_vote_rule` is the planted bug: a second vote in the voted round passes.
-  SafetyRules(SafetyState persisted, bool weak_vote_rule)
-      : state_(std::move(persisted)), weak_vote_rule_(weak_vote_rule) {}
+  // Planted bugs: with `weak_vote_rule` a second vote in the voted round passes;
+  // with `weak_tc_rule` a block entering its round by a TC may extend any QC.
+  SafetyRules(SafetyState persisted, bool weak_vote_rule, bool weak_tc_rule = false)
+      : state_(std::move(persisted)),
+        weak_vote_rule_(weak_vote_rule),
+        weak_tc_rule_(weak_tc_rule) {}
 
   // The voting rule (CONSENSUS.md "Rounds"). A vote for `block` of round r may
   // be signed only if r is above every round voted or timed out in, and either
@@ -45,8 +48,11 @@ class SafetyRules {
       return Status::FailedPrecondition("timed out in this round or later");
     }
     const bool extends_qc = block.qc_round + 1 == r;
-    const bool extends_tc =
-        tc.has_value() && tc->round + 1 == r && block.qc_round >= tc->MaxHighQcRound();
+    // Safe to extend: a block committed before the TC has a child one round up
+    // whose voters include a signer of the TC, so the TC's highest high QC round
+    // is at least the committed block's; a block on a lower QC could fork from it.
+    const bool extends_tc = tc.has_value() && tc->round + 1 == r &&
+                            (block.qc_round >= tc->MaxHighQcRound() || weak_tc_rule_);
     if (!extends_qc && !extends_tc) {
       return Status::FailedPrecondition("block QC is not of round r-1 and no TC justifies it");
     }
@@ -86,6 +92,7 @@ class SafetyRules {
  private:
   SafetyState state_;
   bool weak_vote_rule_;
+  bool weak_tc_rule_;
 };
 
 }  // namespace reel::consensus

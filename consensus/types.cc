@@ -18,7 +18,7 @@ void AppendHash(std::string& out, const Hash32& h) {
 
 std::string CanonicalHeaderBytes(const BlockHeader& h) {
   std::string out;
-  out.reserve(176);
+  out.reserve(192);
   AppendU64BE(out, h.round);
   AppendU64BE(out, h.height);
   AppendHash(out, h.parent_id);
@@ -30,13 +30,32 @@ std::string CanonicalHeaderBytes(const BlockHeader& h) {
   AppendU64BE(out, h.timestamp_ms);
   AppendU64BE(out, h.committed_height);
   AppendHash(out, h.committed_state_root);
-  REEL_ASSERT(out.size() == 176);
+  out.append(reinterpret_cast<const char*>(h.qc_signers.data()), h.qc_signers.size());
+  REEL_ASSERT(out.size() == 192);
   return out;
 }
 
+Hash32 BlockIdOf(std::string_view chain_id, const BlockHeader& header) {
+  return crypto::SigningDigest(crypto::Domain::kProposal, chain_id, header.epoch,
+                               CanonicalHeaderBytes(header));
+}
+
+SignerBitmap BitmapOf(const std::vector<SignerSignature>& signers) {
+  SignerBitmap bitmap{};
+  for (const SignerSignature& s : signers) {
+    // An index beyond the bitmap is no validator's; VerifyQc refuses such a QC.
+    if (s.index < 8 * bitmap.size()) bitmap[s.index / 8] |= static_cast<uint8_t>(1u << (s.index % 8));
+  }
+  return bitmap;
+}
+
+bool HasSigner(const SignerBitmap& bitmap, uint32_t index) {
+  return index < 8 * bitmap.size() && (bitmap[index / 8] >> (index % 8) & 1u) != 0;
+}
+
 void Block::Seal(std::string_view chain_id) {
-  id = crypto::SigningDigest(crypto::Domain::kProposal, chain_id, header.epoch,
-                             CanonicalHeaderBytes(header));
+  header.qc_signers = BitmapOf(qc.signers);
+  id = BlockIdOf(chain_id, header);
 }
 
 Block MakeGenesisBlock(std::string_view chain_id, uint64_t epoch) {

@@ -11,12 +11,14 @@
 // everything they check came from a peer.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/limits.h"
 #include "base/status.h"
 #include "crypto/hash.h"
 #include "crypto/keys.h"
@@ -36,9 +38,15 @@ struct ValidatorSet {
   size_t f() const { return (n() - 1) / 3; }
   // Distinct validators that make a certificate: n - f.
   size_t quorum() const { return n() - f(); }
-  // Round-robin leader (CONSENSUS.md "Rounds"); reputation may replace it here.
-  uint32_t LeaderOf(uint64_t round) const { return static_cast<uint32_t>(round % n()); }
+  // Leaders come from LeaderSchedule (leader_schedule.h), which falls back to
+  // round % n where it has no history.
 };
+
+// Which validators' signatures a QC holds: bit i (byte i / 8, bit i % 8, least
+// significant first) for validator i. Fixed width, so the canonical header stays a
+// fixed layout; limits::validators_max fits.
+using SignerBitmap = std::array<uint8_t, 16>;
+static_assert(limits::validators_max <= 8 * sizeof(SignerBitmap));
 
 struct BlockHeader {
   uint64_t epoch = 0;
@@ -54,9 +62,14 @@ struct BlockHeader {
   // The newest block committed in this block's own ancestry (CONSENSUS.md "Blocks").
   uint64_t committed_height = 0;
   Hash32 committed_state_root{};
+  // The signers of the block's QC (on its parent). In the block id, so that everyone
+  // who holds the block agrees on who voted for its parent: leader reputation counts
+  // votes from committed blocks, and a leader that showed each replica another quorum
+  // of the same votes could otherwise make them elect different leaders.
+  SignerBitmap qc_signers{};
 };
 
-// The proto/README.md layout: fixed width, big-endian, 176 bytes.
+// The proto/README.md layout: fixed width, big-endian, 192 bytes.
 std::string CanonicalHeaderBytes(const BlockHeader& h);
 
 // One validator's signature inside a certificate.
@@ -75,15 +88,26 @@ struct QuorumCert {
   std::vector<SignerSignature> signers;
 };
 
+SignerBitmap BitmapOf(const std::vector<SignerSignature>& signers);
+bool HasSigner(const SignerBitmap& bitmap, uint32_t index);
+
 struct Block {
   BlockHeader header;
   QuorumCert qc;  // certifies the parent; its (block_id, round) equal the header's
   std::vector<std::string> payload;  // transaction bytes, opaque to consensus
   Hash32 id{};                       // cached; valid after Seal
 
-  // Recomputes `id` from the header. Call on every block that came from outside.
+  // Sets header.qc_signers from `qc` and recomputes `id` from the header. Call on
+  // every block that came from outside: a block whose QC is another set of signers
+  // is another block.
   void Seal(std::string_view chain_id);
 };
+
+// The id of a header on its own (a commit proof's headers): the proposal digest of its
+// canonical bytes, with the qc_signers the header carries.
+Hash32 BlockIdOf(std::string_view chain_id, const BlockHeader& header);
+
+
 
 // The genesis block (proto/README.md): height 0, round 0, zero parent and QC,
 // timestamp 0, never proposed nor signed. Its QC has no signers.

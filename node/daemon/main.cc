@@ -2,17 +2,21 @@
 // folder and hands it to Node (node.h), the composition root. Exit codes: 0 after a
 // clean shutdown (or a successful init/version), 1 when start-up is refused, and
 // CLI11's codes for a bad command line.
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "base/limits.h"
 #include "crypto/keys.h"
 #include "node/daemon/config.h"
 #include "node/daemon/home.h"
@@ -85,7 +89,16 @@ int RunStart(const std::string& home, const ConfigOverrides& overrides) {
   return 0;
 }
 
+// Before any thread allocates (base/limits.h says why).
+void LimitMallocArenas() {
+  const size_t arenas =
+      std::max<size_t>(limits::daemon_malloc_arenas_min,
+                       limits::daemon_malloc_arenas_per_core * std::thread::hardware_concurrency());
+  mallopt(M_ARENA_MAX, static_cast<int>(arenas));
+}
+
 int Main(int argc, char** argv) {
+  LimitMallocArenas();
   CLI::App app{"reeld: the REEL node daemon.\nNOTE: " + std::string(kNotWired) + "."};
   app.require_subcommand(1);
 

@@ -1,6 +1,7 @@
 #include "node/daemon/metrics.h"
 
 #include <algorithm>
+#include <map>
 
 #include "base/assert.h"
 
@@ -32,6 +33,34 @@ std::string EscapeHelp(std::string_view help) {
   return out;
 }
 
+bool IsLabelName(std::string_view name) {
+  return IsMetricName(name) && name.find(':') == std::string_view::npos &&
+         name.substr(0, 2) != "__";
+}
+
+// Label values escape backslash, double quote and newline (exposition format 0.0.4).
+std::string RenderLabels(const MetricsRegistry::Labels& labels) {
+  if (labels.empty()) return {};
+  std::string out = "{";
+  for (const auto& [name, value] : labels) {
+    REEL_ASSERT(IsLabelName(name));
+    if (out.size() > 1) out += ',';
+    out += name + "=\"";
+    for (char c : value) {
+      if (c == '\\' || c == '"') {
+        out += '\\';
+        out += c;
+      } else if (c == '\n') {
+        out += "\\n";
+      } else {
+        out += c;
+      }
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
 }  // namespace
 
 Histogram::Histogram(std::vector<uint64_t> bounds)
@@ -56,34 +85,44 @@ uint64_t Histogram::cumulative_count(size_t index) const {
   return total;
 }
 
-MetricsRegistry::Entry* MetricsRegistry::Find(std::string_view name) {
+// The entry of `name` with `labels`, if any. Every entry of `name` must be of `kind`.
+MetricsRegistry::Entry* MetricsRegistry::Find(std::string_view name, Kind kind,
+                                              std::string_view labels) {
+  Entry* found = nullptr;
   for (Entry& entry : entries_) {
-    if (entry.name == name) return &entry;
+    if (entry.name != name) continue;
+    REEL_ASSERT(entry.kind == kind);
+    if (entry.labels == labels) found = &entry;
   }
-  return nullptr;
+  return found;
 }
 
 Counter& MetricsRegistry::AddCounter(std::string_view name, std::string_view help) {
+  return AddCounter(name, help, {});
+}
+
+Counter& MetricsRegistry::AddCounter(std::string_view name, std::string_view help,
+                                     const Labels& labels) {
   REEL_ASSERT(IsMetricName(name));
+  std::string rendered = RenderLabels(labels);
   std::lock_guard<std::mutex> lock(mutex_);
-  if (Entry* entry = Find(name)) {
-    REEL_ASSERT(entry->kind == Kind::kCounter);
+  if (Entry* entry = Find(name, Kind::kCounter, rendered)) {
     return *entry->counter;
   }
   Counter& counter = counters_.emplace_back();
-  entries_.push_back({std::string(name), std::string(help), Kind::kCounter, &counter});
+  entries_.push_back(
+      {std::string(name), std::string(help), Kind::kCounter, std::move(rendered), &counter});
   return counter;
 }
 
 Gauge& MetricsRegistry::AddGauge(std::string_view name, std::string_view help) {
   REEL_ASSERT(IsMetricName(name));
   std::lock_guard<std::mutex> lock(mutex_);
-  if (Entry* entry = Find(name)) {
-    REEL_ASSERT(entry->kind == Kind::kGauge);
+  if (Entry* entry = Find(name, Kind::kGauge)) {
     return *entry->gauge;
   }
   Gauge& gauge = gauges_.emplace_back();
-  entries_.push_back({std::string(name), std::string(help), Kind::kGauge, nullptr, &gauge});
+  entries_.push_back({std::string(name), std::string(help), Kind::kGauge, {}, nullptr, &gauge});
   return gauge;
 }
 
@@ -91,25 +130,33 @@ Histogram& MetricsRegistry::AddHistogram(std::string_view name, std::string_view
                                          std::vector<uint64_t> bounds) {
   REEL_ASSERT(IsMetricName(name));
   std::lock_guard<std::mutex> lock(mutex_);
-  if (Entry* entry = Find(name)) {
-    REEL_ASSERT(entry->kind == Kind::kHistogram && entry->histogram->bounds() == bounds);
+  if (Entry* entry = Find(name, Kind::kHistogram)) {
+    REEL_ASSERT(entry->histogram->bounds() == bounds);
     return *entry->histogram;
   }
   Histogram& histogram = *histograms_.emplace_back(std::make_unique<Histogram>(std::move(bounds)));
   entries_.push_back(
-      {std::string(name), std::string(help), Kind::kHistogram, nullptr, nullptr, &histogram});
+      {std::string(name), std::string(help), Kind::kHistogram, {}, nullptr, nullptr, &histogram});
   return histogram;
 }
 
 std::string MetricsRegistry::RenderPrometheus() const {
   std::lock_guard<std::mutex> lock(mutex_);
+  // A family's counters go together, where its first one was registered.
+  std::map<std::string_view, std::vector<const Entry*>> families;
+  for (const Entry& entry : entries_) families[entry.name].push_back(&entry);
   std::string out;
   for (const Entry& entry : entries_) {
+    const std::vector<const Entry*>& family = families[entry.name];
+    if (family.front() != &entry) continue;
     out += "# HELP " + entry.name + " " + EscapeHelp(entry.help) + "\n";
     switch (entry.kind) {
       case Kind::kCounter:
         out += "# TYPE " + entry.name + " counter\n";
-        out += entry.name + " " + std::to_string(entry.counter->value()) + "\n";
+        for (const Entry* member : family) {
+          out +=
+              member->name + member->labels + " " + std::to_string(member->counter->value()) + "\n";
+        }
         break;
       case Kind::kGauge:
         out += "# TYPE " + entry.name + " gauge\n";
@@ -150,5 +197,43 @@ NodeMetrics::NodeMetrics(MetricsRegistry& registry)
       synced_blocks(registry.AddGauge("reel_synced_blocks",
                                       "Committed blocks this node applied by block sync since it "
                                       "started (not through consensus).")) {}
+
+PeerMetrics::PeerMetrics(MetricsRegistry& registry, size_t validators, std::optional<uint32_t> self,
+                         const std::vector<std::string_view>& drop_kinds)
+    : dropped_(validators + 1, std::vector<Counter*>(drop_kinds.size(), nullptr)),
+      ranges_refused_(validators, nullptr),
+      throttled_(validators, nullptr) {
+  for (uint32_t peer = 0; peer <= validators; ++peer) {
+    if (self == peer) continue;
+    const std::string index = peer < validators ? std::to_string(peer) : "observers";
+    for (size_t kind = 0; kind < drop_kinds.size(); ++kind) {
+      dropped_[peer][kind] = &registry.AddCounter(
+          "reel_peer_dropped_total",
+          "What a peer sent that this node dropped or refused at its bound, by peer "
+          "(validator index, or observers) and kind.",
+          {{"peer", index}, {"kind", std::string(drop_kinds[kind])}});
+    }
+  }
+  // (A family renders together whatever the order its counters are registered in.)
+  for (uint32_t peer = 0; peer < validators; ++peer) {
+    if (self == peer) continue;
+    const MetricsRegistry::Labels labels = {{"peer", std::to_string(peer)}};
+    ranges_refused_[peer] = &registry.AddCounter(
+        "reel_sync_ranges_refused_total",
+        "Block sync ranges from a validator that failed verification, by peer (validator "
+        "index).",
+        labels);
+    throttled_[peer] = &registry.AddCounter(
+        "reel_peer_throttled_total",
+        "Consensus messages from a validator that found its budget on this node's loop "
+        "full and waited for room (dropped if none came in time), by peer.",
+        labels);
+  }
+}
+
+void AdvanceTo(Counter& counter, uint64_t total) {
+  const uint64_t now = counter.value();
+  if (total > now) counter.Increment(total - now);
+}
 
 }  // namespace reel::daemon

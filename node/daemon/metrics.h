@@ -12,6 +12,9 @@
 //     returned stay valid, so a component keeps them and never looks names up again.
 //     Registering a name twice with the same kind returns the same metric; names are
 //     code constants, so a bad name or a kind clash is a bug (REEL_ASSERT).
+//   - Counters may carry labels (`reel_x_total{peer="3",kind="vote"}`): one counter per
+//     name and label set, rendered together under one # HELP and # TYPE. Label names are
+//     code constants (asserted); values are escaped.
 //
 // NodeMetrics names the metrics every component of the node updates.
 #pragma once
@@ -21,8 +24,10 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace reel::daemon {
@@ -68,6 +73,9 @@ class MetricsRegistry {
  public:
   // `name` matches [a-zA-Z_:][a-zA-Z0-9_:]*; `help` is one line.
   Counter& AddCounter(std::string_view name, std::string_view help);
+  // A counter of the family `name` with these labels, in this order.
+  using Labels = std::vector<std::pair<std::string, std::string>>;
+  Counter& AddCounter(std::string_view name, std::string_view help, const Labels& labels);
   Gauge& AddGauge(std::string_view name, std::string_view help);
   Histogram& AddHistogram(std::string_view name, std::string_view help,
                           std::vector<uint64_t> bounds);
@@ -81,11 +89,12 @@ class MetricsRegistry {
     std::string name;
     std::string help;
     Kind kind;
+    std::string labels;  // rendered, `{k="v",...}`, or empty
     Counter* counter = nullptr;
     Gauge* gauge = nullptr;
     Histogram* histogram = nullptr;
   };
-  Entry* Find(std::string_view name);
+  Entry* Find(std::string_view name, Kind kind, std::string_view labels = {});
 
   mutable std::mutex mutex_;  // guards entries_ and the deques (not the values)
   std::vector<Entry> entries_;
@@ -108,5 +117,37 @@ struct NodeMetrics {
   Gauge& start_time;          // reel_start_time_seconds: Unix time the process started
   Gauge& synced_blocks;       // reel_synced_blocks: blocks applied by block sync since start
 };
+
+// Counters kept for each validator but this node, registered once at start-up.
+struct PeerMetrics {
+  // `self`: this node's validator index, none for an observer. `drop_kinds`: the values
+  // of the `kind` label, indexed as the callers count them.
+  PeerMetrics(MetricsRegistry& registry, size_t validators, std::optional<uint32_t> self,
+              const std::vector<std::string_view>& drop_kinds);
+
+  // reel_peer_dropped_total{peer,kind}: what the peer sent that this node dropped or
+  // refused; peer == validators() is every observer together (peer="observers"). Null
+  // for this node itself.
+  Counter* dropped(uint32_t peer, size_t kind) const { return dropped_[peer][kind]; }
+  // reel_sync_ranges_refused_total{peer}: block sync ranges from the peer that failed
+  // verification. Null for this node itself.
+  Counter* ranges_refused(uint32_t peer) const {
+    return peer < ranges_refused_.size() ? ranges_refused_[peer] : nullptr;
+  }
+  // reel_peer_throttled_total{peer}: consensus messages from the peer that found its
+  // budget on the loop full and waited for room. Null for this node itself.
+  Counter* throttled(uint32_t peer) const {
+    return peer < throttled_.size() ? throttled_[peer] : nullptr;
+  }
+  size_t validators() const { return ranges_refused_.size(); }
+
+ private:
+  std::vector<std::vector<Counter*>> dropped_;
+  std::vector<Counter*> ranges_refused_;
+  std::vector<Counter*> throttled_;
+};
+
+// Raises `counter` to `total`, a component's own monotonic count (never lowers it).
+void AdvanceTo(Counter& counter, uint64_t total);
 
 }  // namespace reel::daemon

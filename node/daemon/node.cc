@@ -6,6 +6,7 @@
 #include <asio.hpp>
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <optional>
 
 #include "base/bytes.h"
@@ -31,6 +32,20 @@ namespace reel::daemon {
 namespace {
 
 constexpr std::string_view kComponent = "daemon";
+
+// The `kind` label of reel_peer_dropped_total: what the node drops itself (DropKind,
+// peer_budget.h), then what the peer server refuses (PeerRefusals, node/net).
+constexpr size_t kDropKindPushStream = kDropKinds;
+constexpr size_t kDropKindCall = kDropKinds + 1;
+std::vector<std::string_view> DropKindLabels() {
+  std::vector<std::string_view> kinds;
+  for (size_t kind = 0; kind < kDropKinds; ++kind) {
+    kinds.push_back(DropKindName(static_cast<DropKind>(kind)));
+  }
+  kinds.push_back("push_stream");
+  kinds.push_back("call");
+  return kinds;
+}
 
 std::string SignalName(int signal_number) {
   switch (signal_number) {
@@ -109,6 +124,8 @@ struct Node::Impl {
   std::unique_ptr<PeerSyncSource> sync_source;
   std::unique_ptr<replica::BlockSync> sync;  // last: stopped before what it uses
 
+  std::unique_ptr<PeerMetrics> peer_metrics;  // after the peer set is known
+
   std::chrono::steady_clock::time_point last_refresh = std::chrono::steady_clock::now();
   uint64_t verified_at_last_refresh = 0;
 
@@ -149,10 +166,39 @@ struct Node::Impl {
       last_refresh = now;
     }
     if (pool != nullptr) metrics.mempool_size.Set(static_cast<int64_t>(pool->size()));
+    RefreshPeerMetrics();
     metrics_timer.expires_after(std::chrono::milliseconds(500));
     metrics_timer.async_wait([this](const asio::error_code& error) {
       if (!error && !stopping.load()) RefreshMetrics();
     });
+  }
+
+  // What each peer had dropped or refused, from the components that count it.
+  void RefreshPeerMetrics() {
+    if (peer_metrics == nullptr) return;
+    const std::map<uint32_t, uint64_t> refused_ranges =
+        sync != nullptr ? sync->refused_by_peer() : std::map<uint32_t, uint64_t>{};
+    // Validators, then all observers together at index validators().
+    for (uint32_t peer = 0; peer <= peer_metrics->validators(); ++peer) {
+      if (peer_metrics->dropped(peer, 0) == nullptr) continue;  // this node itself
+      if (auto it = refused_ranges.find(peer); it != refused_ranges.end()) {
+        if (Counter* ranges = peer_metrics->ranges_refused(peer)) AdvanceTo(*ranges, it->second);
+      }
+      if (peer_handler != nullptr) {
+        if (Counter* throttled = peer_metrics->throttled(peer)) {
+          AdvanceTo(*throttled, peer_handler->throttled(peer));
+        }
+        for (size_t kind = 0; kind < kDropKinds; ++kind) {
+          AdvanceTo(*peer_metrics->dropped(peer, kind),
+                    peer_handler->drops().count(peer, static_cast<DropKind>(kind)));
+        }
+      }
+      if (peer_server != nullptr) {
+        const net::PeerRefusals refused = peer_server->refusals(peer);
+        AdvanceTo(*peer_metrics->dropped(peer, kDropKindPushStream), refused.push_streams);
+        AdvanceTo(*peer_metrics->dropped(peer, kDropKindCall), refused.calls);
+      }
+    }
   }
 
   // On the loop thread: the shutdown sequence, once.
@@ -275,7 +321,8 @@ Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
     impl->home.validator_key.reset();
     impl->transport->set_replica(impl->replica.get());
     impl->peer_handler = std::make_unique<NodePeerHandler>(
-        impl->replica.get(), impl->admission.get(), impl->store.get(), genesis.chain_id(), 0);
+        impl->replica.get(), impl->admission.get(), impl->store.get(), genesis.chain_id(), 0,
+        impl->peer_set->size());
     Result<std::unique_ptr<net::PeerServer>> server =
         net::PeerServer::Start(impl->peer_set, own, config.p2p.listen, impl->peer_handler.get());
     if (!server.ok()) {
@@ -300,6 +347,12 @@ Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
       return replica::ApplyRange(*raw->app, *raw->store, range);
     };
   }
+  impl->peer_metrics = std::make_unique<PeerMetrics>(
+      impl->registry, impl->peer_set->size(),
+      impl->home.validator_index.has_value()
+          ? std::optional<uint32_t>(static_cast<uint32_t>(*impl->home.validator_index))
+          : std::nullopt,
+      DropKindLabels());
   impl->sync_source = std::make_unique<PeerSyncSource>(impl->peers.get());
   impl->sync = std::make_unique<replica::BlockSync>(
       genesis.chain_id(), replica::ValidatorsOf(genesis), impl->sync_source.get(), impl->store.get(),

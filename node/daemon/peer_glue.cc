@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <future>
+#include <thread>
 
 #include "base/limits.h"
 #include "node/ledger/ledger.h"
@@ -152,8 +153,33 @@ Status ApplyOnReplica(replica::Replica* replica, replica::SyncedRange range,
 
 // --- NodePeerHandler -----------------------------------------------------------------
 
+NodePeerHandler::NodePeerHandler(replica::Replica* replica, mempool::Admission* admission,
+                                 storage::KvStore* store, std::string chain_id, uint64_t epoch,
+                                 size_t validators, InboundBounds bounds)
+    : replica_(replica),
+      admission_(admission),
+      store_(store),
+      chain_id_(std::move(chain_id)),
+      epoch_(epoch),
+      inbound_(std::make_shared<Inbound>(validators, bounds)) {}
+
 bool NodePeerHandler::OnConsensusMessage(uint32_t from_index, v1::ConsensusMessage message) {
-  replica_->PostMessage(from_index, std::move(message));
+  // Memory, not wire bytes: what the queued message holds is what a flood would grow.
+  const size_t bytes = message.SpaceUsedLong();
+  bool queued = inbound_->consensus.TryTake(from_index, bytes);
+  if (!queued) {
+    // Beyond its budget: this stream is not read until the loop makes room, so flow
+    // control slows the sender down; a loop that makes none in time drops the message.
+    inbound_->throttled[from_index].fetch_add(1, std::memory_order_relaxed);
+    queued = inbound_->consensus.Take(from_index, bytes, inbound_->consensus_wait);
+  }
+  if (!queued) {
+    inbound_->drops.Count(from_index, DropKindOf(message));
+    return false;
+  }
+  replica_->PostMessage(from_index, std::move(message), [inbound = inbound_, from_index, bytes] {
+    inbound->consensus.Give(from_index, bytes);
+  });
   return true;
 }
 
@@ -172,12 +198,48 @@ void NodePeerHandler::OnGossipTxs(uint32_t from_index, const v1::GossipTxsReques
   }
 }
 
+// One read of committed blocks for a peer: holds one of its read places while it lives,
+// after waiting for the peer's pace (each wait up to block_read_wait).
+class NodePeerHandler::BlockRead {
+ public:
+  BlockRead(Inbound& inbound, uint32_t peer) : inbound_(inbound), peer_(peer) {
+    held_ = inbound_.block_reads.Take(peer_, 0, inbound_.block_read_wait);
+    if (!held_) return;
+    const std::chrono::milliseconds wait = inbound_.block_pace.Wait(peer_, PeerPace::Clock::now());
+    if (wait > inbound_.block_read_wait) {
+      inbound_.block_reads.Give(peer_, 0);
+      held_ = false;
+      return;
+    }
+    if (wait.count() > 0) std::this_thread::sleep_for(wait);
+  }
+  ~BlockRead() {
+    if (held_) inbound_.block_reads.Give(peer_, 0);
+  }
+  BlockRead(const BlockRead&) = delete;
+  BlockRead& operator=(const BlockRead&) = delete;
+  bool held() const { return held_; }
+  // What was read and sent, against the peer's pace.
+  void Sent(size_t bytes) { inbound_.block_pace.Charge(peer_, bytes, PeerPace::Clock::now()); }
+
+ private:
+  Inbound& inbound_;
+  const uint32_t peer_;
+  bool held_ = false;
+};
+
 Status NodePeerHandler::GetBlocks(uint32_t from_index, const v1::GetBlocksRequest& request,
                                   v1::GetBlocksResponse* response) {
+  BlockRead read(*inbound_, from_index);
+  if (!read.held()) {
+    inbound_->drops.Count(from_index, DropKind::kRangeRequest);
+    return Status::ResourceExhausted("too many block reads of this peer at once");
+  }
   Result<v1::GetBlocksResponse> range = replica::ReadRange(
       *store_->GetSnapshot(), chain_id_, request.from_height(), request.to_height());
   if (!range.ok()) return range.status();
   *response = std::move(range).value();
+  read.Sent(response->ByteSizeLong());
   return Status::Ok();
 }
 
@@ -185,22 +247,53 @@ Status NodePeerHandler::GetBlock(uint32_t from_index, const v1::GetBlockByIdRequ
                                  v1::GetBlockByIdResponse* response) {
   crypto::Hash32 id;
   std::copy(request.block_id().begin(), request.block_id().end(), id.begin());
-  auto answer = std::make_shared<std::promise<std::vector<v1::Block>>>();
-  std::future<std::vector<v1::Block>> ready = answer->get_future();
-  replica_->PostServeFetch(id, request.above_height(),
-                           [answer](std::vector<v1::Block> blocks) {
-                             answer->set_value(std::move(blocks));
-                           });
+  // A committed block's ancestry is on disk: answered on this thread, the loop untouched,
+  // a bounded number at once per peer.
+  {
+    BlockRead read(*inbound_, from_index);
+    if (!read.held()) {
+      inbound_->drops.Count(from_index, DropKind::kBlockRequest);
+      return Status::ResourceExhausted("too many block reads of this peer at once");
+    }
+    std::unique_ptr<storage::Snapshot> snapshot = store_->GetSnapshot();
+    Result<std::optional<uint64_t>> committed = replica::CommittedHeightOf(*snapshot, id);
+    if (!committed.ok()) return committed.status();
+    if (committed->has_value()) {
+      for (v1::Block& block : replica::FetchAnswer(*snapshot, id, request.above_height(), {})) {
+        *response->add_chain() = std::move(block);
+      }
+      read.Sent(response->ByteSizeLong());
+      return Status::Ok();
+    }
+  }
+  // Only the loop knows the block tree. A request whose caller gave up waiting stays
+  // queued until the loop runs it, so the peer server's bound on calls in flight does not
+  // bound these: this does.
+  if (!inbound_->block_requests.TryTake(from_index, 0)) {
+    inbound_->drops.Count(from_index, DropKind::kBlockRequest);
+    return Status::ResourceExhausted("too many block requests of this peer wait for the node");
+  }
+  auto answer = std::make_shared<std::promise<replica::TreeAncestry>>();
+  std::future<replica::TreeAncestry> ready = answer->get_future();
+  replica_->PostServeTreeAncestry(
+      id, request.above_height(),
+      [answer, inbound = inbound_, from_index](replica::TreeAncestry tree) {
+        inbound->block_requests.Give(from_index, 0);
+        answer->set_value(std::move(tree));
+      });
   if (ready.wait_for(kServeFetchWait) != std::future_status::ready) {
     return Status::ResourceExhausted("node busy: block request not answered in time");
   }
-  std::vector<v1::Block> blocks = ready.get();
-  size_t bytes = 0;
-  for (v1::Block& block : blocks) {
-    bytes += block.ByteSizeLong();
-    if (bytes > limits::block_bytes_max && response->chain_size() > 0) break;
+  BlockRead read(*inbound_, from_index);
+  if (!read.held()) {
+    inbound_->drops.Count(from_index, DropKind::kBlockRequest);
+    return Status::ResourceExhausted("too many block reads of this peer at once");
+  }
+  for (v1::Block& block :
+       replica::FetchAnswer(*store_->GetSnapshot(), id, request.above_height(), ready.get())) {
     *response->add_chain() = std::move(block);
   }
+  read.Sent(response->ByteSizeLong());
   return Status::Ok();
 }
 

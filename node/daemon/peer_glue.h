@@ -6,7 +6,16 @@
 //     ApplyOnReplica hands a synced range to the replica's loop.
 //   - NodePeerHandler answers what peers ask: their consensus messages go to the
 //     replica's loop, their gossiped transactions through admission, their sync
-//     requests are read from committed blocks or the replica's tree.
+//     requests are read from committed blocks or the replica's tree. What each peer
+//     has waiting on the loop is bounded (peer_budget.h): consensus messages by count
+//     and bytes, block requests by count. A message beyond the bound waits for room up
+//     to limits::inbound_consensus_wait_ms (its stream unread meanwhile), then is
+//     dropped (the PushSummary counts it); a request beyond it is refused at once with
+//     RESOURCE_EXHAUSTED. Committed blocks are read off the loop, a bounded number at
+//     once per peer (GetBlock ancestry and GetBlocks ranges; observers share one
+//     budget) and paced in bytes per second (PeerPace); a read beyond either waits up
+//     to limits::inbound_block_read_wait_ms, then is refused with RESOURCE_EXHAUSTED.
+//     All are counted per peer and kind (drops()).
 //
 // Threads: NetTransport and Gossip each own one worker thread with a bounded
 // queue (a full queue drops the newest work and counts it: the protocol tolerates
@@ -15,12 +24,17 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
+#include "base/limits.h"
+#include "node/daemon/peer_budget.h"
 #include "node/mempool/admission.h"
 #include "node/net/peer_server.h"
 #include "node/net/peers.h"
@@ -99,12 +113,24 @@ class PeerSyncSource : public replica::SyncPeers {
 Status ApplyOnReplica(replica::Replica* replica, replica::SyncedRange range,
                       const std::atomic<bool>& stopping);
 
+// What each peer may have waiting on the loop (base/limits.h; tests choose smaller).
+struct InboundBounds {
+  PeerBudget::Bounds consensus{limits::inbound_consensus_messages_per_peer_max,
+                               limits::inbound_consensus_bytes_per_peer_max};
+  std::chrono::milliseconds consensus_wait{limits::inbound_consensus_wait_ms};
+  size_t block_requests = limits::inbound_block_requests_per_peer_max;
+  size_t block_reads = limits::inbound_block_reads_per_peer_max;
+  std::chrono::milliseconds block_read_wait{limits::inbound_block_read_wait_ms};
+  uint64_t block_read_bytes_per_second = limits::inbound_block_read_bytes_per_second;
+  uint64_t block_read_burst_bytes = limits::inbound_block_read_burst_bytes;
+};
+
 class NodePeerHandler : public net::PeerHandler {
  public:
-  NodePeerHandler(replica::Replica* replica, mempool::Admission* admission,
-                  storage::KvStore* store, std::string chain_id, uint64_t epoch)
-      : replica_(replica), admission_(admission), store_(store), chain_id_(std::move(chain_id)),
-        epoch_(epoch) {}
+  // `validators`: how many the epoch has (peers' indexes are below it).
+  NodePeerHandler(replica::Replica* replica, mempool::Admission* admission, storage::KvStore* store,
+                  std::string chain_id, uint64_t epoch, size_t validators,
+                  InboundBounds bounds = InboundBounds());
 
   bool OnConsensusMessage(uint32_t from_index, v1::ConsensusMessage message) override;
   void OnGossipTxs(uint32_t from_index, const v1::GossipTxsRequest& request,
@@ -115,12 +141,51 @@ class NodePeerHandler : public net::PeerHandler {
                   v1::GetBlockByIdResponse* response) override;
   Status GetSyncInfo(uint32_t from_index, v1::SyncInfo* response) override;
 
+  // What was dropped or refused, per peer and kind (for /metrics).
+  const PeerDrops& drops() const { return inbound_->drops; }
+  // Consensus messages of `peer` that found its budget full and waited for room (whether
+  // they then got it or were dropped): a peer that sends faster than the loop takes.
+  uint64_t throttled(uint32_t peer) const { return inbound_->throttled[peer].load(); }
+  // What each peer has waiting on the loop now (for tests).
+  PeerBudget::Held consensus_held(uint32_t peer) const { return inbound_->consensus.held(peer); }
+  PeerBudget::Held block_requests_held(uint32_t peer) const {
+    return inbound_->block_requests.held(peer);
+  }
+  PeerBudget::Held block_reads_held(uint32_t peer) const {
+    return inbound_->block_reads.held(peer);
+  }
+
  private:
+  // Shared with the callbacks queued on the loop, which give budget back when they run.
+  struct Inbound {
+    Inbound(size_t validators, const InboundBounds& bounds)
+        : consensus_wait(bounds.consensus_wait),
+          block_read_wait(bounds.block_read_wait),
+          consensus(validators, bounds.consensus),
+          block_requests(validators, {bounds.block_requests, SIZE_MAX}),
+          block_reads(validators + 1, {bounds.block_reads, SIZE_MAX}),
+          block_pace(validators + 1, bounds.block_read_bytes_per_second,
+                     bounds.block_read_burst_bytes),
+          drops(validators + 1),
+          throttled(new std::atomic<uint64_t>[validators]()) {}
+    const std::chrono::milliseconds consensus_wait;
+    const std::chrono::milliseconds block_read_wait;
+    PeerBudget consensus;
+    PeerBudget block_requests;  // by count; every request is one item of 0 bytes
+    PeerBudget block_reads;     // by count; observers all at index `validators`
+    PeerPace block_pace;        // observers all at index `validators`
+    PeerDrops drops;            // observers at index `validators`
+    std::unique_ptr<std::atomic<uint64_t>[]> throttled;
+  };
+  // Holds one of `peer`'s block reads while it lives, if Take got one.
+  class BlockRead;
+
   replica::Replica* replica_;
   mempool::Admission* admission_;
   storage::KvStore* store_;
   std::string chain_id_;
   uint64_t epoch_;
+  std::shared_ptr<Inbound> inbound_;
 };
 
 }  // namespace reel::daemon

@@ -463,6 +463,18 @@ crypto::Hash32 EnvelopeDigestOf(const v1::Transaction& envelope, std::string_vie
                                 signatures);
 }
 
+Status CheckSigners(const VerifiedTx& tx, const storage::ReadView& committed) {
+  try {
+    Overlay view(committed);
+    State state(view);
+    v1::Org signer;
+    Refusal r = Authenticate(state, tx, &signer);
+    return r.ok() ? Status::Ok() : RefusalStatus(r);
+  } catch (const StorageFault& fault) {
+    return fault.status;
+  }
+}
+
 Status Check(const VerifiedTx& tx, const storage::ReadView& committed, uint64_t next_height) {
   try {
     Overlay view(committed);

@@ -69,6 +69,13 @@ crypto::Hash32 EnvelopeDigestOf(const v1::Transaction& envelope, std::string_vie
 // block (its time, earlier transactions in it) are left to ExecuteBlock.
 Status Check(const VerifiedTx& tx, const storage::ReadView& committed, uint64_t next_height);
 
+// The signer part of Check alone: the signing organisation exists, is ACTIVE, and the
+// envelope's verified keys are its current signatories, at least its quorum. Voters
+// run it on every proposed transaction: a leader must not be able to strip or add
+// signatures to a pooled transaction and so get it committed as refused, which would
+// spend its id and shut out the genuine envelope.
+Status CheckSigners(const VerifiedTx& tx, const storage::ReadView& committed);
+
 // The ErrorCode that Verify or Check put in front of a refusal's message; OK for an OK
 // status, MALFORMED for a status that names none.
 v1::ErrorCode ErrorCodeOf(const Status& status);

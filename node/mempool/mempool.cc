@@ -78,6 +78,14 @@ void Mempool::OnCommitted(uint64_t height, const std::vector<crypto::Hash32>& co
   }
 }
 
+void Mempool::Remove(const std::vector<crypto::Hash32>& ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const crypto::Hash32& id : ids) {
+    auto it = sequence_by_id_.find(id);
+    if (it != sequence_by_id_.end()) EraseLocked(it);
+  }
+}
+
 void Mempool::EraseLocked(std::map<crypto::Hash32, uint64_t>::iterator by_id) {
   REEL_ASSERT(by_id != sequence_by_id_.end());
   auto entry = by_sequence_.find(by_id->second);

@@ -77,6 +77,10 @@ class Mempool {
     commit_wait_observer_ = std::move(observer);
   }
 
+  // Drops transactions that can no longer commit as signed (their signer's keys or
+  // quorum changed since admission): a leader would propose them in vain.
+  void Remove(const std::vector<crypto::Hash32>& ids);
+
   bool Contains(const crypto::Hash32& id) const;
   // The verified form of a held transaction, so that a block of known transactions
   // is not verified twice; nullptr when not held.

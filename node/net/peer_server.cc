@@ -47,7 +47,9 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
         self_index_(self_index),
         handler_(handler),
         push_streams_(new std::atomic<size_t>[peers_->size()]()),
-        calls_(new std::atomic<size_t>[peers_->size() + 1]()) {}
+        calls_(new std::atomic<size_t>[peers_->size() + 1]()),
+        refused_streams_(new std::atomic<uint64_t>[peers_->size() + 1]()),
+        refused_calls_(new std::atomic<uint64_t>[peers_->size() + 1]()) {}
 
   grpc::Status Push(grpc::ServerContext* context,
                     grpc::ServerReader<reel::v1::ConsensusMessage>* reader,
@@ -55,7 +57,7 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     auto from = Authenticate(*context);
     if (!from.ok()) return ToGrpcStatus(from.status());
     Slot slot(push_streams_[*from], limits::net_push_streams_per_peer_max);
-    if (!slot.held()) return Busy("Push streams");
+    if (!slot.held()) return Busy("Push streams", refused_streams_[*from]);
     // Tells the client that the stream passed authentication (push_protocol.h).
     context->AddInitialMetadata(kPushAcceptedKey, kPushAcceptedValue);
     reader->SendInitialMetadata();
@@ -83,7 +85,7 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     auto from = Authenticate(*context);
     if (!from.ok()) return ToGrpcStatus(from.status());
     Slot slot(calls_[*from], limits::net_calls_per_peer_max);
-    if (!slot.held()) return Busy("calls");
+    if (!slot.held()) return Busy("calls", refused_calls_[*from]);
     if (static_cast<size_t>(request->txs_size()) > limits::net_gossip_txs_max) {
       Bump(stats_.refused_invalid);
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -103,7 +105,7 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     auto from = Authenticate(*context, /*observers_too=*/true);
     if (!from.ok()) return ToGrpcStatus(from.status());
     Slot slot(calls_[*from], limits::net_calls_per_peer_max);
-    if (!slot.held()) return Busy("calls");
+    if (!slot.held()) return Busy("calls", refused_calls_[*from]);
     if (request->from_height() < 1 || request->to_height() < request->from_height()) {
       Bump(stats_.refused_invalid);
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -127,7 +129,7 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     auto from = Authenticate(*context);
     if (!from.ok()) return ToGrpcStatus(from.status());
     Slot slot(calls_[*from], limits::net_calls_per_peer_max);
-    if (!slot.held()) return Busy("calls");
+    if (!slot.held()) return Busy("calls", refused_calls_[*from]);
     if (request->block_id().size() != 32) {
       Bump(stats_.refused_invalid);
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "block_id must be 32 bytes");
@@ -140,7 +142,7 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     auto from = Authenticate(*context, /*observers_too=*/true);
     if (!from.ok()) return ToGrpcStatus(from.status());
     Slot slot(calls_[*from], limits::net_calls_per_peer_max);
-    if (!slot.held()) return Busy("calls");
+    if (!slot.held()) return Busy("calls", refused_calls_[*from]);
     return ToGrpcStatus(handler_->GetSyncInfo(*from, response));
   }
 
@@ -153,6 +155,11 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     out.push_received = stats_.push_received.load();
     out.push_dropped = stats_.push_dropped.load();
     return out;
+  }
+
+  PeerRefusals refusals(uint32_t peer) const {
+    REEL_ASSERT(peer <= peers_->size());
+    return {refused_streams_[peer].load(), refused_calls_[peer].load()};
   }
 
  private:
@@ -179,8 +186,9 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     return *index;
   }
 
-  grpc::Status Busy(const char* what) {
+  grpc::Status Busy(const char* what, std::atomic<uint64_t>& of_peer) {
     Bump(stats_.refused_busy);
+    Bump(of_peer);
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                         std::string("too many ") + what + " from this peer");
   }
@@ -200,6 +208,9 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
   // Per validator index: open Push streams and calls in flight.
   std::unique_ptr<std::atomic<size_t>[]> push_streams_;
   std::unique_ptr<std::atomic<size_t>[]> calls_;
+  // Per validator index (observers at size()): refusals at the two bounds above.
+  std::unique_ptr<std::atomic<uint64_t>[]> refused_streams_;
+  std::unique_ptr<std::atomic<uint64_t>[]> refused_calls_;
   Counters stats_;
 };
 
@@ -258,6 +269,10 @@ void PeerServer::Shutdown() {
 
 PeerServerStats PeerServer::stats() const {
   return service_->stats();
+}
+
+PeerRefusals PeerServer::refusals(uint32_t peer) const {
+  return service_->refusals(peer);
 }
 
 }  // namespace reel::net

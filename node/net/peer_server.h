@@ -73,6 +73,12 @@ struct PeerServerStats {
   uint64_t push_dropped = 0;             // of those, the handler could not hold
 };
 
+// What the server refused one peer at its bounds; monotonic.
+struct PeerRefusals {
+  uint64_t push_streams = 0;  // Push streams beyond net_push_streams_per_peer_max
+  uint64_t calls = 0;         // calls beyond net_calls_per_peer_max
+};
+
 class PeerServer {
  public:
   // Listens on `listen_address` ("host:port"; port 0 picks a free one). `own` is this
@@ -92,6 +98,8 @@ class PeerServer {
   // Idempotent.
   void Shutdown();
   PeerServerStats stats() const;
+  // For the validator `peer` (< PeerSet::size()), or all observers (== size()).
+  PeerRefusals refusals(uint32_t peer) const;
 
   class Service;  // the gRPC service, in peer_server.cc
 

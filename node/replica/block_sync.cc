@@ -106,7 +106,7 @@ Result<v1::GetBlocksResponse> ReadRange(const storage::ReadView& view, std::stri
 }
 
 Result<SyncedRange> VerifyRange(const consensus::VerifyContext& ctx, const ChainPoint& from,
-                                const v1::GetBlocksResponse& response) {
+                                const v1::GetBlocksResponse& response, PlantedBug bug) {
   if (response.blocks_size() == 0) {
     return Status::NotFound("the peer sent no blocks above height " + std::to_string(from.height));
   }
@@ -134,7 +134,9 @@ Result<SyncedRange> VerifyRange(const consensus::VerifyContext& ctx, const Chain
     if (i > 0 && h.qc_round != previous_round) {
       return Status::InvalidArgument(At(h.height) + ": QC round is not its parent's round");
     }
-    REEL_RETURN_IF_ERROR(CheckPayload(response.blocks(i), h, ctx.chain_id));
+    if (bug != PlantedBug::kSyncSkipsEnvelopeCheck) {
+      REEL_RETURN_IF_ERROR(CheckPayload(response.blocks(i), h, ctx.chain_id));
+    }
     // The first block's QC certifies our own block, whose round only the QC says.
     REEL_RETURN_IF_ERROR(CheckQc(block->qc, previous, h.qc_round, ctx));
     if (i > 0) {
@@ -286,7 +288,7 @@ bool BlockSync::SyncRound() {
         refused = true;  // unreachable or busy: try the next peer
         continue;
       }
-      Result<SyncedRange> range = VerifyRange(ctx_, *here, *response);
+      Result<SyncedRange> range = VerifyRange(ctx_, *here, *response, options_.bug);
       if (!range.ok()) {
         CountRefused(peer);
         fail(peer, range.status());

@@ -79,8 +79,10 @@ Result<ChainPoint> CommittedPoint(const storage::ReadView& view, std::string_vie
 Result<v1::GetBlocksResponse> ReadRange(const storage::ReadView& view, std::string_view chain_id,
                                         uint64_t from, uint64_t to);
 
+// `bug` is kNone except in the whole-node simulator's planted-bug runs.
 Result<SyncedRange> VerifyRange(const consensus::VerifyContext& ctx, const ChainPoint& from,
-                                const v1::GetBlocksResponse& response);
+                                const v1::GetBlocksResponse& response,
+                                PlantedBug bug = PlantedBug::kNone);
 
 // Executes the blocks of `range` above `app`'s committed height, in order, and stores
 // the range's commit proof as the tip. FailedPrecondition if the range does not
@@ -94,6 +96,7 @@ class BlockSync {
   struct Options {
     uint64_t lag_blocks_min = 0;  // sync only when a peer is further ahead than this
     uint64_t poll_interval_ms = limits::sync_poll_interval_ms;
+    PlantedBug bug = PlantedBug::kNone;  // only the simulator's planted-bug runs set it
   };
   // Hands a verified range to whoever executes blocks on this node; blocks until it
   // is applied (or refused).

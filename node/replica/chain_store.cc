@@ -81,7 +81,8 @@ Result<v1::Block> ReadCommittedBlock(const storage::ReadView& store, uint64_t he
 }
 
 Result<consensus::StartState> LoadStartState(const storage::ReadView& store,
-                                             const std::string& chain_id) {
+                                             const std::string& chain_id,
+                                             size_t history_blocks) {
   consensus::StartState start;
   Result<uint64_t> height = CommittedHeight(store);
   if (!height.ok()) return height.status();
@@ -91,6 +92,15 @@ Result<consensus::StartState> LoadStartState(const storage::ReadView& store,
   Result<consensus::Block> block = FromProto(*stored, chain_id);
   if (!block.ok()) return Status::Corruption("committed block: " + block.status().message());
   start.committed_block = std::move(block).value();
+  const uint64_t oldest = *height + 1 > history_blocks ? *height + 1 - history_blocks : 0;
+  for (uint64_t h = oldest; h < *height; ++h) {
+    Result<v1::Block> older = ReadCommittedBlock(store, h);
+    if (!older.ok()) return Status::Corruption("committed block " + std::to_string(h) + ": " + older.status().message());
+    Result<consensus::BlockHeader> header = FromProto(older->header());
+    if (!header.ok()) return Status::Corruption("committed block " + std::to_string(h) + ": " + header.status().message());
+    start.recent_committed.push_back(*header);
+  }
+  start.recent_committed.push_back(start.committed_block.header);
 
   Result<std::optional<v1::QuorumCert>> qc = ReadProto<v1::QuorumCert>(store, keys::CommitQcKey(*height), "commit QC");
   if (!qc.ok()) return qc.status();

@@ -8,7 +8,9 @@
 //     that the store belongs to this chain: a store of another chain or schema is
 //     refused with FailedPrecondition naming both, never silently reused.
 //   - LoadStartState reads what a restarting core needs: the last committed block
-//     and its QC, the safety state (nullopt at first start) and the pending blocks.
+//     and its QC, the headers of the `history_blocks` newest committed blocks (for
+//     the leader schedule), the safety state (nullopt at first start) and the
+//     pending blocks.
 //     A record that does not decode is Corruption: the node refuses to start rather
 //     than guess.
 // Thread safety: none of its own; the replica calls it from its loop thread.
@@ -27,7 +29,8 @@ namespace reel::replica {
 Status Initialize(storage::KvStore& store, const v1::Genesis& genesis, uint64_t epoch);
 
 Result<consensus::StartState> LoadStartState(const storage::ReadView& store,
-                                             const std::string& chain_id);
+                                             const std::string& chain_id,
+                                             size_t history_blocks = 1);
 
 // The committed height (0 after genesis); Corruption if the pointer is missing.
 Result<uint64_t> CommittedHeight(const storage::ReadView& store);

@@ -38,6 +38,7 @@ v1::BlockHeader ToProto(const consensus::BlockHeader& h) {
   p.set_timestamp_ms(h.timestamp_ms);
   p.set_committed_height(h.committed_height);
   p.set_committed_state_root(Bytes(h.committed_state_root));
+  p.set_qc_signers(std::string(reinterpret_cast<const char*>(h.qc_signers.data()), h.qc_signers.size()));
   return p;
 }
 
@@ -139,6 +140,11 @@ Result<consensus::BlockHeader> FromProto(const v1::BlockHeader& p) {
   h.committed_height = p.committed_height();
   REEL_RETURN_IF_ERROR(
       Fixed(p.committed_state_root(), &h.committed_state_root, "header.committed_state_root"));
+  if (p.qc_signers().size() != h.qc_signers.size()) {
+    return Status::InvalidArgument("header.qc_signers must be " +
+                                   std::to_string(h.qc_signers.size()) + " bytes");
+  }
+  std::memcpy(h.qc_signers.data(), p.qc_signers().data(), h.qc_signers.size());
   return h;
 }
 
@@ -219,7 +225,11 @@ Result<consensus::Block> FromProto(const v1::Block& p, std::string_view chain_id
   }
   block.payload.reserve(p.txs_size());
   for (const v1::Transaction& tx : p.txs()) block.payload.push_back(tx.SerializeAsString());
+  const consensus::SignerBitmap sent = block.header.qc_signers;
   block.Seal(chain_id);
+  if (block.header.qc_signers != sent) {
+    return Status::InvalidArgument("header.qc_signers does not name the signers of the block's QC");
+  }
   return block;
 }
 

@@ -26,10 +26,7 @@ v1::CommitProof DirectCommitProof(const consensus::QuorumCert& block_qc,
 Result<crypto::Hash32> HeaderId(const v1::BlockHeader& header, std::string_view chain_id) {
   Result<consensus::BlockHeader> decoded = FromProto(header);
   if (!decoded.ok()) return decoded.status();
-  consensus::Block block;
-  block.header = *decoded;
-  block.Seal(chain_id);
-  return block.id;
+  return consensus::BlockIdOf(chain_id, *decoded);
 }
 
 Status VerifyCommitProof(const crypto::Hash32& block_id, const v1::CommitProof& proof,
@@ -56,11 +53,8 @@ Status VerifyCommitProof(const crypto::Hash32& block_id, const v1::CommitProof& 
       return Status::InvalidArgument("commit proof header " + std::to_string(i) +
                                      " is not the child of the one before it");
     }
-    consensus::Block sealed;
-    sealed.header = *header;
-    sealed.Seal(ctx.chain_id);
     d_id = previous;
-    previous = sealed.id;
+    previous = consensus::BlockIdOf(ctx.chain_id, *header);
     last = *header;
   }
   // D' is the last header; D its parent, whose round D' names as its QC's round.

@@ -13,11 +13,14 @@
 //     its envelope is the block's, or the one ValidatePayload verified. A node with
 //     an empty pool, a full one, or replaying from genesis reaches the same roots.
 //   - ValidatePayload refuses a proposal with a transaction that does not decode,
-//     is of another chain, has a bad signature or repeats one of the block, so that
-//     an honest quorum never certifies one: a committed block whose transaction
+//     is of another chain, has a bad signature, repeats one of the block, or is not
+//     signed by a quorum of its signer's current keys in the committed state (so a
+//     leader cannot strip or add signatures to get a pooled transaction committed as
+//     refused, spending its id), so that an honest quorum never certifies one: a committed block whose transaction
 //     fails verification means more than f validators are faulty, and the node stops
 //     rather than diverge, naming the block, the transaction and the check.
-//   - Proposals take the oldest mempool transactions not already in the branch.
+//   - Proposals take the oldest mempool transactions not already in the branch, less
+//     those whose signers no longer hold (dropped from the pool).
 // Thread safety: called only from the replica's loop thread; the mempool it uses
 // is thread-safe.
 #pragma once
@@ -36,13 +39,27 @@
 
 namespace reel::replica {
 
+// Bugs planted on purpose so that the whole-node simulator (reel-sim --whole-node
+// --bug ...) can show that it catches them, as consensus::PlantedBug does for the
+// core. kNone everywhere else: only the simulator sets another.
+enum class PlantedBug : uint8_t {
+  kNone,
+  // LedgerApplication reuses the pooled transaction by body id, whatever signatures
+  // the block's envelope carries (issue 10's finding 1, before the fix).
+  kBodyKeyedCache,
+  // VerifyRange does not check a range's transactions against tx_root and tx_count
+  // (a block sync that skips the envelope check).
+  kSyncSkipsEnvelopeCheck,
+};
+
 class LedgerApplication : public consensus::Application {
  public:
   // Called after each committed block is durable: height and its transaction ids.
   using CommitListener = std::function<void(uint64_t height, const std::vector<crypto::Hash32>& tx_ids)>;
 
   // `store` holds an initialized chain (replica::Initialize); both must outlive this.
-  LedgerApplication(std::string chain_id, storage::KvStore* store, mempool::Mempool* pool);
+  LedgerApplication(std::string chain_id, storage::KvStore* store, mempool::Mempool* pool,
+                    PlantedBug bug = PlantedBug::kNone);
 
   // Reads the committed height and its state root; call once before the core starts.
   Status Open();
@@ -72,6 +89,7 @@ class LedgerApplication : public consensus::Application {
   const std::string chain_id_;
   storage::KvStore* const store_;
   mempool::Mempool* const pool_;
+  const PlantedBug bug_;
   CommitListener listener_;
   uint64_t committed_height_ = 0;
   // State roots of the recent committed heights: the core asks for the roots of

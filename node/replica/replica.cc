@@ -27,6 +27,10 @@ Replica::Replica(ReplicaConfig config, crypto::KeyPair key, asio::io_context* io
 
 Replica::~Replica() { *alive_ = false; }
 
+size_t Replica::HistoryBlocks() const {
+  return consensus::LeaderSchedule::HistoryBlocksMax(config_.consensus.validators.n());
+}
+
 uint64_t Replica::Now() const {
   if (config_.clock) return config_.clock();
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -35,7 +39,7 @@ uint64_t Replica::Now() const {
 }
 
 Status Replica::Start() {
-  Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id);
+  Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id, HistoryBlocks());
   if (!start.ok()) return start.status();
   Handle(core_->OnStart(*start, Now()));
   started_ = true;
@@ -49,17 +53,31 @@ void Replica::Stop() {
 }
 
 void Replica::ScheduleTick() {
-  if (stopped_) return;
+  if (stopped_ || config_.tick_ms == 0) return;  // 0: the driver ticks (Tick)
   timer_.expires_after(std::chrono::milliseconds(config_.tick_ms));
   timer_.async_wait([this, alive = alive_](const std::error_code& ec) {
     if (ec || !*alive || stopped_) return;
-    Handle(core_->OnTick(Now()));
+    Tick();
     ScheduleTick();
   });
 }
 
-void Replica::PostMessage(uint32_t from, v1::ConsensusMessage message) {
-  asio::post(*io_, [this, alive = alive_, from, message = std::move(message)] {
+void Replica::Tick() {
+  if (!Running()) return;
+  Handle(core_->OnTick(Now()));
+}
+
+void Replica::PostMessage(uint32_t from, v1::ConsensusMessage message,
+                          std::function<void()> handled) {
+  asio::post(*io_, [this, alive = alive_, from, message = std::move(message),
+                    handled = std::move(handled)] {
+    // However the message ends below, its sender's budget gets it back.
+    struct Done {
+      const std::function<void()>& handled;
+      ~Done() {
+        if (handled) handled();
+      }
+    } done{handled};
     if (!*alive || !Running()) return;
     // The authenticated sender, not the claimed one, is who the core hears from.
     if (message.sender_index() != from) return;
@@ -102,7 +120,7 @@ void Replica::PostSyncedRange(SyncedRange range, std::function<void(Status)> don
     Status applied = ApplyRange(*app_, *store_, range);
     if (app_->committed_height() > before) {
       // Even a range applied in part moved the committed block under the core.
-      Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id);
+      Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id, HistoryBlocks());
       if (!start.ok()) Fatal("cannot reload the chain after block sync: " + start.status().ToString());
       Handle(core_->OnSynced(*start, Now()));
     }
@@ -115,43 +133,40 @@ void Replica::PostServeFetch(const crypto::Hash32& block_id, uint64_t above_heig
   asio::post(*io_, [this, alive = alive_, block_id, above_height, reply = std::move(reply)] {
     if (!*alive) return;
     // Before Start the core has no block tree: nothing to serve yet.
-    reply(started_ ? BlocksFor(block_id, above_height) : std::vector<v1::Block>{});
+    reply(started_
+              ? FetchAnswer(*store_, block_id, above_height, TreeAncestryOf(block_id, above_height))
+              : std::vector<v1::Block>{});
   });
 }
 
-std::vector<v1::Block> Replica::BlocksFor(const crypto::Hash32& block_id,
-                                          uint64_t above_height) const {
-  // Walk back through the uncommitted tree first, then continue in the
-  // committed chain on disk, which has every height up to the commit pointer.
-  std::vector<v1::Block> newest_first;
-  uint64_t committed_top = 0;  // the committed height where the walk continues
+void Replica::PostServeTreeAncestry(const crypto::Hash32& block_id, uint64_t above_height,
+                                    std::function<void(TreeAncestry)> reply) {
+  asio::post(*io_, [this, alive = alive_, block_id, above_height, reply = std::move(reply)] {
+    if (!*alive) return;
+    reply(started_ ? TreeAncestryOf(block_id, above_height) : TreeAncestry{});
+  });
+}
+
+TreeAncestry Replica::TreeAncestryOf(const crypto::Hash32& block_id, uint64_t above_height) const {
+  TreeAncestry out;
   const consensus::Block* block = core_->tree().Find(block_id);
-  if (block == nullptr) {
-    Result<std::optional<std::string>> height = store_->Get(keys::BlockHeightByIdKey(IdBytes(block_id)));
-    if (!height.ok() || !height->has_value()) return {};
-    Result<uint64_t> h = keys::DecodeHeight(**height);
-    if (!h.ok()) return {};
-    committed_top = *h;
-  } else {
-    while (block != nullptr && block->header.height > core_->committed_height() &&
-           block->header.height > above_height) {
-      newest_first.push_back(ToProto(*block));
-      block = core_->tree().Parent(*block);
-    }
-    committed_top = core_->committed_height();
+  if (block == nullptr) return out;  // committed (on disk), or unknown
+  out.found = true;
+  out.committed_height = core_->committed_height();
+  // Walk back to the committed block, then convert only the oldest blocks the answer
+  // has room for, and no more bytes than it carries (serve_fetch.h).
+  std::vector<const consensus::Block*> newest_first;
+  while (block != nullptr && block->header.height > out.committed_height &&
+         block->header.height > above_height) {
+    newest_first.push_back(block);
+    block = core_->tree().Parent(*block);
   }
-  // Oldest first, and at most the fetch bound: a long gap is sent from its
-  // oldest end so that every answer connects to what the asker has.
-  std::vector<v1::Block> out;
-  for (uint64_t h = above_height + 1; h <= committed_top; ++h) {
-    if (out.size() >= limits::consensus_fetch_blocks_max) return out;
-    Result<v1::Block> stored = ReadCommittedBlock(*store_, h);
-    if (!stored.ok()) return out;
-    out.push_back(std::move(stored).value());
-  }
+  const size_t room = FetchRoomAbove(above_height, out.committed_height);
+  size_t bytes = 0;
   for (auto it = newest_first.rbegin(); it != newest_first.rend(); ++it) {
-    if (out.size() >= limits::consensus_fetch_blocks_max) break;
-    out.push_back(*it);
+    if (out.blocks.size() >= room || bytes > limits::block_bytes_max) break;
+    out.blocks.push_back(ToProto(**it));
+    bytes += out.blocks.back().ByteSizeLong();
   }
   return out;
 }

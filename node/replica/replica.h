@@ -25,6 +25,7 @@
 #include "consensus/core.h"
 #include "node/replica/block_sync.h"
 #include "node/replica/ledger_app.h"
+#include "node/replica/serve_fetch.h"
 #include "node/storage/kv.h"
 #include "reel/v1/peer.pb.h"
 
@@ -46,8 +47,10 @@ class Transport {
 };
 
 struct ReplicaConfig {
-  consensus::Config consensus;      // chain id, epoch, validators, self index, timers
-  uint64_t tick_ms = 50;            // how often the core sees the clock
+  consensus::Config consensus;  // chain id, epoch, validators, self index, timers
+  // How often the core sees the clock. 0: the replica keeps no timer of its own and
+  // its driver calls Tick() (the simulator, which owns time and the loop).
+  uint64_t tick_ms = 50;
   std::function<uint64_t()> clock;  // wall clock in ms; the system clock when empty
 };
 
@@ -63,13 +66,23 @@ class Replica {
   Status Start();
   // Stops ticking; queued work still runs but the core receives no more events.
   void Stop();
+  // One tick: the core sees the clock now. Called by the replica's own timer, or by a
+  // driver that set tick_ms = 0. Loop thread only; nothing before Start or after Stop.
+  void Tick();
 
-  void PostMessage(uint32_t from, v1::ConsensusMessage message);
+  // `handled`, if set, runs on the loop once the message has been handled or dropped
+  // (the node gives the sender's budget back then: daemon/peer_budget.h). It does not
+  // run for a message still queued when the loop is destroyed.
+  void PostMessage(uint32_t from, v1::ConsensusMessage message, std::function<void()> handled = {});
   void PostBlocksFetched(uint32_t from, std::vector<v1::Block> blocks);
   // Answers a peer's FetchBlocks on the loop: ancestry of `block_id` above
-  // `above_height`, oldest first, at most limits::consensus_fetch_blocks_max.
+  // `above_height`, oldest first, as FetchAnswer bounds it (serve_fetch.h).
   void PostServeFetch(const crypto::Hash32& block_id, uint64_t above_height,
                       std::function<void(std::vector<v1::Block>)> reply);
+  // Only the part of that answer that only the loop knows, `block_id`'s uncommitted
+  // ancestry: the node reads the committed part off the loop (FetchAnswer).
+  void PostServeTreeAncestry(const crypto::Hash32& block_id, uint64_t above_height,
+                             std::function<void(TreeAncestry)> reply);
 
   // Executes a range that block sync verified (block_sync.h, ApplyRange) on the loop,
   // then re-roots the core on the new committed block; `done` gets the outcome.
@@ -84,8 +97,10 @@ class Replica {
   void ScheduleTick();
   void Handle(consensus::Step step);
   void Deliver(uint32_t from, const consensus::Message& message);
-  std::vector<v1::Block> BlocksFor(const crypto::Hash32& block_id, uint64_t above_height) const;
+  TreeAncestry TreeAncestryOf(const crypto::Hash32& block_id, uint64_t above_height) const;
   uint64_t Now() const;
+  // Committed headers the leader schedule needs at a (re)start.
+  size_t HistoryBlocks() const;
 
   ReplicaConfig config_;
   asio::io_context* io_;

@@ -236,6 +236,14 @@ class TestNode : public NodeView {
     header->set_committed_height(h == 0 ? 0 : h - 1);
     header->set_committed_state_root(h == 0 ? zero : Bytes(state_root_));
     if (h > 0) *block.mutable_qc() = Qc(parent, round_, h - 1);
+    {
+      // The header names the QC's signers (proto/README.md).
+      std::string bitmap(16, '\0');
+      for (const v1::ValidatorSignature& s : block.qc().signatures()) {
+        bitmap[s.validator_index() / 8] |= static_cast<char>(1 << (s.validator_index() % 8));
+      }
+      header->set_qc_signers(bitmap);
+    }
     Result<crypto::Hash32> id = BlockIdOf(kChain, *header);
     ASSERT_TRUE(id.ok()) << id.status().ToString();
 

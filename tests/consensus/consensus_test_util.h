@@ -127,7 +127,12 @@ inline Block MakeBlock(const Block& parent, const QuorumCert& qc, uint64_t round
   h.parent_id = parent.id;
   h.qc_block_id = qc.block_id;
   h.qc_round = qc.round;
-  h.proposer_index = static_cast<uint32_t>(round % n);
+  // The leader the schedule draws for it from the reference application's commits.
+  LeaderSchedule schedule(h.epoch, n);
+  std::vector<BlockHeader> committed = {MakeGenesisBlock(kChain, h.epoch).header};
+  for (const Block& e : app.executed) committed.push_back(e.header);
+  schedule.Reset(committed);
+  h.proposer_index = schedule.LeaderOf(round, parent.header.committed_height);
   h.timestamp_ms = parent.header.timestamp_ms + 1;
   const BlockHeader& p = parent.header;
   h.committed_height =

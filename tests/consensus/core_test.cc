@@ -259,6 +259,17 @@ TEST_F(CoreTest, NonConsecutiveRoundsDoNotCommit) {
   EXPECT_EQ(app_.executed[1].id, b3.id);
 }
 
+TEST_F(CoreTest, PlantedWeakCommitRuleCommitsAcrossASkippedRound) {
+  Restart(std::nullopt, PlantedBug::kWeakCommitRule);
+  Block b1 = On(genesis_, 1);
+  Block b3 = On(b1, 3);  // round 2 timed out
+  Block b4 = On(b3, 4);  // QC(b3) commits b1 although round 2 lies between them
+  EXPECT_OK(core_->OnBlocksFetched(1, {b1, b3, b4}).status);
+  EXPECT_EQ(core_->committed_height(), 1u);
+  ASSERT_EQ(app_.executed.size(), 1u);
+  EXPECT_EQ(app_.executed[0].id, b1.id);
+}
+
 TEST_F(CoreTest, FetchedBlocksWithBadQcAreRefused) {
   Block b1 = On(genesis_, 1);
   Block b2 = On(b1, 2);

@@ -42,5 +42,45 @@ TEST(Pacemaker, BacksOffByHalfAfterTimeoutsCappedAndResetsAfterQc) {
   EXPECT_EQ(pm.deadline_ms(), 750u);
 }
 
+TEST(Pacemaker, AdaptsToObservedRoundsWithinFloorAndInitialAndAllowsForAnIdleLeader) {
+  Pacemaker pm(1000, 8000, 250);
+  pm.Start(1, 0);
+  uint64_t now = 0;
+  // Until kSamplesMin rounds were seen: the initial value.
+  for (uint64_t r = 1; r < Pacemaker::kSamplesMin; ++r) {
+    now += 100;
+    pm.AdvanceOnQc(r, now);
+    EXPECT_EQ(pm.duration_ms(), 1000u) << "round " << r;
+  }
+  // Then three times the longest recent round: 3 x 100.
+  now += 100;
+  pm.AdvanceOnQc(Pacemaker::kSamplesMin, now);
+  EXPECT_EQ(pm.duration_ms(), 300u);
+  EXPECT_EQ(pm.deadline_ms(), now + 300);
+  // Not below the floor, however fast the rounds.
+  for (uint64_t r = Pacemaker::kSamplesMin + 1; r < Pacemaker::kSamplesMin + 1 + Pacemaker::kSamples; ++r) {
+    now += 10;
+    pm.AdvanceOnQc(r, now);
+  }
+  EXPECT_EQ(pm.duration_ms(), 250u);
+  // An idle chain's leader waits on purpose: that wait is added.
+  now += 10;
+  pm.AdvanceOnQc(pm.round(), now, 500);
+  EXPECT_EQ(pm.duration_ms(), 750u);
+  // Not above the initial value: a slow network keeps what it had.
+  for (int k = 0; k < 20; ++k) {
+    now += 900;
+    pm.AdvanceOnQc(pm.round(), now);
+  }
+  EXPECT_EQ(pm.duration_ms(), 1000u);
+  // A TC backs off from there, as before.
+  const uint64_t r = pm.round();
+  pm.AdvanceOnTc(testing::MakeTc(r, {{0, 0}, {1, 0}, {2, 0}}), now + 1000);
+  EXPECT_EQ(pm.duration_ms(), 1500u);
+  // A QC that catches up from far behind is not a round this replica saw whole.
+  pm.AdvanceOnQc(pm.round() + 5, now + 1001);
+  EXPECT_EQ(pm.duration_ms(), 1000u);
+}
+
 }  // namespace
 }  // namespace reel::consensus

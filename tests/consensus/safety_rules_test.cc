@@ -71,6 +71,12 @@ TEST(SafetyRules, RefusesTcWithHigherHighQcThanTheBlocksQc) {
   EXPECT_FALSE(rules.CheckVote(Header(5, 2), MakeTc(4, {{0, 3}, {1, 2}, {2, 1}})).ok());
 }
 
+TEST(SafetyRules, PlantedWeakTcRuleVotesBelowTheTcsHighQc) {
+  SafetyRules rules(SafetyState{}, /*weak_vote_rule=*/false, /*weak_tc_rule=*/true);
+  EXPECT_OK(rules.CheckVote(Header(5, 2), MakeTc(4, {{0, 3}, {1, 2}, {2, 1}})));
+  EXPECT_FALSE(rules.CheckVote(Header(7, 2), std::nullopt).ok());  // a TC is still needed
+}
+
 TEST(SafetyRules, RefusesTcOfAnotherRound) {
   SafetyRules rules = Fresh();
   EXPECT_FALSE(rules.CheckVote(Header(6, 3), MakeTc(4, {{0, 3}, {1, 2}, {2, 1}})).ok());

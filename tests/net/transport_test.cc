@@ -488,6 +488,9 @@ TEST_F(TransportTest, PushStreamsPerPeerAreBounded) {
     open.push_back(std::move(stream));
   }
   EXPECT_EQ(RawPush(channel, {}).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Counted against v1 (for /metrics), and only v1.
+  EXPECT_EQ(servers_[0]->refusals(1).push_streams, 1u);
+  EXPECT_EQ(servers_[0]->refusals(2).push_streams, 0u);
   // Another validator is not affected by v1's streams.
   EXPECT_TRUE(RawPush(Channel(0, TheMaterial().validators[2]), {}).ok());
   for (auto& stream : open) {

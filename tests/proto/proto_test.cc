@@ -425,6 +425,7 @@ TEST(ProtoConsensus, BlockHeaderFieldsAreTheCanonicalLayout) {
       "epoch",          "round",        "height",           "parent_id",
       "qc_block_id",    "qc_round",     "tx_root",          "tx_count",
       "proposer_index", "timestamp_ms", "committed_height", "committed_state_root",
+      "qc_signers",
   };
   const Descriptor* header = reel::v1::BlockHeader::descriptor();
   std::set<std::string> actual;

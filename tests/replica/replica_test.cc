@@ -307,6 +307,39 @@ class Network {
     ASSERT_TRUE(proof.ok() && proof->has_value());
   }
 
+  // What a peer answers to a block fetch (serve_fetch.h), from stopped node `i`'s
+  // store: the committed ancestry above the asked height, oldest first, then what the
+  // loop gave from its tree; nothing for a block it does not have.
+  void ExpectFetchAnswers(uint32_t i) {
+    auto store = storage::OpenLevelDb(nodes_[i]->dir);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    const uint64_t top = *CommittedHeight(**store);
+    ASSERT_GT(top, 4u);
+    Result<crypto::Hash32> tip = HeaderId(ReadCommittedBlock(**store, top)->header(), kChain);
+    ASSERT_TRUE(tip.ok());
+    auto heights = [](const std::vector<v1::Block>& blocks) {
+      std::vector<uint64_t> out;
+      for (const v1::Block& b : blocks) out.push_back(b.header().height());
+      return out;
+    };
+    EXPECT_EQ(heights(FetchAnswer(**store, *tip, top - 3, {})),
+              (std::vector<uint64_t>{top - 2, top - 1, top}));
+    const std::vector<v1::Block> from_genesis = FetchAnswer(**store, *tip, 0, {});
+    ASSERT_FALSE(from_genesis.empty());
+    EXPECT_EQ(from_genesis.front().header().height(), 1u) << "a long gap from its oldest end";
+    EXPECT_LE(from_genesis.size(), limits::consensus_fetch_blocks_max);
+    EXPECT_TRUE(FetchAnswer(**store, crypto::Blake2b256("no such block"), 0, {}).empty());
+    // A block of the loop's tree: the committed part up to the tree's root, then it.
+    TreeAncestry tree;
+    tree.found = true;
+    tree.committed_height = top - 1;
+    tree.blocks.push_back(*ReadCommittedBlock(**store, top));  // stands for a tree block
+    EXPECT_EQ(heights(FetchAnswer(**store, crypto::Blake2b256("tree block"), top - 3, tree)),
+              (std::vector<uint64_t>{top - 2, top - 1, top}));
+    EXPECT_EQ(FetchRoomAbove(top - 3, top - 1), limits::consensus_fetch_blocks_max - 2);
+    EXPECT_EQ(FetchRoomAbove(0, 1000), 0u);
+  }
+
   // Finding 2 of issue 10: node `i`'s chain, served by two peers over the real
   // BlockSync: peer 1 claims the same height but alters one signature in every range
   // (the header, QCs and proof untouched), peer 2 is honest. A fresh node refuses
@@ -453,6 +486,7 @@ TEST(ReplicaTest, FourReplicasCommitTheSameBlocksAndSurviveARestart) {
   // Every committed block, the newest included, has a commit proof that checks with
   // the validator keys alone; an altered one does not.
   net.StopNode(0);
+  net.ExpectFetchAnswers(0);
   net.ExpectEveryBlockProvablyCommitted(0);
   // Block sync: the chain, read in ranges as a peer serves them, verifies and
   // replays into a fresh store to the same state; altered ranges are refused.

@@ -9,8 +9,11 @@
 #include <string>
 
 #include "tests/sim/sim.h"
+#include "tests/sim/whole_node.h"
 
 int main(int argc, char** argv) {
+  // Whole nodes instead of cores (TESTING.md row 13): its own options, whole_node.h.
+  if (reel::sim::WantsWholeNode(argc, argv)) return reel::sim::WholeNodeMain(argc, argv);
   using reel::consensus::PlantedBug;
   CLI::App app{"reel-sim: deterministic simulator of the REEL consensus core"};
   uint64_t seeds = 100;
@@ -26,15 +29,20 @@ int main(int argc, char** argv) {
   app.add_flag("--twins", opt.twins, "run one Byzantine key on two honest replicas");
   app.add_option("--rounds", opt.rounds, "rounds per seed (chaos takes the first half)");
   app.add_option("--bug", bug, "planted bug")
-      ->check(CLI::IsMember({"none", "vote-before-persist", "weak-vote-rule", "double-count"}));
+      ->check(CLI::IsMember({"none", "vote-before-persist", "weak-vote-rule", "double-count",
+                             "weak-commit-rule", "weak-tc-rule"}));
   app.add_flag("--verbose", opt.verbose, "print the event log");
+  app.add_flag("--round-robin", opt.round_robin,
+               "round-robin leaders instead of reputation (the scripted attacks plan on them)");
   CLI11_PARSE(app, argc, argv);
 
   const std::map<std::string, PlantedBug> bugs = {
       {"none", PlantedBug::kNone},
       {"vote-before-persist", PlantedBug::kVoteBeforePersist},
       {"weak-vote-rule", PlantedBug::kWeakVoteRule},
-      {"double-count", PlantedBug::kDoubleCount}};
+      {"double-count", PlantedBug::kDoubleCount},
+      {"weak-commit-rule", PlantedBug::kWeakCommitRule},
+      {"weak-tc-rule", PlantedBug::kWeakTcRule}};
   opt.bug = bugs.at(bug);
   const uint64_t f = (opt.validators - 1) / 3;
   if (opt.byzantine > f) {
@@ -52,6 +60,8 @@ int main(int argc, char** argv) {
   }
 
   uint64_t violations = 0, stalled = 0, commits = 0, crashes = 0, partitions = 0;
+  // Byzantine actions by kind, over all seeds.
+  std::map<std::string, uint64_t> byzantine;
   const auto start = std::chrono::steady_clock::now();  // for the report only
   for (uint64_t seed = first_seed; seed < first_seed + seeds; ++seed) {
     opt.seed = seed;
@@ -59,6 +69,7 @@ int main(int argc, char** argv) {
     commits += r.commits;
     crashes += r.crashes;
     partitions += r.partition_changes;
+    for (const auto& [kind, count] : r.byzantine_actions) byzantine[kind] += count;
     if (replay) {
       std::printf(
           "seed=%llu hash=%016llx events=%llu rounds=%llu height=%llu crashes=%llu "
@@ -94,6 +105,13 @@ int main(int argc, char** argv) {
       opt.validators, opt.byzantine, opt.twins ? 1 : 0, bug.c_str(),
       static_cast<unsigned long long>(opt.rounds), seconds, static_cast<double>(seeds) / seconds,
       static_cast<unsigned long long>(crashes), static_cast<unsigned long long>(partitions));
+  if (!byzantine.empty()) {
+    std::printf("byzantine:");
+    for (const auto& [kind, count] : byzantine) {
+      std::printf(" %s=%llu", kind.c_str(), static_cast<unsigned long long>(count));
+    }
+    std::printf("\n");
+  }
   std::printf("seeds=%llu violations=%llu stalled=%llu commits=%llu\n",
               static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(violations),
               static_cast<unsigned long long>(stalled), static_cast<unsigned long long>(commits));

@@ -10,20 +10,47 @@
 // phase (faults stop, every crashed replica restarts) in which every honest
 // replica must commit a new block within 10 + 3n rounds.
 //
-// Byzantine replicas run the real core, but their driver lies: as leader it
-// sends one validator the honest proposal and the rest another block (other
-// transactions, or a fork one or two blocks lower on an older QC), then later
-// shows everyone both; and it votes, twice, for every block it sees. Twins
-// run one key on two honest replicas kept on either side of changing splits;
-// the seed enumerates the splits of the first partition periods.
+// Byzantine replicas run the real core, but their driver lies, and the f of
+// them collude: one coalition hears what any of them is sent and signs with
+// any of their keys. Half the seeds with f >= 2 (twins aside) place them in
+// consecutive leader slots. Every member votes, twice, for every block it sees. The seed
+// picks which other lies the coalition tells:
+//  - equivocation: as leader, one validator gets the honest proposal and the
+//    rest another block (other transactions, or a fork one or two blocks lower
+//    on an older QC, with the honest proposal's TC), then everyone gets both;
+//  - withheld QCs: as leader of r + 1, it collects the votes of r and shows its
+//    proposal (the QC) to nobody (its timeouts then claim the QC below), to a
+//    random part, or to a part now and the rest a few round timeouts later;
+//  - crafted messages, each with one flaw: timeouts claiming a high QC above
+//    the signer's, for a round past the future bound, or badly signed; TCs
+//    (in timeouts, sent when the coalition holds a quorum less one of honest
+//    timeouts, so that the flaw is the only one) with too few signers, a signer
+//    named twice, a high QC round at the TC's round, or a bad signature;
+//    proposals with a stale TC or a bad signature; badly signed votes; and
+//    timeouts claiming a lower high QC than held (a lie nobody can see);
+//  - ForkBelowTc: as leader of r + 1 it withholds QC_r (which commits J, one
+//    round below), and after the TC of r proposes, on J's parent, a block that
+//    the TC's highest high QC forbids, to all but a witness that gets QC_r;
+//  - SkipRoundFork, with three members leading rounds i..i + 2: withheld QCs
+//    and legal proposals on lower QCs build a certified sibling Z of J, a
+//    child K of J two rounds up, and a child of Z two rounds up, while a
+//    witness alone gets QC_K. Both are forks only a weakened rule completes.
+// Twins run one key on two honest replicas kept on either side of changing
+// splits; the seed enumerates the splits of the first partition periods.
 //
 // Checks: no two honest replicas commit different blocks (or state roots) at
 // one height; each replica's commits extend its own chain; every commit's QC
 // holds a quorum of distinct signers; no honest validator signs two votes or
-// two proposals in one round; progress after healing.
+// two proposals in one round; an honest replica refuses every crafted message
+// whose flaw its checks reach (MustRefuse in sim.cc); progress after healing,
+// with the coalition still lying. The planted bugs (consensus::PlantedBug) are
+// each caught: vote-before-persist, weak-vote-rule (two votes in a round),
+// double-count (a commit QC below a quorum), weak-tc-rule (ForkBelowTc forks)
+// and weak-commit-rule (SkipRoundFork forks, at n = 10 where f = 3).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,6 +66,10 @@ struct SimOptions {
   uint64_t rounds = 60;    // the chaos phase lasts until an honest replica reaches rounds / 2
   consensus::PlantedBug bug = consensus::PlantedBug::kNone;
   bool verbose = false;  // print the event log
+  // Round-robin leaders instead of reputation: the scripted coalition attacks
+  // (ForkBelowTc, SkipRoundFork) plan on knowing the leaders of the next rounds, so
+  // the weak-commit-rule and weak-tc-rule catches run with it.
+  bool round_robin = false;
 };
 
 struct SimResult {
@@ -54,6 +85,8 @@ struct SimResult {
   uint64_t partition_changes = 0;
   uint64_t fetches = 0;
   uint64_t timeouts_sent = 0;
+  // Byzantine actions by kind, and what became of the crafted messages.
+  std::map<std::string, uint64_t> byzantine_actions;
 };
 
 SimResult RunSimulation(const SimOptions& options);

@@ -1,0 +1,91 @@
+// LeaderSchedule: who leads each round (CONSENSUS.md "Rounds"), by leader reputation
+// after Aptos' ProposerAndVoterHeuristic, computed from committed history alone.
+//
+// The rule. A block C of round r extends a parent P. The leader of r for C is drawn
+// from the committed chain up to height H = P.header.committed_height (the newest
+// block committed in P's own ancestry):
+//   - History: the Window(n) = max(2n, 4) committed blocks at heights H, H - 1, ...
+//     (not genesis, only this epoch's).
+//   - A validator is active when it proposed one of those blocks or its signature is
+//     in the QC one of them carries (header.qc_signers, which the block id covers, so
+//     every holder of a block reads the same voters). Active weighs kActiveWeight,
+//     inactive kInactiveWeight: a crashed validator drops out of the history within
+//     Window(n) + 3 committed blocks and is then chosen about once in 100 * n rounds,
+//     which keeps a path back; once it votes again it is active again.
+//   - The leader is a weighted draw over the validators in index order, seeded by
+//     H("reel/leader/v1" || epoch || round || H(canonical header at height H)).
+//   - Round-robin (round mod n) where there is no history: H = 0 (the first blocks of
+//     an epoch), or a replica that no longer holds the headers below H (more than
+//     kKeptBeyondWindow blocks ahead of the proposal it judges).
+// Why H comes from the parent: every replica that checks C has P (C's QC certifies it)
+// and has executed up to H (it executes through C.header.committed_height >= H before
+// it votes), and the committed chain up to H is the same on every honest replica (the
+// safety of the protocol). So all replicas that judge one proposal expect the same
+// proposer: the schedule depends on the proposal's ancestry, never on how far each
+// replica has got. A vote for block B goes to the leader of B's child, drawn with
+// B.header.committed_height, which a voter has executed too.
+//
+// Why safety does not depend on it: no safety rule reads the leader. A replica votes by
+// the safety rules alone (round, QC, TC); a QC is a quorum's votes whoever gathered
+// them, and commit follows from QCs. The schedule only decides whose proposal a replica
+// accepts and to whom it sends its vote.
+// When replicas disagree for a moment: two replicas with different high QCs may each
+// think they lead round r (their parents differ); each proposal is judged by its own
+// parent, so voters agree on each, and a voter signs at most one block per round. A
+// vote sent to the leader of a child that is never proposed (the round ends by TC
+// instead) is lost, as with any timeout. At worst a round ends by timeout.
+//
+// Deterministic: integers only, ordered containers, no clock. Cost: LeaderOf is
+// O(Window(n) + n), cached per (round, H).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <vector>
+
+#include "consensus/types.h"
+
+namespace reel::consensus {
+
+class LeaderSchedule {
+ public:
+  static constexpr uint64_t kActiveWeight = 1000;
+  static constexpr uint64_t kInactiveWeight = 10;
+  // Headers kept below the newest committed one beyond a window: a replica this far
+  // ahead of a proposal's parent still judges it as the others do.
+  static constexpr size_t kKeptBeyondWindow = 64;
+
+  // `reputation` false: round-robin always (Config::leader_reputation).
+  LeaderSchedule(uint64_t epoch, size_t n, bool reputation = true);
+
+  // The committed headers a (re)starting replica knows, oldest first, ending at its
+  // committed block: HistoryBlocksMax(n) of them where the chain has them.
+  void Reset(const std::vector<BlockHeader>& committed_headers);
+  // A block committed, in height order, right above those already given.
+  void OnCommitted(const BlockHeader& header);
+
+  // The leader of `round` for a block whose parent's header.committed_height is
+  // `history_height` (at most this replica's committed height).
+  uint32_t LeaderOf(uint64_t round, uint64_t history_height) const;
+
+  static size_t Window(size_t n) { return n * 2 > 4 ? n * 2 : 4; }
+  static size_t HistoryBlocksMax(size_t n) { return Window(n) + kKeptBeyondWindow; }
+
+ private:
+  struct Entry {
+    uint64_t height = 0;
+    uint32_t proposer = 0;
+    SignerBitmap voters{};
+    Hash32 digest{};  // of the canonical header: seeds the draw
+  };
+  uint32_t Compute(uint64_t round, uint64_t history_height) const;
+
+  const uint64_t epoch_;
+  const size_t n_;
+  const bool reputation_;
+  std::deque<Entry> history_;  // consecutive heights, oldest first, at most HistoryBlocksMax
+  mutable std::map<std::pair<uint64_t, uint64_t>, uint32_t> cache_;  // (round, height)
+};
+
+}  // namespace reel::consensus
