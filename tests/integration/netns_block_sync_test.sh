@@ -2,10 +2,14 @@
 # Network namespaces (TESTING.md row 7): four validators with short genesis timings (a
 # block every few tens of milliseconds) under reel-bench load; node3 is cut off until
 # the other three are well over sync_validator_lag_blocks_min (base/limits.h: 128)
-# blocks ahead. Healed, it catches up: by block sync until it is less than that far
-# behind (its reel_synced_blocks counts those blocks), then by consensus; it takes part
-# again, and every node holds one chain with every transaction reel-bench saw
-# committed, once.
+# blocks ahead, far enough that block sync applies to it. Healed, it catches up within
+# the bound below and takes part again, and every node holds one chain with every
+# transaction reel-bench saw committed, once.
+# How it catches up is printed, not asserted: block sync (its reel_synced_blocks) and
+# consensus' ancestor fetches, which since 0270d4a also carry committed blocks from disk
+# (node/replica/serve_fetch.h), race; either brings it back. On main 84d1593, in six
+# runs about 190 blocks behind, block sync brought 205-221 blocks four times and none
+# twice.
 # Usage: netns_block_sync_test.sh BUILD_DIR   (as root; exit 77 without namespaces)
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/netns_lib.sh"
@@ -36,10 +40,9 @@ took="$(wait_heights_above 3 "$target" "$catch_up_s")" ||
 synced="$(metric 3 reel_synced_blocks)"
 behind=$((target - stopped_at))
 echo "healed: node3, $behind blocks behind, passed height $target after ${took} s;" \
-  "${synced:-?} blocks came by block sync"
-[ -n "$synced" ] && [ "$synced" -gt 0 ] && [ "$synced" -ge $((behind - sync_lag_min)) ] ||
-  fail "node3 applied '${synced}' blocks by block sync (want >= $((behind - sync_lag_min))):" \
-    "it did not catch up by sync"
+  "${synced:-?} blocks came by block sync, the rest by consensus"
+[ "$behind" -gt "$sync_lag_min" ] || fail "node3 was only $behind blocks behind: block sync did not apply"
+[ -n "$synced" ] || fail "node3 reports no reel_synced_blocks"
 # It takes part again.
 top="$(max_height "$all_nodes")"
 wait_heights_above "$all_nodes" $((top + 20)) 30 > /dev/null ||
