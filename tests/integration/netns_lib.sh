@@ -21,7 +21,8 @@
 #   fail MESSAGE
 # and the faults of testnet/netns.sh: netns_partition, netns_oneway, netns_drop,
 # netns_loss, netns_heal. Cleanup (namespaces, relays, rules, processes, the run folder)
-# runs on every exit; a failure first prints the end of every log.
+# runs on every exit; a failure first prints the end of every log, and
+# REEL_NETNS_KEEP_LOGS=DIR keeps the logs (nodes, relays, reel-bench) there.
 #   $1 of the script: the build folder.
 default_port=26600  # every node has its own address: the ports collide with nothing
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -30,6 +31,10 @@ bench_pid=""
 netns_test_cleanup() {
   local rc=$?
   [ -n "$bench_pid" ] && kill "$bench_pid" 2> /dev/null
+  if [ -n "${REEL_NETNS_KEEP_LOGS:-}" ] && [ -d "$run_dir" ]; then
+    mkdir -p "$REEL_NETNS_KEEP_LOGS"
+    cp "$run_dir"/*.log "$run_dir"/bench.out "$run_dir"/committed.txt "$REEL_NETNS_KEEP_LOGS"/ 2> /dev/null
+  fi
   (exit "$rc")
   cleanup  # lib.sh's: the logs on failure, down.sh (which removes the namespaces), the folder
   # down.sh found no netns.env (the set failed half made): still ours, so removed here.
@@ -143,6 +148,18 @@ max_height() {
   echo "$m"
 }
 
+# The lowest height that a sample of heights ($1, as `heights` prints it) gives the nodes
+# of $2, so that what is printed and what is checked are the same numbers.
+lowest_of() {
+  local i h m=""
+  for i in $2; do
+    h="$(echo "$1" | tr ' ' '\n' | awk -F= -v n="node$i" '$1 == n { print $2 }')"
+    h="${h:-0}"
+    if [ -z "$m" ] || [ "$h" -lt "$m" ]; then m=$h; fi
+  done
+  echo "$m"
+}
+
 # Waits until every node of $1 is above height $2, up to $3 seconds; prints the seconds
 # it took. Returns 1 on timeout.
 wait_heights_above() {
@@ -158,12 +175,14 @@ wait_heights_above() {
 # node of $1 committed at least $3 blocks meanwhile. Sets phase_blocks to how many the
 # slowest of them committed.
 commits_through() {
-  local nodes=$1 seconds=$2 blocks_min=$3 what=$4 before after
-  before="$(min_height "$nodes")"
-  echo "$what: $(heights "$all_nodes")"
+  local nodes=$1 seconds=$2 blocks_min=$3 what=$4 before after sample
+  sample="$(heights "$all_nodes")"
+  before="$(lowest_of "$sample" "$nodes")"
+  echo "$what: $sample"
   sleep "$seconds"
-  after="$(min_height "$nodes")"
-  echo "  ${seconds} s later: $(heights "$all_nodes")"
+  sample="$(heights "$all_nodes")"
+  after="$(lowest_of "$sample" "$nodes")"
+  echo "  ${seconds} s later: $sample"
   netns_heal
   phase_blocks=$((after - before))
   [ "$phase_blocks" -ge "$blocks_min" ] ||
