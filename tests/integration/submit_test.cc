@@ -152,6 +152,12 @@ TEST_F(SubmitTest, ReplayedAndTamperedTransactionsAreRefusedAndNodesKeepServing)
   v1::SubmitTransactionResponse first;
   ASSERT_TRUE(Submit(1, tx, /*wait=*/true, &first).ok());
   ASSERT_EQ(first.status(), v1::TX_STATUS_COMMITTED);
+  // Node 2 may commit that block a moment after node 1: until then the replay is only
+  // PENDING there (it holds the same transaction in its pool). Wait for its block.
+  for (int tries = 0; tries < 100 && !Header(2, first.height()); ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(Header(2, first.height()).has_value()) << "node2 did not commit the block";
 
   v1::SubmitTransactionResponse replay;
   ASSERT_TRUE(Submit(2, tx, /*wait=*/false, &replay).ok());
