@@ -73,7 +73,10 @@ others_commit() {
   local i target=$(( $(height_of 0) + 10 ))
   for i in 0 1 2 3; do
     [ "$i" = "$1" ] && continue
-    wait_height "$i" "$target" 30 || fail "node$i stopped committing while node$1 was down"
+    # 60 s: right after a validator resynced from an empty store, the next kill leaves
+    # it in the quorum while it may still be catching up (a stall seen once under load;
+    # see the stop note of issue 11).
+    wait_height "$i" "$target" 60 || fail "node$i stopped committing while node$1 was down"
   done
 }
 
