@@ -305,7 +305,10 @@ Step Core::OnProposal(uint32_t from, const Proposal& received) {
   ProcessQc(p.block.qc, from);
   if (p.block.header.height <= committed_height_) return Finish(Status::Ok());  // old news
   if (tree_->Find(p.block.header.parent_id) == nullptr) {
-    // Wait for the ancestors; ProcessQc has asked `from` for them.
+    // Wait for the ancestors; ProcessQc has asked `from` for them. The leader check
+    // needs the parent, so a proposal waits unchecked: one per sender at most, so
+    // that a validator that is no leader cannot push the real leader's out.
+    std::erase_if(pending_proposals_, [from](const auto& e) { return e.first == from; });
     if (pending_proposals_.size() >= limits::consensus_pending_proposals_max) {
       pending_proposals_.pop_front();
     }
