@@ -131,6 +131,10 @@ static_assert(daemon_api_message_bytes_min < daemon_api_message_bytes_max);
 inline constexpr size_t net_message_bytes_max = grpc_message_bytes_max;
 // Transactions in one GossipTxs request.
 inline constexpr size_t net_gossip_txs_max = 1000;
+// Gossip (node/daemon/peer_glue.h): calls in flight to one peer, and admitted
+// transactions waiting for one peer (the newest is dropped beyond it).
+inline constexpr size_t gossip_calls_per_peer_max = 2;
+inline constexpr size_t gossip_queue_txs_per_peer_max = 20000;
 // Blocks asked for in one GetBlocks request; a longer range is clamped (the server may
 // answer fewer still, to stay under net_message_bytes_max).
 inline constexpr uint64_t net_sync_blocks_per_request_max = 256;
@@ -177,6 +181,8 @@ inline constexpr size_t tls_pem_file_bytes_max = 64 * 1024;
 inline constexpr size_t tls_fingerprint_cache_entries_max = 1024;
 
 static_assert(net_message_bytes_max >= block_bytes_max);
+static_assert(gossip_calls_per_peer_max < net_calls_per_peer_max,
+              "gossip must leave a peer's server room for sync calls");
 static_assert(net_sync_response_bytes_max + 1024 * 1024 <= net_message_bytes_max,
               "a sync answer, its commit proof and QC fit in one message");
 

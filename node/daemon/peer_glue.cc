@@ -15,11 +15,6 @@ namespace {
 
 // How long a gRPC thread waits for the loop to answer a peer's block request.
 constexpr auto kServeFetchWait = std::chrono::seconds(5);
-// Transactions per gossip call, and how long a batch may wait to fill.
-constexpr size_t kGossipBatchTxs = 500;
-constexpr auto kGossipInterval = std::chrono::milliseconds(20);
-// Admitted transactions waiting to be gossiped.
-constexpr size_t kGossipQueueTxs = 20000;
 
 }  // namespace
 
@@ -85,43 +80,58 @@ void NetTransport::FetchBlocks(uint32_t peer, const crypto::Hash32& block_id,
 
 // --- Gossip ------------------------------------------------------------------------
 
-Gossip::Gossip(net::Peers* peers) : peers_(peers), thread_([this] { Run(); }) {}
+Gossip::Gossip(net::Peers* peers) : peers_(peers), queues_(peers->size()) {
+  for (uint32_t i = 0; i < peers_->size(); ++i) {
+    if (i == peers_->self_index()) continue;
+    for (size_t k = 0; k < limits::gossip_calls_per_peer_max; ++k) {
+      senders_.emplace_back([this, i] { Run(i); });
+    }
+  }
+}
 
 Gossip::~Gossip() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  ready_.notify_all();
-  thread_.join();
+  for (PeerQueue& queue : queues_) queue.ready.notify_all();
+  for (std::thread& sender : senders_) sender.join();
 }
 
 bool Gossip::Add(const v1::Transaction& tx) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (pending_.size() >= kGossipQueueTxs) return false;
-  pending_.push_back(tx);
-  return true;
+  auto shared = std::make_shared<const v1::Transaction>(tx);
+  bool queued = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (uint32_t i = 0; i < queues_.size(); ++i) {
+      if (i == peers_->self_index()) continue;
+      if (queues_[i].pending.size() >= limits::gossip_queue_txs_per_peer_max) {
+        dropped_.fetch_add(1);
+        continue;
+      }
+      queues_[i].pending.push_back(shared);
+      queues_[i].ready.notify_one();
+      queued = true;
+    }
+  }
+  return queued;
 }
 
-void Gossip::Run() {
+void Gossip::Run(uint32_t peer) {
   for (;;) {
-    std::vector<v1::Transaction> batch;
+    v1::GossipTxsRequest request;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      ready_.wait_for(lock, kGossipInterval, [this] { return stopping_; });
+      std::deque<std::shared_ptr<const v1::Transaction>>& pending = queues_[peer].pending;
+      queues_[peer].ready.wait(lock, [&] { return stopping_ || !pending.empty(); });
       if (stopping_) return;
-      const size_t take = std::min(pending_.size(), kGossipBatchTxs);
-      batch.assign(std::make_move_iterator(pending_.begin()),
-                   std::make_move_iterator(pending_.begin() + static_cast<std::ptrdiff_t>(take)));
-      pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(take));
+      const size_t take = std::min(pending.size(), limits::net_gossip_txs_max);
+      for (size_t k = 0; k < take; ++k) {
+        *request.add_txs() = *pending.front();
+        pending.pop_front();
+      }
     }
-    if (batch.empty()) continue;
-    v1::GossipTxsRequest request;
-    for (auto& tx : batch) *request.add_txs() = std::move(tx);
-    for (uint32_t i = 0; i < peers_->size(); ++i) {
-      if (i == peers_->self_index()) continue;
-      (void)peers_->GossipTxs(i, request);  // a peer that misses it gets it in a block
-    }
+    (void)peers_->GossipTxs(peer, request);  // a peer that misses it gets it in a block
   }
 }
 

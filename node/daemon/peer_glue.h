@@ -77,21 +77,35 @@ class NetTransport : public replica::Transport {
   Worker fetches_;
 };
 
+// Sends admitted transactions to every other validator. Each peer has its own queue
+// and its own senders (limits::gossip_calls_per_peer_max calls in flight), so a far
+// or dead peer delays nobody else's copy: on a WAN, calling the peers one after the
+// other cost a transaction several round trips before the last one had it. A sender
+// takes what has queued while its previous call was in flight, up to
+// limits::net_gossip_txs_max. A peer's full queue drops the newest (counted): the
+// transaction still reaches that peer in a block.
 class Gossip {
  public:
   explicit Gossip(net::Peers* peers);
   ~Gossip();
-  // Queues an admitted transaction for the other validators; false when full.
+  // Queues an admitted transaction for the other validators; false when no peer's
+  // queue had room.
   bool Add(const v1::Transaction& tx);
+  // Transactions dropped because a peer's queue was full, over all peers.
+  uint64_t dropped() const { return dropped_.load(); }
 
  private:
-  void Run();
+  struct PeerQueue {
+    std::deque<std::shared_ptr<const v1::Transaction>> pending;
+    std::condition_variable ready;  // its senders wait here
+  };
+  void Run(uint32_t peer);
   net::Peers* peers_;
   std::mutex mu_;
-  std::condition_variable ready_;
-  std::vector<v1::Transaction> pending_;
+  std::vector<PeerQueue> queues_;  // by validator index; ours stays empty; never resized
   bool stopping_ = false;
-  std::thread thread_;
+  std::atomic<uint64_t> dropped_{0};
+  std::vector<std::thread> senders_;
 };
 
 class PeerSyncSource : public replica::SyncPeers {
