@@ -16,12 +16,12 @@ struct LogState {
   std::shared_ptr<spdlog::sinks::stderr_sink_mt> sink;
   std::map<std::string, std::shared_ptr<spdlog::logger>, std::less<>> loggers;
   spdlog::level::level_enum level = spdlog::level::info;
-  LogFormat format = LogFormat::kText;
+  config::LogFormat format = config::LogFormat::kText;
 };
 
 // The time is UTC so that the logs of nodes in several time zones sort together.
-std::unique_ptr<spdlog::formatter> MakeFormatter(LogFormat format) {
-  const char* pattern = format == LogFormat::kJson
+std::unique_ptr<spdlog::formatter> MakeFormatter(config::LogFormat format) {
+  const char* pattern = format == config::LogFormat::kJson
                             ? R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","component":"%n",%v})"
                             : "%Y-%m-%dT%H:%M:%S.%eZ %-7l [%n] %v";
   return std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc,
@@ -119,23 +119,12 @@ void AppendTextValue(std::string& out, std::string_view text) {
 
 }  // namespace
 
-Status ConfigureLogging(std::string_view level, LogFormat format) {
-  spdlog::level::level_enum parsed;
-  if (level == "trace") {
-    parsed = spdlog::level::trace;
-  } else if (level == "debug") {
-    parsed = spdlog::level::debug;
-  } else if (level == "info") {
-    parsed = spdlog::level::info;
-  } else if (level == "warn") {
-    parsed = spdlog::level::warn;
-  } else if (level == "error") {
-    parsed = spdlog::level::err;
-  } else if (level == "off") {
-    parsed = spdlog::level::off;
-  } else {
+Status ConfigureLogging(std::string_view level, config::LogFormat format) {
+  if (!config::IsLogLevel(level)) {
     return Status::InvalidArgument("unknown log level \"" + std::string(level) + "\"");
   }
+  // spdlog reads every name of config::kLogLevels ("warn" and "error" included).
+  const spdlog::level::level_enum parsed = spdlog::level::from_str(std::string(level));
   LogState& state = State();
   std::lock_guard<std::mutex> lock(state.mutex);
   state.level = parsed;
@@ -145,10 +134,10 @@ Status ConfigureLogging(std::string_view level, LogFormat format) {
   return Status::Ok();
 }
 
-std::string FormatLogBody(LogFormat format, std::string_view message,
+std::string FormatLogBody(config::LogFormat format, std::string_view message,
                           std::initializer_list<LogField> fields) {
   std::string out;
-  if (format == LogFormat::kJson) {
+  if (format == config::LogFormat::kJson) {
     out += "\"msg\":";
     AppendJsonString(out, message);
     for (const LogField& field : fields) {
@@ -178,7 +167,7 @@ void Log(LogLevel level, std::string_view component, std::string_view message,
   LogState& state = State();
   spdlog::level::level_enum spd_level = ToSpdlog(level);
   std::shared_ptr<spdlog::logger> logger;
-  LogFormat format;
+  config::LogFormat format;
   {
     std::lock_guard<std::mutex> lock(state.mutex);
     if (spd_level < state.level || spd_level == spdlog::level::off) return;

@@ -20,7 +20,7 @@
 #include <type_traits>
 
 #include "base/status.h"
-#include "node/daemon/config.h"
+#include "node/config/config.h"
 
 namespace reel::daemon {
 
@@ -40,13 +40,13 @@ struct LogField {
 };
 
 // level: "trace" ... "off" (config.h's list); InvalidArgument otherwise.
-Status ConfigureLogging(std::string_view level, LogFormat format);
+Status ConfigureLogging(std::string_view level, config::LogFormat format);
 
 void Log(LogLevel level, std::string_view component, std::string_view message,
          std::initializer_list<LogField> fields = {});
 
 // The line Log would print after the time and level, for tests of the format.
-std::string FormatLogBody(LogFormat format, std::string_view message,
+std::string FormatLogBody(config::LogFormat format, std::string_view message,
                           std::initializer_list<LogField> fields);
 
 }  // namespace reel::daemon

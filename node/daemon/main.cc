@@ -18,8 +18,8 @@
 
 #include "base/limits.h"
 #include "crypto/keys.h"
-#include "node/daemon/config.h"
-#include "node/daemon/home.h"
+#include "node/config/config.h"
+#include "node/config/home.h"
 #include "node/daemon/log.h"
 #include "node/daemon/node.h"
 
@@ -38,12 +38,12 @@ int Refuse(const Status& status) {
 }
 
 int RunInit(const std::string& home, const std::string& moniker) {
-  Status status = InitHome(home, moniker);
+  Status status = config::InitHome(home, moniker);
   if (!status.ok()) {
     std::cerr << "reeld init: " << status.message() << "\n";
     return 1;
   }
-  HomePaths paths(home);
+  config::HomePaths paths(home);
   std::cout << "initialised " << home << "\n"
             << "  wrote   " << paths.config_file << "\n"
             << "  created " << paths.keys_dir << "/ " << paths.tls_dir << "/ "
@@ -55,7 +55,7 @@ int RunInit(const std::string& home, const std::string& moniker) {
   return 0;
 }
 
-int RunStart(const std::string& home, const ConfigOverrides& overrides) {
+int RunStart(const std::string& home, const config::ConfigOverrides& overrides) {
   if (home.empty()) return Refuse(Status::InvalidArgument("--home: a home folder is needed"));
   // Hold SIGINT and SIGTERM until the loop can handle them (Node::Run unblocks them), so
   // that a stop request during start-up still ends in a clean shutdown. Threads started
@@ -69,7 +69,7 @@ int RunStart(const std::string& home, const ConfigOverrides& overrides) {
   std::signal(SIGPIPE, SIG_IGN);
   Status sodium = crypto::EnsureSodiumInitialized();
   if (!sodium.ok()) return Refuse(sodium);
-  Result<LoadedHome> loaded = LoadHome(HomePaths(home), overrides);
+  Result<config::LoadedHome> loaded = config::LoadHome(config::HomePaths(home), overrides);
   if (!loaded.ok()) return Refuse(loaded.status());
   Status logging = ConfigureLogging(loaded->config.log.level, loaded->config.log.format);
   REEL_ASSERT(logging.ok());  // the level was checked with the config
@@ -115,14 +115,14 @@ int Main(int argc, char** argv) {
       "start", "Load and check the home folder, then run until SIGINT or SIGTERM (" +
                    std::string(kNotWired.substr(0, kNotWired.find(':'))) + ").");
   start->add_option("--home", home, "The home folder ($REEL_HOME).")->required(home.empty());
-  ConfigOverrides overrides;
+  config::ConfigOverrides overrides;
   start->add_option("--set", overrides.set_assignments,
                     "Override any node.toml key: --set api.listen=127.0.0.1:9090 (repeatable; "
                     "named flags below win over --set).");
   // One flag per config key, from the same list the parser uses, so that every key
   // can be overridden and a new key needs no new flag code.
   std::map<std::string, std::string> flag_values;
-  for (const ConfigKey& key : ConfigKeys()) {
+  for (const config::ConfigKey& key : config::ConfigKeys()) {
     std::string name(key.name);
     start->add_option("--" + name, flag_values[name], std::string(key.doc));
   }
@@ -140,7 +140,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (init->parsed()) return RunInit(home, moniker);
-  for (const ConfigKey& key : ConfigKeys()) {
+  for (const config::ConfigKey& key : config::ConfigKeys()) {
     std::string name(key.name);
     if (start->count("--" + name) > 0) overrides.flags.emplace_back(name, flag_values[name]);
   }

@@ -94,7 +94,7 @@ Status CheckStoreIdentity(const storage::ReadView& store, const std::string& cha
 }
 
 struct Node::Impl {
-  LoadedHome home;
+  config::LoadedHome home;
   std::unique_ptr<storage::KvStore> store;
   MetricsRegistry registry;
   NodeMetrics metrics{registry};
@@ -230,13 +230,13 @@ namespace {
 
 
 // This node's TLS certificate and key, as [p2p] names them.
-Result<net::CertAndKey> ReadOwnTls(const LoadedHome& home) {
+Result<net::CertAndKey> ReadOwnTls(const config::LoadedHome& home) {
   net::CertAndKey own;
   Result<std::string> cert =
-      net::ReadCertPemFile(ResolvePath(home.home_dir, home.config.p2p.tls_cert_file));
+      net::ReadCertPemFile(config::ResolvePath(home.home_dir, home.config.p2p.tls_cert_file));
   if (!cert.ok()) return Status(cert.status().code(), "[p2p] tls_cert_file: " + cert.status().message());
   Result<std::string> key =
-      net::ReadKeyPemFile(ResolvePath(home.home_dir, home.config.p2p.tls_key_file));
+      net::ReadKeyPemFile(config::ResolvePath(home.home_dir, home.config.p2p.tls_key_file));
   if (!key.ok()) return Status(key.status().code(), "[p2p] tls_key_file: " + key.status().message());
   own.cert_pem = std::move(cert).value();
   own.key_pem = std::move(key).value();
@@ -250,10 +250,10 @@ void LogSyncError(uint32_t peer, const Status& status) {
 
 }  // namespace
 
-Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
+Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
   auto impl = std::make_unique<Impl>();
   impl->home = std::move(home);
-  const NodeConfig& config = impl->home.config;
+  const config::NodeConfig& config = impl->home.config;
   const std::string& data_dir = impl->home.data_dir;
 
   Result<std::unique_ptr<storage::KvStore>> store = storage::OpenLevelDb(data_dir);
@@ -384,7 +384,7 @@ Result<std::unique_ptr<Node>> Node::Open(LoadedHome home) {
   impl->metrics.start_time.Set(std::chrono::duration_cast<std::chrono::seconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
-  Result<HostPort> metrics_address = ParseHostPort(config.metrics.listen);
+  Result<config::HostPort> metrics_address = config::ParseHostPort(config.metrics.listen);
   REEL_ASSERT(metrics_address.ok());  // checked when the config was loaded
   impl->status_server =
       std::make_unique<StatusServer>(config.moniker, impl->registry, impl->metrics, impl->state);
@@ -413,7 +413,7 @@ Status Node::Run() {
   asio::post(impl.loop, [&impl] {
     if (impl.stopping.load()) return;  // a signal held during start-up came first
     impl.state.store(NodeState::kServing, std::memory_order_release);
-    const NodeConfig& config = impl.home.config;
+    const config::NodeConfig& config = impl.home.config;
     Log(LogLevel::kInfo, kComponent, "started",
         {{"moniker", config.moniker},
          {"chain_id", impl.home.genesis.chain_id()},

@@ -26,7 +26,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "node/daemon/home.h"
+#include "node/config/home.h"
 #include "node/daemon/metrics.h"
 #include "node/storage/kv.h"
 
@@ -42,7 +42,7 @@ class Node {
  public:
   // Opens the store (FailedPrecondition if another reeld holds it), checks it against
   // genesis, and binds the status server. Nothing runs until Run.
-  static Result<std::unique_ptr<Node>> Open(LoadedHome home);
+  static Result<std::unique_ptr<Node>> Open(config::LoadedHome home);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;

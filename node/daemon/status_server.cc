@@ -48,7 +48,7 @@ StatusServer::~StatusServer() {
   Stop();
 }
 
-Status StatusServer::Start(const HostPort& address) {
+Status StatusServer::Start(const config::HostPort& address) {
   REEL_ASSERT(!listener_.joinable());
   httplib::Server& server = *server_;
   server.new_task_queue = [] { return new httplib::ThreadPool(limits::daemon_http_threads); };

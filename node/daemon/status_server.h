@@ -22,7 +22,7 @@
 #include <thread>
 
 #include "base/status.h"
-#include "node/daemon/config.h"
+#include "node/config/config.h"
 #include "node/daemon/metrics.h"
 
 namespace httplib {
@@ -46,7 +46,7 @@ class StatusServer {
 
   // Binds `address` (port 0: any free port) and starts serving. FailedPrecondition
   // naming the address if it cannot be bound.
-  Status Start(const HostPort& address);
+  Status Start(const config::HostPort& address);
   // The port bound by Start (useful with port 0).
   uint16_t port() const { return port_; }
   void Stop();

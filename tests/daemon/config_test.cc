@@ -1,6 +1,6 @@
 // node.toml parsing, flag overrides, the home folder and LoadHome. Every error
 // message is checked for the file (or flag) and the key it must name.
-#include "node/daemon/config.h"
+#include "node/config/config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "crypto/keyfile.h"
-#include "node/daemon/home.h"
+#include "node/config/home.h"
 #include "tests/daemon/daemon_test_util.h"
 
 namespace reel::daemon {
@@ -23,19 +23,19 @@ using testing::TempDir;
 constexpr std::string_view kFile = "/h/config/node.toml";
 
 Status ParseError(std::string_view toml) {
-  Result<NodeConfig> config = ParseNodeConfig(toml, kFile);
+  Result<config::NodeConfig> config = config::ParseNodeConfig(toml, kFile);
   EXPECT_FALSE(config.ok()) << "parsed: " << toml;
   return config.ok() ? Status::Ok() : config.status();
 }
 
 TEST(ConfigTest, DefaultFileParsesToTheDefaults) {
-  std::string text = DefaultNodeConfigToml("n1");
-  Result<NodeConfig> config = ParseNodeConfig(text, kFile);
+  std::string text = config::DefaultNodeConfigToml("n1");
+  Result<config::NodeConfig> config = config::ParseNodeConfig(text, kFile);
   ASSERT_OK(config.status());
-  NodeConfig defaults;
-  for (const ConfigKey& key : ConfigKeys()) {
+  config::NodeConfig defaults;
+  for (const config::ConfigKey& key : config::ConfigKeys()) {
     if (key.name == "moniker") continue;
-    EXPECT_EQ(GetConfigValue(*config, key.name), GetConfigValue(defaults, key.name)) << key.name;
+    EXPECT_EQ(config::GetConfigValue(*config, key.name), config::GetConfigValue(defaults, key.name)) << key.name;
     // Every key is written, with its doc, so the file documents itself.
     size_t dot = key.name.find('.');
     std::string leaf(dot == std::string_view::npos ? key.name : key.name.substr(dot + 1));
@@ -46,14 +46,14 @@ TEST(ConfigTest, DefaultFileParsesToTheDefaults) {
 }
 
 TEST(ConfigTest, EmptyFileKeepsDefaults) {
-  Result<NodeConfig> config = ParseNodeConfig("", kFile);
+  Result<config::NodeConfig> config = config::ParseNodeConfig("", kFile);
   ASSERT_OK(config.status());
-  EXPECT_EQ(config->api.listen, NodeConfig().api.listen);
-  EXPECT_EQ(config->log.format, LogFormat::kText);
+  EXPECT_EQ(config->api.listen, config::NodeConfig().api.listen);
+  EXPECT_EQ(config->log.format, config::LogFormat::kText);
 }
 
 TEST(ConfigTest, ReadsEveryKind) {
-  Result<NodeConfig> config = ParseNodeConfig(R"(
+  Result<config::NodeConfig> config = config::ParseNodeConfig(R"(
 moniker = "miit-1"
 [p2p]
 listen = "[::1]:7000"
@@ -79,7 +79,7 @@ data_dir = "/var/lib/reel"
   EXPECT_EQ(config->api.max_message_bytes, 1000000u);
   EXPECT_EQ(config->mempool.size_max, 5000u);
   EXPECT_EQ(config->log.level, "debug");
-  EXPECT_EQ(config->log.format, LogFormat::kJson);
+  EXPECT_EQ(config->log.format, config::LogFormat::kJson);
   EXPECT_EQ(config->storage.data_dir, "/var/lib/reel");
 }
 
@@ -152,13 +152,13 @@ TEST(ConfigTest, RangesAndEnumsNameTheKey) {
 }
 
 TEST(ConfigTest, FlagsOverrideAndNameTheFlag) {
-  NodeConfig config;
+  config::NodeConfig config;
   ASSERT_OK(SetConfigValue(config, "api.listen", "10.0.0.1:9000", "--api.listen"));
   EXPECT_EQ(config.api.listen, "10.0.0.1:9000");
   ASSERT_OK(SetConfigValue(config, "mempool.size_max", "7700", "--mempool.size_max"));
   EXPECT_EQ(config.mempool.size_max, 7700u);
   ASSERT_OK(SetConfigValue(config, "log.format", "json", "--log.format"));
-  EXPECT_EQ(config.log.format, LogFormat::kJson);
+  EXPECT_EQ(config.log.format, config::LogFormat::kJson);
 
   Status bad = SetConfigValue(config, "api.listen", "8080", "--api.listen");
   EXPECT_EQ(bad.message(), "--api.listen: expected \"host:port\", got \"8080\"");
@@ -166,74 +166,74 @@ TEST(ConfigTest, FlagsOverrideAndNameTheFlag) {
   EXPECT_THAT(SetConfigValue(config, "mempool.size_max", "12x", "--mempool.size_max").message(),
               HasSubstr("--mempool.size_max: expected an integer, got \"12x\""));
 
-  ASSERT_OK(ApplySetFlag(config, "p2p.listen=0.0.0.0:1234"));
+  ASSERT_OK(config::ApplySetFlag(config, "p2p.listen=0.0.0.0:1234"));
   EXPECT_EQ(config.p2p.listen, "0.0.0.0:1234");
-  ASSERT_OK(ApplySetFlag(config, "p2p.validator_key_file="));  // empty = observer
+  ASSERT_OK(config::ApplySetFlag(config, "p2p.validator_key_file="));  // empty = observer
   EXPECT_EQ(config.p2p.validator_key_file, "");
-  EXPECT_THAT(ApplySetFlag(config, "p2p.listen").message(), HasSubstr("expected key=value"));
-  EXPECT_THAT(ApplySetFlag(config, "api.lisen=x:1").message(),
+  EXPECT_THAT(config::ApplySetFlag(config, "p2p.listen").message(), HasSubstr("expected key=value"));
+  EXPECT_THAT(config::ApplySetFlag(config, "api.lisen=x:1").message(),
               HasSubstr("--set api.lisen: unknown config key \"api.lisen\""));
-  EXPECT_THAT(ApplySetFlag(config, "log.level=loud").message(),
+  EXPECT_THAT(config::ApplySetFlag(config, "log.level=loud").message(),
               HasSubstr("--set log.level: expected one of"));
 }
 
 TEST(ConfigTest, HostPortForms) {
-  Result<HostPort> v4 = ParseHostPort("127.0.0.1:80");
+  Result<config::HostPort> v4 = config::ParseHostPort("127.0.0.1:80");
   ASSERT_OK(v4.status());
   EXPECT_EQ(v4->host, "127.0.0.1");
   EXPECT_EQ(v4->port, 80);
-  Result<HostPort> v6 = ParseHostPort("[::1]:0");
+  Result<config::HostPort> v6 = config::ParseHostPort("[::1]:0");
   ASSERT_OK(v6.status());
   EXPECT_EQ(v6->host, "::1");
   for (std::string_view bad :
        {"", "8080", ":80", "host:", "::1:80", "h:-1", "h:65536", "a b:1", "[::1:80", "h:80x"}) {
-    EXPECT_FALSE(ParseHostPort(bad).ok()) << bad;
+    EXPECT_FALSE(config::ParseHostPort(bad).ok()) << bad;
   }
 }
 
 TEST(ConfigTest, LoadNodeConfigNamesTheFile) {
   TempDir dir;
-  Result<NodeConfig> missing = LoadNodeConfig(dir.Sub("node.toml"));
+  Result<config::NodeConfig> missing = config::LoadNodeConfig(dir.Sub("node.toml"));
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
   EXPECT_THAT(missing.status().message(), HasSubstr(dir.Sub("node.toml")));
 
   testing::WriteFile(dir.Sub("big.toml"), "# " + std::string(70 * 1024, 'x') + "\n");
-  Result<NodeConfig> big = LoadNodeConfig(dir.Sub("big.toml"));
+  Result<config::NodeConfig> big = config::LoadNodeConfig(dir.Sub("big.toml"));
   EXPECT_THAT(big.status().message(), HasSubstr("big.toml: larger than"));
 
   testing::WriteFile(dir.Sub("bad.toml"), "[api]\nlisten = \"x\"\n");
-  EXPECT_THAT(LoadNodeConfig(dir.Sub("bad.toml")).status().message(),
+  EXPECT_THAT(config::LoadNodeConfig(dir.Sub("bad.toml")).status().message(),
               HasSubstr(dir.Sub("bad.toml") + ": [api] listen:"));
 }
 
 TEST(HomeTest, InitCreatesTheLayoutAndNeverOverwrites) {
   TempDir dir;
   std::string home = dir.Sub("node");
-  ASSERT_OK(InitHome(home, "n1"));
-  HomePaths paths(home);
+  ASSERT_OK(config::InitHome(home, "n1"));
+  config::HomePaths paths(home);
   struct stat st {};
   ASSERT_EQ(::stat(paths.keys_dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   ASSERT_EQ(::stat(paths.default_data_dir.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   ASSERT_EQ(::stat(paths.tls_dir.c_str(), &st), 0);
-  ASSERT_OK(LoadNodeConfig(paths.config_file).status());
-  EXPECT_EQ(LoadNodeConfig(paths.config_file)->moniker, "n1");
+  ASSERT_OK(config::LoadNodeConfig(paths.config_file).status());
+  EXPECT_EQ(config::LoadNodeConfig(paths.config_file)->moniker, "n1");
 
   testing::WriteFile(paths.config_file, "moniker = \"edited\"\n");
-  Status again = InitHome(home, "n2");
+  Status again = config::InitHome(home, "n2");
   EXPECT_EQ(again.code(), Code::kAlreadyExists);
   EXPECT_THAT(again.message(), HasSubstr("node.toml"));
   EXPECT_EQ(testing::ReadFile(paths.config_file), "moniker = \"edited\"\n");
 
-  EXPECT_THAT(InitHome(dir.Sub("other"), "bad name").message(), HasSubstr("--moniker"));
+  EXPECT_THAT(config::InitHome(dir.Sub("other"), "bad name").message(), HasSubstr("--moniker"));
 }
 
 // A home with genesis and a validator key file, ready for LoadHome.
 class LoadHomeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK(InitHome(home_, "n1"));
+    ASSERT_OK(config::InitHome(home_, "n1"));
     ASSERT_OK(crypto::WriteKeyFile(paths_.keys_dir + "/validator_key.json", key_, std::nullopt));
     crypto::KeyPair other = crypto::KeyPair::Generate();
     testing::WriteFile(
@@ -243,12 +243,12 @@ class LoadHomeTest : public ::testing::Test {
 
   TempDir dir_;
   std::string home_ = dir_.Sub("home");
-  HomePaths paths_{home_};
+  config::HomePaths paths_{home_};
   crypto::KeyPair key_ = crypto::KeyPair::Generate();
 };
 
 TEST_F(LoadHomeTest, LoadsConfigGenesisAndKey) {
-  Result<LoadedHome> loaded = LoadHome(paths_, {});
+  Result<config::LoadedHome> loaded = config::LoadHome(paths_, {});
   ASSERT_OK(loaded.status());
   EXPECT_EQ(loaded->genesis.chain_id(), "reel-test");
   ASSERT_TRUE(loaded->validator_index.has_value());
@@ -260,26 +260,26 @@ TEST_F(LoadHomeTest, LoadsConfigGenesisAndKey) {
 TEST_F(LoadHomeTest, NamedFlagsWinOverSetWhichWinsOverTheFile) {
   testing::WriteFile(paths_.config_file,
                      "[api]\nlisten = \"127.0.0.1:1\"\n[mempool]\nsize_max = 9000\n");
-  ConfigOverrides overrides;
+  config::ConfigOverrides overrides;
   overrides.set_assignments = {"api.listen=127.0.0.1:2", "mempool.size_max=8000"};
   overrides.flags = {{"api.listen", "127.0.0.1:3"}};
-  Result<LoadedHome> loaded = LoadHome(paths_, overrides);
+  Result<config::LoadedHome> loaded = config::LoadHome(paths_, overrides);
   ASSERT_OK(loaded.status());
   EXPECT_EQ(loaded->config.api.listen, "127.0.0.1:3");
   EXPECT_EQ(loaded->config.mempool.size_max, 8000u);
 }
 
 TEST_F(LoadHomeTest, BadOverrideNamesTheFlag) {
-  ConfigOverrides overrides;
+  config::ConfigOverrides overrides;
   overrides.flags = {{"metrics.listen", "9100"}};
-  EXPECT_EQ(LoadHome(paths_, overrides).status().message(),
+  EXPECT_EQ(config::LoadHome(paths_, overrides).status().message(),
             "--metrics.listen: expected \"host:port\", got \"9100\"");
 }
 
 TEST_F(LoadHomeTest, KeyFileReadableByOthersIsRefused) {
   std::string key_file = paths_.keys_dir + "/validator_key.json";
   ASSERT_EQ(::chmod(key_file.c_str(), 0644), 0);
-  Status status = LoadHome(paths_, {}).status();
+  Status status = config::LoadHome(paths_, {}).status();
   EXPECT_EQ(status.code(), Code::kPermissionDenied);
   EXPECT_THAT(status.message(), HasSubstr("[p2p] validator_key_file"));
   EXPECT_THAT(status.message(), HasSubstr(key_file));
@@ -287,13 +287,13 @@ TEST_F(LoadHomeTest, KeyFileReadableByOthersIsRefused) {
 
 TEST_F(LoadHomeTest, MissingKeyFileIsRefusedUnlessObserver) {
   ASSERT_EQ(::unlink((paths_.keys_dir + "/validator_key.json").c_str()), 0);
-  Status status = LoadHome(paths_, {}).status();
+  Status status = config::LoadHome(paths_, {}).status();
   EXPECT_EQ(status.code(), Code::kNotFound);
   EXPECT_THAT(status.message(), HasSubstr("validator_key.json"));
 
-  ConfigOverrides observer;
+  config::ConfigOverrides observer;
   observer.set_assignments = {"p2p.validator_key_file="};
-  Result<LoadedHome> loaded = LoadHome(paths_, observer);
+  Result<config::LoadedHome> loaded = config::LoadHome(paths_, observer);
   ASSERT_OK(loaded.status());
   EXPECT_FALSE(loaded->validator_index.has_value());
 }
@@ -301,9 +301,9 @@ TEST_F(LoadHomeTest, MissingKeyFileIsRefusedUnlessObserver) {
 TEST_F(LoadHomeTest, KeyNotInGenesisIsRefused) {
   crypto::KeyPair stranger = crypto::KeyPair::Generate();
   ASSERT_OK(crypto::WriteKeyFile(paths_.keys_dir + "/stranger.json", stranger, std::nullopt));
-  ConfigOverrides overrides;
+  config::ConfigOverrides overrides;
   overrides.flags = {{"p2p.validator_key_file", "keys/stranger.json"}};
-  Status status = LoadHome(paths_, overrides).status();
+  Status status = config::LoadHome(paths_, overrides).status();
   EXPECT_EQ(status.code(), Code::kFailedPrecondition);
   EXPECT_THAT(status.message(), HasSubstr("stranger.json"));
   EXPECT_THAT(status.message(), HasSubstr("is not a validator in " + paths_.genesis_file));
@@ -311,7 +311,7 @@ TEST_F(LoadHomeTest, KeyNotInGenesisIsRefused) {
 
 TEST_F(LoadHomeTest, BadGenesisNamesTheFile) {
   testing::WriteFile(paths_.genesis_file, "{\"chain_id\": \"x\", \"chain_idd\": 1}");
-  Status status = LoadHome(paths_, {}).status();
+  Status status = config::LoadHome(paths_, {}).status();
   EXPECT_THAT(status.message(), HasSubstr(paths_.genesis_file + ": not a valid reel.v1.Genesis"));
   EXPECT_THAT(status.message(), HasSubstr("chain_idd"));
 }

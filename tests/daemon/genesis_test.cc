@@ -1,6 +1,6 @@
 // genesis.json: strict proto3 JSON parsing and semantic validation. Each broken
 // genesis must be refused with a message naming the file and the field path.
-#include "node/daemon/genesis.h"
+#include "node/config/genesis.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -32,15 +32,15 @@ Genesis Valid() {
 
 TEST(GenesisTest, ValidGenesisRoundTripsThroughJson) {
   Genesis genesis = Valid();
-  ASSERT_OK(ValidateGenesis(genesis, kFile));
-  Result<Genesis> parsed = ParseGenesisJson(testing::GenesisJson(genesis), kFile);
+  ASSERT_OK(config::ValidateGenesis(genesis, kFile));
+  Result<Genesis> parsed = config::ParseGenesisJson(testing::GenesisJson(genesis), kFile);
   ASSERT_OK(parsed.status());
   EXPECT_EQ(parsed->SerializeAsString(), genesis.SerializeAsString());
-  ASSERT_OK(ValidateGenesis(*parsed, kFile));
+  ASSERT_OK(config::ValidateGenesis(*parsed, kFile));
 }
 
 TEST(GenesisTest, AcceptsCamelCaseNamesAndStringNumbers) {
-  Result<Genesis> parsed = ParseGenesisJson(
+  Result<Genesis> parsed = config::ParseGenesisJson(
       R"({"chainId": "c", "genesisTimeMs": "1735660800000", "consensus": {"blockTxsMax": 10}})",
       kFile);
   ASSERT_OK(parsed.status());
@@ -53,14 +53,14 @@ TEST(GenesisTest, UnknownFieldsAndBadJsonAreRefusedNamingTheFile) {
                                 R"({"chain_id": "c", "validators": [{"nam": "x"}]})",
                                 R"({"chain_id": )", R"({"orgs": [{"kind": "ORG_KIND_BANK"}]})",
                                 R"({"validators": [{"public_key": "not base64!"}]})"}) {
-    Result<Genesis> parsed = ParseGenesisJson(json, kFile);
+    Result<Genesis> parsed = config::ParseGenesisJson(json, kFile);
     ASSERT_FALSE(parsed.ok()) << json;
     EXPECT_EQ(parsed.status().code(), Code::kInvalidArgument);
     EXPECT_THAT(parsed.status().message(),
                 StartsWith(std::string(kFile) + ": not a valid reel.v1.Genesis: "))
         << json;
   }
-  EXPECT_THAT(ParseGenesisJson(R"({"chain_idd": "c"})", kFile).status().message(),
+  EXPECT_THAT(config::ParseGenesisJson(R"({"chain_idd": "c"})", kFile).status().message(),
               HasSubstr("chain_idd"));
 }
 
@@ -155,7 +155,7 @@ TEST(GenesisTest, EachBrokenRuleNamesTheFieldPath) {
   for (const BrokenCase& c : cases) {
     Genesis genesis = Valid();
     c.breaks(genesis);
-    Status status = ValidateGenesis(genesis, kFile);
+    Status status = config::ValidateGenesis(genesis, kFile);
     EXPECT_EQ(status.code(), Code::kInvalidArgument) << c.name;
     EXPECT_THAT(status.message(), StartsWith(std::string(kFile) + ": " + c.message)) << c.name;
   }
@@ -164,26 +164,26 @@ TEST(GenesisTest, EachBrokenRuleNamesTheFieldPath) {
 TEST(GenesisTest, TooManyValidatorsIsRefused) {
   std::vector<crypto::PublicKey> keys;
   for (int i = 0; i < 101; ++i) keys.push_back(Key(static_cast<uint8_t>(i)));
-  EXPECT_THAT(ValidateGenesis(testing::ValidGenesis(keys), kFile).message(),
+  EXPECT_THAT(config::ValidateGenesis(testing::ValidGenesis(keys), kFile).message(),
               HasSubstr("validators: at most 100 validators, got 101"));
 }
 
 TEST(GenesisTest, LoadGenesisReadsValidatesAndNamesTheFile) {
   testing::TempDir dir;
   std::string path = dir.Sub("genesis.json");
-  EXPECT_EQ(LoadGenesis(path).status().code(), Code::kNotFound);
-  EXPECT_THAT(LoadGenesis(path).status().message(), HasSubstr(path));
+  EXPECT_EQ(config::LoadGenesis(path).status().code(), Code::kNotFound);
+  EXPECT_THAT(config::LoadGenesis(path).status().message(), HasSubstr(path));
 
   testing::WriteFile(path, testing::GenesisJson(Valid()));
-  Result<Genesis> loaded = LoadGenesis(path);
+  Result<Genesis> loaded = config::LoadGenesis(path);
   ASSERT_OK(loaded.status());
-  EXPECT_EQ(FindValidator(*loaded, Key(3)), std::optional<size_t>(2));
-  EXPECT_EQ(FindValidator(*loaded, Key(9)), std::nullopt);
+  EXPECT_EQ(config::FindValidator(*loaded, Key(3)), std::optional<size_t>(2));
+  EXPECT_EQ(config::FindValidator(*loaded, Key(9)), std::nullopt);
 
   Genesis broken = Valid();
   broken.mutable_validators(0)->set_public_key("short");
   testing::WriteFile(path, testing::GenesisJson(broken));
-  EXPECT_EQ(LoadGenesis(path).status().message(),
+  EXPECT_EQ(config::LoadGenesis(path).status().message(),
             path + ": validators[0].public_key: expected 32 bytes, got 5");
 }
 

@@ -149,14 +149,14 @@ TEST(StatusServerTest, PortInUseIsRefused) {
 }
 
 TEST(LogTest, TextLinesAreKeyValue) {
-  EXPECT_EQ(FormatLogBody(LogFormat::kText, "started",
+  EXPECT_EQ(FormatLogBody(config::LogFormat::kText, "started",
                           {{"moniker", "n1"}, {"height", 12}, {"path", "/a b"}, {"q", "x=\"y\""}}),
             "started moniker=n1 height=12 path=\"/a b\" q=\"x=\\\"y\\\"\"");
-  EXPECT_EQ(FormatLogBody(LogFormat::kText, "m", {{"empty", ""}}), "m empty=\"\"");
+  EXPECT_EQ(FormatLogBody(config::LogFormat::kText, "m", {{"empty", ""}}), "m empty=\"\"");
 }
 
 TEST(LogTest, JsonLinesAreJson) {
-  std::string body = FormatLogBody(LogFormat::kJson, "said \"hi\"\n",
+  std::string body = FormatLogBody(config::LogFormat::kJson, "said \"hi\"\n",
                                    {{"moniker", "n1"}, {"height", uint64_t{12}}, {"c", "\x01"}});
   nlohmann::json parsed = nlohmann::json::parse("{" + body + "}");
   EXPECT_EQ(parsed["msg"], "said \"hi\"\n");

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "crypto/keyfile.h"
-#include "node/daemon/home.h"
+#include "node/config/home.h"
 #include "node/storage/leveldb_store.h"
 #include "tests/daemon/daemon_test_util.h"
 
@@ -25,7 +25,7 @@ using ::testing::HasSubstr;
 class NodeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK(InitHome(home_, "node-test"));
+    ASSERT_OK(config::InitHome(home_, "node-test"));
     ASSERT_OK(crypto::WriteKeyFile(paths_.keys_dir + "/validator_key.json", key_, std::nullopt));
     reel::v1::Genesis genesis = testing::ValidGenesis({key_.public_key()});
     testing::AddTls(genesis, paths_.tls_dir);
@@ -33,19 +33,19 @@ class NodeTest : public ::testing::Test {
   }
 
   Result<std::unique_ptr<Node>> OpenNode() {
-    ConfigOverrides overrides;
+    config::ConfigOverrides overrides;
     overrides.flags = {{"metrics.listen", "127.0.0.1:0"},
                        {"p2p.listen", "127.0.0.1:0"},
                        {"api.listen", "127.0.0.1:0"},
                        {"log.level", "warn"}};
-    Result<LoadedHome> loaded = LoadHome(paths_, overrides);
+    Result<config::LoadedHome> loaded = config::LoadHome(paths_, overrides);
     if (!loaded.ok()) return loaded.status();
     return Node::Open(std::move(*loaded));
   }
 
   testing::TempDir dir_;
   std::string home_ = dir_.Sub("home");
-  HomePaths paths_{home_};
+  config::HomePaths paths_{home_};
   crypto::KeyPair key_ = crypto::KeyPair::Generate();
 };
 
@@ -108,21 +108,21 @@ TEST_F(NodeTest, EncryptedKeyNeedsThePassphraseFromTheEnvironment) {
   std::string key_file = paths_.keys_dir + "/sealed.json";
   ASSERT_OK(crypto::WriteKeyFile(key_file, key_, std::string_view("correct horse"),
                                  crypto::KdfLimits::MinimumForTests()));
-  ConfigOverrides overrides;
+  config::ConfigOverrides overrides;
   overrides.flags = {{"p2p.validator_key_file", "keys/sealed.json"}};
 
   ::unsetenv("REEL_VALIDATOR_KEY_PASSPHRASE");
-  Status missing = LoadHome(paths_, overrides).status();
+  Status missing = config::LoadHome(paths_, overrides).status();
   EXPECT_EQ(missing.code(), Code::kFailedPrecondition);
   EXPECT_THAT(missing.message(), HasSubstr("REEL_VALIDATOR_KEY_PASSPHRASE"));
 
   ::setenv("REEL_VALIDATOR_KEY_PASSPHRASE", "wrong", 1);
-  Status wrong = LoadHome(paths_, overrides).status();
+  Status wrong = config::LoadHome(paths_, overrides).status();
   EXPECT_EQ(wrong.code(), Code::kUnauthenticated);
   EXPECT_THAT(wrong.message(), HasSubstr("sealed.json"));
 
   ::setenv("REEL_VALIDATOR_KEY_PASSPHRASE", "correct horse", 1);
-  Result<LoadedHome> loaded = LoadHome(paths_, overrides);
+  Result<config::LoadedHome> loaded = config::LoadHome(paths_, overrides);
   ::unsetenv("REEL_VALIDATOR_KEY_PASSPHRASE");
   ASSERT_OK(loaded.status());
   EXPECT_EQ(loaded->validator_index, std::optional<size_t>(0));

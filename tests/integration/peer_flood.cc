@@ -32,8 +32,8 @@
 #include "base/limits.h"
 #include "consensus/core.h"
 #include "consensus/types.h"
-#include "node/daemon/config.h"
-#include "node/daemon/home.h"
+#include "node/config/config.h"
+#include "node/config/home.h"
 #include "node/net/credentials.h"
 #include "node/net/peer_set.h"
 #include "node/net/push_protocol.h"
@@ -80,7 +80,7 @@ crypto::Hash32 RandomHash(std::mt19937_64& rng) {
 
 class Flood {
  public:
-  Flood(Options options, daemon::LoadedHome home, net::CertAndKey own)
+  Flood(Options options, config::LoadedHome home, net::CertAndKey own)
       : o_(std::move(options)),
         home_(std::move(home)),
         own_(std::move(own)),
@@ -302,7 +302,7 @@ class Flood {
   }
 
   const Options o_;
-  daemon::LoadedHome home_;
+  config::LoadedHome home_;
   const net::CertAndKey own_;
   const uint32_t self_;
   net::PeerInfo target_;
@@ -329,7 +329,7 @@ int Main(int argc, char** argv) {
   app.add_option("--signed", o.signed_small, "send signed votes and timeouts (true/false)");
   CLI11_PARSE(app, argc, argv);
 
-  Result<daemon::LoadedHome> home = daemon::LoadHome(daemon::HomePaths(o.home), {});
+  Result<config::LoadedHome> home = config::LoadHome(config::HomePaths(o.home), {});
   if (!home.ok() || !home->validator_key.has_value()) {
     std::cerr << "reel-peer-flood: "
               << (home.ok() ? "not a validator's home" : home.status().ToString()) << "\n";
@@ -337,9 +337,9 @@ int Main(int argc, char** argv) {
   }
   net::CertAndKey own;
   Result<std::string> cert =
-      net::ReadCertPemFile(daemon::ResolvePath(home->home_dir, home->config.p2p.tls_cert_file));
+      net::ReadCertPemFile(config::ResolvePath(home->home_dir, home->config.p2p.tls_cert_file));
   Result<std::string> key =
-      net::ReadKeyPemFile(daemon::ResolvePath(home->home_dir, home->config.p2p.tls_key_file));
+      net::ReadKeyPemFile(config::ResolvePath(home->home_dir, home->config.p2p.tls_key_file));
   if (!cert.ok() || !key.ok()) {
     std::cerr << "reel-peer-flood: cannot read the TLS certificate or key\n";
     return 1;

@@ -1,10 +1,10 @@
 // reel genesis show|validate: read a chain's genesis.json (reel.v1.Genesis) as a
-// summary, or check it the way reeld does before it starts (node/daemon/genesis.h).
+// summary, or check it the way reeld does before it starts (node/config/genesis.h).
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
-#include "node/daemon/genesis.h"
+#include "node/config/genesis.h"
 #include "tools/reel/cli.h"
 #include "tools/reel/proto_print.h"
 #include "tools/reel/rpc.h"
@@ -17,7 +17,7 @@ Result<v1::Genesis> Read(const std::string& path) {
   if (!in) return Status::NotFound("cannot read " + path + " (give --file PATH to a genesis.json)");
   std::stringstream text;
   text << in.rdbuf();
-  return daemon::ParseGenesisJson(text.str(), path);
+  return config::ParseGenesisJson(text.str(), path);
 }
 
 Status RunShow(const Globals& globals, const std::string& path) {
@@ -32,7 +32,7 @@ Status RunShow(const Globals& globals, const std::string& path) {
 }
 
 Status RunValidate(const Globals& globals, const std::string& path) {
-  Result<v1::Genesis> genesis = daemon::LoadGenesis(path);
+  Result<v1::Genesis> genesis = config::LoadGenesis(path);
   if (!genesis.ok()) return genesis.status();
   PrintRecord(globals, {{"file", path},
                         {"valid", "yes"},

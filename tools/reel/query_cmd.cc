@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/bytes.h"
-#include "node/daemon/genesis.h"
+#include "node/config/genesis.h"
 #include "node/replica/commit_proof.h"
 #include "reel/v1/api.grpc.pb.h"
 #include "tools/reel/cli.h"
@@ -245,7 +245,7 @@ void RegisterTrace(CLI::App* query, const pb::MethodDescriptor* method, Globals&
 // step 10) and says who signed, or why the proof does not hold.
 Result<replica::ProvedTransaction> CheckProof(const v1::GetTransactionResponse& answer,
                                               const std::string& genesis_file) {
-  Result<v1::Genesis> genesis = daemon::LoadGenesis(genesis_file);
+  Result<v1::Genesis> genesis = config::LoadGenesis(genesis_file);
   if (!genesis.ok()) return genesis.status();
   const consensus::ValidatorSet validators = replica::ValidatorsOf(*genesis);
   consensus::VerifyContext ctx;

@@ -17,9 +17,9 @@
 #include "base/limits.h"
 #include "crypto/keyfile.h"
 #include "crypto/keys.h"
-#include "node/daemon/config.h"
-#include "node/daemon/genesis.h"
-#include "node/daemon/home.h"
+#include "node/config/config.h"
+#include "node/config/genesis.h"
+#include "node/config/home.h"
 #include "node/net/tls.h"
 #include "tools/reel/cli.h"
 
@@ -127,17 +127,17 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
         observer ? "observer" + std::to_string(i - o.validators) : "node" + std::to_string(i);
     const std::string home = o.out + "/" + name;
     homes.push_back(home);
-    daemon::NodeConfig config;
+    config::NodeConfig config;
     if (observer) {
-      REEL_RETURN_IF_ERROR(daemon::SetConfigValue(config, "p2p.validator_key_file", "", "observer"));
+      REEL_RETURN_IF_ERROR(config::SetConfigValue(config, "p2p.validator_key_file", "", "observer"));
     }
-    REEL_RETURN_IF_ERROR(daemon::SetConfigValue(config, "moniker", name, "--moniker"));
-    REEL_RETURN_IF_ERROR(daemon::SetConfigValue(config, "p2p.listen", Port(o, i, 0), "p2p"));
-    REEL_RETURN_IF_ERROR(daemon::SetConfigValue(config, "api.listen", Port(o, i, 1), "api"));
+    REEL_RETURN_IF_ERROR(config::SetConfigValue(config, "moniker", name, "--moniker"));
+    REEL_RETURN_IF_ERROR(config::SetConfigValue(config, "p2p.listen", Port(o, i, 0), "p2p"));
+    REEL_RETURN_IF_ERROR(config::SetConfigValue(config, "api.listen", Port(o, i, 1), "api"));
     REEL_RETURN_IF_ERROR(
-        daemon::SetConfigValue(config, "metrics.listen", Port(o, i, 2), "metrics"));
-    REEL_RETURN_IF_ERROR(daemon::InitHome(home, config));
-    daemon::HomePaths paths(home);
+        config::SetConfigValue(config, "metrics.listen", Port(o, i, 2), "metrics"));
+    REEL_RETURN_IF_ERROR(config::InitHome(home, config));
+    config::HomePaths paths(home);
     Result<net::CertAndKey> cert = net::MakeNodeCert(*ca, name, {o.host}, 365);
     if (!cert.ok()) return cert.status();
     REEL_RETURN_IF_ERROR(net::WriteCertAndKey(paths.tls_dir, "node", *cert));
@@ -160,7 +160,7 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
     v->set_address(Port(o, i, 0));
     v->set_tls_cert_pem(cert->cert_pem);
   }
-  REEL_RETURN_IF_ERROR(daemon::ValidateGenesis(genesis, "generated genesis"));
+  REEL_RETURN_IF_ERROR(config::ValidateGenesis(genesis, "generated genesis"));
 
   std::string json;
   google::protobuf::util::JsonPrintOptions print;
@@ -171,7 +171,7 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
   }
   REEL_RETURN_IF_ERROR(WriteText(o.out + "/genesis.json", json));
   for (const std::string& home : homes) {
-    REEL_RETURN_IF_ERROR(WriteText(daemon::HomePaths(home).genesis_file, json));
+    REEL_RETURN_IF_ERROR(WriteText(config::HomePaths(home).genesis_file, json));
   }
   REEL_RETURN_IF_ERROR(WriteText(o.out + "/nodes.json", nodes.dump(2) + "\n"));
 

@@ -1,4 +1,4 @@
-#include "node/daemon/genesis.h"
+#include "node/config/genesis.h"
 
 #include <google/protobuf/util/json_util.h>
 
@@ -7,10 +7,10 @@
 #include <set>
 
 #include "base/limits.h"
-#include "node/daemon/config.h"
+#include "node/config/config.h"
 #include "reel/v1/types.pb.h"
 
-namespace reel::daemon {
+namespace reel::config {
 namespace {
 
 using reel::v1::Genesis;
@@ -276,4 +276,4 @@ std::optional<size_t> FindValidator(const Genesis& genesis, const crypto::Public
   return std::nullopt;
 }
 
-}  // namespace reel::daemon
+}  // namespace reel::config

@@ -27,9 +27,12 @@
 
 #include "base/status.h"
 
-namespace reel::daemon {
+namespace reel::config {
 
 enum class LogFormat : uint8_t { kText, kJson };
+// The values log.level may take; the logger maps them with spdlog::level::from_str.
+inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+bool IsLogLevel(std::string_view level);
 
 struct NodeConfig {
   std::string moniker = "reel-node";  // this node's name in logs and metrics
@@ -98,4 +101,4 @@ Result<HostPort> ParseHostPort(std::string_view text);
 // `path` if absolute, else `home`/`path`.
 std::string ResolvePath(const std::string& home, const std::string& path);
 
-}  // namespace reel::daemon
+}  // namespace reel::config

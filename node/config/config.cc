@@ -1,4 +1,4 @@
-#include "node/daemon/config.h"
+#include "node/config/config.h"
 
 #include <toml++/toml.h>
 
@@ -9,7 +9,7 @@
 
 #include "base/limits.h"
 
-namespace reel::daemon {
+namespace reel::config {
 namespace {
 
 // How a key's text is checked. The file and the flags share these checks.
@@ -32,8 +32,6 @@ struct KeyDef {
   uint64_t min = 0;
   uint64_t max = 0;
 };
-
-constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
 
 // The one list of keys. Order is the order of the default file.
 const std::vector<KeyDef>& KeyDefs() {
@@ -194,7 +192,7 @@ Status StoreValue(NodeConfig& config, const KeyDef& def, const RawValue& raw) {
     case Kind::kOptionalPath:
       break;
     case Kind::kLogLevel:
-      if (std::find(std::begin(kLogLevels), std::end(kLogLevels), text) == std::end(kLogLevels)) {
+      if (!IsLogLevel(text)) {
         return Status::InvalidArgument("expected one of " + LevelList() + "; got " + Quote(text));
       }
       break;
@@ -380,6 +378,10 @@ Status ApplySetFlag(NodeConfig& config, std::string_view assignment) {
   return SetConfigValue(config, key, assignment.substr(eq + 1), "--set " + std::string(key));
 }
 
+bool IsLogLevel(std::string_view level) {
+  return std::find(std::begin(kLogLevels), std::end(kLogLevels), level) != std::end(kLogLevels);
+}
+
 std::string GetConfigValue(const NodeConfig& config, std::string_view key) {
   const KeyDef* def = FindKey(key);
   if (def == nullptr) return "";
@@ -460,4 +462,4 @@ std::string ResolvePath(const std::string& home, const std::string& path) {
   return home.back() == '/' ? home + path : home + "/" + path;
 }
 
-}  // namespace reel::daemon
+}  // namespace reel::config

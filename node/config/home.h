@@ -18,10 +18,10 @@
 
 #include "base/status.h"
 #include "crypto/keys.h"
-#include "node/daemon/config.h"
+#include "node/config/config.h"
 #include "reel/v1/genesis.pb.h"
 
-namespace reel::daemon {
+namespace reel::config {
 
 struct HomePaths {
   explicit HomePaths(std::string home_dir);
@@ -66,4 +66,4 @@ struct ConfigOverrides {
 // that could never vote is a mistake worth stopping for.
 Result<LoadedHome> LoadHome(const HomePaths& paths, const ConfigOverrides& overrides);
 
-}  // namespace reel::daemon
+}  // namespace reel::config

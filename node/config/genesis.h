@@ -25,7 +25,7 @@
 #include "crypto/keys.h"
 #include "reel/v1/genesis.pb.h"
 
-namespace reel::daemon {
+namespace reel::config {
 
 // Parses proto3 JSON text; `source` names the file in messages. Does not validate.
 Result<reel::v1::Genesis> ParseGenesisJson(std::string_view json, std::string_view source);
@@ -37,4 +37,4 @@ Result<reel::v1::Genesis> LoadGenesis(const std::string& path);
 // The position of `key` in genesis.validators, if it is a validator of epoch 0.
 std::optional<size_t> FindValidator(const reel::v1::Genesis& genesis, const crypto::PublicKey& key);
 
-}  // namespace reel::daemon
+}  // namespace reel::config

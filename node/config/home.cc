@@ -1,4 +1,4 @@
-#include "node/daemon/home.h"
+#include "node/config/home.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,9 +10,9 @@
 
 #include "base/bytes.h"
 #include "crypto/keyfile.h"
-#include "node/daemon/genesis.h"
+#include "node/config/genesis.h"
 
-namespace reel::daemon {
+namespace reel::config {
 namespace {
 
 // Creates `dir` with `mode` if missing (one level: the home itself is made first).
@@ -144,4 +144,4 @@ Result<LoadedHome> LoadHome(const HomePaths& paths, const ConfigOverrides& overr
   return loaded;
 }
 
-}  // namespace reel::daemon
+}  // namespace reel::config
