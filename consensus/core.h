@@ -160,9 +160,6 @@ class Core {
   Step OnBlocksFetched(uint32_t from, std::vector<Block> blocks);
 
   uint64_t round() const { return pacemaker_.round(); }
-  // When the round timer next fires: a driver may tick exactly then instead
-  // of periodically (time still enters only through OnTick).
-  uint64_t next_deadline_ms() const { return pacemaker_.deadline_ms(); }
   uint64_t committed_height() const { return committed_height_; }
   // Rounds this replica left by a timeout certificate (view changes), since start.
   uint64_t view_changes() const { return view_changes_; }

@@ -1,12 +1,13 @@
 // Node: the composition root of reeld. The one place that builds the node's parts,
 // wires them together and owns them; everything else receives what it needs.
 //
-// Today it owns: the LevelDB store (checked against genesis), the metrics registry,
-// the HTTP status server (/metrics, /healthz), one event loop (asio::io_context) and
-// the signal handling that stops it. Consensus, the ledger, the mempool, peer
-// networking and the client API are not wired yet: they will be built in Open and
-// driven from the loop, where the consensus core and execution run in order, on one
-// thread, so that nothing in them needs a lock.
+// It owns: the LevelDB store (checked against genesis), the metrics registry, the
+// HTTP status server (/metrics, /healthz), the mempool and admission, the ledger
+// application, the peer transport (clients, server, gossip), the replica (consensus
+// core and execution), block sync, the client API, one event loop (asio::io_context)
+// and the signal handling that stops it. Open builds them in that dependency order.
+// The consensus core and execution run on the loop, in order, on one thread, so that
+// nothing in them needs a lock; the other parts post to the loop.
 //
 // Threads
 //   - Run() runs the loop on the calling thread until SIGINT/SIGTERM or RequestStop.

@@ -90,21 +90,4 @@ std::string Peers::last_stream_error(uint32_t index) const {
   return client(index).last_stream_error();
 }
 
-PeerClientStats Peers::TotalStats() const {
-  PeerClientStats total;
-  for (const auto& peer_client : clients_) {
-    if (peer_client == nullptr) continue;
-    const PeerClientStats one = peer_client->stats();
-    total.queued += one.queued;
-    total.sent += one.sent;
-    total.dropped += one.dropped;
-    total.lost += one.lost;
-    total.reconnects += one.reconnects;
-    total.streams_opened += one.streams_opened;
-    total.queue_length += one.queue_length;
-    total.connected = total.connected || one.connected;
-  }
-  return total;
-}
-
 }  // namespace reel::net

@@ -53,9 +53,8 @@ class Peers {
                                                   const reel::v1::GetBlockByIdRequest& request);
   Result<reel::v1::SyncInfo> GetSyncInfo(uint32_t from_index);
 
-  // One peer's counters (index != self_index()), and their sum over all peers.
+  // One peer's counters (index != self_index()).
   PeerClientStats stats(uint32_t index) const;
-  PeerClientStats TotalStats() const;
   // Why the stream to `index` last failed, for logs.
   std::string last_stream_error(uint32_t index) const;
 

@@ -429,10 +429,9 @@ TEST_F(TransportTest, ClientRefusesAServerThatIsNotTheValidatorItDialled) {
                                  0, TheMaterial().validators[0]));
   EXPECT_EQ(p0->GetSyncInfo(1).status().code(), Code::kUnauthenticated);
   p0->Send(1, Numbered(1));
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(Eventually([&] { return p0->stats(1).reconnects >= 1; }));
   EXPECT_EQ(p0->stats(1).sent, 0u);
   EXPECT_EQ(p0->stats(1).streams_opened, 0u);
-  EXPECT_GE(p0->stats(1).reconnects, 1u);
   EXPECT_NE(p0->last_stream_error(1).find("genesis"), std::string::npos)
       << p0->last_stream_error(1);
   EXPECT_TRUE(impostor_node.received().empty());
@@ -533,11 +532,17 @@ TEST_F(TransportTest, QueueIsBoundedWhilePeerIsDownAndDeliveryResumesAfterRestar
 
   servers_[1]->Shutdown();
   servers_[1].reset();
-  std::this_thread::sleep_for(200ms);  // let the client see its stream end
-
+  // The client learns that its stream ended when it next writes: at most that one
+  // message is lost (counted), which the sums below allow for.
   constexpr int kWhileDown = 30;
+  const uint64_t reconnects_before = p0->stats(1).reconnects;
   for (int i = 1; i <= kWhileDown; ++i) p0->Send(1, Numbered(i));
-  std::this_thread::sleep_for(300ms);  // a few reconnect attempts fail meanwhile
+  // A reconnect attempt fails meanwhile, and what did not fit has been dropped.
+  ASSERT_TRUE(Eventually([&] {
+    const PeerClientStats s = p0->stats(1);
+    return s.reconnects > reconnects_before &&
+           s.dropped >= uint64_t(kWhileDown) - options.queue_messages_max - 1;
+  }));
   const PeerClientStats down = p0->stats(1);
   EXPECT_FALSE(down.connected);
   EXPECT_LE(down.queue_length, options.queue_messages_max);

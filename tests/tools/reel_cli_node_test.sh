@@ -101,9 +101,11 @@ grep -q '"lot_ids":\["DM-1"\]' "$tmp/events" || fail "watch did not see the extr
 kill -INT "${watchers[0]}"
 wait "${watchers[0]}" || fail "watch did not end cleanly on SIGINT: $(cat "$tmp/watch.err")"
 
-"$reel" watch --node "$(api_addr 1)" > "$tmp/watch2" 2>&1 &
+# From height 1, so that its first event shows it is streaming before the node goes.
+"$reel" watch --node "$(api_addr 1)" --from-height 1 > "$tmp/watch2" 2>&1 &
 watchers+=($!)
-sleep 1
+for _ in $(seq 50); do [ -s "$tmp/watch2" ] && break; sleep 0.2; done
+[ -s "$tmp/watch2" ] || fail "second watch printed nothing from height 1"
 "$root/testnet/down.sh" > /dev/null
 wait "${watchers[1]}" && fail "watch ended with 0 when its node went away"
 grep -Eq "watch ended|ended the event stream" "$tmp/watch2" || fail "node gone not said: $(cat "$tmp/watch2")"
