@@ -35,7 +35,9 @@ enum class Code : uint8_t {
 
 std::string_view CodeName(Code code);
 
-class Status {
+// [[nodiscard]]: an expected failure is handled or explicitly dropped with (void) and a
+// comment saying why, never forgotten (tests/build.sh builds with -Werror).
+class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -69,7 +71,7 @@ class Status {
 
 // A value or the Status that explains why there is none.
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)

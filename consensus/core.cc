@@ -112,7 +112,8 @@ void Core::RestoreBlocks(std::vector<Block> blocks) {
       continue;
     }
     ProcessQc(block.qc, config_.self_index);
-    InsertBlock(block, /*store=*/false);
+    // A block the tree refuses is left out, as a fetched one would be: peers resend it.
+    (void)InsertBlock(block, /*store=*/false);
   }
 }
 
@@ -608,7 +609,8 @@ void Core::ResumePending(uint32_t from) {
   for (auto& [peer, p] : proposals) {
     if (p.block.header.height <= committed_height_) continue;
     if (tree_->Find(p.block.header.parent_id) != nullptr) {
-      HandleProposalWithParent(p);
+      // Its sender is long gone from this call: a refusal only means no vote.
+      (void)HandleProposalWithParent(p);
     } else {
       pending_proposals_.emplace_back(peer, std::move(p));
     }

@@ -4,5 +4,6 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/tests/deps.sh"
 build="${REEL_BUILD_DIR:-$root/build}"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${REEL_BUILD_TYPE:-RelWithDebInfo}" ${REEL_CMAKE_ARGS:-}
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE="${REEL_BUILD_TYPE:-RelWithDebInfo}" \
+  -DREEL_WERROR=ON ${REEL_CMAKE_ARGS:-}
 cmake --build "$build" -j "${REEL_JOBS:-2}"
