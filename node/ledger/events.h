@@ -1,7 +1,8 @@
 // Events: what each committed transaction touched, for the API's StreamEvents and its
 // filters (api.proto EventFilter). One Event per transaction of a block, failed ones
 // included (with their code), written to the index 0x06 'E' u64(height) u32(tx_index)
-// in the block's batch. Not part of the state root.
+// in the block's batch. Not part of the state root. What each kind adds (its lots,
+// organisations, licences, ...) is its Event function in the table of kinds (tx_kinds.h).
 #pragma once
 
 #include <cstdint>

@@ -150,6 +150,11 @@ Refusal ApplyExtract(TxContext& ctx, const v1::Extract& a) {
   return Accept();
 }
 
+void EventExtract(const v1::Extract& a, const TxOutcome&, v1::Event* e) {
+  e->add_lot_ids(a.lot_id());
+  e->set_site_id(a.site_id());
+}
+
 // --- Import --------------------------------------------------------------------------------
 
 Refusal FormImport(const v1::Import& a) {
@@ -190,6 +195,11 @@ Refusal ApplyImport(TxContext& ctx, const v1::Import& a) {
   entry.set_country(a.origin_country());
   RecordFlow(ctx, ctx.signer_id(), kFlowImported, {&lot}, entry);
   return Accept();
+}
+
+void EventImport(const v1::Import& a, const TxOutcome&, v1::Event* e) {
+  e->add_lot_ids(a.lot_id());
+  e->set_site_id(a.site_id());
 }
 
 // --- Process -------------------------------------------------------------------------------
@@ -327,6 +337,12 @@ Refusal ApplyProcess(TxContext& ctx, const v1::Process& a) {
   return Accept();
 }
 
+void EventProcess(const v1::Process& a, const TxOutcome&, v1::Event* e) {
+  AddLotIds(a.input_lot_ids(), e);
+  for (const v1::LotOutput& o : a.outputs()) e->add_lot_ids(o.lot_id());
+  e->set_site_id(a.site_id());
+}
+
 // --- Split ---------------------------------------------------------------------------------
 
 Refusal FormSplit(const v1::Split& a) {
@@ -395,6 +411,11 @@ Refusal ApplySplit(TxContext& ctx, const v1::Split& a) {
   return Accept();
 }
 
+void EventSplit(const v1::Split& a, const TxOutcome&, v1::Event* e) {
+  e->add_lot_ids(a.lot_id());
+  for (const v1::SplitPart& p : a.parts()) e->add_lot_ids(p.lot_id());
+}
+
 // --- Merge ---------------------------------------------------------------------------------
 
 Refusal FormMerge(const v1::Merge& a) {
@@ -441,6 +462,12 @@ Refusal ApplyMerge(TxContext& ctx, const v1::Merge& a) {
   for (v1::Lot& in : inputs)
     Consume(ctx, std::move(in), v1::BIZ_STEP_MERGING, input_ids, {a.output_lot_id()});
   return Accept();
+}
+
+void EventMerge(const v1::Merge& a, const TxOutcome&, v1::Event* e) {
+  AddLotIds(a.input_lot_ids(), e);
+  e->add_lot_ids(a.output_lot_id());
+  e->set_site_id(a.site_id());
 }
 
 // --- Transfers -----------------------------------------------------------------------------
@@ -502,6 +529,26 @@ void CloseOffer(TxContext& ctx, v1::TransferOfferRecord offer, v1::TransferStatu
   ctx.state.PutOffer(offer);
 }
 
+// The form of an accept, reject or cancel: the offer it names, and an optional reason.
+Refusal FormOfferRef(const std::string& offer_id, const std::string& reason) {
+  REEL_TRY(CheckObjectId(offer_id, "offer id"));
+  return CheckText(reason, "reason", false);
+}
+
+// The event of an accept, reject or cancel names the offer's lots and its other party,
+// from the offer as the block left it (the action names only the offer).
+void FromOffer(const std::string& offer_id, const Overlay& after, v1::Event* e) {
+  e->set_offer_id(offer_id);
+  std::optional<std::string> bytes = after.Get(layout::OfferKey(offer_id));
+  if (!bytes.has_value()) return;
+  v1::TransferOfferRecord offer;
+  ParseOrThrow(*bytes, &offer, layout::OfferKey(offer_id));
+  AddLotIds(offer.lot_ids(), e);
+  for (const std::string* org : {&offer.from_org_id(), &offer.to_org_id()}) {
+    if (*org != e->signer_org_id()) e->add_org_ids(*org);
+  }
+}
+
 }  // namespace
 
 Refusal FormTransferOffer(const v1::TransferOffer& a) {
@@ -557,9 +604,14 @@ Refusal ApplyTransferOffer(TxContext& ctx, const v1::TransferOffer& a) {
   return Accept();
 }
 
-Refusal FormOfferRef(const std::string& offer_id, const std::string& reason) {
-  REEL_TRY(CheckObjectId(offer_id, "offer id"));
-  return CheckText(reason, "reason", false);
+void EventTransferOffer(const v1::TransferOffer& a, const TxOutcome&, v1::Event* e) {
+  AddLotIds(a.lot_ids(), e);
+  e->add_org_ids(a.to_org_id());
+  e->set_offer_id(a.offer_id());
+}
+
+Refusal FormTransferAccept(const v1::TransferAccept& a) {
+  return FormOfferRef(a.offer_id(), "");
 }
 
 Refusal ApplyTransferAccept(TxContext& ctx, const v1::TransferAccept& a) {
@@ -578,6 +630,14 @@ Refusal ApplyTransferAccept(TxContext& ctx, const v1::TransferAccept& a) {
   return Accept();
 }
 
+void EventTransferAccept(const v1::TransferAccept& a, const TxOutcome& outcome, v1::Event* e) {
+  FromOffer(a.offer_id(), outcome.after, e);
+}
+
+Refusal FormTransferReject(const v1::TransferReject& a) {
+  return FormOfferRef(a.offer_id(), a.reason());
+}
+
 Refusal ApplyTransferReject(TxContext& ctx, const v1::TransferReject& a) {
   v1::TransferOfferRecord offer;
   REEL_TRY(LoadOffer(ctx, a.offer_id(), &offer));
@@ -590,6 +650,14 @@ Refusal ApplyTransferReject(TxContext& ctx, const v1::TransferReject& a) {
   return Accept();
 }
 
+void EventTransferReject(const v1::TransferReject& a, const TxOutcome& outcome, v1::Event* e) {
+  FromOffer(a.offer_id(), outcome.after, e);
+}
+
+Refusal FormTransferCancel(const v1::TransferCancel& a) {
+  return FormOfferRef(a.offer_id(), a.reason());
+}
+
 Refusal ApplyTransferCancel(TxContext& ctx, const v1::TransferCancel& a) {
   v1::TransferOfferRecord offer;
   REEL_TRY(LoadOffer(ctx, a.offer_id(), &offer));
@@ -600,6 +668,10 @@ Refusal ApplyTransferCancel(TxContext& ctx, const v1::TransferCancel& a) {
   const std::string from = offer.from_org_id();
   CloseOffer(ctx, std::move(offer), v1::TRANSFER_STATUS_CANCELLED, from, a.reason());
   return Accept();
+}
+
+void EventTransferCancel(const v1::TransferCancel& a, const TxOutcome& outcome, v1::Event* e) {
+  FromOffer(a.offer_id(), outcome.after, e);
 }
 
 }  // namespace reel::ledger

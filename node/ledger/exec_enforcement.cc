@@ -150,6 +150,12 @@ Refusal ApplyRecordViolation(TxContext& ctx, const v1::RecordViolation& a) {
   return Accept();
 }
 
+void EventRecordViolation(const v1::RecordViolation& a, const TxOutcome&, v1::Event* e) {
+  e->add_org_ids(a.org_id());
+  AddLotIds(a.seize_lot_ids(), e);
+  e->set_violation_id(a.violation_id());
+}
+
 Refusal FormReinstate(const v1::Reinstate& a) {
   REEL_TRY(CheckOrgId(a.org_id(), "organisation id"));
   return CheckText(a.reason(), "reason", false);
@@ -167,6 +173,10 @@ Refusal ApplyReinstate(TxContext& ctx, const v1::Reinstate& a) {
   org->set_updated_height(ctx.block.height);
   ctx.state.PutOrg(*org);
   return Accept();
+}
+
+void EventReinstate(const v1::Reinstate& a, const TxOutcome&, v1::Event* e) {
+  e->add_org_ids(a.org_id());
 }
 
 }  // namespace reel::ledger

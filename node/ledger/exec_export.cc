@@ -132,6 +132,10 @@ Refusal ApplyApplyExportLicense(TxContext& ctx, const v1::ApplyExportLicense& a)
   return Accept();
 }
 
+void EventApplyExportLicense(const v1::ApplyExportLicense& a, const TxOutcome&, v1::Event* e) {
+  e->add_licence_ids(a.licence_id());
+}
+
 // --- DecideExportLicense ----------------------------------------------------------------
 
 Refusal FormDecideExportLicense(const v1::DecideExportLicense& a) {
@@ -170,6 +174,10 @@ Refusal ApplyDecideExportLicense(TxContext& ctx, const v1::DecideExportLicense& 
   l.set_decision_reason(a.reason());
   ctx.state.PutLicence(l);
   return Accept();
+}
+
+void EventDecideExportLicense(const v1::DecideExportLicense& a, const TxOutcome&, v1::Event* e) {
+  e->add_licence_ids(a.licence_id());
 }
 
 // --- Restrictions -----------------------------------------------------------------------
@@ -225,6 +233,12 @@ Refusal ApplySetExportRestriction(TxContext& ctx, const v1::SetExportRestriction
   return Accept();
 }
 
+void EventSetExportRestriction(const v1::SetExportRestriction& a, const TxOutcome& outcome,
+                               v1::Event* e) {
+  e->add_restriction_ids(a.restriction_id());
+  for (const std::string& id : outcome.result.revoked_licence_ids()) e->add_licence_ids(id);
+}
+
 Refusal FormLiftExportRestriction(const v1::LiftExportRestriction& a) {
   REEL_TRY(CheckObjectId(a.restriction_id(), "restriction id"));
   return CheckText(a.reason(), "reason", false);
@@ -245,6 +259,11 @@ Refusal ApplyLiftExportRestriction(TxContext& ctx, const v1::LiftExportRestricti
   r->set_lift_reason(a.reason());
   ctx.state.PutRestriction(*r);
   return Accept();
+}
+
+void EventLiftExportRestriction(const v1::LiftExportRestriction& a, const TxOutcome&,
+                                v1::Event* e) {
+  e->add_restriction_ids(a.restriction_id());
 }
 
 // --- ClearExport ---------------------------------------------------------------------------
@@ -364,6 +383,11 @@ Refusal ApplyClearExport(TxContext& ctx, const v1::ClearExport& a) {
   if (mass == l.mass_g()) l.set_status(v1::LICENCE_STATUS_EXHAUSTED);
   ctx.state.PutLicence(l);
   return Accept();
+}
+
+void EventClearExport(const v1::ClearExport& a, const TxOutcome&, v1::Event* e) {
+  e->add_licence_ids(a.licence_id());
+  AddLotIds(a.lot_ids(), e);
 }
 
 }  // namespace reel::ledger

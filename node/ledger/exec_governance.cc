@@ -71,6 +71,10 @@ Refusal ApplyRegisterOrg(TxContext& ctx, const v1::RegisterOrg& a) {
   return Accept();
 }
 
+void EventRegisterOrg(const v1::RegisterOrg& a, const TxOutcome&, v1::Event* e) {
+  e->add_org_ids(a.org_id());
+}
+
 Refusal FormUpdateOrg(const v1::UpdateOrg& a) {
   REEL_TRY(CheckOrgId(a.org_id(), "organisation id"));
   if (!a.has_name() && !a.has_status() && !a.has_roles()) {
@@ -108,6 +112,10 @@ Refusal ApplyUpdateOrg(TxContext& ctx, const v1::UpdateOrg& a) {
   org.set_updated_height(ctx.block.height);
   ctx.state.PutOrg(org);
   return Accept();
+}
+
+void EventUpdateOrg(const v1::UpdateOrg& a, const TxOutcome&, v1::Event* e) {
+  e->add_org_ids(a.org_id());
 }
 
 Refusal FormRegisterSite(const v1::RegisterSite& a) {
@@ -159,6 +167,11 @@ Refusal ApplyRegisterSite(TxContext& ctx, const v1::RegisterSite& a) {
   return Accept();
 }
 
+void EventRegisterSite(const v1::RegisterSite& a, const TxOutcome&, v1::Event* e) {
+  e->add_org_ids(a.org_id());
+  e->set_site_id(a.site_id());
+}
+
 Refusal FormSetQuota(const v1::SetQuota& a) {
   REEL_TRY(CheckOrgId(a.org_id(), "quota holder"));
   if (a.year() < limits::ledger_quota_year_min || a.year() > limits::ledger_quota_year_max) {
@@ -192,6 +205,10 @@ Refusal ApplySetQuota(TxContext& ctx, const v1::SetQuota& a) {
   return Accept();
 }
 
+void EventSetQuota(const v1::SetQuota& a, const TxOutcome&, v1::Event* e) {
+  e->add_org_ids(a.org_id());
+}
+
 Refusal FormRotateKeys(const v1::RotateKeys& a) {
   return CheckKeysAndQuorum(a.signatory_keys(), a.quorum());
 }
@@ -205,6 +222,10 @@ Refusal ApplyRotateKeys(TxContext& ctx, const v1::RotateKeys& a) {
   org.set_updated_height(ctx.block.height);
   ctx.state.PutOrg(org);
   return Accept();
+}
+
+void EventRotateKeys(const v1::RotateKeys& a, const TxOutcome&, v1::Event* e) {
+  // Only its signer, who is in every event.
 }
 
 }  // namespace reel::ledger

@@ -2,6 +2,9 @@
 
 #include <cstring>
 #include <string>
+#include <variant>
+
+#include "base/overloaded.h"
 
 namespace reel::replica {
 namespace {
@@ -115,13 +118,13 @@ v1::ConsensusMessage ToProto(uint32_t sender, uint64_t epoch, const consensus::M
   v1::ConsensusMessage p;
   p.set_sender_index(sender);
   p.set_epoch(epoch);
-  if (const auto* proposal = std::get_if<consensus::Proposal>(&message)) {
-    *p.mutable_proposal() = ToProto(*proposal);
-  } else if (const auto* vote = std::get_if<consensus::Vote>(&message)) {
-    *p.mutable_vote() = ToProto(*vote);
-  } else {
-    *p.mutable_timeout() = ToProto(std::get<consensus::Timeout>(message));
-  }
+  std::visit(
+      Overloaded{
+          [&](const consensus::Proposal& proposal) { *p.mutable_proposal() = ToProto(proposal); },
+          [&](const consensus::Vote& vote) { *p.mutable_vote() = ToProto(vote); },
+          [&](const consensus::Timeout& timeout) { *p.mutable_timeout() = ToProto(timeout); },
+      },
+      message);
   return p;
 }
 

@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <cstdio>
+#include <variant>
 
+#include "base/overloaded.h"
 #include "node/replica/chain_store.h"
-#include "node/replica/commit_proof.h"
 #include "node/replica/codec.h"
+#include "node/replica/commit_proof.h"
 #include "node/replica/internal.h"
 #include "node/storage/keys.h"
 
@@ -88,13 +90,12 @@ void Replica::PostMessage(uint32_t from, v1::ConsensusMessage message,
 }
 
 void Replica::Deliver(uint32_t from, const consensus::Message& message) {
-  if (const auto* p = std::get_if<consensus::Proposal>(&message)) {
-    Handle(core_->OnProposal(from, *p));
-  } else if (const auto* v = std::get_if<consensus::Vote>(&message)) {
-    Handle(core_->OnVote(from, *v));
-  } else {
-    Handle(core_->OnTimeout(from, std::get<consensus::Timeout>(message)));
-  }
+  Handle(std::visit(Overloaded{
+                        [&](const consensus::Proposal& p) { return core_->OnProposal(from, p); },
+                        [&](const consensus::Vote& v) { return core_->OnVote(from, v); },
+                        [&](const consensus::Timeout& t) { return core_->OnTimeout(from, t); },
+                    },
+                    message));
 }
 
 void Replica::PostBlocksFetched(uint32_t from, std::vector<v1::Block> blocks) {
@@ -171,49 +172,69 @@ TreeAncestry Replica::TreeAncestryOf(const crypto::Hash32& block_id, uint64_t ab
   return out;
 }
 
+// One lambda per kind of action, so that an action the core gains is a compile error
+// here until the replica carries it out.
 void Replica::Handle(consensus::Step step) {
+  for (const consensus::Action& action : step.actions) {
+    std::visit(
+        Overloaded{
+            [&](const consensus::Persist& persist) { PersistSafetyState(persist.state); },
+            [&](const consensus::StoreBlock& stored) { StorePendingBlock(stored.block); },
+            [&](const consensus::Send& send) { SendMessage(send.to, send.message); },
+            [&](const consensus::Broadcast& broadcast) { BroadcastMessage(broadcast.message); },
+            [&](const consensus::FetchBlocks& fetch) {
+              transport_->FetchBlocks(fetch.from_peer, fetch.block_id, fetch.above_height);
+            },
+            [&](const consensus::Commit& commit) { StoreCommitProof(commit); },
+        },
+        action);
+  }
+}
+
+void Replica::PersistSafetyState(const consensus::SafetyState& state) {
+  storage::WriteBatch batch;
+  PutSafetyState(batch, state);
+  if (Status s = store_->Write(batch, /*sync=*/true); !s.ok()) {
+    // Sending without the safety state on disk could sign twice after a crash.
+    Fatal("cannot persist the safety state: " + s.ToString());
+  }
+}
+
+void Replica::StorePendingBlock(const consensus::Block& block) {
+  storage::WriteBatch batch;
+  batch.Put(keys::PendingBlockKey(IdBytes(block.id)), ToProto(block).SerializeAsString());
+  if (Status s = store_->Write(batch, /*sync=*/false); !s.ok()) {
+    Fatal("cannot store a block: " + s.ToString());
+  }
+}
+
+void Replica::SendMessage(uint32_t to, const consensus::Message& message) {
   const uint32_t self = config_.consensus.self_index;
-  const uint64_t epoch = config_.consensus.epoch;
-  for (consensus::Action& action : step.actions) {
-    if (auto* persist = std::get_if<consensus::Persist>(&action)) {
-      storage::WriteBatch batch;
-      PutSafetyState(batch, persist->state);
-      if (Status s = store_->Write(batch, /*sync=*/true); !s.ok()) {
-        // Sending without the safety state on disk could sign twice after a crash.
-        Fatal("cannot persist the safety state: " + s.ToString());
-      }
-    } else if (auto* stored = std::get_if<consensus::StoreBlock>(&action)) {
-      storage::WriteBatch batch;
-      batch.Put(keys::PendingBlockKey(IdBytes(stored->block.id)),
-                ToProto(stored->block).SerializeAsString());
-      if (Status s = store_->Write(batch, /*sync=*/false); !s.ok()) {
-        Fatal("cannot store a block: " + s.ToString());
-      }
-    } else if (auto* send = std::get_if<consensus::Send>(&action)) {
-      v1::ConsensusMessage message = ToProto(self, epoch, send->message);
-      if (send->to == self) {
-        PostMessage(self, std::move(message));
-      } else {
-        transport_->Send(send->to, message);
-      }
-    } else if (auto* broadcast = std::get_if<consensus::Broadcast>(&action)) {
-      v1::ConsensusMessage message = ToProto(self, epoch, broadcast->message);
-      transport_->Broadcast(message);
-      PostMessage(self, std::move(message));
-    } else if (auto* fetch = std::get_if<consensus::FetchBlocks>(&action)) {
-      transport_->FetchBlocks(fetch->from_peer, fetch->block_id, fetch->above_height);
-    } else if (auto* commit = std::get_if<consensus::Commit>(&action)) {
-      // The application has already written and announced each block; what proves
-      // the newest one is only here. Unsynced: a crash that loses it leaves an older
-      // tip, which readers recognise and ignore until the next commit.
-      storage::WriteBatch batch;
-      batch.Put(keys::CommitTipKey(),
-                DirectCommitProof(commit->blocks.back().qc, commit->child_header, commit->child_qc)
-                    .SerializeAsString());
-      if (Status s = store_->Write(batch, /*sync=*/false); !s.ok()) {
-        Fatal("cannot store the commit proof: " + s.ToString());
-      }
-    }
+  v1::ConsensusMessage proto = ToProto(self, config_.consensus.epoch, message);
+  if (to == self) {
+    PostMessage(self, std::move(proto));
+  } else {
+    transport_->Send(to, proto);
+  }
+}
+
+void Replica::BroadcastMessage(const consensus::Message& message) {
+  const uint32_t self = config_.consensus.self_index;
+  v1::ConsensusMessage proto = ToProto(self, config_.consensus.epoch, message);
+  transport_->Broadcast(proto);
+  PostMessage(self, std::move(proto));
+}
+
+void Replica::StoreCommitProof(const consensus::Commit& commit) {
+  // The application has already written and announced each block; what proves the newest
+  // one is only here. Unsynced: a crash that loses it leaves an older tip, which readers
+  // recognise and ignore until the next commit.
+  storage::WriteBatch batch;
+  batch.Put(keys::CommitTipKey(),
+            DirectCommitProof(commit.blocks.back().qc, commit.child_header, commit.child_qc)
+                .SerializeAsString());
+  if (Status s = store_->Write(batch, /*sync=*/false); !s.ok()) {
+    Fatal("cannot store the commit proof: " + s.ToString());
   }
 }
 

@@ -97,6 +97,12 @@ class Replica {
   void ScheduleTick();
   void Handle(consensus::Step step);
   void Deliver(uint32_t from, const consensus::Message& message);
+  // What the core's actions ask for (Handle).
+  void PersistSafetyState(const consensus::SafetyState& state);
+  void StorePendingBlock(const consensus::Block& block);
+  void SendMessage(uint32_t to, const consensus::Message& message);
+  void BroadcastMessage(const consensus::Message& message);
+  void StoreCommitProof(const consensus::Commit& commit);
   TreeAncestry TreeAncestryOf(const crypto::Hash32& block_id, uint64_t above_height) const;
   uint64_t Now() const;
   // Committed headers the leader schedule needs at a (re)start.

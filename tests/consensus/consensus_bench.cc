@@ -21,8 +21,10 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "base/overloaded.h"
 #include "consensus/core.h"
 #include "tests/consensus/consensus_test_util.h"
 
@@ -136,10 +138,16 @@ class BenchNet {
     net_.queue.pop_front();
     Core& core = *net_.cores[e.to];
     Step step = Timed(e.to, [&] {
-      if (auto* p = std::get_if<Proposal>(&e.message)) return core.OnProposal(e.from, *p);
-      if (auto* v = std::get_if<Vote>(&e.message)) return core.OnVote(e.from, *v);
-      ++timeouts_;  // a timeout means a round failed: the figures would not be the happy path
-      return core.OnTimeout(e.from, std::get<Timeout>(e.message));
+      return std::visit(Overloaded{
+                            [&](const Proposal& p) { return core.OnProposal(e.from, p); },
+                            [&](const Vote& v) { return core.OnVote(e.from, v); },
+                            [&](const Timeout& t) {
+                              // A failed round: the figures would not be the happy path.
+                              ++timeouts_;
+                              return core.OnTimeout(e.from, t);
+                            },
+                        },
+                        e.message);
     });
     Handle(e.to, std::move(step));
   }

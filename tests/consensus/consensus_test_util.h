@@ -9,8 +9,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "base/overloaded.h"
 #include "consensus/core.h"
 #include "crypto/hash.h"
 #include "crypto/keys.h"
@@ -182,12 +184,24 @@ class TestNet {
     for (uint32_t i = 0; i < cores.size(); ++i) Absorb(i, cores[i]->OnStart(FreshStart(), now));
     Run();
   }
+  // Queues what the step sends; this network keeps nothing on disk and fetches nothing.
   void Absorb(uint32_t from, Step step) {
-    for (Action& a : step.actions) {
-      if (auto* s = std::get_if<Send>(&a)) queue.push_back({from, s->to, s->message});
-      if (auto* b = std::get_if<Broadcast>(&a)) {
-        for (uint32_t to = 0; to < cores.size(); ++to) queue.push_back({from, to, b->message});
-      }
+    for (const Action& a : step.actions) {
+      std::visit(Overloaded{
+                     [&](const Send& s) {
+                       queue.push_back({from, s.to, s.message});
+                     },
+                     [&](const Broadcast& b) {
+                       for (uint32_t to = 0; to < cores.size(); ++to) {
+                         queue.push_back({from, to, b.message});
+                       }
+                     },
+                     [](const Persist&) {},
+                     [](const StoreBlock&) {},
+                     [](const Commit&) {},
+                     [](const FetchBlocks&) {},
+                 },
+                 a);
     }
   }
   // Delivers until quiet or `max_messages` were delivered.
@@ -196,11 +210,12 @@ class TestNet {
       Envelope e = std::move(queue.front());
       queue.pop_front();
       Core& c = *cores[e.to];
-      Step step;
-      if (auto* p = std::get_if<Proposal>(&e.message)) step = c.OnProposal(e.from, *p);
-      if (auto* v = std::get_if<Vote>(&e.message)) step = c.OnVote(e.from, *v);
-      if (auto* t = std::get_if<Timeout>(&e.message)) step = c.OnTimeout(e.from, *t);
-      Absorb(e.to, std::move(step));
+      Absorb(e.to, std::visit(Overloaded{
+                                  [&](const Proposal& p) { return c.OnProposal(e.from, p); },
+                                  [&](const Vote& v) { return c.OnVote(e.from, v); },
+                                  [&](const Timeout& t) { return c.OnTimeout(e.from, t); },
+                              },
+                              e.message));
     }
   }
   void Tick(uint64_t ms) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <variant>
 
+#include "base/overloaded.h"
 #include "node/replica/codec.h"
 #include "tests/fuzz/fuzz_world.h"
 #include "tests/fuzz/protobuf_quiet.h"
@@ -22,15 +23,19 @@ void VerifyCertificates(const consensus::QuorumCert& qc,
 
 void Verify(const consensus::Message& message) {
   const consensus::VerifyContext& validators = Validators();
-  if (const auto* proposal = std::get_if<consensus::Proposal>(&message)) {
-    (void)consensus::VerifyProposalSignature(*proposal, validators);
-    VerifyCertificates(proposal->block.qc, proposal->tc);
-  } else if (const auto* vote = std::get_if<consensus::Vote>(&message)) {
-    (void)consensus::VerifyVote(*vote, validators);
-  } else if (const auto* timeout = std::get_if<consensus::Timeout>(&message)) {
-    (void)consensus::VerifyTimeoutSignature(*timeout, validators);
-    VerifyCertificates(timeout->high_qc, timeout->high_tc);
-  }
+  std::visit(
+      Overloaded{
+          [&](const consensus::Proposal& proposal) {
+            (void)consensus::VerifyProposalSignature(proposal, validators);
+            VerifyCertificates(proposal.block.qc, proposal.tc);
+          },
+          [&](const consensus::Vote& vote) { (void)consensus::VerifyVote(vote, validators); },
+          [&](const consensus::Timeout& timeout) {
+            (void)consensus::VerifyTimeoutSignature(timeout, validators);
+            VerifyCertificates(timeout.high_qc, timeout.high_tc);
+          },
+      },
+      message);
 }
 
 }  // namespace

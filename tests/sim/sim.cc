@@ -8,6 +8,7 @@
 #include <set>
 #include <variant>
 
+#include "base/overloaded.h"
 #include "crypto/hash.h"
 #include "crypto/keys.h"
 #include "crypto/merkle.h"
@@ -218,10 +219,14 @@ Event Delivery(uint32_t to, uint32_t from, NetMessage m, Crafted crafted = Craft
 }
 
 uint64_t RoundOf(const NetMessage& m) {
-  if (auto* p = std::get_if<Proposal>(&m)) return p->block.header.round;
-  if (auto* v = std::get_if<Vote>(&m)) return v->round;
-  if (auto* t = std::get_if<Timeout>(&m)) return t->round;
-  return 0;
+  return std::visit(Overloaded{
+                        [](const Proposal& p) { return p.block.header.round; },
+                        [](const Vote& v) { return v.round; },
+                        [](const Timeout& t) { return t.round; },
+                        [](const FetchRequest&) { return uint64_t{0}; },
+                        [](const FetchResponse&) { return uint64_t{0}; },
+                    },
+                    m);
 }
 
 uint64_t Prefix(const Hash32& h) {
@@ -384,19 +389,24 @@ class Simulation {
     const uint64_t high_qc_before = r.core->safety_state().high_qc.round;
     if (r.role == Role::kByzantine) Overhear(e);
     Step step;
-    if (auto* p = std::get_if<Proposal>(&e.message)) {
-      step = r.core->OnProposal(from_validator, *p);
-      if (r.role == Role::kByzantine) ByzantineVote(e.to, *p);
-    } else if (auto* v = std::get_if<Vote>(&e.message)) {
-      step = r.core->OnVote(from_validator, *v);
-    } else if (auto* t = std::get_if<Timeout>(&e.message)) {
-      step = r.core->OnTimeout(from_validator, *t);
-    } else if (auto* req = std::get_if<FetchRequest>(&e.message)) {
-      ServeFetch(e.to, e.from, *req);
-      return;
-    } else if (auto* resp = std::get_if<FetchResponse>(&e.message)) {
-      step = r.core->OnBlocksFetched(from_validator, std::move(resp->blocks));
-    }
+    bool served = false;  // a fetch request is answered by the simulator, not a core
+    std::visit(Overloaded{
+                   [&](const Proposal& p) {
+                     step = r.core->OnProposal(from_validator, p);
+                     if (r.role == Role::kByzantine) ByzantineVote(e.to, p);
+                   },
+                   [&](const Vote& v) { step = r.core->OnVote(from_validator, v); },
+                   [&](const Timeout& t) { step = r.core->OnTimeout(from_validator, t); },
+                   [&](const FetchRequest& req) {
+                     ServeFetch(e.to, e.from, req);
+                     served = true;
+                   },
+                   [&](FetchResponse& resp) {
+                     step = r.core->OnBlocksFetched(from_validator, std::move(resp.blocks));
+                   },
+               },
+               e.message);
+    if (served) return;
     if (opt_.verbose && !step.status.ok()) {
       std::printf("  t=%llu r%u refused: %s\n", static_cast<unsigned long long>(now_), e.to,
                   step.status.ToString().c_str());
@@ -418,27 +428,36 @@ class Simulation {
         Crash(index);
         return;
       }
-      if (auto* persist = std::get_if<Persist>(&action)) {
-        r.synced = persist->state;  // written, and the sync covers earlier writes too
-        r.blocks_synced.merge(r.blocks_unsynced);
-        r.blocks_unsynced.clear();
-      } else if (auto* store = std::get_if<StoreBlock>(&action)) {
-        r.blocks_unsynced.emplace(store->block.id, store->block);
-      } else if (auto* send = std::get_if<Send>(&action)) {
-        RecordSignature(index, send->message);
-        SendToValidator(index, send->to, ToNet(send->message));
-      } else if (auto* broadcast = std::get_if<Broadcast>(&action)) {
-        RecordSignature(index, broadcast->message);
-        BroadcastFrom(index, broadcast->message);
-      } else if (auto* commit = std::get_if<Commit>(&action)) {
-        CheckCommit(index, *commit);
-        std::erase_if(r.blocks_synced,
-                      [&](const auto& kv) { return kv.second.header.height <= r.app->height(); });
-      } else if (auto* fetch = std::get_if<FetchBlocks>(&action)) {
-        ++result_.fetches;
-        SendToValidator(index, fetch->from_peer,
-                        FetchRequest{fetch->block_id, fetch->above_height});
-      }
+      std::visit(Overloaded{
+                     [&](const Persist& persist) {
+                       r.synced = persist.state;  // written, and the sync covers earlier writes
+                       r.blocks_synced.merge(r.blocks_unsynced);
+                       r.blocks_unsynced.clear();
+                     },
+                     [&](const StoreBlock& store) {
+                       r.blocks_unsynced.emplace(store.block.id, store.block);
+                     },
+                     [&](const Send& send) {
+                       RecordSignature(index, send.message);
+                       SendToValidator(index, send.to, ToNet(send.message));
+                     },
+                     [&](const Broadcast& broadcast) {
+                       RecordSignature(index, broadcast.message);
+                       BroadcastFrom(index, broadcast.message);
+                     },
+                     [&](const Commit& commit) {
+                       CheckCommit(index, commit);
+                       std::erase_if(r.blocks_synced, [&](const auto& kv) {
+                         return kv.second.header.height <= r.app->height();
+                       });
+                     },
+                     [&](const FetchBlocks& fetch) {
+                       ++result_.fetches;
+                       SendToValidator(index, fetch.from_peer,
+                                       FetchRequest{fetch.block_id, fetch.above_height});
+                     },
+                 },
+                 action);
     }
   }
 

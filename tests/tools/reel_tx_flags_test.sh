@@ -2,8 +2,10 @@
 # The named flags of `reel tx ACTION` make the body they say (checked with --dry-run,
 # which prints the body without a node): records, compositions, enums in any case,
 # comma lists, key files as keys, a wrapped role set, and the signer from the key name.
+# And `reel tx --help` lists every case of TxBody.action in tx.proto (the second argument).
 set -uo pipefail
 reel="$1"
+tx_proto="$2"
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -40,4 +42,10 @@ out=$(body record-violation --violation V --org x --kind smuggling --illegal-rev
       --multiplier 5 --fine-fen 5000 --seize-lot L1,L2 --suspend) || fail "violation: $out"
 is "$out" .record_violation.seize_lot_ids '["L1","L2"]'
 is "$out" .record_violation.kind '"VIOLATION_KIND_SMUGGLING"'
+help=$("$reel" tx --help) || fail "reel tx --help"
+actions=$(sed -n '/oneof action {/,/}/p' "$tx_proto" | sed -nE 's/^ +[A-Z][A-Za-z]* ([a-z_]+) = [0-9]+;.*/\1/p')
+[ -n "$actions" ] || fail "no cases of TxBody.action found in $tx_proto"
+for action in $actions; do
+  grep -qE "^  ${action//_/-}[ ,]" <<< "$help" || fail "reel tx --help does not list $action"
+done
 echo "reel tx flags: all checks passed"

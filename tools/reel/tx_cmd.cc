@@ -1,21 +1,23 @@
 // reel tx: sign a transaction with one or more key files (the organisation's quorum),
 // submit it to a node, wait for its commit and print the result.
 //
-// `reel tx ACTION --flags` has one subcommand per case of TxBody.action
-// (proto/reel/v1/tx.proto), with flags made from the action's fields (proto_flags.h);
+// `reel tx ACTION --flags` has one subcommand per transaction kind, with its help from the
+// ledger's table of kinds (node/ledger/tx_kinds.h) and flags made from the action's fields
+// (proto_flags.h);
 // `reel tx --body JSON|@file` takes the whole body as proto3 JSON of reel.v1.TxBody.
 // Either way the chain id is asked from the node unless given, and the nonce is random.
 #include <sodium.h>
 
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <set>
 #include <sstream>
 
+#include "base/assert.h"
 #include "base/bytes.h"
 #include "crypto/keyfile.h"
 #include "crypto/signing.h"
+#include "node/ledger/tx_kinds.h"
 #include "reel/v1/api.grpc.pb.h"
 #include "tools/reel/cli.h"
 #include "tools/reel/proto_flags.h"
@@ -29,55 +31,11 @@ namespace pb = google::protobuf;
 
 constexpr auto kSubmitDeadline = std::chrono::seconds(60);
 
-// What each action says in `reel tx --help`, and the fields it cannot go without.
-// The ledger checks the rest (a mine needs a deposit type, a grant a validity, ...).
-struct ActionDoc {
-  const char* help;
-  const char* required;  // space-separated field names
-};
-const std::map<std::string, ActionDoc>& ActionDocs() {
-  static const std::map<std::string, ActionDoc> docs = {
-      {"register_org",
-       {"REGULATOR: register an organisation with its keys and quorum",
-        "org_id name kind roles signatory_keys quorum"}},
-      {"update_org", {"REGULATOR: change an organisation's name, status or roles", "org_id"}},
-      {"register_site",
-       {"REGULATOR: register a mine or plant of an organisation", "site_id org_id name kind"}},
-      {"set_quota",
-       {"REGULATOR: set a quota for a year and category", "org_id year category amount_g"}},
-      {"rotate_keys", {"Replace the signer's own keys and quorum", "signatory_keys quorum"}},
-      {"extract",
-       {"MINER: extract a lot at an own mine (uses mining quota)",
-        "site_id lot_id product mass_g composition"}},
-      {"import_lot",
-       {"SMELTER_SEPARATOR: bring imported material into the ledger",
-        "lot_id product mass_g composition origin_country supplier "
-        "customs_declaration"}},
-      {"process",
-       {"Consume input lots and make output lots (loss recorded)", "input_lot_ids outputs"}},
-      {"split", {"Divide a lot into parts of the same form", "lot_id parts"}},
-      {"merge", {"Combine lots of one form into one lot", "input_lot_ids output_lot_id"}},
-      {"transfer_offer",
-       {"Offer lots to another organisation (they go IN_TRANSIT)", "offer_id lot_ids to_org_id"}},
-      {"transfer_accept", {"Recipient: accept an offer; custody moves", "offer_id"}},
-      {"transfer_reject", {"Recipient: refuse an offer; the lots go back", "offer_id"}},
-      {"transfer_cancel", {"Sender: withdraw an open offer", "offer_id"}},
-      {"apply_export_license",
-       {"EXPORTER: apply for an export licence",
-        "licence_id destination_country consignee end_user industry "
-        "product elements mass_g"}},
-      {"decide_export_license",
-       {"EXPORT_AUTHORITY: grant or deny a pending licence", "licence_id decision"}},
-      {"set_export_restriction",
-       {"EXPORT_AUTHORITY: set an export restriction", "restriction_id effect"}},
-      {"lift_export_restriction", {"EXPORT_AUTHORITY: lift a restriction", "restriction_id"}},
-      {"clear_export",
-       {"CUSTOMS: clear lots at the border against a licence", "licence_id lot_ids"}},
-      {"record_violation",
-       {"REGULATOR: record a violation, fine, seizures, suspension", "violation_id org_id kind"}},
-      {"reinstate", {"REGULATOR: end an organisation's suspension", "org_id"}},
-  };
-  return docs;
+// `reel tx --help` line of a kind: its summary, after its role when it needs one.
+std::string HelpLine(const ledger::TxKindEntry& kind) {
+  const std::string summary(kind.cli.summary);
+  if (kind.signer.rule != ledger::SignerRole::Rule::kRole) return summary;
+  return EnumShortName(v1::Role_descriptor()->FindValueByNumber(kind.signer.role)) + ": " + summary;
 }
 
 struct SignOptions {
@@ -215,15 +173,17 @@ Status SubmitJson(const Globals& globals, const SignOptions& o, const std::strin
 }
 
 // `reel tx ACTION`: flags from the action message, the envelope from SignOptions.
-void RegisterAction(CLI::App* tx, const pb::FieldDescriptor* action, Globals& globals,
+void RegisterAction(CLI::App* tx, const ledger::TxKindEntry& kind, Globals& globals,
                     Runner* selected) {
-  const ActionDoc& doc = ActionDocs().at(action->name());
-  CLI::App* command = tx->add_subcommand(Kebab(action->name()), doc.help);
-  if (action->name() == "import_lot") command->alias("import");
+  const pb::FieldDescriptor* action = v1::TxBody::descriptor()->FindFieldByNumber(kind.action);
+  REEL_ASSERT(action != nullptr);  // the table's cases are TxBody's (tx_kinds_test)
+  CLI::App* command = tx->add_subcommand(Kebab(action->name()), HelpLine(kind));
+  if (!kind.cli.alias.empty()) command->alias(std::string(kind.cli.alias));
   auto sign = std::make_shared<SignOptions>();
   AddSignFlags(command, *sign, globals, true);
-  auto flags = std::make_shared<MessageFlags>(command, action->message_type(),
-                                              FlagSpec{FieldNames(doc.required), {}, {}});
+  auto flags =
+      std::make_shared<MessageFlags>(command, action->message_type(),
+                                     FlagSpec{FieldNames(std::string(kind.cli.required)), {}, {}});
   OnRun(command, selected, [&globals, sign, flags, action] {
     v1::TxBody body;
     REEL_RETURN_IF_ERROR(flags->Apply(body.GetReflection()->MutableMessage(&body, action)));
@@ -242,9 +202,8 @@ void RegisterTx(CLI::App& app, Globals& globals, Runner* selected) {
   auto body = std::make_shared<std::string>();
   AddSignFlags(tx, *sign, globals, false);
   tx->add_option("--body", *body, "The whole TxBody as proto3 JSON, or @file");
-  const pb::OneofDescriptor* actions = v1::TxBody::descriptor()->FindOneofByName("action");
-  for (int i = 0; i < actions->field_count(); ++i) {
-    RegisterAction(tx, actions->field(i), globals, selected);
+  for (const ledger::TxKindEntry& kind : ledger::TxKinds()) {
+    RegisterAction(tx, kind, globals, selected);
   }
   OnRunAlone(tx, selected, [&globals, sign, body] { return SubmitJson(globals, *sign, *body); });
 }
