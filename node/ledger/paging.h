@@ -12,7 +12,7 @@
 //   - A page moves its iterators at most Page::keys_scanned_max() times (ScanBudget),
 //     so a selective filter costs bounded work and may return a short page, even an
 //     empty one, with a token. Where a key points at a record, the record is read too:
-//     one read per step.
+//     one read per move.
 //   - ListPage is the whole of a plain list: the keys of one range, in key order, after
 //     the cursor; `take` decides which keys are items. A store read error or damage comes
 //     back as its Status, never as an exception.
@@ -49,11 +49,11 @@ struct KeyRange {
   bool Contains(std::string_view key) const { return key >= begin && (end.empty() || key < end); }
 };
 
-// Keys a page may still read.
+// The iterator moves (Seek or Next, each landing on one key) a page may still make.
 class ScanBudget {
  public:
   explicit ScanBudget(size_t keys_max) : left_(keys_max) {}
-  // Counts one key read.
+  // Counts one move.
   void Spend() {
     if (left_ > 0) --left_;
   }
@@ -108,7 +108,7 @@ enum class Visit {
 };
 
 // Reads the keys of `range` after `after` (empty: from the range's first key), one
-// iterator step per key from `budget` (the step that finds the range's end counts too),
+// iterator move per key from `budget` (the move that finds the range's end counts too),
 // until `room` items or the budget is spent. `visit(key, value)` says what each key
 // gave. Returns the last key read when it stopped before the end (`after` itself if it
 // could read nothing), nullopt at the end of the range.

@@ -813,7 +813,7 @@ bool Wanted(const v1::ExportStatsRequest& request, const v1::ExportRecord& x,
 // or not let in, lowers the ceiling, and keys at or above the ceiling wait for a later
 // pass. So every kept group has all its exports, and a ceiling says more groups follow.
 //
-// A pass that needs more steps than a page may take spans pages: the pages before its
+// A pass that needs more moves than a page may make spans pages: the pages before its
 // end hold no rows, and their token carries the pass (Encode), trimmed to the token
 // limit by pushing out its largest groups.
 class StatsPass {
