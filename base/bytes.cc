@@ -11,6 +11,13 @@ uint64_t ReadU64BE(std::string_view in) {
   return v;
 }
 
+uint32_t ReadU32BE(std::string_view in) {
+  REEL_ASSERT(in.size() >= 4);
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return v;
+}
+
 std::string ToHex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

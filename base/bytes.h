@@ -17,6 +17,8 @@ inline void AppendU32BE(std::string& out, uint32_t v) {
 }
 // Reads 8 big-endian bytes; `in` must hold at least 8.
 uint64_t ReadU64BE(std::string_view in);
+// Reads 4 big-endian bytes; `in` must hold at least 4.
+uint32_t ReadU32BE(std::string_view in);
 
 std::string ToHex(std::string_view bytes);
 // Lower or upper case; nullopt on odd length or a non-hex character.

@@ -90,6 +90,9 @@ inline constexpr uint32_t ledger_quota_year_max = 2200;
 inline constexpr uint32_t query_page_size_default = 100;
 inline constexpr uint32_t query_page_size_max = 1000;
 inline constexpr size_t query_page_keys_scanned_max = 20000;
+// The longest token the ledger writes. Most are a key; ExportStats' carries a pass in
+// progress (its groups so far, trimmed to fit).
+inline constexpr size_t query_page_token_bytes_max = 4000;
 // Trace: nodes the server visits for one trace (a page recomputes the walk up to its
 // end, so this bounds memory and work per page).
 inline constexpr size_t query_trace_nodes_max = 100000;
@@ -299,9 +302,10 @@ inline constexpr uint64_t api_stream_wait_slice_ms = 500;
 inline constexpr size_t api_commit_proof_descendants_max = 64;
 // Entries of each list of a StreamEvents filter.
 inline constexpr size_t api_event_filter_items_max = 64;
-// A page token the API passes on to the ledger; the ledger's own are far shorter (a
-// version byte, a filter fingerprint, the last key seen).
+// A page token the API passes on to the ledger; the ledger's own are at most
+// query_page_token_bytes_max.
 inline constexpr size_t api_page_token_bytes_max = 4096;
+static_assert(query_page_token_bytes_max <= api_page_token_bytes_max);
 
 static_assert(api_message_bytes_max >= tx_envelope_bytes_max,
               "a full transaction must fit in a request");

@@ -10,6 +10,7 @@
 #include "node/api/events.h"
 #include "node/api/request_checks.h"
 #include "node/api/status_map.h"
+#include "node/api/trace_dot.h"
 #include "node/ledger/ledger.h"
 #include "node/ledger/queries.h"
 #include "node/storage/keys.h"
@@ -332,7 +333,8 @@ grpc::Status ApiService::GetStatus(grpc::ServerContext* context,
 }
 
 // --- Queries ---------------------------------------------------------------------------------
-// Each is one call to ledger::Queries over a fresh committed snapshot.
+// Each is one call to ledger::Queries over a fresh committed snapshot (TraceLot adds the
+// Graphviz drawing when asked).
 
 grpc::Status ApiService::GetOrg(grpc::ServerContext*, const v1::GetOrgRequest* request,
                                 v1::GetOrgResponse* response) {
@@ -361,7 +363,9 @@ grpc::Status ApiService::LotHistory(grpc::ServerContext*, const v1::LotHistoryRe
 
 grpc::Status ApiService::TraceLot(grpc::ServerContext*, const v1::TraceLotRequest* request,
                                   v1::TraceLotResponse* response) {
-  return Query(*node_, *request, response, &ledger::Queries::TraceLot);
+  grpc::Status status = Query(*node_, *request, response, &ledger::Queries::TraceLot);
+  if (status.ok() && request->include_dot()) response->set_dot(TraceDot(*response));
+  return status;
 }
 
 grpc::Status ApiService::Holdings(grpc::ServerContext*, const v1::HoldingsRequest* request,

@@ -17,7 +17,8 @@
 //     for the height to grow, so a slow client only slows its own stream. At most
 //     limits::api_streams_max are open at once; beyond that RESOURCE_EXHAUSTED.
 //   - Every query is one call to ledger::Queries over a fresh committed snapshot, after
-//     the boundary checks of request_checks.h.
+//     the boundary checks of request_checks.h. TraceLot with include_dot also gets the
+//     page as Graphviz DOT (trace_dot.h).
 //
 // Thread safety: gRPC calls the handlers from its threads, concurrently; the service
 // keeps no state but the count of open streams (atomic). `node` must outlive it.

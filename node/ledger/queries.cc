@@ -2,112 +2,35 @@
 
 #include <algorithm>
 #include <deque>
+#include <limits>
 #include <map>
-#include <set>
+#include <optional>
 
+#include "base/assert.h"
 #include "base/bytes.h"
 #include "base/limits.h"
-#include "crypto/hash.h"
 #include "node/ledger/exec.h"
 #include "node/ledger/ledger.h"
+#include "node/ledger/paging.h"
 #include "node/ledger/state.h"
 
 namespace reel::ledger {
 namespace {
 
-constexpr char kTokenVersion = 1;
-constexpr size_t kFingerprintBytes = 8;
+using layout::IndexTag;
+using layout::StateTag;
+using paging::Guarded;
+using paging::KeyRange;
+using paging::Page;
+using paging::ScanBudget;
+using paging::Visit;
 
-// Runs a query body, turning a store read error or damage into its Status.
-template <typename T, typename F>
-Result<T> Guarded(F&& body) {
-  try {
-    return body();
-  } catch (const StorageFault& fault) {
-    return fault.status;
-  }
+// Every record of one kind, and every entry of one index.
+KeyRange Records(StateTag tag) {
+  return KeyRange::Prefix(layout::StatePrefix(tag));
 }
-
-// --- Paging --------------------------------------------------------------------------------
-
-struct Page {
-  uint32_t size = limits::query_page_size_default;
-  std::string fingerprint;
-  std::string payload;  // what the previous page left off at; empty on the first page
-};
-
-// The filters of a request, without its page fields: a token only fits the filters it
-// came from.
-std::string Fingerprint(const google::protobuf::Message& request) {
-  std::unique_ptr<google::protobuf::Message> copy(request.New());
-  copy->CopyFrom(request);
-  for (int number : {1, 2}) {
-    const google::protobuf::FieldDescriptor* f = copy->GetDescriptor()->FindFieldByNumber(number);
-    if (f != nullptr) copy->GetReflection()->ClearField(copy.get(), f);
-  }
-  const crypto::Hash32 h = crypto::Blake2b256(copy->SerializeAsString());
-  return std::string(crypto::AsBytes(h).substr(0, kFingerprintBytes));
-}
-
-Result<Page> OpenPage(const google::protobuf::Message& request, uint32_t page_size,
-                      const std::string& token) {
-  Page page;
-  page.size = page_size == 0 ? limits::query_page_size_default
-                             : std::min(page_size, limits::query_page_size_max);
-  page.fingerprint = Fingerprint(request);
-  if (token.empty()) return page;
-  if (token.size() < 1 + kFingerprintBytes || token[0] != kTokenVersion ||
-      token.substr(1, kFingerprintBytes) != page.fingerprint) {
-    return Status::InvalidArgument(
-        "page_token does not belong to this request: repeat the same filters, "
-        "or start again with an empty token");
-  }
-  page.payload = token.substr(1 + kFingerprintBytes);
-  if (page.payload.empty()) return Status::InvalidArgument("page_token is empty inside");
-  return page;
-}
-
-std::string Token(const Page& page, std::string_view payload) {
-  std::string t(1, kTokenVersion);
-  t += page.fingerprint;
-  t += payload;
-  return t;
-}
-
-// Visits the keys in [begin, end) (end empty: to the last key) after the page's cursor.
-// `take` returns whether the key produced an item. Returns the next token: empty at the
-// end of the range.
-template <typename Take>
-Result<std::string> ScanRangePage(const storage::ReadView& view, const std::string& begin,
-                                  const std::string& end, const Page& page, Take&& take) {
-  std::unique_ptr<storage::Iterator> it = view.NewIterator();
-  if (page.payload.empty()) {
-    it->Seek(begin);
-  } else {
-    if (page.payload < begin || (!end.empty() && page.payload >= end)) {
-      return Status::InvalidArgument("page_token is out of range");
-    }
-    it->Seek(page.payload);
-    if (it->Valid() && it->key() == page.payload) it->Next();
-  }
-  uint32_t items = 0;
-  size_t scanned = 0;
-  for (; it->Valid() && (end.empty() || it->key() < end); it->Next()) {
-    if (take(it->key(), it->value())) ++items;
-    ++scanned;
-    if (items >= page.size || scanned >= limits::query_page_keys_scanned_max) {
-      return Token(page, it->key());
-    }
-  }
-  if (!it->status().ok()) return it->status();
-  return std::string();
-}
-
-// ScanRangePage over every key that starts with `prefix`.
-template <typename Take>
-Result<std::string> ScanPage(const storage::ReadView& view, const std::string& prefix,
-                             const Page& page, Take&& take) {
-  return ScanRangePage(view, prefix, storage::PrefixEnd(prefix), page, std::forward<Take>(take));
+KeyRange Entries(IndexTag tag) {
+  return KeyRange::Prefix(layout::IndexPrefix(tag));
 }
 
 template <typename M>
@@ -132,6 +55,11 @@ uint64_t LastBlockTime(const storage::ReadView& view) {
 
 bool InPeriod(uint64_t t, uint64_t from, uint64_t to) {
   return t >= from && (to == 0 || t < to);
+}
+
+Status CheckOrgExists(const storage::ReadView& view, const std::string& org_id) {
+  if (GetOrThrow(view, layout::OrgKey(org_id)).has_value()) return Status::Ok();
+  return Status::NotFound("organisation '" + org_id + "' is not registered");
 }
 
 // --- Trace -----------------------------------------------------------------------------------
@@ -328,37 +256,17 @@ class Tracer {
   TraceGraph g_;
 };
 
-std::string DotQuote(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string Dot(const v1::TraceLotResponse& page) {
-  std::string dot = "digraph trace {\n  rankdir=LR;\n";
-  for (const v1::TraceNode& n : page.nodes()) {
-    const char* shape = n.kind() == v1::TRACE_NODE_KIND_LOT    ? "box"
-                        : n.kind() == v1::TRACE_NODE_KIND_MINE ? "house"
-                                                               : "ellipse";
-    dot += "  " + DotQuote(n.node_id()) + " [shape=" + shape + ", label=" + DotQuote(n.label()) +
-           "];\n";
-  }
-  for (const v1::TraceEdge& e : page.edges()) {
-    dot += "  " + DotQuote(e.from_node_id()) + " -> " + DotQuote(e.to_node_id()) +
-           " [label=" + DotQuote(std::to_string(e.reo_g()) + " g") + "];\n";
-  }
-  return dot + "}\n";
-}
-
 }  // namespace
+
+Queries::Queries(const storage::ReadView& view, QueryLimits limits) : view_(view), limits_(limits) {
+  // A page that may read nothing could never move on.
+  REEL_ASSERT(limits_.page_keys_scanned_max >= 1);
+}
 
 // --- Organisations and sites ---------------------------------------------------------------
 
 Result<v1::GetOrgResponse> Queries::GetOrg(const v1::GetOrgRequest& request) const {
-  return Guarded<v1::GetOrgResponse>([&]() -> Result<v1::GetOrgResponse> {
+  return Guarded([&]() -> Result<v1::GetOrgResponse> {
     std::optional<v1::Org> org = ReadRecord<v1::Org>(view_, layout::OrgKey(request.org_id()));
     if (!org.has_value())
       return Status::NotFound("organisation '" + request.org_id() + "' is not registered");
@@ -369,59 +277,45 @@ Result<v1::GetOrgResponse> Queries::GetOrg(const v1::GetOrgRequest& request) con
 }
 
 Result<v1::ListOrgsResponse> Queries::ListOrgs(const v1::ListOrgsRequest& request) const {
-  return Guarded<v1::ListOrgsResponse>([&]() -> Result<v1::ListOrgsResponse> {
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
-    if (!page.ok()) return page.status();
-    v1::ListOrgsResponse out;
-    Result<std::string> next = ScanPage(
-        view_, layout::StatePrefix('o'), *page, [&](std::string_view k, std::string_view v) {
-          v1::Org org = ParseValue<v1::Org>(k, v);
-          if (request.role() != v1::ROLE_UNSPECIFIED && !HasRole(org, request.role())) return false;
-          if (request.kind() != v1::ORG_KIND_UNSPECIFIED && org.kind() != request.kind())
-            return false;
-          if (request.status() != v1::ORG_STATUS_UNSPECIFIED && org.status() != request.status())
-            return false;
-          *out.add_orgs() = std::move(org);
-          return true;
-        });
-    if (!next.ok()) return next.status();
-    out.set_next_page_token(*next);
-    return out;
-  });
+  return paging::ListPage<v1::ListOrgsResponse>(
+      view_, request, Records(StateTag::kOrg), limits_.page_keys_scanned_max,
+      [&](std::string_view k, std::string_view v, v1::ListOrgsResponse& out) {
+        v1::Org org = ParseValue<v1::Org>(k, v);
+        if (request.role() != v1::ROLE_UNSPECIFIED && !HasRole(org, request.role())) return false;
+        if (request.kind() != v1::ORG_KIND_UNSPECIFIED && org.kind() != request.kind())
+          return false;
+        if (request.status() != v1::ORG_STATUS_UNSPECIFIED && org.status() != request.status())
+          return false;
+        *out.add_orgs() = std::move(org);
+        return true;
+      });
 }
 
 Result<v1::ListSitesResponse> Queries::ListSites(const v1::ListSitesRequest& request) const {
-  return Guarded<v1::ListSitesResponse>([&]() -> Result<v1::ListSitesResponse> {
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
-    if (!page.ok()) return page.status();
-    v1::ListSitesResponse out;
-    Result<std::string> next = ScanPage(
-        view_, layout::StatePrefix('s'), *page, [&](std::string_view k, std::string_view v) {
-          v1::Site site = ParseValue<v1::Site>(k, v);
-          if (!request.org_id().empty() && site.org_id() != request.org_id()) return false;
-          if (request.kind() != v1::SITE_KIND_UNSPECIFIED && site.kind() != request.kind())
-            return false;
-          if (request.deposit_type() != v1::DEPOSIT_TYPE_UNSPECIFIED &&
-              site.deposit_type() != request.deposit_type()) {
-            return false;
-          }
-          if (!request.province().empty() &&
-              NormalizeName(site.province()) != NormalizeName(request.province())) {
-            return false;
-          }
-          *out.add_sites() = std::move(site);
-          return true;
-        });
-    if (!next.ok()) return next.status();
-    out.set_next_page_token(*next);
-    return out;
-  });
+  return paging::ListPage<v1::ListSitesResponse>(
+      view_, request, Records(StateTag::kSite), limits_.page_keys_scanned_max,
+      [&](std::string_view k, std::string_view v, v1::ListSitesResponse& out) {
+        v1::Site site = ParseValue<v1::Site>(k, v);
+        if (!request.org_id().empty() && site.org_id() != request.org_id()) return false;
+        if (request.kind() != v1::SITE_KIND_UNSPECIFIED && site.kind() != request.kind())
+          return false;
+        if (request.deposit_type() != v1::DEPOSIT_TYPE_UNSPECIFIED &&
+            site.deposit_type() != request.deposit_type()) {
+          return false;
+        }
+        if (!request.province().empty() &&
+            NormalizeName(site.province()) != NormalizeName(request.province())) {
+          return false;
+        }
+        *out.add_sites() = std::move(site);
+        return true;
+      });
 }
 
 // --- Lots -------------------------------------------------------------------------------------
 
 Result<v1::GetLotResponse> Queries::GetLot(const v1::GetLotRequest& request) const {
-  return Guarded<v1::GetLotResponse>([&]() -> Result<v1::GetLotResponse> {
+  return Guarded([&]() -> Result<v1::GetLotResponse> {
     std::optional<v1::Lot> lot = ReadRecord<v1::Lot>(view_, layout::LotKey(request.lot_id()));
     if (!lot.has_value()) return Status::NotFound("lot '" + request.lot_id() + "' does not exist");
     v1::GetLotResponse out;
@@ -431,37 +325,34 @@ Result<v1::GetLotResponse> Queries::GetLot(const v1::GetLotRequest& request) con
 }
 
 Result<v1::LotHistoryResponse> Queries::LotHistory(const v1::LotHistoryRequest& request) const {
-  return Guarded<v1::LotHistoryResponse>([&]() -> Result<v1::LotHistoryResponse> {
+  return Guarded([&]() -> Result<v1::LotHistoryResponse> {
     if (!GetOrThrow(view_, layout::LotKey(request.lot_id())).has_value()) {
       return Status::NotFound("lot '" + request.lot_id() + "' does not exist");
     }
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
-    if (!page.ok()) return page.status();
-    v1::LotHistoryResponse out;
-    Result<std::string> next = ScanPage(view_, layout::LotEventPrefix(request.lot_id()), *page,
-                                        [&](std::string_view k, std::string_view v) {
-                                          *out.add_events() = ParseValue<v1::LotEvent>(k, v);
-                                          return true;
-                                        });
-    if (!next.ok()) return next.status();
-    out.set_next_page_token(*next);
-    return out;
+    return paging::ListPage<v1::LotHistoryResponse>(
+        view_, request, KeyRange::Prefix(layout::LotEventPrefix(request.lot_id())),
+        limits_.page_keys_scanned_max,
+        [](std::string_view k, std::string_view v, v1::LotHistoryResponse& out) {
+          *out.add_events() = ParseValue<v1::LotEvent>(k, v);
+          return true;
+        });
   });
 }
 
 Result<v1::TraceLotResponse> Queries::TraceLot(const v1::TraceLotRequest& request) const {
-  return Guarded<v1::TraceLotResponse>([&]() -> Result<v1::TraceLotResponse> {
+  return Guarded([&]() -> Result<v1::TraceLotResponse> {
     std::optional<v1::Lot> start = ReadRecord<v1::Lot>(view_, layout::LotKey(request.lot_id()));
     if (!start.has_value())
       return Status::NotFound("lot '" + request.lot_id() + "' does not exist");
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
+    Result<Page> page = Page::Open(request, limits_.page_keys_scanned_max);
     if (!page.ok()) return page.status();
+    // The payload is the position of the page's first node in the walk.
     uint64_t offset = 0;
-    if (!page->payload.empty()) {
-      if (page->payload.size() != 8) return Status::InvalidArgument("page_token is malformed");
-      offset = ReadU64BE(page->payload);
+    if (!page->cursor().empty()) {
+      if (page->cursor().size() != 8) return Status::InvalidArgument("page_token is malformed");
+      offset = ReadU64BE(page->cursor());
     }
-    const uint64_t end = offset + page->size;
+    const uint64_t end = offset + page->size();
     if (end > limits::query_trace_nodes_max) {
       return Status::ResourceExhausted("a trace lists at most " +
                                        std::to_string(limits::query_trace_nodes_max) + " nodes");
@@ -484,19 +375,16 @@ Result<v1::TraceLotResponse> Queries::TraceLot(const v1::TraceLotRequest& reques
     if (g.nodes.size() > end) {
       std::string payload;
       AppendU64BE(payload, end);
-      out.set_next_page_token(Token(*page, payload));
+      out.set_next_page_token(page->Token(payload));
     }
-    if (request.include_dot()) out.set_dot(Dot(out));
     return out;
   });
 }
 
 Result<v1::HoldingsResponse> Queries::Holdings(const v1::HoldingsRequest& request) const {
-  return Guarded<v1::HoldingsResponse>([&]() -> Result<v1::HoldingsResponse> {
-    if (!GetOrThrow(view_, layout::OrgKey(request.org_id())).has_value()) {
-      return Status::NotFound("organisation '" + request.org_id() + "' is not registered");
-    }
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
+  return Guarded([&]() -> Result<v1::HoldingsResponse> {
+    REEL_RETURN_IF_ERROR(CheckOrgExists(view_, request.org_id()));
+    Result<Page> page = Page::Open(request, limits_.page_keys_scanned_max);
     if (!page.ok()) return page.status();
     std::vector<int> statuses(request.statuses().begin(), request.statuses().end());
     if (statuses.empty()) statuses = {v1::LOT_STATUS_ACTIVE, v1::LOT_STATUS_IN_TRANSIT};
@@ -507,6 +395,7 @@ Result<v1::HoldingsResponse> Queries::Holdings(const v1::HoldingsRequest& reques
                  request.products().end();
     };
     v1::HoldingsResponse out;
+    // At most 5 statuses x 8 products: complete on every page.
     Status s = storage::ScanPrefix(view_, layout::HoldingSummaryPrefix(request.org_id()),
                                    [&](std::string_view k, std::string_view v) {
                                      v1::HoldingSummary sum = ParseValue<v1::HoldingSummary>(k, v);
@@ -516,60 +405,51 @@ Result<v1::HoldingsResponse> Queries::Holdings(const v1::HoldingsRequest& reques
                                    });
     if (!s.ok()) return s;
     const std::string prefix = layout::HolderPrefix(request.org_id());
-    Result<std::string> next =
-        ScanPage(view_, prefix, *page, [&](std::string_view k, std::string_view) {
-          std::optional<v1::Lot> lot =
-              ReadRecord<v1::Lot>(view_, layout::LotKey(k.substr(prefix.size())));
-          if (!lot.has_value() || lot->holder_org_id() != request.org_id() ||
-              !wanted(lot->status(), lot->product())) {
-            return false;
-          }
-          *out.add_lots() = std::move(*lot);
-          return true;
-        });
-    if (!next.ok()) return next.status();
-    out.set_next_page_token(*next);
+    REEL_RETURN_IF_ERROR(
+        paging::FillPage(view_, KeyRange::Prefix(prefix), *page, &out,
+                         [&](std::string_view k, std::string_view, v1::HoldingsResponse& page_out) {
+                           std::optional<v1::Lot> lot =
+                               ReadRecord<v1::Lot>(view_, layout::LotKey(k.substr(prefix.size())));
+                           if (!lot.has_value() || lot->holder_org_id() != request.org_id() ||
+                               !wanted(lot->status(), lot->product())) {
+                             return false;
+                           }
+                           *page_out.add_lots() = std::move(*lot);
+                           return true;
+                         }));
     return out;
   });
 }
 
 Result<v1::ListTransferOffersResponse> Queries::ListTransferOffers(
     const v1::ListTransferOffersRequest& request) const {
-  return Guarded<v1::ListTransferOffersResponse>([&]() -> Result<v1::ListTransferOffersResponse> {
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
-    if (!page.ok()) return page.status();
-    v1::ListTransferOffersResponse out;
-    Result<std::string> next = ScanPage(
-        view_, layout::StatePrefix('t'), *page, [&](std::string_view k, std::string_view v) {
-          v1::TransferOfferRecord o = ParseValue<v1::TransferOfferRecord>(k, v);
-          if (!request.from_org_id().empty() && o.from_org_id() != request.from_org_id())
-            return false;
-          if (!request.to_org_id().empty() && o.to_org_id() != request.to_org_id()) return false;
-          if (request.status() != v1::TRANSFER_STATUS_UNSPECIFIED && o.status() != request.status())
-            return false;
-          *out.add_offers() = std::move(o);
-          return true;
-        });
-    if (!next.ok()) return next.status();
-    out.set_next_page_token(*next);
-    return out;
-  });
+  return paging::ListPage<v1::ListTransferOffersResponse>(
+      view_, request, Records(StateTag::kOffer), limits_.page_keys_scanned_max,
+      [&](std::string_view k, std::string_view v, v1::ListTransferOffersResponse& out) {
+        v1::TransferOfferRecord o = ParseValue<v1::TransferOfferRecord>(k, v);
+        if (!request.from_org_id().empty() && o.from_org_id() != request.from_org_id())
+          return false;
+        if (!request.to_org_id().empty() && o.to_org_id() != request.to_org_id()) return false;
+        if (request.status() != v1::TRANSFER_STATUS_UNSPECIFIED && o.status() != request.status())
+          return false;
+        *out.add_offers() = std::move(o);
+        return true;
+      });
 }
 
 // --- Quotas -------------------------------------------------------------------------------------
 
 Result<v1::QuotaUseResponse> Queries::QuotaUse(const v1::QuotaUseRequest& request) const {
-  return Guarded<v1::QuotaUseResponse>([&]() -> Result<v1::QuotaUseResponse> {
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
-    if (!page.ok()) return page.status();
+  return Guarded([&]() -> Result<v1::QuotaUseResponse> {
     const uint32_t year = request.year() != 0
                               ? request.year()
                               : static_cast<uint32_t>(CstDate(LastBlockTime(view_)).year);
-    const std::string prefix =
-        request.org_id().empty() ? layout::StatePrefix('q') : layout::QuotaPrefix(request.org_id());
-    v1::QuotaUseResponse out;
-    Result<std::string> next =
-        ScanPage(view_, prefix, *page, [&](std::string_view k, std::string_view v) {
+    const KeyRange range = request.org_id().empty()
+                               ? Records(StateTag::kQuota)
+                               : KeyRange::Prefix(layout::QuotaPrefix(request.org_id()));
+    return paging::ListPage<v1::QuotaUseResponse>(
+        view_, request, range, limits_.page_keys_scanned_max,
+        [&](std::string_view k, std::string_view v, v1::QuotaUseResponse& out) {
           v1::Quota q = ParseValue<v1::Quota>(k, v);
           if (q.year() != year) return false;
           if (request.category() != v1::QUOTA_CATEGORY_UNSPECIFIED &&
@@ -585,16 +465,13 @@ Result<v1::QuotaUseResponse> Queries::QuotaUse(const v1::QuotaUseRequest& reques
           row->set_left_g(std::max<int64_t>(0, q.granted_g() - q.cut_g() - q.used_g()));
           return true;
         });
-    if (!next.ok()) return next.status();
-    out.set_next_page_token(*next);
-    return out;
   });
 }
 
 // --- Licences and restrictions ----------------------------------------------------------------
 
 Result<v1::GetLicenceResponse> Queries::GetLicence(const v1::GetLicenceRequest& request) const {
-  return Guarded<v1::GetLicenceResponse>([&]() -> Result<v1::GetLicenceResponse> {
+  return Guarded([&]() -> Result<v1::GetLicenceResponse> {
     std::optional<v1::Licence> l =
         ReadRecord<v1::Licence>(view_, layout::LicenceKey(request.licence_id()));
     if (!l.has_value())
@@ -609,170 +486,288 @@ Result<v1::GetLicenceResponse> Queries::GetLicence(const v1::GetLicenceRequest& 
 
 Result<v1::ListLicencesResponse> Queries::ListLicences(
     const v1::ListLicencesRequest& request) const {
-  return Guarded<v1::ListLicencesResponse>([&]() -> Result<v1::ListLicencesResponse> {
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
-    if (!page.ok()) return page.status();
-    const bool by_applicant = !request.applicant_org_id().empty();
-    const std::string prefix = by_applicant
-                                   ? layout::ApplicantLicenceKey(request.applicant_org_id(), "")
-                                   : layout::StatePrefix('c');
-    const std::string end_user = NormalizeName(request.end_user());
-    v1::ListLicencesResponse out;
-    Result<std::string> next =
-        ScanPage(view_, prefix, *page, [&](std::string_view k, std::string_view v) {
-          std::optional<v1::Licence> l;
-          if (by_applicant) {
-            l = ReadRecord<v1::Licence>(view_, layout::LicenceKey(k.substr(prefix.size())));
-          } else {
-            l = ParseValue<v1::Licence>(k, v);
-          }
-          if (!l.has_value()) return false;
-          if (request.status() != v1::LICENCE_STATUS_UNSPECIFIED && l->status() != request.status())
-            return false;
-          if (!request.destination_country().empty() &&
-              l->destination_country() != request.destination_country()) {
-            return false;
-          }
-          if (!end_user.empty() && NormalizeName(l->end_user()) != end_user) return false;
-          if (request.industry() != v1::INDUSTRY_UNSPECIFIED && l->industry() != request.industry())
-            return false;
-          *out.add_licences() = std::move(*l);
-          return true;
-        });
-    if (!next.ok()) return next.status();
-    out.set_next_page_token(*next);
-    return out;
-  });
+  const bool by_applicant = !request.applicant_org_id().empty();
+  const std::string prefix = by_applicant
+                                 ? layout::ApplicantLicencePrefix(request.applicant_org_id())
+                                 : layout::StatePrefix(StateTag::kLicence);
+  const std::string end_user = NormalizeName(request.end_user());
+  return paging::ListPage<v1::ListLicencesResponse>(
+      view_, request, KeyRange::Prefix(prefix), limits_.page_keys_scanned_max,
+      [&](std::string_view k, std::string_view v, v1::ListLicencesResponse& out) {
+        std::optional<v1::Licence> l;
+        if (by_applicant) {
+          l = ReadRecord<v1::Licence>(view_, layout::LicenceKey(k.substr(prefix.size())));
+        } else {
+          l = ParseValue<v1::Licence>(k, v);
+        }
+        if (!l.has_value()) return false;
+        if (request.status() != v1::LICENCE_STATUS_UNSPECIFIED && l->status() != request.status())
+          return false;
+        if (!request.destination_country().empty() &&
+            l->destination_country() != request.destination_country()) {
+          return false;
+        }
+        if (!end_user.empty() && NormalizeName(l->end_user()) != end_user) return false;
+        if (request.industry() != v1::INDUSTRY_UNSPECIFIED && l->industry() != request.industry())
+          return false;
+        *out.add_licences() = std::move(*l);
+        return true;
+      });
 }
 
 Result<v1::MatchingRestrictionsResponse> Queries::MatchingRestrictions(
     const v1::MatchingRestrictionsRequest& request) const {
-  return Guarded<v1::MatchingRestrictionsResponse>(
-      [&]() -> Result<v1::MatchingRestrictionsResponse> {
-        std::optional<v1::Licence> l =
-            ReadRecord<v1::Licence>(view_, layout::LicenceKey(request.licence_id()));
-        if (!l.has_value())
-          return Status::NotFound("licence '" + request.licence_id() + "' does not exist");
-        Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
-        if (!page.ok()) return page.status();
-        const uint64_t now = LastBlockTime(view_);
-        v1::MatchingRestrictionsResponse out;
-        Result<std::string> next = ScanPage(view_, layout::StatePrefix('r'), *page,
-                                            [&](std::string_view k, std::string_view v) {
-                                              v1::Restriction r = ParseValue<v1::Restriction>(k, v);
-                                              if (!Matches(r.match(), TermsOf(*l))) return false;
-                                              if (!request.include_inactive() && !InForce(r, now))
-                                                return false;
-                                              *out.add_restrictions() = std::move(r);
-                                              return true;
-                                            });
-        if (!next.ok()) return next.status();
-        out.set_next_page_token(*next);
-        return out;
-      });
+  return Guarded([&]() -> Result<v1::MatchingRestrictionsResponse> {
+    std::optional<v1::Licence> l =
+        ReadRecord<v1::Licence>(view_, layout::LicenceKey(request.licence_id()));
+    if (!l.has_value())
+      return Status::NotFound("licence '" + request.licence_id() + "' does not exist");
+    const uint64_t now = LastBlockTime(view_);
+    return paging::ListPage<v1::MatchingRestrictionsResponse>(
+        view_, request, Records(StateTag::kRestriction), limits_.page_keys_scanned_max,
+        [&](std::string_view k, std::string_view v, v1::MatchingRestrictionsResponse& out) {
+          v1::Restriction r = ParseValue<v1::Restriction>(k, v);
+          if (!Matches(r.match(), TermsOf(*l))) return false;
+          if (!request.include_inactive() && !InForce(r, now)) return false;
+          *out.add_restrictions() = std::move(r);
+          return true;
+        });
+  });
 }
+
+// --- RestrictionImpact -------------------------------------------------------------------------
+
+namespace {
+
+bool Live(const v1::Licence& l) {
+  return l.status() == v1::LICENCE_STATUS_PENDING ||
+         l.status() == v1::LICENCE_STATUS_PENDING_REVIEW ||
+         l.status() == v1::LICENCE_STATUS_GRANTED;
+}
+
+// A set of product forms in one byte: bit p - 1 for form p.
+static_assert(v1::ProductForm_MAX <= 8);
+uint8_t ProductBit(v1::ProductForm form) {
+  return form <= 0 ? 0 : static_cast<uint8_t>(1u << (static_cast<int>(form) - 1));
+}
+
+// Whether the lot holds an element the match names (any lot, if it names none).
+bool HasMatchedElement(const v1::Lot& lot, const v1::RestrictionMatch& match) {
+  if (match.elements().empty()) return true;
+  for (const v1::ElementAmount& a : lot.composition().amounts()) {
+    if (std::find(match.elements().begin(), match.elements().end(), a.element()) !=
+        match.elements().end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Where RestrictionImpact's list of lots stands. The walk takes the organisations in
+// id order; for each, it reads its licences (the applicant index) to learn the products
+// of the matched live ones, then, if there are any, its lots (the holder index). It can
+// stop after any key it reads, so the cursor says which step it is in and what that
+// step has learnt so far.
+struct LotsCursor {
+  enum Step : char { kNextOrg = 'n', kLicences = 'c', kLots = 'l' };
+  Step step = kNextOrg;
+  uint8_t products = 0;  // of `org`'s matched live licences
+  std::string org;       // empty: before the first organisation
+  std::string after;     // the last key read in this step; empty: none yet
+
+  // Token payload: 'O', the step, the products, field(org), after.
+  std::string Encode() const {
+    std::string out = {'O', static_cast<char>(step), static_cast<char>(products)};
+    paging::AppendField(out, org);
+    return out + after;
+  }
+
+  static std::optional<LotsCursor> Decode(std::string_view payload) {
+    if (payload.size() < 3 || payload[0] != 'O') return std::nullopt;
+    LotsCursor c;
+    c.step = static_cast<Step>(payload[1]);
+    c.products = static_cast<uint8_t>(payload[2]);
+    payload.remove_prefix(3);
+    if (!paging::TakeField(payload, &c.org) || c.org.find('\0') != std::string::npos) {
+      return std::nullopt;
+    }
+    c.after = std::string(payload);
+    // `after` must lie in the step's own range, and only the first step has no org.
+    std::string range;
+    switch (c.step) {
+      case kNextOrg:
+        return c.after.empty() ? std::optional(c) : std::nullopt;
+      case kLicences:
+        range = layout::ApplicantLicencePrefix(c.org);
+        break;
+      case kLots:
+        range = layout::HolderPrefix(c.org);
+        break;
+      default:
+        return std::nullopt;
+    }
+    if (c.org.empty() || (!c.after.empty() && !c.after.starts_with(range))) return std::nullopt;
+    return c;
+  }
+};
+
+// Adds the lots a restriction would reach to a RestrictionImpact page, from a cursor,
+// until the page is full or its scan budget is spent.
+class ImpactedLots {
+ public:
+  ImpactedLots(const storage::ReadView& view, const v1::RestrictionMatch& match, const Page& page,
+               ScanBudget& budget, v1::RestrictionImpactResponse* out)
+      : view_(view), match_(match), page_(page), budget_(budget), out_(out) {}
+
+  // Where to continue on the next page; nullopt when every organisation is done.
+  Result<std::optional<LotsCursor>> Continue(LotsCursor c) {
+    for (;;) {
+      Result<Progress> progress = c.step == LotsCursor::kNextOrg    ? NextOrg(c)
+                                  : c.step == LotsCursor::kLicences ? Licences(c)
+                                                                    : Lots(c);
+      if (!progress.ok()) return progress.status();
+      if (*progress == kStopped) return std::optional<LotsCursor>(std::move(c));
+      if (*progress == kEnd) return std::optional<LotsCursor>();
+    }
+  }
+
+ private:
+  enum Progress { kNextStep, kStopped, kEnd };
+
+  uint32_t Room() const {
+    const auto items = static_cast<uint32_t>(out_->licences_size() + out_->lots_size());
+    return items < page_.size() ? page_.size() - items : 0;
+  }
+
+  // Moves to the organisation after `c.org`.
+  Result<Progress> NextOrg(LotsCursor& c) {
+    if (Room() == 0) return kStopped;  // full: read nothing that could not be sent
+    const size_t prefix_size = layout::StatePrefix(StateTag::kOrg).size();
+    std::optional<std::string> next;
+    Result<std::optional<std::string>> stopped =
+        ScanKeys(view_, Records(StateTag::kOrg), c.org.empty() ? "" : layout::OrgKey(c.org), 1,
+                 budget_, [&](std::string_view k, std::string_view) {
+                   next = std::string(k.substr(prefix_size));
+                   return Visit::kItem;
+                 });
+    if (!stopped.ok()) return stopped.status();
+    if (!next.has_value()) return stopped->has_value() ? kStopped : kEnd;
+    c = LotsCursor{LotsCursor::kLicences, 0, std::move(*next), ""};
+    return kNextStep;
+  }
+
+  // Learns the products of the organisation's matched live licences.
+  Result<Progress> Licences(LotsCursor& c) {
+    const std::string prefix = layout::ApplicantLicencePrefix(c.org);
+    Result<std::optional<std::string>> stopped =
+        ScanKeys(view_, KeyRange::Prefix(prefix), c.after, std::numeric_limits<uint32_t>::max(),
+                 budget_, [&](std::string_view k, std::string_view) {
+                   std::optional<v1::Licence> l =
+                       ReadRecord<v1::Licence>(view_, layout::LicenceKey(k.substr(prefix.size())));
+                   if (l.has_value() && Live(*l) && Matches(match_, TermsOf(*l)))
+                     c.products |= ProductBit(l->product());
+                   return Visit::kSkipped;
+                 });
+    return Advance(c, stopped, LotsCursor::kLots);
+  }
+
+  // The organisation's ACTIVE lots of those products with a matched element.
+  Result<Progress> Lots(LotsCursor& c) {
+    if (c.products == 0) return Advance(c, std::optional<std::string>(), LotsCursor::kNextOrg);
+    const std::string prefix = layout::HolderPrefix(c.org);
+    Result<std::optional<std::string>> stopped = ScanKeys(
+        view_, KeyRange::Prefix(prefix), c.after, Room(), budget_,
+        [&](std::string_view k, std::string_view) {
+          std::optional<v1::Lot> lot =
+              ReadRecord<v1::Lot>(view_, layout::LotKey(k.substr(prefix.size())));
+          if (!lot.has_value() || lot->holder_org_id() != c.org ||
+              lot->status() != v1::LOT_STATUS_ACTIVE ||
+              (c.products & ProductBit(lot->product())) == 0 || !HasMatchedElement(*lot, match_)) {
+            return Visit::kSkipped;
+          }
+          *out_->add_lots() = std::move(*lot);
+          return Visit::kItem;
+        });
+    return Advance(c, stopped, LotsCursor::kNextOrg);
+  }
+
+  // After a step's scan: stopped at a key (remember it), or done (go to `next`).
+  static Result<Progress> Advance(LotsCursor& c, const Result<std::optional<std::string>>& stopped,
+                                  LotsCursor::Step next) {
+    if (!stopped.ok()) return stopped.status();
+    if (stopped->has_value()) {
+      c.after = **stopped;
+      return kStopped;
+    }
+    c.step = next;
+    c.after.clear();
+    return kNextStep;
+  }
+
+  const storage::ReadView& view_;
+  const v1::RestrictionMatch& match_;
+  const Page& page_;
+  ScanBudget& budget_;
+  v1::RestrictionImpactResponse* out_;
+};
+
+}  // namespace
 
 Result<v1::RestrictionImpactResponse> Queries::RestrictionImpact(
     const v1::RestrictionImpactRequest& request) const {
-  return Guarded<v1::RestrictionImpactResponse>([&]() -> Result<v1::RestrictionImpactResponse> {
+  return Guarded([&]() -> Result<v1::RestrictionImpactResponse> {
     Refusal form = CheckMatch(request.match());
     if (!form.ok()) return Status::InvalidArgument(form.message);
     const bool deny = request.effect() == v1::RESTRICTION_EFFECT_DENY;
     if (!deny && request.effect() != v1::RESTRICTION_EFFECT_REVIEW) {
       return Status::InvalidArgument("effect must be DENY or REVIEW");
     }
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
+    Result<Page> page = Page::Open(request, limits_.page_keys_scanned_max);
     if (!page.ok()) return page.status();
+    // One budget for both lists: a page reads at most the limit in all.
+    ScanBudget budget(page->keys_scanned_max());
     v1::RestrictionImpactResponse out;
-    auto live = [](const v1::Licence& l) {
-      return l.status() == v1::LICENCE_STATUS_PENDING ||
-             l.status() == v1::LICENCE_STATUS_PENDING_REVIEW ||
-             l.status() == v1::LICENCE_STATUS_GRANTED;
-    };
-    // Phase 1 ('L' + last licence key): the live licences the match hits.
-    std::string cursor = page->payload;
-    if (cursor.empty() || cursor[0] == 'L') {
-      Page licences = *page;
-      licences.payload = cursor.empty() ? "" : cursor.substr(1);
-      Result<std::string> next = ScanPage(
-          view_, layout::StatePrefix('c'), licences, [&](std::string_view k, std::string_view v) {
-            v1::Licence l = ParseValue<v1::Licence>(k, v);
-            if (!live(l) || !Matches(request.match(), TermsOf(l))) return false;
-            const bool granted = l.status() == v1::LICENCE_STATUS_GRANTED;
-            v1::ImpactedLicence* i = out.add_licences();
-            i->set_would_revoke(granted && deny && request.revoke_outstanding() &&
-                                l.exported_mass_g() < l.mass_g());
-            i->set_would_block_clearing(granted && deny);
-            i->set_would_affect_decision(!granted);
-            *i->mutable_licence() = std::move(l);
-            return true;
-          });
-      if (!next.ok()) return next.status();
-      if (!next->empty()) {
-        out.set_next_page_token(Token(*page, "L" + next->substr(1 + kFingerprintBytes)));
+    // First list ('L' + the last licence key read): the live licences the match hits.
+    const std::string& cursor = page->cursor();
+    const bool in_licences = cursor.empty() || cursor[0] == 'L';
+    if (in_licences) {
+      const KeyRange licences = Records(StateTag::kLicence);
+      const std::string after = cursor.empty() ? "" : cursor.substr(1);
+      if (!after.empty() && !licences.Contains(after))
+        return Status::InvalidArgument("page_token is out of range");
+      Result<std::optional<std::string>> stopped =
+          ScanKeys(view_, licences, after, page->size(), budget,
+                   [&](std::string_view k, std::string_view v) {
+                     v1::Licence l = ParseValue<v1::Licence>(k, v);
+                     if (!Live(l) || !Matches(request.match(), TermsOf(l))) return Visit::kSkipped;
+                     const bool granted = l.status() == v1::LICENCE_STATUS_GRANTED;
+                     v1::ImpactedLicence* i = out.add_licences();
+                     i->set_would_revoke(granted && deny && request.revoke_outstanding() &&
+                                         l.exported_mass_g() < l.mass_g());
+                     i->set_would_block_clearing(granted && deny);
+                     i->set_would_affect_decision(!granted);
+                     *i->mutable_licence() = std::move(l);
+                     return Visit::kItem;
+                   });
+      if (!stopped.ok()) return stopped.status();
+      if (stopped->has_value()) {
+        out.set_next_page_token(page->Token("L" + **stopped));
         return out;
       }
-      cursor = "O";
     }
-    // Phase 2 ('O' + last holder-index key): ACTIVE lots of the applicants of matched
-    // licences, of those licences' products, holding a matched element (any if none).
-    const std::string after = cursor.substr(1);
-    uint32_t items = out.licences_size();
-    size_t scanned = 0;
-    std::unique_ptr<storage::Iterator> orgs = view_.NewIterator();
-    const std::string org_prefix = layout::StatePrefix('o');
-    std::string first_org;
-    if (!after.empty()) {
-      const std::string holder_prefix = layout::IndexPrefix('h');
-      if (!after.starts_with(holder_prefix))
-        return Status::InvalidArgument("page_token is out of range");
-      first_org = after.substr(holder_prefix.size(),
-                               after.find('\0', holder_prefix.size()) - holder_prefix.size());
-    }
-    for (orgs->Seek(org_prefix + first_org); orgs->Valid() && orgs->key().starts_with(org_prefix);
-         orgs->Next()) {
-      const std::string org(orgs->key().substr(org_prefix.size()));
-      // The products of this organisation's matched live licences (at most 8).
-      std::set<int> products;
-      const std::string applied = layout::ApplicantLicenceKey(org, "");
-      Status s = storage::ScanPrefix(view_, applied, [&](std::string_view k, std::string_view) {
-        std::optional<v1::Licence> l =
-            ReadRecord<v1::Licence>(view_, layout::LicenceKey(k.substr(applied.size())));
-        if (l.has_value() && live(*l) && Matches(request.match(), TermsOf(*l)))
-          products.insert(l->product());
-        return true;
-      });
-      if (!s.ok()) return s;
-      if (products.empty()) continue;
-      const std::string held = layout::HolderPrefix(org);
-      std::unique_ptr<storage::Iterator> it = view_.NewIterator();
-      it->Seek(after.starts_with(held) ? after : held);
-      if (it->Valid() && it->key() == after) it->Next();
-      for (; it->Valid() && it->key().starts_with(held); it->Next()) {
-        if (items >= page->size || ++scanned >= limits::query_page_keys_scanned_max) {
-          out.set_next_page_token(Token(*page, "O" + std::string(it->key())));
-          return out;
-        }
-        std::optional<v1::Lot> lot =
-            ReadRecord<v1::Lot>(view_, layout::LotKey(it->key().substr(held.size())));
-        if (!lot.has_value() || lot->holder_org_id() != org ||
-            lot->status() != v1::LOT_STATUS_ACTIVE || !products.count(lot->product())) {
-          continue;
-        }
-        bool element = request.match().elements().empty();
-        for (const v1::ElementAmount& a : lot->composition().amounts()) {
-          element = element ||
-                    std::find(request.match().elements().begin(), request.match().elements().end(),
-                              a.element()) != request.match().elements().end();
-        }
-        if (!element) continue;
-        *out.add_lots() = std::move(*lot);
-        ++items;
-      }
-    }
+    // Second list (LotsCursor): ACTIVE lots of the applicants of matched live licences,
+    // of those licences' products, holding a matched element (any if none is named).
+    std::optional<LotsCursor> from = in_licences ? LotsCursor() : LotsCursor::Decode(cursor);
+    if (!from.has_value()) return Status::InvalidArgument("page_token is malformed");
+    Result<std::optional<LotsCursor>> next =
+        ImpactedLots(view_, request.match(), *page, budget, &out).Continue(std::move(*from));
+    if (!next.ok()) return next.status();
+    if (next->has_value()) out.set_next_page_token(page->Token((*next)->Encode()));
     return out;
   });
 }
+
+// --- ExportStats -------------------------------------------------------------------------------
 
 namespace {
 
@@ -792,96 +787,218 @@ std::string GroupKey(const v1::ExportRecord& x, v1::ExportGroupBy by, v1::Elemen
   }
 }
 
-}  // namespace
+// Whether the request's filters keep the export (the time bounds aside).
+bool Wanted(const v1::ExportStatsRequest& request, const v1::ExportRecord& x,
+            const ElementGrams& grams) {
+  if (!request.destination_country().empty() &&
+      x.destination_country() != request.destination_country()) {
+    return false;
+  }
+  if (!request.end_user().empty() &&
+      NormalizeName(x.end_user()) != NormalizeName(request.end_user()))
+    return false;
+  if (request.industry() != v1::INDUSTRY_UNSPECIFIED && x.industry() != request.industry())
+    return false;
+  if (request.product() != v1::PRODUCT_FORM_UNSPECIFIED && x.product() != request.product())
+    return false;
+  if (!request.exporter_org_id().empty() && x.exporter_org_id() != request.exporter_org_id())
+    return false;
+  return request.element() == v1::ELEMENT_UNSPECIFIED || grams[request.element()] != 0;
+}
 
-Result<v1::ExportStatsResponse> Queries::ExportStats(const v1::ExportStatsRequest& request) const {
-  return Guarded<v1::ExportStatsResponse>([&]() -> Result<v1::ExportStatsResponse> {
-    const v1::ExportGroupBy by = request.group_by();
-    if (by == v1::EXPORT_GROUP_BY_UNSPECIFIED || !v1::ExportGroupBy_IsValid(by)) {
-      return Status::InvalidArgument("group_by is required");
+// ExportStats reads the period's exports in passes (the 'X' index, by height, which is
+// also by time). A pass keeps the groups with the page_size smallest keys above the last
+// group sent, each summed over the whole period: memory O(page_size) whatever the number
+// of groups. A key is let in at its first export of the pass or never: one pushed out,
+// or not let in, lowers the ceiling, and keys at or above the ceiling wait for a later
+// pass. So every kept group has all its exports, and a ceiling says more groups follow.
+//
+// A pass that needs more moves than a page may make spans pages: the pages before its
+// end hold no rows, and their token carries the pass (Encode), trimmed to the token
+// limit by pushing out its largest groups.
+class StatsPass {
+ public:
+  // The longest group key (an end user's name) is free text.
+  static constexpr size_t kKeyBytesMax = limits::ledger_text_bytes_max;
+  // A row: its key (the end user as recorded), counts, and every element's grams.
+  static constexpr size_t kRowBytesMax = kKeyBytesMax + 400;
+  // The fixed part of a payload: four fields' sizes, the ceiling flag, the position
+  // (an 'X' key: 0x06, the tag, a height and a position in the block).
+  static constexpr size_t kFixedBytes = 4 * 4 + 1 + (2 + 8 + 4);
+
+  StatsPass(v1::ExportGroupBy by, uint32_t groups_max) : by_(by), groups_max_(groups_max) {}
+
+  // Resumes the pass a token's payload carries; false if it carries none.
+  bool Decode(std::string_view payload) {
+    std::string has_ceiling, ceiling;
+    if (!paging::TakeField(payload, &after_) || !paging::TakeField(payload, &position_) ||
+        !paging::TakeField(payload, &has_ceiling) || !paging::TakeField(payload, &ceiling) ||
+        has_ceiling.size() != 1) {
+      return false;
     }
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
-    if (!page.ok()) return page.status();
-    const std::string& after = page->payload;
-    // The page's groups: the page_size smallest keys after the cursor, with full sums.
-    std::map<std::string, v1::ExportStatsRow> rows;
-    auto add = [&](const std::string& key, const v1::ExportRecord& x, const ElementGrams& grams,
-                   int64_t mass) {
-      if (key <= after && !after.empty()) return;
-      auto it = rows.find(key);
-      if (it == rows.end()) {
-        if (rows.size() >= page->size) {
-          if (key > rows.rbegin()->first) return;
-          rows.erase(std::prev(rows.end()));
-        }
-        it = rows.emplace(key, v1::ExportStatsRow()).first;
-        it->second.set_key(by == v1::EXPORT_GROUP_BY_END_USER ? x.end_user() : key);
-        if (by == v1::EXPORT_GROUP_BY_INDUSTRY) it->second.set_industry(x.industry());
-      }
-      v1::ExportStatsRow& row = it->second;
-      row.set_export_count(row.export_count() + 1);
-      row.set_mass_g(row.mass_g() + mass);
-      ElementGrams sum = ToGrams(row.composition());
-      AddGrams(&sum, grams);
-      *row.mutable_composition() = FromGrams(sum);
-      row.set_reo_g(SumGrams(sum));
-    };
-    Status s = storage::ScanPrefix(
-        view_, layout::IndexPrefix('X'), [&](std::string_view, std::string_view tx) {
-          std::optional<v1::ExportRecord> x =
-              ReadRecord<v1::ExportRecord>(view_, layout::ExportKey(tx));
-          if (!x.has_value()) return true;
-          if (request.to_time_ms() != 0 && x->time_ms() >= request.to_time_ms())
-            return false;  // by time order
-          if (x->time_ms() < request.from_time_ms()) return true;
-          if (!request.destination_country().empty() &&
-              x->destination_country() != request.destination_country()) {
-            return true;
-          }
-          if (!request.end_user().empty() &&
-              NormalizeName(x->end_user()) != NormalizeName(request.end_user()))
-            return true;
-          if (request.industry() != v1::INDUSTRY_UNSPECIFIED && x->industry() != request.industry())
-            return true;
-          if (request.product() != v1::PRODUCT_FORM_UNSPECIFIED &&
-              x->product() != request.product())
-            return true;
-          if (!request.exporter_org_id().empty() &&
-              x->exporter_org_id() != request.exporter_org_id())
-            return true;
-          const ElementGrams grams = ToGrams(x->composition());
-          if (request.element() != v1::ELEMENT_UNSPECIFIED && grams[request.element()] == 0)
-            return true;
-          if (by != v1::EXPORT_GROUP_BY_ELEMENT) {
-            add(GroupKey(*x, by, v1::ELEMENT_UNSPECIFIED), *x, grams, x->mass_g());
-            return true;
-          }
-          for (size_t e = 1; e < grams.size(); ++e) {
-            if (grams[e] == 0) continue;
-            ElementGrams one{};
-            one[e] = grams[e];
-            add(GroupKey(*x, by, static_cast<v1::Element>(e)), *x, one, x->mass_g());
-          }
-          return true;
-        });
-    if (!s.ok()) return s;
-    v1::ExportStatsResponse out;
-    for (auto& [key, row] : rows) {
-      if (by == v1::EXPORT_GROUP_BY_ELEMENT) {
+    if (has_ceiling[0] != 0) ceiling_ = std::move(ceiling);
+    if (!position_.empty() && !Entries(IndexTag::kExportByTime).Contains(position_)) return false;
+    for (std::string row_bytes; !payload.empty();) {
+      v1::ExportStatsRow row;
+      if (!paging::TakeField(payload, &row_bytes) || !row.ParseFromString(row_bytes)) return false;
+      std::string key = by_ == v1::EXPORT_GROUP_BY_END_USER ? NormalizeName(row.key()) : row.key();
+      if (!Admits(key)) return false;
+      rows_.emplace(std::move(key), std::move(row));
+    }
+    // page_size is not one of the filters: the next page may ask for fewer groups.
+    while (rows_.size() > groups_max_) PushOutLargest();
+    return true;
+  }
+
+  // The payload that resumes this pass, at most `bytes_max` long. The groups pushed out
+  // to fit are counted again in a later pass; the smallest always stays, so a pass
+  // ends with at least one group whenever any export is in the period.
+  std::string Encode(size_t bytes_max) {
+    std::vector<std::string> rows;
+    size_t size = kFixedBytes + after_.size() + kKeyBytesMax;  // room for any ceiling
+    for (const auto& [key, row] : rows_) {
+      rows.push_back(row.SerializeAsString());
+      size += 4 + rows.back().size();
+    }
+    while (size > bytes_max && rows_.size() > 1) {
+      size -= 4 + rows.back().size();
+      rows.pop_back();
+      PushOutLargest();
+    }
+    std::string out;
+    paging::AppendField(out, after_);
+    paging::AppendField(out, position_);
+    paging::AppendField(out, std::string(1, ceiling_.has_value() ? 1 : 0));
+    paging::AppendField(out, ceiling_.value_or(""));
+    for (const std::string& row : rows) paging::AppendField(out, row);
+    return out;
+  }
+
+  const std::string& position() const { return position_; }
+  void set_position(std::string key) { position_ = std::move(key); }
+
+  // Adds one export of the period that the filters keep.
+  void Add(const v1::ExportRecord& x, const ElementGrams& grams) {
+    if (by_ != v1::EXPORT_GROUP_BY_ELEMENT) {
+      AddTo(GroupKey(x, by_, v1::ELEMENT_UNSPECIFIED), x, grams);
+      return;
+    }
+    for (size_t e = 1; e < grams.size(); ++e) {
+      if (grams[e] == 0) continue;
+      ElementGrams one{};
+      one[e] = grams[e];
+      AddTo(GroupKey(x, by_, static_cast<v1::Element>(e)), x, one);
+    }
+  }
+
+  // The end of the pass: its groups as the page's rows, and the payload of the next
+  // pass if groups are left (none when there is no ceiling).
+  std::optional<std::string> Finish(v1::ExportStatsResponse* out) {
+    for (auto& [key, row] : rows_) {
+      if (by_ == v1::EXPORT_GROUP_BY_ELEMENT) {
         v1::Element e = v1::ELEMENT_UNSPECIFIED;
         if (v1::Element_Parse(key, &e)) row.set_element(e);
         row.set_key(ElementName(e));
       }
-      *out.add_rows() = std::move(row);
+      *out->add_rows() = std::move(row);
     }
-    if (rows.size() >= page->size) out.set_next_page_token(Token(*page, rows.rbegin()->first));
+    if (!ceiling_.has_value() || rows_.empty()) return std::nullopt;
+    StatsPass next(by_, groups_max_);
+    next.after_ = rows_.rbegin()->first;
+    return next.Encode(std::numeric_limits<size_t>::max());
+  }
+
+ private:
+  bool Admits(const std::string& key) const {
+    return (after_.empty() || key > after_) && (!ceiling_.has_value() || key < *ceiling_);
+  }
+
+  void PushOutLargest() {
+    auto largest = std::prev(rows_.end());
+    if (!ceiling_.has_value() || largest->first < *ceiling_) ceiling_ = largest->first;
+    rows_.erase(largest);
+  }
+
+  void AddTo(const std::string& key, const v1::ExportRecord& x, const ElementGrams& grams) {
+    if (!Admits(key)) return;
+    auto it = rows_.find(key);
+    if (it == rows_.end()) {
+      it = rows_.emplace(key, v1::ExportStatsRow()).first;
+      it->second.set_key(by_ == v1::EXPORT_GROUP_BY_END_USER ? x.end_user() : key);
+      if (by_ == v1::EXPORT_GROUP_BY_INDUSTRY) it->second.set_industry(x.industry());
+      if (rows_.size() > groups_max_) {
+        PushOutLargest();
+        if (!Admits(key)) return;  // it was the largest
+      }
+    }
+    v1::ExportStatsRow& row = it->second;
+    row.set_export_count(row.export_count() + 1);
+    row.set_mass_g(row.mass_g() + x.mass_g());
+    ElementGrams sum = ToGrams(row.composition());
+    AddGrams(&sum, grams);
+    *row.mutable_composition() = FromGrams(sum);
+    row.set_reo_g(SumGrams(sum));
+  }
+
+  v1::ExportGroupBy by_;
+  uint32_t groups_max_;
+  std::string after_;     // groups up to this key were sent; empty: none yet
+  std::string position_;  // the last 'X' key the pass read; empty: it has not begun
+  std::optional<std::string> ceiling_;
+  std::map<std::string, v1::ExportStatsRow> rows_;  // by group key
+};
+
+// One group always fits in a token beside the cursor, the position and a ceiling: so
+// the pass that keeps only its smallest group still ends with a row.
+static_assert(1 + paging::Page::kFingerprintBytes + StatsPass::kFixedBytes +
+                  2 * StatsPass::kKeyBytesMax + 4 + StatsPass::kRowBytesMax <=
+              limits::query_page_token_bytes_max);
+
+}  // namespace
+
+Result<v1::ExportStatsResponse> Queries::ExportStats(const v1::ExportStatsRequest& request) const {
+  return Guarded([&]() -> Result<v1::ExportStatsResponse> {
+    const v1::ExportGroupBy by = request.group_by();
+    if (by == v1::EXPORT_GROUP_BY_UNSPECIFIED || !v1::ExportGroupBy_IsValid(by)) {
+      return Status::InvalidArgument("group_by is required");
+    }
+    Result<Page> page = Page::Open(request, limits_.page_keys_scanned_max);
+    if (!page.ok()) return page.status();
+    StatsPass pass(by, page->size());
+    if (!page->cursor().empty() && !pass.Decode(page->cursor())) {
+      return Status::InvalidArgument("page_token is malformed");
+    }
+    ScanBudget budget(page->keys_scanned_max());
+    Result<std::optional<std::string>> stopped = ScanKeys(
+        view_, Entries(IndexTag::kExportByTime), pass.position(),
+        std::numeric_limits<uint32_t>::max(), budget, [&](std::string_view, std::string_view tx) {
+          std::optional<v1::ExportRecord> x =
+              ReadRecord<v1::ExportRecord>(view_, layout::ExportKey(tx));
+          if (!x.has_value()) return Visit::kSkipped;
+          if (request.to_time_ms() != 0 && x->time_ms() >= request.to_time_ms())
+            return Visit::kEndOfRange;  // exports are in time order
+          if (x->time_ms() < request.from_time_ms()) return Visit::kSkipped;
+          const ElementGrams grams = ToGrams(x->composition());
+          if (Wanted(request, *x, grams)) pass.Add(*x, grams);
+          return Visit::kSkipped;
+        });
+    if (!stopped.ok()) return stopped.status();
+    v1::ExportStatsResponse out;
+    if (stopped->has_value()) {  // the pass goes on in the next page
+      pass.set_position(std::move(**stopped));
+      out.set_next_page_token(page->Token(
+          pass.Encode(limits::query_page_token_bytes_max - 1 - Page::kFingerprintBytes)));
+      return out;
+    }
+    std::optional<std::string> next = pass.Finish(&out);
+    if (next.has_value()) out.set_next_page_token(page->Token(*next));
     return out;
   });
 }
 
 Result<v1::LicenceVerdictResponse> Queries::LicenceVerdict(
     const v1::LicenceVerdictRequest& request) const {
-  return Guarded<v1::LicenceVerdictResponse>([&]() -> Result<v1::LicenceVerdictResponse> {
+  return Guarded([&]() -> Result<v1::LicenceVerdictResponse> {
     v1::LicenceVerdictResponse out;
     v1::ApplyExportLicense application = request.application();
     if (application.licence_id().empty()) application.set_licence_id("dry-run");
@@ -925,13 +1042,11 @@ Result<v1::LicenceVerdictResponse> Queries::LicenceVerdict(
 
 Result<v1::ListRestrictionsResponse> Queries::ListRestrictions(
     const v1::ListRestrictionsRequest& request) const {
-  return Guarded<v1::ListRestrictionsResponse>([&]() -> Result<v1::ListRestrictionsResponse> {
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
-    if (!page.ok()) return page.status();
+  return Guarded([&]() -> Result<v1::ListRestrictionsResponse> {
     const uint64_t now = LastBlockTime(view_);
-    v1::ListRestrictionsResponse out;
-    Result<std::string> next = ScanPage(
-        view_, layout::StatePrefix('r'), *page, [&](std::string_view k, std::string_view v) {
+    return paging::ListPage<v1::ListRestrictionsResponse>(
+        view_, request, Records(StateTag::kRestriction), limits_.page_keys_scanned_max,
+        [&](std::string_view k, std::string_view v, v1::ListRestrictionsResponse& out) {
           v1::Restriction r = ParseValue<v1::Restriction>(k, v);
           if (request.active_only() && !InForce(r, now)) return false;
           if (request.effect() != v1::RESTRICTION_EFFECT_UNSPECIFIED &&
@@ -940,41 +1055,45 @@ Result<v1::ListRestrictionsResponse> Queries::ListRestrictions(
           *out.add_restrictions() = std::move(r);
           return true;
         });
-    if (!next.ok()) return next.status();
-    out.set_next_page_token(*next);
-    return out;
   });
 }
 
 // --- Exports and violations ----------------------------------------------------------------------
 
 Result<v1::ListExportsResponse> Queries::ListExports(const v1::ListExportsRequest& request) const {
-  return Guarded<v1::ListExportsResponse>([&]() -> Result<v1::ListExportsResponse> {
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
-    if (!page.ok()) return page.status();
-    v1::ListExportsResponse out;
-    Result<std::string> next = ScanPage(
-        view_, layout::IndexPrefix('X'), *page, [&](std::string_view, std::string_view tx) {
-          std::optional<v1::ExportRecord> x =
-              ReadRecord<v1::ExportRecord>(view_, layout::ExportKey(tx));
-          if (!x.has_value()) return false;
-          if (!request.licence_id().empty() && x->licence_id() != request.licence_id())
-            return false;
-          if (!request.exporter_org_id().empty() &&
-              x->exporter_org_id() != request.exporter_org_id())
-            return false;
-          if (!request.destination_country().empty() &&
-              x->destination_country() != request.destination_country()) {
-            return false;
-          }
-          if (!InPeriod(x->time_ms(), request.from_time_ms(), request.to_time_ms())) return false;
-          *out.add_exports() = std::move(*x);
-          return true;
-        });
-    if (!next.ok()) return next.status();
-    out.set_next_page_token(*next);
-    return out;
-  });
+  return paging::ListPage<v1::ListExportsResponse>(
+      view_, request, Entries(IndexTag::kExportByTime), limits_.page_keys_scanned_max,
+      [&](std::string_view, std::string_view tx, v1::ListExportsResponse& out) {
+        std::optional<v1::ExportRecord> x =
+            ReadRecord<v1::ExportRecord>(view_, layout::ExportKey(tx));
+        if (!x.has_value()) return false;
+        if (!request.licence_id().empty() && x->licence_id() != request.licence_id()) return false;
+        if (!request.exporter_org_id().empty() && x->exporter_org_id() != request.exporter_org_id())
+          return false;
+        if (!request.destination_country().empty() &&
+            x->destination_country() != request.destination_country()) {
+          return false;
+        }
+        if (!InPeriod(x->time_ms(), request.from_time_ms(), request.to_time_ms())) return false;
+        *out.add_exports() = std::move(*x);
+        return true;
+      });
+}
+
+Result<v1::ListViolationsResponse> Queries::ListViolations(
+    const v1::ListViolationsRequest& request) const {
+  return paging::ListPage<v1::ListViolationsResponse>(
+      view_, request, Entries(IndexTag::kViolationByTime), limits_.page_keys_scanned_max,
+      [&](std::string_view, std::string_view id, v1::ListViolationsResponse& out) {
+        std::optional<v1::Violation> v = ReadRecord<v1::Violation>(view_, layout::ViolationKey(id));
+        if (!v.has_value()) return false;
+        if (!request.org_id().empty() && v->org_id() != request.org_id()) return false;
+        if (request.kind() != v1::VIOLATION_KIND_UNSPECIFIED && v->kind() != request.kind())
+          return false;
+        if (!InPeriod(v->time_ms(), request.from_time_ms(), request.to_time_ms())) return false;
+        *out.add_violations() = std::move(*v);
+        return true;
+      });
 }
 
 // --- Reports ---------------------------------------------------------------------------------
@@ -983,17 +1102,12 @@ namespace {
 
 constexpr uint32_t kLossThresholdPermilleDefault = 100;
 
-Status CheckOrgExists(const storage::ReadView& view, const std::string& org_id) {
-  if (GetOrThrow(view, layout::OrgKey(org_id)).has_value()) return Status::Ok();
-  return Status::NotFound("organisation '" + org_id + "' is not registered");
-}
-
 }  // namespace
 
 Result<v1::MassBalanceResponse> Queries::MassBalance(const v1::MassBalanceRequest& request) const {
-  return Guarded<v1::MassBalanceResponse>([&]() -> Result<v1::MassBalanceResponse> {
+  return Guarded([&]() -> Result<v1::MassBalanceResponse> {
     REEL_RETURN_IF_ERROR(CheckOrgExists(view_, request.org_id()));
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
+    Result<Page> page = Page::Open(request, limits_.page_keys_scanned_max);
     if (!page.ok()) return page.status();
     const uint64_t to = request.to_time_ms() != 0 ? request.to_time_ms() : LastBlockTime(view_) + 1;
     const std::string& org = request.org_id();
@@ -1040,22 +1154,21 @@ Result<v1::MassBalanceResponse> Queries::MassBalance(const v1::MassBalanceReques
     const uint32_t threshold = request.loss_threshold_permille() != 0
                                    ? request.loss_threshold_permille()
                                    : kLossThresholdPermilleDefault;
-    Result<std::string> next =
-        ScanRangePage(view_, begin, end, *page, [&](std::string_view k, std::string_view v) {
+    REEL_RETURN_IF_ERROR(paging::FillPage(
+        view_, KeyRange{begin, end}, *page, &out,
+        [&](std::string_view k, std::string_view v, v1::MassBalanceResponse& page_out) {
           v1::MassBalanceOutlier step = ParseValue<v1::MassBalanceOutlier>(k, v);
           if (step.loss_permille() <= threshold) return false;
-          *out.add_outliers() = std::move(step);
+          *page_out.add_outliers() = std::move(step);
           return true;
-        });
-    if (!next.ok()) return next.status();
-    out.set_next_page_token(*next);
+        }));
     return out;
   });
 }
 
 Result<v1::MonthlyFlowReportResponse> Queries::MonthlyFlowReport(
     const v1::MonthlyFlowReportRequest& request) const {
-  return Guarded<v1::MonthlyFlowReportResponse>([&]() -> Result<v1::MonthlyFlowReportResponse> {
+  return Guarded([&]() -> Result<v1::MonthlyFlowReportResponse> {
     if (request.month() < 1 || request.month() > 12)
       return Status::InvalidArgument("month must be 1..12");
     if (request.year() < limits::ledger_quota_year_min ||
@@ -1063,7 +1176,7 @@ Result<v1::MonthlyFlowReportResponse> Queries::MonthlyFlowReport(
       return Status::InvalidArgument("year out of range");
     }
     REEL_RETURN_IF_ERROR(CheckOrgExists(view_, request.org_id()));
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
+    Result<Page> page = Page::Open(request, limits_.page_keys_scanned_max);
     if (!page.ok()) return page.status();
     const std::string& org = request.org_id();
     const uint64_t from = CstMonthStartMs(request.year(), request.month());
@@ -1111,38 +1224,12 @@ Result<v1::MonthlyFlowReportResponse> Queries::MonthlyFlowReport(
             std::max<int64_t>(0, quota->granted_g() - quota->cut_g() - quota->used_g()));
       }
     }
-    Result<std::string> next =
-        ScanRangePage(view_, layout::FlowTimeKey(org, from), layout::FlowTimeKey(org, to), *page,
-                      [&](std::string_view k, std::string_view v) {
-                        *out.add_entries() = ParseValue<v1::FlowEntry>(k, v);
-                        return true;
-                      });
-    if (!next.ok()) return next.status();
-    out.set_next_page_token(*next);
-    return out;
-  });
-}
-
-Result<v1::ListViolationsResponse> Queries::ListViolations(
-    const v1::ListViolationsRequest& request) const {
-  return Guarded<v1::ListViolationsResponse>([&]() -> Result<v1::ListViolationsResponse> {
-    Result<Page> page = OpenPage(request, request.page_size(), request.page_token());
-    if (!page.ok()) return page.status();
-    v1::ListViolationsResponse out;
-    Result<std::string> next = ScanPage(
-        view_, layout::IndexPrefix('V'), *page, [&](std::string_view, std::string_view id) {
-          std::optional<v1::Violation> v =
-              ReadRecord<v1::Violation>(view_, layout::ViolationKey(id));
-          if (!v.has_value()) return false;
-          if (!request.org_id().empty() && v->org_id() != request.org_id()) return false;
-          if (request.kind() != v1::VIOLATION_KIND_UNSPECIFIED && v->kind() != request.kind())
-            return false;
-          if (!InPeriod(v->time_ms(), request.from_time_ms(), request.to_time_ms())) return false;
-          *out.add_violations() = std::move(*v);
+    REEL_RETURN_IF_ERROR(paging::FillPage(
+        view_, KeyRange{layout::FlowTimeKey(org, from), layout::FlowTimeKey(org, to)}, *page, &out,
+        [](std::string_view k, std::string_view v, v1::MonthlyFlowReportResponse& page_out) {
+          *page_out.add_entries() = ParseValue<v1::FlowEntry>(k, v);
           return true;
-        });
-    if (!next.ok()) return next.status();
-    out.set_next_page_token(*next);
+        }));
     return out;
   });
 }

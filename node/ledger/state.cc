@@ -9,28 +9,36 @@ namespace reel::ledger {
 namespace layout {
 namespace {
 
+// Joins the parts of a composite id (docs/LEDGER.md); no id may contain it.
 constexpr char kSep = '\0';
 
-std::string Tagged(char tag, std::string_view rest) {
-  std::string key(1, tag);
-  key.append(rest);
-  return key;
-}
-
-std::string Joined(char tag, std::string_view a, std::string_view b) {
-  std::string key = Tagged(tag, a);
-  key.push_back(kSep);
-  key.append(b);
-  return key;
-}
-
-std::string S(std::string key) {
+// 0x05, the record's tag, its id.
+std::string Key(StateTag tag, std::string_view id) {
+  std::string key(1, static_cast<char>(tag));
+  key.append(id);
   return storage::keys::StateKey(key);
 }
-std::string I(std::string key) {
+// 0x05, the tag, the owner's id, the separator, the rest (which may be empty: a prefix).
+std::string Key(StateTag tag, std::string_view owner, std::string_view rest) {
+  std::string id(owner);
+  id.push_back(kSep);
+  id.append(rest);
+  return Key(tag, id);
+}
+// The same under 0x06.
+std::string Key(IndexTag tag, std::string_view id) {
+  std::string key(1, static_cast<char>(tag));
+  key.append(id);
   return storage::keys::IndexKey(key);
 }
+std::string Key(IndexTag tag, std::string_view owner, std::string_view rest) {
+  std::string id(owner);
+  id.push_back(kSep);
+  id.append(rest);
+  return Key(tag, id);
+}
 
+// Height then position in the block: index keys in this order list by time.
 std::string HeightIndex(uint64_t height, uint32_t tx_index) {
   std::string out;
   AppendU64BE(out, height);
@@ -38,145 +46,148 @@ std::string HeightIndex(uint64_t height, uint32_t tx_index) {
   return out;
 }
 
+// A block time, and with it a height and position: entries of one organisation by time.
+std::string TimeIndex(uint64_t time_ms) {
+  std::string out;
+  AppendU64BE(out, time_ms);
+  return out;
+}
+
 }  // namespace
 
 std::string MetaKey(std::string_view name) {
-  return S(Tagged('m', name));
+  return Key(StateTag::kMeta, name);
 }
 std::string OrgKey(std::string_view org_id) {
-  return S(Tagged('o', org_id));
+  return Key(StateTag::kOrg, org_id);
 }
 std::string SiteKey(std::string_view site_id) {
-  return S(Tagged('s', site_id));
+  return Key(StateTag::kSite, site_id);
 }
 std::string QuotaKey(std::string_view org_id, uint32_t year, v1::QuotaCategory category) {
   std::string rest;
   AppendU32BE(rest, year);
   rest.push_back(static_cast<char>(category));
-  return S(Joined('q', org_id, rest));
+  return Key(StateTag::kQuota, org_id, rest);
 }
 std::string QuotaPrefix(std::string_view org_id) {
-  return S(Joined('q', org_id, ""));
+  return Key(StateTag::kQuota, org_id, "");
 }
 std::string QuotaCutKey(std::string_view org_id, uint32_t year) {
   std::string rest;
   AppendU32BE(rest, year);
-  return S(Joined('u', org_id, rest));
+  return Key(StateTag::kQuotaCut, org_id, rest);
 }
 std::string LotKey(std::string_view lot_id) {
-  return S(Tagged('l', lot_id));
+  return Key(StateTag::kLot, lot_id);
 }
 std::string OfferKey(std::string_view offer_id) {
-  return S(Tagged('t', offer_id));
+  return Key(StateTag::kOffer, offer_id);
 }
 std::string LicenceKey(std::string_view licence_id) {
-  return S(Tagged('c', licence_id));
+  return Key(StateTag::kLicence, licence_id);
 }
 std::string RestrictionKey(std::string_view id) {
-  return S(Tagged('r', id));
+  return Key(StateTag::kRestriction, id);
 }
 std::string ViolationKey(std::string_view id) {
-  return S(Tagged('v', id));
+  return Key(StateTag::kViolation, id);
 }
 std::string ExportKey(std::string_view tx_id) {
-  return S(Tagged('x', tx_id));
+  return Key(StateTag::kExport, tx_id);
 }
-std::string StatePrefix(char tag) {
-  return S(std::string(1, tag));
+std::string StatePrefix(StateTag tag) {
+  return Key(tag, "");
 }
 
 std::string HolderKey(std::string_view org_id, std::string_view lot_id) {
-  return I(Joined('h', org_id, lot_id));
+  return Key(IndexTag::kHolder, org_id, lot_id);
 }
 std::string HolderPrefix(std::string_view org_id) {
-  return I(Joined('h', org_id, ""));
+  return Key(IndexTag::kHolder, org_id, "");
 }
 std::string HoldingSummaryKey(std::string_view org_id, v1::LotStatus status,
                               v1::ProductForm product) {
   std::string rest;
   rest.push_back(static_cast<char>(status));
   rest.push_back(static_cast<char>(product));
-  return I(Joined('S', org_id, rest));
+  return Key(IndexTag::kHoldingSummary, org_id, rest);
 }
 std::string HoldingSummaryPrefix(std::string_view org_id) {
-  return I(Joined('S', org_id, ""));
+  return Key(IndexTag::kHoldingSummary, org_id, "");
 }
 std::string LotEventKey(std::string_view lot_id, uint64_t height, uint32_t tx_index) {
-  return I(Joined('H', lot_id, HeightIndex(height, tx_index)));
+  return Key(IndexTag::kLotEvent, lot_id, HeightIndex(height, tx_index));
 }
 std::string LotEventPrefix(std::string_view lot_id) {
-  return I(Joined('H', lot_id, ""));
+  return Key(IndexTag::kLotEvent, lot_id, "");
 }
 std::string ChildKey(std::string_view parent_lot_id, std::string_view child_lot_id) {
-  return I(Joined('C', parent_lot_id, child_lot_id));
+  return Key(IndexTag::kChild, parent_lot_id, child_lot_id);
 }
 std::string ChildPrefix(std::string_view parent_lot_id) {
-  return I(Joined('C', parent_lot_id, ""));
+  return Key(IndexTag::kChild, parent_lot_id, "");
 }
 std::string LotExportKey(std::string_view lot_id) {
-  return I(Tagged('e', lot_id));
+  return Key(IndexTag::kLotExport, lot_id);
 }
 std::string ActiveRegulatorKey(std::string_view org_id) {
-  return I(Tagged('g', org_id));
+  return Key(IndexTag::kActiveRegulator, org_id);
 }
 std::string OpenRestrictionKey(std::string_view id) {
-  return I(Tagged('R', id));
+  return Key(IndexTag::kOpenRestriction, id);
 }
 std::string GrantedLicenceKey(std::string_view id) {
-  return I(Tagged('G', id));
+  return Key(IndexTag::kGrantedLicence, id);
 }
 std::string ApplicantLicenceKey(std::string_view org_id, std::string_view licence_id) {
-  return I(Joined('A', org_id, licence_id));
+  return Key(IndexTag::kApplicantLicence, org_id, licence_id);
+}
+std::string ApplicantLicencePrefix(std::string_view org_id) {
+  return Key(IndexTag::kApplicantLicence, org_id, "");
 }
 std::string ExportByTimeKey(uint64_t height, uint32_t tx_index) {
-  return I(Tagged('X', HeightIndex(height, tx_index)));
+  return Key(IndexTag::kExportByTime, HeightIndex(height, tx_index));
 }
 std::string ViolationByTimeKey(uint64_t height, uint32_t tx_index) {
-  return I(Tagged('V', HeightIndex(height, tx_index)));
+  return Key(IndexTag::kViolationByTime, HeightIndex(height, tx_index));
 }
 std::string FlowKey(std::string_view org_id, uint64_t time_ms, uint64_t height, uint32_t tx_index,
                     uint8_t flow) {
-  std::string rest;
-  AppendU64BE(rest, time_ms);
-  rest += HeightIndex(height, tx_index);
+  std::string rest = TimeIndex(time_ms) + HeightIndex(height, tx_index);
   rest.push_back(static_cast<char>(flow));
-  return I(Joined('F', org_id, rest));
+  return Key(IndexTag::kFlow, org_id, rest);
 }
 std::string FlowPrefix(std::string_view org_id) {
-  return I(Joined('F', org_id, ""));
+  return Key(IndexTag::kFlow, org_id, "");
 }
 std::string FlowTimeKey(std::string_view org_id, uint64_t time_ms) {
-  std::string rest;
-  AppendU64BE(rest, time_ms);
-  return I(Joined('F', org_id, rest));
+  return Key(IndexTag::kFlow, org_id, TimeIndex(time_ms));
 }
 std::string MonthTotalKey(std::string_view org_id, uint32_t year_month, uint8_t flow) {
   std::string rest;
   AppendU32BE(rest, year_month);
   rest.push_back(static_cast<char>(flow));
-  return I(Joined('M', org_id, rest));
+  return Key(IndexTag::kMonthTotal, org_id, rest);
 }
 std::string ProcessKey(std::string_view org_id, uint64_t time_ms, uint64_t height,
                        uint32_t tx_index) {
-  std::string rest;
-  AppendU64BE(rest, time_ms);
-  rest += HeightIndex(height, tx_index);
-  return I(Joined('P', org_id, rest));
+  return Key(IndexTag::kProcess, org_id, TimeIndex(time_ms) + HeightIndex(height, tx_index));
 }
 std::string ProcessPrefix(std::string_view org_id) {
-  return I(Joined('P', org_id, ""));
+  return Key(IndexTag::kProcess, org_id, "");
 }
 std::string ProcessTimeKey(std::string_view org_id, uint64_t time_ms) {
-  std::string rest;
-  AppendU64BE(rest, time_ms);
-  return I(Joined('P', org_id, rest));
+  return Key(IndexTag::kProcess, org_id, TimeIndex(time_ms));
+}
+std::string EventKey(uint64_t height, uint32_t tx_index) {
+  return Key(IndexTag::kEvent, HeightIndex(height, tx_index));
+}
+std::string IndexPrefix(IndexTag tag) {
+  return Key(tag, "");
 }
 std::string IndexPrefix(char tag) {
-  return I(std::string(1, tag));
-}
-
-std::string EventKey(uint64_t height, uint32_t tx_index) {
-  return I(Tagged('E', HeightIndex(height, tx_index)));
+  return IndexPrefix(static_cast<IndexTag>(tag));
 }
 
 }  // namespace layout
@@ -207,10 +218,11 @@ void State::PutOrg(const v1::Org& org) {
 bool State::OtherActiveRegulatorExists(std::string_view org_id) const {
   bool found = false;
   const std::string self = layout::ActiveRegulatorKey(org_id);
-  overlay_.Scan(layout::IndexPrefix('g'), "", [&](std::string_view key, std::string_view) {
-    found = key != self;
-    return !found;
-  });
+  overlay_.Scan(layout::IndexPrefix(layout::IndexTag::kActiveRegulator), "",
+                [&](std::string_view key, std::string_view) {
+                  found = key != self;
+                  return !found;
+                });
   return found;
 }
 
@@ -294,7 +306,7 @@ void State::PutRestriction(const v1::Restriction& restriction) {
 }
 
 void State::ForEachOpenRestriction(const std::function<void(const v1::Restriction&)>& visit) const {
-  const std::string prefix = layout::IndexPrefix('R');
+  const std::string prefix = layout::IndexPrefix(layout::IndexTag::kOpenRestriction);
   overlay_.Scan(prefix, "", [&](std::string_view key, std::string_view) {
     std::optional<v1::Restriction> r = GetRestriction(key.substr(prefix.size()));
     if (!r.has_value()) throw StorageFault{Status::Corruption("open restriction index dangles")};
@@ -305,10 +317,11 @@ void State::ForEachOpenRestriction(const std::function<void(const v1::Restrictio
 
 size_t State::OpenRestrictionCount() const {
   size_t count = 0;
-  overlay_.Scan(layout::IndexPrefix('R'), "", [&](std::string_view, std::string_view) {
-    ++count;
-    return true;
-  });
+  overlay_.Scan(layout::IndexPrefix(layout::IndexTag::kOpenRestriction), "",
+                [&](std::string_view, std::string_view) {
+                  ++count;
+                  return true;
+                });
   return count;
 }
 

@@ -26,51 +26,94 @@ namespace v1 = ::reel::v1;
 
 namespace layout {
 
+// The byte after 0x05 that names a kind of state record (docs/LEDGER.md, "State
+// layout"). The values are on disk: never change one.
+enum class StateTag : char {
+  kMeta = 'm',
+  kOrg = 'o',
+  kSite = 's',
+  kQuota = 'q',
+  kQuotaCut = 'u',
+  kLot = 'l',
+  kOffer = 't',
+  kLicence = 'c',
+  kRestriction = 'r',
+  kViolation = 'v',
+  kExport = 'x',
+};
+
+// The byte after 0x06 that names an index (docs/LEDGER.md, "Index layout"). On disk too.
+enum class IndexTag : char {
+  kHolder = 'h',
+  kHoldingSummary = 'S',
+  kLotEvent = 'H',
+  kChild = 'C',
+  kLotExport = 'e',
+  kActiveRegulator = 'g',
+  kOpenRestriction = 'R',
+  kGrantedLicence = 'G',
+  kApplicantLicence = 'A',
+  kExportByTime = 'X',
+  kViolationByTime = 'V',
+  kFlow = 'F',
+  kMonthTotal = 'M',
+  kProcess = 'P',
+  kEvent = 'E',
+};
+
 // --- State (0x05) --------------------------------------------------------------------
-std::string MetaKey(std::string_view name);     // 'm' name: "root", "height", "time"
-std::string OrgKey(std::string_view org_id);    // 'o'
-std::string SiteKey(std::string_view site_id);  // 's'
-std::string QuotaKey(std::string_view org_id, uint32_t year, v1::QuotaCategory category);  // 'q'
+std::string MetaKey(std::string_view name);     // kMeta name: "root", "height", "time"
+std::string OrgKey(std::string_view org_id);    // kOrg
+std::string SiteKey(std::string_view site_id);  // kSite
+std::string QuotaKey(std::string_view org_id, uint32_t year,
+                     v1::QuotaCategory category);                 // kQuota
 std::string QuotaPrefix(std::string_view org_id);                 // every quota of one organisation
-std::string QuotaCutKey(std::string_view org_id, uint32_t year);  // 'u' -> u64 grams
-std::string LotKey(std::string_view lot_id);                      // 'l'
-std::string OfferKey(std::string_view offer_id);                  // 't'
-std::string LicenceKey(std::string_view licence_id);              // 'c'
-std::string RestrictionKey(std::string_view restriction_id);      // 'r'
-std::string ViolationKey(std::string_view violation_id);          // 'v'
-std::string ExportKey(std::string_view tx_id);                    // 'x'
-// The first key of every kind, for listing: the tag alone.
-std::string StatePrefix(char tag);
+std::string QuotaCutKey(std::string_view org_id, uint32_t year);  // kQuotaCut -> u64 grams
+std::string LotKey(std::string_view lot_id);                      // kLot
+std::string OfferKey(std::string_view offer_id);                  // kOffer
+std::string LicenceKey(std::string_view licence_id);              // kLicence
+std::string RestrictionKey(std::string_view restriction_id);      // kRestriction
+std::string ViolationKey(std::string_view violation_id);          // kViolation
+std::string ExportKey(std::string_view tx_id);                    // kExport
+// The first key of every record of a kind: a prefix to list them.
+std::string StatePrefix(StateTag tag);
 
 // --- Indexes (0x06) --------------------------------------------------------------------
-std::string HolderKey(std::string_view org_id, std::string_view lot_id);  // 'h' -> ""
+std::string HolderKey(std::string_view org_id, std::string_view lot_id);  // kHolder -> ""
 std::string HolderPrefix(std::string_view org_id);
 std::string HoldingSummaryKey(std::string_view org_id, v1::LotStatus status,
-                              v1::ProductForm product);  // 'S' -> HoldingSummary
+                              v1::ProductForm product);  // kHoldingSummary -> HoldingSummary
 std::string HoldingSummaryPrefix(std::string_view org_id);
-std::string LotEventKey(std::string_view lot_id, uint64_t height, uint32_t tx_index);  // 'H'
+std::string LotEventKey(std::string_view lot_id, uint64_t height,
+                        uint32_t tx_index);  // kLotEvent -> LotEvent
 std::string LotEventPrefix(std::string_view lot_id);
-std::string ChildKey(std::string_view parent_lot_id, std::string_view child_lot_id);  // 'C'
+std::string ChildKey(std::string_view parent_lot_id, std::string_view child_lot_id);  // kChild
 std::string ChildPrefix(std::string_view parent_lot_id);
-std::string LotExportKey(std::string_view lot_id);                // 'e' -> export tx id
-std::string ActiveRegulatorKey(std::string_view org_id);          // 'g' -> ""
-std::string OpenRestrictionKey(std::string_view restriction_id);  // 'R' -> ""
-std::string GrantedLicenceKey(std::string_view licence_id);       // 'G' -> ""
-std::string ApplicantLicenceKey(std::string_view org_id, std::string_view licence_id);  // 'A'
-std::string ExportByTimeKey(uint64_t height, uint32_t tx_index);     // 'X' -> tx id
-std::string ViolationByTimeKey(uint64_t height, uint32_t tx_index);  // 'V' -> violation id
+std::string LotExportKey(std::string_view lot_id);                // kLotExport -> export tx id
+std::string ActiveRegulatorKey(std::string_view org_id);          // kActiveRegulator -> ""
+std::string OpenRestrictionKey(std::string_view restriction_id);  // kOpenRestriction -> ""
+std::string GrantedLicenceKey(std::string_view licence_id);       // kGrantedLicence -> ""
+std::string ApplicantLicenceKey(std::string_view org_id,
+                                std::string_view licence_id);  // kApplicantLicence -> ""
+std::string ApplicantLicencePrefix(std::string_view org_id);
+std::string ExportByTimeKey(uint64_t height, uint32_t tx_index);     // kExportByTime -> tx id
+std::string ViolationByTimeKey(uint64_t height, uint32_t tx_index);  // kViolationByTime -> id
 // Flows of an organisation (MonthlyFlowReport, MassBalance), by block time.
 std::string FlowKey(std::string_view org_id, uint64_t time_ms, uint64_t height, uint32_t tx_index,
-                    uint8_t flow);  // 'F' -> FlowEntry
+                    uint8_t flow);  // kFlow -> FlowEntry
 std::string FlowPrefix(std::string_view org_id);
 std::string FlowTimeKey(std::string_view org_id, uint64_t time_ms);  // seek position
 std::string MonthTotalKey(std::string_view org_id, uint32_t year_month,
-                          uint8_t flow);  // 'M' -> FlowTotal
+                          uint8_t flow);  // kMonthTotal -> FlowTotal
 std::string ProcessKey(std::string_view org_id, uint64_t time_ms, uint64_t height,
-                       uint32_t tx_index);  // 'P' -> MassBalanceOutlier
+                       uint32_t tx_index);  // kProcess -> MassBalanceOutlier
 std::string ProcessPrefix(std::string_view org_id);
 std::string ProcessTimeKey(std::string_view org_id, uint64_t time_ms);
-std::string EventKey(uint64_t height, uint32_t tx_index);  // 'E' -> Event
+std::string EventKey(uint64_t height, uint32_t tx_index);  // kEvent -> Event
+// Every key of an index: a prefix to list them.
+std::string IndexPrefix(IndexTag tag);
+// The same by the tag's byte. Only for exec_export.cc, until it says
+// IndexTag::kGrantedLicence; then delete this.
 std::string IndexPrefix(char tag);
 
 }  // namespace layout

@@ -157,7 +157,7 @@ class World {
   std::vector<std::string> LastStateWrites() const {
     std::vector<std::string> keys;
     const std::string meta = layout::MetaKey("");
-    const std::string events = layout::IndexPrefix('E');
+    const std::string events = layout::IndexPrefix(layout::IndexTag::kEvent);
     for (const auto& op : last_.batch.ops()) {
       const auto prefix = static_cast<uint8_t>(op.key[0]);
       if ((prefix == 0x05 || prefix == 0x06) && !op.key.starts_with(meta) &&

@@ -292,7 +292,8 @@ struct Balance {
 ElementGrams HeldReo(const storage::ReadView& view, std::map<v1::LotStatus, int>* counts) {
   ElementGrams held{};
   Status s = storage::ScanPrefix(
-      view, layout::StatePrefix('l'), [&](std::string_view, std::string_view value) {
+      view, layout::StatePrefix(layout::StateTag::kLot),
+      [&](std::string_view, std::string_view value) {
         v1::Lot lot;
         EXPECT_TRUE(lot.ParseFromArray(value.data(), static_cast<int>(value.size())));
         (*counts)[lot.status()]++;
