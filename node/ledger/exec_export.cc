@@ -38,7 +38,7 @@ Refusal CheckNoDeny(TxContext& ctx, const v1::Licence& licence, std::string_view
 Refusal RevokeOutstanding(TxContext& ctx, const v1::SetExportRestriction& a) {
   // Ids first: the licences are rewritten in the layer being scanned.
   std::vector<std::string> granted;
-  const std::string prefix = layout::IndexPrefix('G');
+  const std::string prefix = layout::IndexPrefix(layout::IndexTag::kGrantedLicence);
   ctx.state.overlay().Scan(prefix, "", [&](std::string_view key, std::string_view) {
     granted.emplace_back(key.substr(prefix.size()));
     return true;

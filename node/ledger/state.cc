@@ -158,9 +158,6 @@ std::string FlowKey(std::string_view org_id, uint64_t time_ms, uint64_t height, 
   rest.push_back(static_cast<char>(flow));
   return Key(IndexTag::kFlow, org_id, rest);
 }
-std::string FlowPrefix(std::string_view org_id) {
-  return Key(IndexTag::kFlow, org_id, "");
-}
 std::string FlowTimeKey(std::string_view org_id, uint64_t time_ms) {
   return Key(IndexTag::kFlow, org_id, TimeIndex(time_ms));
 }
@@ -174,9 +171,6 @@ std::string ProcessKey(std::string_view org_id, uint64_t time_ms, uint64_t heigh
                        uint32_t tx_index) {
   return Key(IndexTag::kProcess, org_id, TimeIndex(time_ms) + HeightIndex(height, tx_index));
 }
-std::string ProcessPrefix(std::string_view org_id) {
-  return Key(IndexTag::kProcess, org_id, "");
-}
 std::string ProcessTimeKey(std::string_view org_id, uint64_t time_ms) {
   return Key(IndexTag::kProcess, org_id, TimeIndex(time_ms));
 }
@@ -185,9 +179,6 @@ std::string EventKey(uint64_t height, uint32_t tx_index) {
 }
 std::string IndexPrefix(IndexTag tag) {
   return Key(tag, "");
-}
-std::string IndexPrefix(char tag) {
-  return IndexPrefix(static_cast<IndexTag>(tag));
 }
 
 }  // namespace layout

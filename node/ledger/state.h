@@ -101,20 +101,15 @@ std::string ViolationByTimeKey(uint64_t height, uint32_t tx_index);  // kViolati
 // Flows of an organisation (MonthlyFlowReport, MassBalance), by block time.
 std::string FlowKey(std::string_view org_id, uint64_t time_ms, uint64_t height, uint32_t tx_index,
                     uint8_t flow);  // kFlow -> FlowEntry
-std::string FlowPrefix(std::string_view org_id);
 std::string FlowTimeKey(std::string_view org_id, uint64_t time_ms);  // seek position
 std::string MonthTotalKey(std::string_view org_id, uint32_t year_month,
                           uint8_t flow);  // kMonthTotal -> FlowTotal
 std::string ProcessKey(std::string_view org_id, uint64_t time_ms, uint64_t height,
                        uint32_t tx_index);  // kProcess -> MassBalanceOutlier
-std::string ProcessPrefix(std::string_view org_id);
 std::string ProcessTimeKey(std::string_view org_id, uint64_t time_ms);
 std::string EventKey(uint64_t height, uint32_t tx_index);  // kEvent -> Event
 // Every key of an index: a prefix to list them.
 std::string IndexPrefix(IndexTag tag);
-// The same by the tag's byte. Only for exec_export.cc, until it says
-// IndexTag::kGrantedLicence; then delete this.
-std::string IndexPrefix(char tag);
 
 }  // namespace layout
 
