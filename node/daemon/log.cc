@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 namespace reel::daemon {
 namespace {
@@ -66,37 +67,12 @@ std::shared_ptr<spdlog::logger> LoggerFor(LogState& state, std::string_view comp
   return logger;
 }
 
+// nlohmann_json's string serializer: quotes and backslashes escaped, control
+// characters as \n, \r, \t, \b, \f or \u00XX, other bytes as they are; bytes that are not
+// UTF-8 become U+FFFD (rather than throwing), so that every line stays JSON.
 void AppendJsonString(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          out += "\\u00";
-          out += kHex[(c >> 4) & 0xf];
-          out += kHex[c & 0xf];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  out += nlohmann::json(text).dump(-1, ' ', /*ensure_ascii=*/false,
+                                   nlohmann::json::error_handler_t::replace);
 }
 
 void AppendTextValue(std::string& out, std::string_view text) {

@@ -6,8 +6,8 @@
 //   json: {"time":"2026-11-28T22:30:01.123Z","level":"info","component":"daemon",
 //          "msg":"started","moniker":"n1","height":0}
 // Values are quoted in text when they hold spaces, quotes or '='; in JSON, strings are
-// escaped and integers stay numbers. Before ConfigureLogging is called, logs go out as
-// text at info level.
+// escaped by nlohmann_json (bytes that are not UTF-8 become U+FFFD) and integers stay
+// numbers. Before ConfigureLogging is called, logs go out as text at info level.
 //
 // Thread-safety: Log may be called from any thread (spdlog's _mt sinks serialise
 // lines); ConfigureLogging is meant for start-up, before other threads log.

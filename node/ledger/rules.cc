@@ -1,8 +1,10 @@
 #include "node/ledger/rules.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
+#include "base/assert.h"
 #include "base/limits.h"
 
 namespace reel::ledger {
@@ -323,47 +325,33 @@ bool AddGrams(ElementGrams* into, const ElementGrams& add) {
 
 namespace {
 
-constexpr int64_t kDayMs = 86'400'000;
-constexpr int64_t kCstOffsetMs = 8 * 3'600'000;
+namespace chrono = std::chrono;
 
-// Days since 1970-01-01 to the civil date, on the proleptic Gregorian calendar. The
-// year is counted from March so that the leap day ends it; 146097 days make 400 years.
-CivilDate CivilFromDays(int64_t days) {
-  days += 719468;  // days from 0000-03-01 to 1970-01-01
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t day_of_era = days - era * 146097;
-  const int64_t year_of_era =
-      (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-  const int64_t day_of_year =
-      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const int64_t month_from_march = (5 * day_of_year + 2) / 153;
-  const auto day = static_cast<uint32_t>(day_of_year - (153 * month_from_march + 2) / 5 + 1);
-  const auto month =
-      static_cast<uint32_t>(month_from_march < 10 ? month_from_march + 3 : month_from_march - 9);
-  const int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-  return {year, month, day};
-}
-
-int64_t DaysFromCivil(int64_t year, uint32_t month, uint32_t day) {
-  year -= month <= 2 ? 1 : 0;
-  const int64_t era = (year >= 0 ? year : year - 399) / 400;
-  const int64_t year_of_era = year - era * 400;
-  const int64_t month_from_march = month > 2 ? month - 3 : month + 9;
-  const int64_t day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-  const int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return era * 146097 + day_of_era - 719468;
-}
+// UTC+8 all year (China has kept no daylight saving time since 1991): a fixed offset.
+constexpr chrono::milliseconds kCstOffset = chrono::hours(8);
+// 00:00 UTC on the last day chrono::year_month_day holds (year 32767): a later time
+// reads as that day. No quorum stamps such a time (block times follow the voters'
+// clocks); the bound keeps the arithmetic inside what chrono defines.
+constexpr chrono::sys_days kLastDay = chrono::year::max() / chrono::December / chrono::day(31);
+constexpr auto kLastDayMs =
+    static_cast<uint64_t>(chrono::milliseconds(kLastDay.time_since_epoch()).count());
 
 }  // namespace
 
 CivilDate CstDate(uint64_t time_ms) {
-  const auto cst_ms = static_cast<int64_t>(time_ms) + kCstOffsetMs;
-  return CivilFromDays(cst_ms / kDayMs);
+  const chrono::sys_time<chrono::milliseconds> utc(
+      chrono::milliseconds(std::min(time_ms, kLastDayMs)));
+  const chrono::year_month_day date(chrono::floor<chrono::days>(utc + kCstOffset));
+  return {static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+          static_cast<unsigned>(date.day())};
 }
 
 uint64_t CstMonthStartMs(int64_t year, uint32_t month) {
-  const int64_t ms = DaysFromCivil(year, month, 1) * kDayMs - kCstOffsetMs;
-  return ms < 0 ? 0 : static_cast<uint64_t>(ms);
+  REEL_ASSERT(year >= static_cast<int>(chrono::year::min()) &&
+              year <= static_cast<int>(chrono::year::max()) && month >= 1 && month <= 12);
+  const chrono::sys_days first(chrono::year(static_cast<int>(year)) / chrono::month(month) / 1);
+  const chrono::milliseconds start = first.time_since_epoch() - kCstOffset;
+  return start.count() < 0 ? 0 : static_cast<uint64_t>(start.count());
 }
 
 v1::QuotaCategory MiningCategory(v1::DepositType deposit) {

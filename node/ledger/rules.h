@@ -109,9 +109,13 @@ struct CivilDate {
   uint32_t month;  // 1..12
   uint32_t day;    // 1..31
 };
-// The civil date in UTC+8 of a block time. Integer arithmetic only.
+// The civil date in UTC+8 of a block time (proleptic Gregorian, std::chrono's
+// calendar). Integer arithmetic only. Times after year 32767, the last chrono::year,
+// read as its last day.
 CivilDate CstDate(uint64_t time_ms);
-// Milliseconds since the epoch of 00:00 UTC+8 on the first day of year/month.
+// Milliseconds since the epoch of 00:00 UTC+8 on the first day of year/month; 0 for a
+// start before the epoch. Requires month 1..12 and a year chrono::year holds
+// (-32767..32767).
 uint64_t CstMonthStartMs(int64_t year, uint32_t month);
 // The quota category a mine's deposit type charges.
 v1::QuotaCategory MiningCategory(v1::DepositType deposit);

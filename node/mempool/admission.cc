@@ -1,8 +1,12 @@
 #include "node/mempool/admission.h"
 
+#include <algorithm>
+#include <asio/post.hpp>
+#include <asio/thread_pool.hpp>
 #include <latch>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "base/limits.h"
 #include "node/ledger/ledger.h"
@@ -13,30 +17,20 @@ Admission::Admission(std::string chain_id, Mempool* pool, size_t threads)
     : chain_id_(std::move(chain_id)), pool_(pool) {
   REEL_ASSERT(pool_ != nullptr);
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Worker(); });
+  threads_ = std::make_unique<asio::thread_pool>(threads);
 }
 
 Admission::~Admission() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  work_ready_.notify_all();
-  for (std::thread& t : threads_) t.join();
+  // Without stop(), join() lets every posted check run before the threads end.
+  threads_->join();
 }
 
-void Admission::Worker() {
-  for (;;) {
-    std::function<void()> job;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      work_ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;  // stopping, and nothing left to finish
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
-    }
-    job();
-  }
+bool Admission::Reserve(size_t count) {
+  size_t queued = queued_txs_.load();
+  do {
+    if (queued + count > limits::verify_queue_txs_max) return false;
+  } while (!queued_txs_.compare_exchange_weak(queued, queued + count));
+  return true;
 }
 
 Result<crypto::Hash32> Admission::AdmitOne(const v1::Transaction& tx,
@@ -59,32 +53,25 @@ std::vector<Result<crypto::Hash32>> Admission::Admit(const std::vector<v1::Trans
   // One transaction (a client's submission) is checked on the calling thread: a hand-off
   // to the pool and back would cost two context switches for no parallelism.
   if (txs.size() == 1) return {AdmitOne(txs[0], committed, next_height)};
+  if (!Reserve(txs.size())) {
+    const std::string queued = std::to_string(queued_txs_.load());
+    std::vector<Result<crypto::Hash32>> refused;
+    for (size_t i = 0; i < txs.size(); ++i) {
+      refused.emplace_back(Status::ResourceExhausted(
+          "signature check queue full (" + queued + " of " +
+          std::to_string(limits::verify_queue_txs_max) + " waiting); retry shortly"));
+    }
+    return refused;
+  }
   std::vector<std::optional<Result<crypto::Hash32>>> answers(txs.size());
   std::latch done(static_cast<std::ptrdiff_t>(txs.size()));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (queued_txs_ + txs.size() > limits::verify_queue_txs_max) {
-      std::vector<Result<crypto::Hash32>> refused;
-      for (size_t i = 0; i < txs.size(); ++i) {
-        refused.emplace_back(Status::ResourceExhausted(
-            "signature check queue full (" + std::to_string(queued_txs_) + " of " +
-            std::to_string(limits::verify_queue_txs_max) + " waiting); retry shortly"));
-      }
-      return refused;
-    }
-    queued_txs_ += txs.size();
-    for (size_t i = 0; i < txs.size(); ++i) {
-      jobs_.emplace_back([&, i] {
-        answers[i] = AdmitOne(txs[i], committed, next_height);
-        {
-          std::lock_guard<std::mutex> inner(mu_);
-          --queued_txs_;
-        }
-        done.count_down();
-      });
-    }
+  for (size_t i = 0; i < txs.size(); ++i) {
+    asio::post(*threads_, [&, i] {
+      answers[i] = AdmitOne(txs[i], committed, next_height);
+      queued_txs_.fetch_sub(1);
+      done.count_down();
+    });
   }
-  work_ready_.notify_all();
   done.wait();
   std::vector<Result<crypto::Hash32>> out;
   out.reserve(txs.size());

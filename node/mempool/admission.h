@@ -1,9 +1,9 @@
 // Admission: how a transaction gets into the mempool. The signatures of a batch
-// (gossip) are checked on a pool of threads, one per core, so a node keeps up with
-// the signature checks of every transaction it receives; a single transaction (a
-// client's submission) is checked on the caller's thread, as the API's threads are
-// parallel already. Then the custody rules are checked against the committed state
-// (ledger::Check), and the transaction is added.
+// (gossip) are checked on a pool of threads (an asio::thread_pool), one per core, so a
+// node keeps up with the signature checks of every transaction it receives; a single
+// transaction (a client's submission) is checked on the caller's thread, as the API's
+// threads are parallel already. Then the custody rules are checked against the
+// committed state (ledger::Check), and the transaction is added.
 //
 // What it promises
 //   - Each transaction gets its own answer: its id, or the Status that refused it,
@@ -18,18 +18,18 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
-#include <deque>
-#include <functional>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/status.h"
 #include "node/mempool/mempool.h"
 #include "node/storage/kv.h"
+
+namespace asio {
+class thread_pool;
+}  // namespace asio
 
 namespace reel::mempool {
 
@@ -37,7 +37,7 @@ class Admission {
  public:
   // `threads` 0 = one per core. `pool` must outlive this.
   Admission(std::string chain_id, Mempool* pool, size_t threads = 0);
-  ~Admission();  // finishes queued work, then joins the threads
+  ~Admission();  // finishes the checks under way, then joins the threads
   Admission(const Admission&) = delete;
   Admission& operator=(const Admission&) = delete;
 
@@ -50,19 +50,18 @@ class Admission {
   uint64_t verified() const { return verified_.load(std::memory_order_relaxed); }
 
  private:
-  void Worker();
   Result<crypto::Hash32> AdmitOne(const v1::Transaction& tx, const storage::ReadView& committed,
                                   uint64_t next_height);
+  // Takes room for `count` transactions in the queue; false (and nothing taken) if the
+  // queue would exceed limits::verify_queue_txs_max.
+  bool Reserve(size_t count);
 
   const std::string chain_id_;
   Mempool* const pool_;
-  std::mutex mu_;
-  std::condition_variable work_ready_;
-  std::deque<std::function<void()>> jobs_;
-  size_t queued_txs_ = 0;
-  bool stopping_ = false;
+  // Transactions of batches handed to the threads and not yet answered.
+  std::atomic<size_t> queued_txs_{0};
   std::atomic<uint64_t> verified_{0};
-  std::vector<std::thread> threads_;
+  std::unique_ptr<asio::thread_pool> threads_;
 };
 
 }  // namespace reel::mempool

@@ -180,9 +180,14 @@ Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedR
       }
     }
     // The state root its header records is one this node computed: a difference means
-    // this node's execution differs from the quorum's, and it must not go on.
-    const std::optional<crypto::Hash32> root = app.StateRootAt(block.header.committed_height);
-    if (root.has_value() && *root != block.header.committed_state_root) {
+    // this node's execution differs from the quorum's, and it must not go on. A root it
+    // cannot read is no reason to skip the check: the range waits for the next try.
+    Result<crypto::Hash32> root = app.CommittedStateRoot(block.header.committed_height);
+    if (!root.ok()) {
+      const std::string what = At(height) + ": cannot check the state root its header records: ";
+      return Status(root.status().code(), what + root.status().message());
+    }
+    if (*root != block.header.committed_state_root) {
       Fatal(At(height) + " records a state root at height " +
             std::to_string(block.header.committed_height) + " that differs from this node's");
     }
@@ -192,7 +197,12 @@ Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedR
   if (applied && app.committed_height() == range.blocks.back().header.height) {
     storage::WriteBatch batch;
     batch.Put(keys::CommitTipKey(), range.proof.SerializeAsString());
-    REEL_RETURN_IF_ERROR(store.Write(batch, /*sync=*/false));
+    if (Status s = store.Write(batch, /*sync=*/false); !s.ok()) {
+      // As the replica does for the same record (kv.h: after a failed write the store
+      // may refuse every later one; the node stops rather than go on without it).
+      Fatal("cannot store the commit proof of synced block " +
+            std::to_string(app.committed_height()) + ": " + s.ToString());
+    }
   }
   return Status::Ok();
 }

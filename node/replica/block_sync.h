@@ -20,6 +20,11 @@
 //     state root each header records against the node's own and stops the node on a
 //     difference (the same rule as a voter's), and keeps the commit proof as the
 //     commit tip.
+//   - A store that fails: a read ApplyRange needs (the chain it continues, a state
+//     root to check) returns the store's Status, with the blocks before it applied
+//     and nothing after; the sync thread reports it (OnError), does not count it
+//     against the peer, and tries again at its next round. A write that fails stops the
+//     node (internal::Fatal), as for a block committed by consensus (ledger_app.h).
 //   - The sync thread asks each peer where it is every limits::sync_poll_interval_ms
 //     and fetches from the furthest while it is more than `lag_blocks_min` ahead,
 //     then from the next furthest when one fails;
@@ -87,8 +92,8 @@ Result<SyncedRange> VerifyRange(const consensus::VerifyContext& ctx, const Chain
 // Executes the blocks of `range` above `app`'s committed height, in order, and stores
 // the range's commit proof as the tip. FailedPrecondition if the range does not
 // continue the node's chain (consensus moved it meanwhile onto other blocks: not
-// possible unless more than f validators are faulty, but checked). Runs on the thread
-// that owns `app`.
+// possible unless more than f validators are faulty, but checked); the store's Status
+// if a read fails. Runs on the thread that owns `app`.
 Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedRange& range);
 
 class BlockSync {

@@ -12,10 +12,11 @@ namespace reel::replica::internal {
 // The raw 32 bytes of an id, as the storage keys take them.
 inline std::string IdBytes(const crypto::Hash32& id) { return std::string(crypto::AsBytes(id)); }
 
-// Called by Fatal, when set, before it aborts. Only the whole-node simulator sets
-// one (tests/sim/whole_node.cc): it runs many replicas in one process, and a handler
-// that throws lets it see one replica stop, as a violation, without losing the run.
-// Nothing in the node sets it, so a node always aborts.
+// Called by Fatal, when set, before it aborts. Only tests set one: the whole-node
+// simulator (tests/sim/whole_node.cc), which runs many replicas in one process, and
+// the replica tests (tests/replica/test_network.h), which make a store fail on
+// purpose. A handler that throws lets them see one replica stop without losing the
+// run. Nothing in the node sets it, so a node always aborts.
 using FatalHandler = void (*)(const std::string& what);
 inline FatalHandler fatal_handler_for_testing = nullptr;
 

@@ -121,12 +121,26 @@ crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block
 }
 
 std::optional<crypto::Hash32> LedgerApplication::StateRootAt(uint64_t height) const {
+  Result<crypto::Hash32> root = CommittedStateRoot(height);
+  if (!root.ok()) return std::nullopt;
+  return *root;
+}
+
+Result<crypto::Hash32> LedgerApplication::CommittedStateRoot(uint64_t height) const {
   if (auto it = roots_.find(height); it != roots_.end()) return it->second;
-  if (height > committed_height_) return std::nullopt;
+  if (height > committed_height_) {
+    return Status::NotFound("no state root above the committed height " +
+                            std::to_string(committed_height_) + " (asked for " +
+                            std::to_string(height) + ")");
+  }
   // Older than the cache (after a restart, or a header far behind): from disk.
   Result<std::optional<std::string>> stored = store_->Get(keys::StateRootKey(height));
-  if (!stored.ok() || !stored->has_value() || (*stored)->size() != 32) return std::nullopt;
+  if (!stored.ok()) return stored.status();
   crypto::Hash32 root;
+  if (!stored->has_value() || (*stored)->size() != root.size()) {
+    return Status::Corruption("the state root of committed height " + std::to_string(height) +
+                              " is missing or not 32 bytes");
+  }
   std::copy((*stored)->begin(), (*stored)->end(), root.begin());
   return root;
 }
@@ -147,8 +161,11 @@ std::vector<std::string> LedgerApplication::PayloadForProposal(
   std::vector<std::string> payload;
   payload.reserve(picked.size());
   for (const mempool::PooledTx& tx : picked) {
-    if (!ledger::CheckSigners(*tx.verified, *committed).ok()) {
-      stale.push_back(tx.id());
+    const Status signers = ledger::CheckSigners(*tx.verified, *committed);
+    if (!signers.ok()) {
+      // Only a rule refusal condemns it; a store that fails to read the signer leaves
+      // it in the pool for a later block.
+      if (signers.code() == Code::kInvalidArgument) stale.push_back(tx.id());
       continue;
     }
     payload.push_back(tx.envelope->SerializeAsString());

@@ -16,11 +16,16 @@
 //     is of another chain, has a bad signature, repeats one of the block, or is not
 //     signed by a quorum of its signer's current keys in the committed state (so a
 //     leader cannot strip or add signatures to get a pooled transaction committed as
-//     refused, spending its id), so that an honest quorum never certifies one: a committed block whose transaction
-//     fails verification means more than f validators are faulty, and the node stops
-//     rather than diverge, naming the block, the transaction and the check.
+//     refused, spending its id), so that an honest quorum never certifies one: a committed block
+//     whose transaction fails verification means more than f validators are faulty, and the node
+//     stops rather than diverge, naming the block, the transaction and the check.
 //   - Proposals take the oldest mempool transactions not already in the branch, less
-//     those whose signers no longer hold (dropped from the pool).
+//     those whose signers no longer hold (dropped from the pool) and those whose
+//     signers the store failed to read (kept in the pool for a later block).
+// Failure: a committed block that cannot be executed (the store fails a read, or
+//   holds damage: ledger::StorageFault) or whose batch cannot be written stops the
+//   node (internal::Fatal), naming the height. The store is then at h - 1, or at h if
+//   the batch reached the disk though its sync failed; a restart resumes from there.
 // Thread safety: called only from the replica's loop thread; the mempool it uses
 // is thread-safe.
 #pragma once
@@ -67,7 +72,13 @@ class LedgerApplication : public consensus::Application {
 
   crypto::Hash32 ExecuteCommitted(const consensus::Block& block,
                                   const consensus::QuorumCert& qc) override;
+  // nullopt when CommittedStateRoot fails: the core then does not vote for a header it
+  // cannot check.
   std::optional<crypto::Hash32> StateRootAt(uint64_t height) const override;
+  // The state root after committed block `height`: NotFound above the committed height,
+  // the store's Status when it cannot be read, Corruption when the record is missing
+  // or malformed.
+  Result<crypto::Hash32> CommittedStateRoot(uint64_t height) const;
   std::vector<std::string> PayloadForProposal(
       const std::vector<const consensus::Block*>& uncommitted) override;
   // The envelope digest of the entry (ledger::EnvelopeDigestOf); of the raw bytes

@@ -666,5 +666,105 @@ TEST_F(ApiTest, MassBalanceAnswersFromTheLedger) {
   EXPECT_CODE(stub_->MassBalance(&unknown_context, request, &response), NOT_FOUND);
 }
 
+// --- A store that fails (tests/storage/faulty_store.h) ----------------------------------------
+
+using Fault = storage::testing::FaultyStore::Fault;
+using FaultOp = storage::testing::FaultyStore::Op;
+
+class ApiStoreFaultTest : public ApiTest {
+ protected:
+  // Calls `method` with `request`, failing the first read it makes, then (in a second
+  // call) the second, and so on, until a call makes fewer reads than that: every answer
+  // must be UNAVAILABLE with a message that says the node could not read its store,
+  // never an answer made of what was read before the error; the call past the last read
+  // answers as a fault-free one does.
+  template <typename Request, typename Response>
+  void ExpectEveryReadErrorIsUnavailable(grpc::Status (v1::Api::Stub::*method)(grpc::ClientContext*,
+                                                                               const Request&,
+                                                                               Response*),
+                                         const Request& request) {
+    auto call = [&](Response* response) {
+      grpc::ClientContext context;
+      Deadline(context);
+      return (stub_.get()->*method)(&context, request, response);
+    };
+    Response healthy;
+    const grpc::Status fine = call(&healthy);
+    ASSERT_TRUE(fine.ok()) << fine.error_message();
+    for (uint64_t read = 0;; ++read) {
+      const uint64_t failures = node_.faults().failures();
+      node_.faults().Arm(Fault(FaultOp::kRead).After(read));
+      Response response;
+      const grpc::Status status = call(&response);
+      node_.faults().Heal();
+      if (node_.faults().failures() == failures) {
+        ASSERT_GT(read, 0u) << "the call read nothing from the store";
+        ASSERT_TRUE(status.ok()) << status.error_message();
+        EXPECT_EQ(response.SerializeAsString(), healthy.SerializeAsString());
+        return;
+      }
+      EXPECT_CODE(status, UNAVAILABLE) << "with read " << read << " failing";
+      EXPECT_NE(status.error_message().find("could not read its store"), std::string::npos)
+          << status.error_message();
+    }
+  }
+};
+
+TEST_F(ApiStoreFaultTest, EveryReadErrorOfAReadMethodIsUnavailable) {
+  const v1::Transaction tx = node_.Sign(node_.Extract("lot-1", 1000, 120));
+  node_.CommitBlock({tx, node_.Sign(node_.Extract("lot-2", 500, 30))});
+  node_.CommitBlock({node_.Sign(node_.Quota(2026, 7))});
+  node_.CommitBlock({});
+
+  v1::GetTransactionRequest get_transaction;
+  get_transaction.set_tx_id(Bytes(TestNode::Id(tx)));
+  v1::GetBlockRequest get_block;
+  get_block.set_height(1);
+  get_block.set_include_results(true);
+  get_block.set_include_proof(true);
+  v1::GetLotRequest get_lot;
+  get_lot.set_lot_id("lot-1");
+  v1::HoldingsRequest holdings;
+  holdings.set_org_id("mineco");
+  v1::MassBalanceRequest mass_balance;
+  mass_balance.set_org_id("mineco");
+  using Stub = v1::Api::Stub;
+  ExpectEveryReadErrorIsUnavailable(&Stub::GetTransaction, get_transaction);
+  ExpectEveryReadErrorIsUnavailable(&Stub::GetBlock, get_block);
+  ExpectEveryReadErrorIsUnavailable(&Stub::GetStatus, v1::GetStatusRequest());
+  ExpectEveryReadErrorIsUnavailable(&Stub::GetLot, get_lot);
+  ExpectEveryReadErrorIsUnavailable(&Stub::Holdings, holdings);
+  ExpectEveryReadErrorIsUnavailable(&Stub::MassBalance, mass_balance);
+}
+
+TEST_F(ApiStoreFaultTest, ASubmissionThatCannotReadTheStateIsUnavailableAndNotPooled) {
+  const v1::Transaction tx = node_.Sign(node_.Quota(2026, 500));
+  node_.faults().Arm(Fault(FaultOp::kRead).Forever());
+  v1::SubmitTransactionResponse response;
+  const grpc::Status status = Submit(tx, &response);
+  EXPECT_CODE(status, UNAVAILABLE);
+  EXPECT_FALSE(node_.IsPending(TestNode::Id(tx))) << "admitted without the rules checked";
+  // The server goes on: healed, the same submission is admitted.
+  node_.faults().Heal();
+  ASSERT_TRUE(Submit(tx, &response).ok());
+  EXPECT_EQ(response.status(), v1::TX_STATUS_PENDING);
+}
+
+TEST_F(ApiStoreFaultTest, AStreamThatCannotReadABlockEndsUnavailable) {
+  node_.CommitBlock({node_.Sign(node_.Quota(2026, 10))});
+  node_.CommitBlock({node_.Sign(node_.Quota(2026, 11))});
+  node_.faults().Arm(Fault(FaultOp::kRead).Prefix(storage::keys::BlockKey(2)));
+  grpc::ClientContext context;
+  Deadline(context, 20000);
+  v1::StreamBlocksRequest request;
+  request.set_from_height(1);
+  auto reader = stub_->StreamBlocks(&context, request);
+  v1::StreamBlocksResponse message;
+  ASSERT_TRUE(reader->Read(&message));
+  EXPECT_EQ(message.block().header().height(), 1u);
+  EXPECT_FALSE(reader->Read(&message)) << "a block it could not read was skipped";
+  EXPECT_CODE(reader->Finish(), UNAVAILABLE);
+}
+
 }  // namespace
 }  // namespace reel::api::testing

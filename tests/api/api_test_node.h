@@ -1,5 +1,7 @@
 // TestNode: a NodeView over a real LevelDB store (in a fresh temporary directory), the
 // real ledger and the real mempool admission, standing in for the daemon in API tests.
+// The store is wrapped in a FaultyStore (tests/storage/faulty_store.h), which passes
+// everything through until a test arms a fault through faults().
 // Blocks are executed with the ledger and written the way the node writes them
 // (node/storage/KEYS.md): the execution batch, the block by height and by id, the QC
 // that certified it, and the commit height, in one synced batch (WriteBlockForTest).
@@ -30,6 +32,7 @@
 #include "node/mempool/mempool.h"
 #include "node/storage/keys.h"
 #include "node/storage/leveldb_store.h"
+#include "tests/storage/faulty_store.h"
 #include "tests/test_util.h"
 
 namespace reel::api::testing {
@@ -49,7 +52,9 @@ class TestNode : public NodeView {
   explicit TestNode(mempool::MempoolLimits pool_limits = {}) : dir_("api"), pool_(pool_limits) {
     Result<std::unique_ptr<storage::KvStore>> opened = storage::OpenLevelDb(dir_.Sub("db"));
     REEL_ASSERT(opened.ok());
-    store_ = std::move(opened).value();
+    auto faulty = std::make_unique<storage::testing::FaultyStore>(std::move(opened).value());
+    faults_ = faulty.get();
+    store_ = std::move(faulty);
     admission_ = std::make_unique<mempool::Admission>(kChain, &pool_, 2);
   }
   ~TestNode() override { admission_.reset(); }
@@ -99,6 +104,7 @@ class TestNode : public NodeView {
   }
   const crypto::Hash32& block_id(uint64_t height) const { return ids_.at(height); }
   mempool::Mempool& pool() { return pool_; }
+  storage::testing::FaultyStore& faults() { return *faults_; }
 
   const crypto::KeyPair& Key(const std::string& org) {
     auto it = keys_.find(org);
@@ -290,6 +296,7 @@ class TestNode : public NodeView {
 
   reel::testing::TempDir dir_;
   std::unique_ptr<storage::KvStore> store_;
+  storage::testing::FaultyStore* faults_ = nullptr;  // store_
   mempool::Mempool pool_;
   std::unique_ptr<mempool::Admission> admission_;
   std::map<std::string, crypto::KeyPair> keys_;

@@ -146,6 +146,23 @@ TEST_F(AdmissionTest, AdmitsValidAndRefusesBadSignatureWrongChainAndReplay) {
       << replay[0].status().ToString();
 }
 
+TEST_F(AdmissionTest, ABatchBeyondTheQueueBoundIsRefusedWholeUnchecked) {
+  Admission admission(kChain, &pool_, 2);
+  const std::vector<v1::Transaction> batch(limits::verify_queue_txs_max + 1, QuotaTx(2026));
+  auto answers = admission.Admit(batch, world_.store(), world_.height() + 1);
+  ASSERT_EQ(answers.size(), batch.size());
+  for (const auto& answer : answers) {
+    ASSERT_EQ(answer.status().code(), Code::kResourceExhausted) << answer.status().ToString();
+  }
+  EXPECT_EQ(admission.verified(), 0u);
+  EXPECT_EQ(pool_.size(), 0u);
+  // The refusal took no room: a batch within the bound then goes through.
+  answers =
+      admission.Admit({QuotaTx(2026, 1), QuotaTx(2026, 2)}, world_.store(), world_.height() + 1);
+  EXPECT_TRUE(answers[0].ok() && answers[1].ok());
+  EXPECT_EQ(admission.verified(), 2u);
+}
+
 TEST_F(AdmissionTest, ManyThreadsAdmitEveryTransactionOnce) {
   Admission admission(kChain, &pool_, 2);
   constexpr int kThreads = 4, kPerThread = 50;

@@ -1,5 +1,6 @@
 // Behaviour tests that both KvStore implementations must pass, so that logic
-// tested on the memory store behaves the same on LevelDB.
+// tested on the memory store behaves the same on LevelDB; and the fault-injecting
+// decorator of the tests, with no fault armed, must pass them too.
 #include "node/storage/kv.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 
 #include "node/storage/leveldb_store.h"
 #include "node/storage/memory_store.h"
+#include "tests/storage/faulty_store.h"
 #include "tests/storage/storage_test_util.h"
 
 namespace reel::storage {
@@ -18,10 +20,14 @@ namespace {
 
 using testing::TempDir;
 
-enum class Kind { kMemory, kLevelDb };
+enum class Kind { kMemory, kLevelDb, kFaultyLevelDb };
 // Names the parameter in test names and CTest names.
+std::string NameOf(Kind kind) {
+  static constexpr const char* kNames[] = {"Memory", "LevelDb", "FaultyLevelDb"};
+  return kNames[static_cast<int>(kind)];
+}
 void PrintTo(Kind kind, std::ostream* os) {
-  *os << (kind == Kind::kMemory ? "Memory" : "LevelDb");
+  *os << NameOf(kind);
 }
 
 std::string Get(const ReadView& view, std::string_view key) {
@@ -70,6 +76,9 @@ class StorageKvTest : public ::testing::TestWithParam<Kind> {
     Result<std::unique_ptr<KvStore>> opened = OpenLevelDb(dir_.Sub("db"));
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     store_ = std::move(opened).value();
+    if (GetParam() == Kind::kFaultyLevelDb) {
+      store_ = std::make_unique<testing::FaultyStore>(std::move(store_));
+    }
   }
 
   void Put(std::string_view key, std::string_view value) {
@@ -322,10 +331,10 @@ TEST_P(StorageKvTest, ReopenKeepsWhatWasWritten) {
   EXPECT_EQ(Get(*store_, "unsynced"), "2");
 }
 
-INSTANTIATE_TEST_SUITE_P(BothStores, StorageKvTest,
-                         ::testing::Values(Kind::kMemory, Kind::kLevelDb),
+INSTANTIATE_TEST_SUITE_P(EveryStore, StorageKvTest,
+                         ::testing::Values(Kind::kMemory, Kind::kLevelDb, Kind::kFaultyLevelDb),
                          [](const ::testing::TestParamInfo<Kind>& param) {
-                           return param.param == Kind::kMemory ? "Memory" : "LevelDb";
+                           return NameOf(param.param);
                          });
 
 // --- LevelDB only: opening ------------------------------------------------------
