@@ -97,10 +97,6 @@ std::string_view DropKindName(DropKind kind) {
       return "vote";
     case DropKind::kTimeout:
       return "timeout";
-    case DropKind::kQuorumCert:
-      return "qc";
-    case DropKind::kTimeoutCert:
-      return "tc";
     case DropKind::kEmpty:
       return "empty";
     case DropKind::kBlockRequest:
@@ -120,10 +116,6 @@ DropKind DropKindOf(const v1::ConsensusMessage& message) {
       return DropKind::kVote;
     case v1::ConsensusMessage::kTimeout:
       return DropKind::kTimeout;
-    case v1::ConsensusMessage::kQc:
-      return DropKind::kQuorumCert;
-    case v1::ConsensusMessage::kTc:
-      return DropKind::kTimeoutCert;
     case v1::ConsensusMessage::MESSAGE_NOT_SET:
       return DropKind::kEmpty;
   }

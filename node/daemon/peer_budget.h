@@ -105,15 +105,13 @@ enum class DropKind : uint8_t {
   kProposal,
   kVote,
   kTimeout,
-  kQuorumCert,
-  kTimeoutCert,
   kEmpty,         // a ConsensusMessage with none of the above set
   kBlockRequest,  // GetBlock
   kRangeRequest,  // GetBlocks
 };
-inline constexpr size_t kDropKinds = 8;
+inline constexpr size_t kDropKinds = 6;
 
-// The `kind` label on /metrics: proposal, vote, timeout, qc, tc, empty, block_request,
+// The `kind` label on /metrics: proposal, vote, timeout, empty, block_request,
 // range_request.
 std::string_view DropKindName(DropKind kind);
 DropKind DropKindOf(const v1::ConsensusMessage& message);

@@ -84,7 +84,7 @@ void Replica::PostMessage(uint32_t from, v1::ConsensusMessage message,
     // The authenticated sender, not the claimed one, is who the core hears from.
     if (message.sender_index() != from) return;
     Result<consensus::Message> decoded = FromProto(message, config_.consensus.chain_id);
-    if (!decoded.ok()) return;  // malformed: counted by the transport, dropped here
+    if (!decoded.ok()) return;  // malformed: dropped here, not counted anywhere yet
     Deliver(from, *decoded);
   });
 }

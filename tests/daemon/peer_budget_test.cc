@@ -152,7 +152,7 @@ TEST(PeerDropsTest, CountsPerPeerAndKind) {
   EXPECT_EQ(drops.count(1, DropKind::kProposal), 0u);
   EXPECT_EQ(drops.count(2, DropKind::kBlockRequest), 1u);
   EXPECT_EQ(drops.count(0, DropKind::kVote), 0u);
-  EXPECT_EQ(DropKindName(DropKind::kTimeoutCert), "tc");
+  EXPECT_EQ(DropKindName(DropKind::kTimeout), "timeout");
   v1::ConsensusMessage message;
   EXPECT_EQ(DropKindOf(message), DropKind::kEmpty);
   message.mutable_timeout();

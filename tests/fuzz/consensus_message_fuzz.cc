@@ -47,13 +47,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!message.ParseFromArray(data, static_cast<int>(size))) return 0;
   Result<consensus::Message> decoded = replica::FromProto(message, fuzz::kChain);
   if (decoded.ok()) fuzz::Verify(*decoded);
-  if (message.has_qc()) {
-    Result<consensus::QuorumCert> qc = replica::FromProto(message.qc());
-    if (qc.ok()) (void)consensus::VerifyQc(*qc, fuzz::Validators());
-  }
-  if (message.has_tc()) {
-    Result<consensus::TimeoutCert> tc = replica::FromProto(message.tc());
-    if (tc.ok()) (void)consensus::VerifyTc(*tc, fuzz::Validators());
-  }
   return 0;
 }

@@ -218,12 +218,6 @@ void WriteMessages(const fs::path& corpus, const Chain& chain, const v1::Transac
   write("proposal_with_tc", 1, Propose(Child(chain.blocks[3], chain.qcs[3], 5, {tx}), tc));
   write("vote", 1, vote);
   write("timeout", 2, timeout);
-  v1::ConsensusMessage qc_push;
-  *qc_push.mutable_qc() = replica::ToProto(chain.qcs[2]);
-  Write(dir, "qc", qc_push.SerializeAsString());
-  v1::ConsensusMessage tc_push;
-  *tc_push.mutable_tc() = replica::ToProto(tc);
-  Write(dir, "tc", tc_push.SerializeAsString());
 }
 
 void WriteKeyFiles(const fs::path& corpus) {
