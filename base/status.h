@@ -58,6 +58,15 @@ class [[nodiscard]] Status {
   static Status IoError(std::string m) { return {Code::kIoError, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 
+  // A code of the layer that refused, carried as a value for callers that map it (the
+  // ledger puts its v1::ErrorCode on a transaction's refusal: ledger::ErrorCodeOf).
+  // 0: none. The message says it too, for people; nobody parses it back.
+  Status WithDetail(int32_t detail) && {
+    detail_ = detail;
+    return std::move(*this);
+  }
+  int32_t detail() const { return detail_; }
+
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
@@ -67,6 +76,7 @@ class [[nodiscard]] Status {
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  int32_t detail_ = 0;
 };
 
 // A value or the Status that explains why there is none.

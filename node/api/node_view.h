@@ -9,8 +9,8 @@
 //     heights 0..commit_height (node/storage/KEYS.md), never part of a block.
 //   - Submit runs mempool admission (signatures, ledger::Check against committed state,
 //     the pool's bounds) and answers one Result per transaction, in order: the id, or
-//     the Status that refused it. A rule refusal is kInvalidArgument with a message that
-//     starts with the ErrorCode's name (ledger::ErrorCodeOf); a transaction already in
+//     the Status that refused it. A rule refusal is kInvalidArgument carrying its ErrorCode
+//     (ledger::ErrorCodeOf), its message starting with the code's name; a transaction already in
 //     the pool is kAlreadyExists; a full pool or queue is kResourceExhausted.
 //   - WaitForCommitAbove returns as soon as the committed height exceeds `height`, or at
 //     `deadline`, with the committed height at that moment (which may still be <=

@@ -160,7 +160,8 @@ Refusal CheckIdList(const google::protobuf::RepeatedPtrField<std::string>& ids,
 namespace {
 
 Status RefusalStatus(const Refusal& r) {
-  return Status::InvalidArgument(v1::ErrorCode_Name(r.code) + ": " + r.message);
+  return Status::InvalidArgument(v1::ErrorCode_Name(r.code) + ": " + r.message)
+      .WithDetail(static_cast<int32_t>(r.code));
 }
 
 // --- Through the table of kinds (tx_kinds.h) ---------------------------------------------
@@ -373,10 +374,9 @@ Status Check(const VerifiedTx& tx, const storage::ReadView& committed, uint64_t 
 
 v1::ErrorCode ErrorCodeOf(const Status& status) {
   if (status.ok()) return v1::OK;
-  const std::string& m = status.message();
-  const size_t colon = m.find(':');
-  v1::ErrorCode code = v1::MALFORMED;
-  if (colon != std::string::npos && v1::ErrorCode_Parse(m.substr(0, colon), &code)) return code;
+  if (status.detail() != 0 && v1::ErrorCode_IsValid(status.detail())) {
+    return static_cast<v1::ErrorCode>(status.detail());
+  }
   return v1::MALFORMED;
 }
 

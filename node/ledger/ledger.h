@@ -54,7 +54,8 @@ struct VerifiedTx {
 };
 
 // Size limits, parsing, chain id, id and signatures. Pure and thread-safe. A refusal
-// is a Status whose message starts with the ErrorCode's name (see ErrorCodeOf).
+// is an InvalidArgument Status that carries its ErrorCode (ErrorCodeOf) and whose
+// message starts with the code's name.
 Result<VerifiedTx> Verify(const v1::Transaction& envelope, std::string_view chain_id);
 
 // The envelope digest (crypto::EnvelopeDigest) of an envelope as it travels: its id and
@@ -76,8 +77,8 @@ Status Check(const VerifiedTx& tx, const storage::ReadView& committed, uint64_t 
 // spend its id and shut out the genuine envelope.
 Status CheckSigners(const VerifiedTx& tx, const storage::ReadView& committed);
 
-// The ErrorCode that Verify or Check put in front of a refusal's message; OK for an OK
-// status, MALFORMED for a status that names none.
+// The ErrorCode that Verify or Check put on a refusal (Status::detail); OK for an OK
+// status, MALFORMED for a status that carries none.
 v1::ErrorCode ErrorCodeOf(const Status& status);
 
 struct BlockContext {

@@ -7,7 +7,7 @@
 //
 // What it promises
 //   - Each transaction gets its own answer: its id, or the Status that refused it,
-//     whose message starts with the ledger ErrorCode's name (ledger::ErrorCodeOf).
+//     which carries the ledger's ErrorCode (ledger::ErrorCodeOf).
 //   - Bounded: at most limits::verify_queue_txs_max transactions of batches wait for a
 //     thread; a batch that would exceed it is refused whole with RESOURCE_EXHAUSTED.
 //     Single submissions are bounded by the API's server threads.

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "tests/ledger/ledger_test_util.h"
+#include "tests/test_util.h"
 
 namespace reel::ledger::testing {
 namespace {
@@ -52,12 +53,17 @@ TEST(VerifyTest, RefusesEachBrokenEnvelopeWithItsCode) {
   v1::Transaction big = t;
   big.set_body(std::string(70 * 1024, 'x'));
   EXPECT_EQ(ErrorCodeOf(Verify(big, kChain).status()), v1::TOO_LARGE);
+  // The code travels as a value: a message that merely starts with a code's name
+  // carries none, and a copied status keeps it.
+  EXPECT_EQ(ErrorCodeOf(Status::InvalidArgument("DUPLICATE_TX: looks like one")), v1::MALFORMED);
+  const Status copied = Verify(big, kChain).status();
+  EXPECT_EQ(ErrorCodeOf(copied), v1::TOO_LARGE);
 }
 
 TEST_F(LedgerTest, CheckAppliesSignerRulesAgainstCommittedState) {
   SetupCast();
   v1::TxBody b = Quota("mineco", 2025, v1::QUOTA_CATEGORY_MINING_LIGHT, 5);
-  EXPECT_TRUE(Check(Verified(Sign(b)), store(), height() + 1).ok());
+  EXPECT_OK(Check(Verified(Sign(b)), store(), height() + 1));
   // Signed by another organisation's key.
   EXPECT_EQ(ErrorCodeOf(Check(Verified(Sign(b, 1, "mineco")), store(), height() + 1)),
             v1::UNKNOWN_SIGNATORY);
@@ -148,14 +154,14 @@ TEST_F(LedgerTest, QuorumOfDistinctCurrentKeys) {
 TEST_F(LedgerTest, StateRootChainsAndIsStored) {
   SetupCast();
   Result<crypto::Hash32> before = StateRoot(store());
-  ASSERT_TRUE(before.ok());
+  ASSERT_OK(before);
   Ok(Quota("mineco", 2025, v1::QUOTA_CATEGORY_MINING_LIGHT, 9));
   Result<crypto::Hash32> after = StateRoot(store());
-  ASSERT_TRUE(after.ok());
+  ASSERT_OK(after);
   EXPECT_NE(*before, *after);
   EXPECT_EQ(*after, last().state_root);
   Result<uint64_t> h = ExecutedHeight(store());
-  ASSERT_TRUE(h.ok());
+  ASSERT_OK(h);
   EXPECT_EQ(*h, height());
 }
 
