@@ -8,7 +8,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/lib.sh"
 
 echo "== REEL demo: building (first run installs Debian packages and compiles; be patient)"
-"$root/tests/build.sh"
+"$root/tests/build.sh" reeld reel reel-relay reel-bench  # the tools, not the tests
 
 echo
 echo "== Starting four validators (reeld) with mutual TLS under $run_dir"

@@ -80,7 +80,7 @@ if [ -n "$use_netns" ] && why="$(netns_unavailable)"; then
 fi
 if [ ! -x "$bin_dir/reeld" ] || [ ! -x "$bin_dir/reel" ] ||
     { [ -n "$use_netns" ] && [ ! -x "$bin_dir/reel-relay" ]; }; then
-  "$root/tests/build.sh"
+  "$root/tests/build.sh" reeld reel reel-relay reel-bench  # the tools, not the tests
 fi
 
 here="$(dirname "${BASH_SOURCE[0]}")"

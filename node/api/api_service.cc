@@ -41,7 +41,8 @@ Result<crypto::Hash32> IdField(const std::string& bytes, std::string_view name) 
   return id;
 }
 
-// What SubmitTransaction refuses before admission: requests that carry no transaction.
+// What SubmitTransaction refuses before admission: requests that carry no transaction,
+// or one too large to look at.
 grpc::Status ValidateSubmit(const v1::SubmitTransactionRequest& request) {
   if (!request.has_transaction()) return InvalidArgument("transaction is required");
   const v1::Transaction& tx = request.transaction();
@@ -53,13 +54,8 @@ grpc::Status ValidateSubmit(const v1::SubmitTransactionRequest& request) {
                             "; the limits are " + std::to_string(limits::tx_envelope_bytes_max) +
                             " and " + std::to_string(limits::tx_body_bytes_max));
   }
-  v1::TxBody body;
-  if (tx.body().empty() || !body.ParseFromString(tx.body())) {
-    return InvalidArgument(
-        "MALFORMED: transaction.body must be a serialised reel.v1.TxBody (the bytes that "
-        "were signed), got " +
-        std::to_string(tx.body().size()) + " bytes that are not one");
-  }
+  // A body that is not a TxBody is the transaction's fault, not the request's: admission
+  // refuses it as MALFORMED, an answer like every other refusal (api.proto).
   return grpc::Status::OK;
 }
 
@@ -110,25 +106,33 @@ grpc::Status Query(const NodeView& node, const Request& request, Response* respo
 // Waits until the transaction's record is committed (then fills the response as
 // COMMITTED), the call's deadline, or limits::api_wait_for_commit_ms_max, whichever is
 // first; the response stays PENDING if the record does not come.
+// Fills the response as COMMITTED from the transaction's record, if committed. Answers
+// whether it was, and the committed height it read.
+Result<std::pair<bool, uint64_t>> FillIfCommitted(const NodeView& node, const crypto::Hash32& id,
+                                                  v1::SubmitTransactionResponse* response) {
+  Opened committed = OpenCommitted(node);
+  if (!committed.reader.ok()) return committed.reader.status();
+  Result<std::optional<v1::GetTransactionResponse>> record = committed.reader->TxRecord(id);
+  if (!record.ok()) return record.status();
+  if (!record->has_value()) return std::make_pair(false, committed.reader->committed_height());
+  response->set_status(v1::TX_STATUS_COMMITTED);
+  *response->mutable_result() = (*record)->result();
+  response->set_height((*record)->height());
+  response->set_tx_index((*record)->tx_index());
+  return std::make_pair(true, committed.reader->committed_height());
+}
+
 grpc::Status AwaitCommit(const NodeView& node, const grpc::ServerContext& context,
                          const crypto::Hash32& id, v1::SubmitTransactionResponse* response) {
   const Deadline deadline = WaitDeadline(context, limits::api_wait_for_commit_ms_max);
   for (;;) {
-    Opened committed = OpenCommitted(node);
-    if (!committed.reader.ok()) return ToGrpcStatus(committed.reader.status());
-    Result<std::optional<v1::GetTransactionResponse>> record = committed.reader->TxRecord(id);
-    if (!record.ok()) return ToGrpcStatus(record.status());
-    if (record->has_value()) {
-      response->set_status(v1::TX_STATUS_COMMITTED);
-      *response->mutable_result() = (*record)->result();
-      response->set_height((*record)->height());
-      response->set_tx_index((*record)->tx_index());
-      return grpc::Status::OK;
-    }
+    Result<std::pair<bool, uint64_t>> filled = FillIfCommitted(node, id, response);
+    if (!filled.ok()) return ToGrpcStatus(filled.status());
+    if (filled->first) return grpc::Status::OK;
     if (Clock::now() >= deadline || context.IsCancelled()) return grpc::Status::OK;
     const Deadline slice =
         Clock::now() + std::chrono::milliseconds(limits::api_stream_wait_slice_ms);
-    node.WaitForCommitAbove(committed.reader->committed_height(), std::min(deadline, slice));
+    node.WaitForCommitAbove(filled->second, std::min(deadline, slice));
   }
 }
 
@@ -153,12 +157,26 @@ grpc::Status ApiService::SubmitTransaction(grpc::ServerContext* context,
   }
   const crypto::Hash32 id = crypto::TransactionId(info.chain_id, request->transaction().body());
   response->set_tx_id(std::string(crypto::AsBytes(id)));
+  // A committed transaction answers its original outcome, whatever envelope carries it
+  // now (api.proto: resending is how a client whose call timed out learns it).
+  Result<std::pair<bool, uint64_t>> known = FillIfCommitted(*node_, id, response);
+  if (!known.ok()) return ToGrpcStatus(known.status());
+  if (known->first) return grpc::Status::OK;
   std::vector<Result<crypto::Hash32>> admitted = node_->Submit({request->transaction()});
   REEL_ASSERT(admitted.size() == 1);
   const Status& refusal = admitted[0].status();
   if (admitted[0].ok() || refusal.code() == Code::kAlreadyExists) {
     // Already in the mempool: a resent transaction has the same id and commits once.
     response->set_status(v1::TX_STATUS_PENDING);
+  } else if (ledger::ErrorCodeOf(refusal) == v1::DUPLICATE_TX) {
+    // Committed between the look above and admission: the original outcome, likewise.
+    Result<std::pair<bool, uint64_t>> filled = FillIfCommitted(*node_, id, response);
+    if (!filled.ok()) return ToGrpcStatus(filled.status());
+    if (filled->first) return grpc::Status::OK;
+    response->set_status(v1::TX_STATUS_REJECTED);  // no record: cannot happen, say so plainly
+    response->mutable_result()->set_code(v1::DUPLICATE_TX);
+    response->mutable_result()->set_message(refusal.message());
+    return grpc::Status::OK;
   } else if (refusal.code() == Code::kInvalidArgument) {
     // A rule refusal: a value for the client, not an RPC error (api.proto).
     response->set_status(v1::TX_STATUS_REJECTED);

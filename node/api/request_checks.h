@@ -4,7 +4,9 @@
 //
 //   - a string field named `*_id` (or a repeated `*_ids`) longer than any id can be
 //     (limits::lot_id_bytes_max) is refused: it cannot name anything;
-//   - `page_token` longer than limits::api_page_token_bytes_max is refused.
+//   - `page_token` longer than limits::api_page_token_bytes_max is refused;
+//   - an enum value the node's proto does not name, in any field at any depth, is
+//     refused (one rule for every query: proto/README.md, "Unknown enum values").
 // page_size is not checked: above the maximum it is clamped by the ledger, not refused
 // (proto/README.md, "Paging"). Whether an id names something is the ledger's answer.
 //

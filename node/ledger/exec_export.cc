@@ -118,7 +118,12 @@ Refusal ApplyApplyExportLicense(TxContext& ctx, const v1::ApplyExportLicense& a)
     l.set_decided_height(ctx.block.height);
     l.set_decided_time_ms(ctx.block.time_ms);
     l.set_decision_reason("denied at application by restriction " + deny.front());
+    // Every match is cited, DENY first: what LicenceVerdict shows for the same terms.
     for (const std::string& id : deny) ctx.result.add_restriction_ids(id);
+    for (const std::string& id : review) {
+      l.add_review_restriction_ids(id);
+      ctx.result.add_restriction_ids(id);
+    }
   } else if (!review.empty()) {
     l.set_status(v1::LICENCE_STATUS_PENDING_REVIEW);
     for (const std::string& id : review) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "tests/api/api_fixture.h"
+#include "tests/test_util.h"
 
 namespace reel::api::testing {
 namespace {
@@ -31,7 +32,7 @@ class ApiQueriesTest : public ApiTest {
     node_.CommitBlock(txs);
     for (const v1::Transaction& tx : txs) {
       v1::GetTransactionResponse record;
-      ASSERT_TRUE(GetTx(Bytes(TestNode::Id(tx)), &record).ok());
+      ASSERT_OK(GetTx(Bytes(TestNode::Id(tx)), &record));
       ASSERT_EQ(record.result().code(), v1::OK) << record.result().message();
     }
   }
@@ -179,7 +180,7 @@ TEST_F(ApiQueriesTest, ListViolationsPagesByTimeWithFilters) {
   grpc::ClientContext context;
   Deadline(context);
   v1::ListViolationsResponse first;
-  ASSERT_TRUE(stub_->ListViolations(&context, mineco, &first).ok());
+  ASSERT_OK(stub_->ListViolations(&context, mineco, &first));
   ASSERT_FALSE(first.next_page_token().empty());
   smuggling.set_page_token(first.next_page_token());
   grpc::ClientContext other_context;
@@ -259,7 +260,7 @@ TEST_F(ApiQueriesTest, ListRestrictionsPagesByIdWithFilters) {
   Deadline(context);
   v1::ListRestrictionsResponse response;
   deny.set_page_size(2);
-  ASSERT_TRUE(stub_->ListRestrictions(&context, deny, &response).ok());
+  ASSERT_OK(stub_->ListRestrictions(&context, deny, &response));
   ASSERT_EQ(response.restrictions_size(), 2);
   EXPECT_FALSE(response.restrictions(0).lifted());
   EXPECT_TRUE(response.restrictions(1).lifted());
@@ -274,14 +275,14 @@ TEST_F(ApiQueriesTest, TraceLotDrawsGraphvizOnlyWhenAsked) {
   {
     grpc::ClientContext context;
     Deadline(context);
-    ASSERT_TRUE(stub_->TraceLot(&context, request, &response).ok());
+    ASSERT_OK(stub_->TraceLot(&context, request, &response));
     EXPECT_EQ(response.nodes_size(), 3);  // the lot, its mine, its holder
     EXPECT_TRUE(response.dot().empty());
   }
   request.set_include_dot(true);
   grpc::ClientContext context;
   Deadline(context);
-  ASSERT_TRUE(stub_->TraceLot(&context, request, &response).ok());
+  ASSERT_OK(stub_->TraceLot(&context, request, &response));
   const std::string& dot = response.dot();
   EXPECT_EQ(dot.rfind("digraph trace {\n", 0), 0u) << dot;
   EXPECT_NE(dot.find("\"lot:lot-1\" [shape=box"), std::string::npos) << dot;
@@ -289,6 +290,56 @@ TEST_F(ApiQueriesTest, TraceLotDrawsGraphvizOnlyWhenAsked) {
   EXPECT_NE(dot.find("\"site:mine-a\" -> \"lot:lot-1\" [label=\"120 g\"]"), std::string::npos)
       << dot;
   EXPECT_EQ(dot.substr(dot.size() - 2), "}\n");
+}
+
+// proto/README.md, "Unknown enum values": one rule for every query.
+TEST_F(ApiQueriesTest, UnknownEnumValuesAreRefusedAlikeByEveryQuery) {
+  node_.CommitBlock({node_.Sign(node_.Extract("lot-1", 1000, 120))});
+  auto refused = [&](const grpc::Status& status, const std::string& field) {
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    EXPECT_NE(status.error_message().find(field), std::string::npos) << status.error_message();
+  };
+  {
+    v1::ListOrgsRequest request;
+    request.set_role(static_cast<v1::Role>(99));
+    v1::ListOrgsResponse response;
+    grpc::ClientContext context;
+    Deadline(context);
+    refused(stub_->ListOrgs(&context, request, &response), "role is 99");
+  }
+  {
+    v1::HoldingsRequest request;
+    request.set_org_id("miner-a");
+    request.add_statuses(static_cast<v1::LotStatus>(66));
+    v1::HoldingsResponse response;
+    grpc::ClientContext context;
+    Deadline(context);
+    refused(stub_->Holdings(&context, request, &response), "statuses is 66");
+  }
+  {
+    v1::TraceLotRequest request;
+    request.set_lot_id("lot-1");
+    request.set_direction(static_cast<v1::TraceDirection>(77));
+    v1::TraceLotResponse response;
+    grpc::ClientContext context;
+    Deadline(context);
+    refused(stub_->TraceLot(&context, request, &response), "direction is 77");
+  }
+  {
+    v1::ExportStatsRequest request;
+    request.set_group_by(static_cast<v1::ExportGroupBy>(55));
+    v1::ExportStatsResponse response;
+    grpc::ClientContext context;
+    Deadline(context);
+    refused(stub_->ExportStats(&context, request, &response), "group_by is 55");
+  }
+  // UNSPECIFIED is a named value: "any".
+  v1::ListOrgsRequest any;
+  v1::ListOrgsResponse response;
+  grpc::ClientContext context;
+  Deadline(context);
+  EXPECT_OK(stub_->ListOrgs(&context, any, &response));
+  EXPECT_GT(response.orgs_size(), 0);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "crypto/merkle.h"
 #include "tests/api/api_fixture.h"
+#include "tests/test_util.h"
 
 namespace reel::api::testing {
 namespace {
@@ -23,24 +24,29 @@ TEST_F(ApiTest, SubmitValidIsPendingWithItsId) {
 
   // Resending it (after a lost answer, say) is safe: the same id, still pending.
   v1::SubmitTransactionResponse again;
-  ASSERT_TRUE(Submit(tx, &again).ok());
+  ASSERT_OK(Submit(tx, &again));
   EXPECT_EQ(again.status(), v1::TX_STATUS_PENDING);
   EXPECT_EQ(again.tx_id(), response.tx_id());
   EXPECT_EQ(node_.pool().size(), 1u);
 }
 
-TEST_F(ApiTest, SubmitMalformedIsInvalidArgument) {
+// api.proto: a transaction the node refuses, a body that is not a TxBody included, is an
+// OK RPC with status REJECTED and its code; a request with no transaction is itself
+// malformed: INVALID_ARGUMENT.
+TEST_F(ApiTest, SubmitMalformedBodyIsRejectedAsMalformed) {
   v1::Transaction tx = node_.Sign(node_.Quota(2026, 500));
   tx.set_body("\xff\xff\xff not a TxBody");
   v1::SubmitTransactionResponse response;
-  grpc::Status status = Submit(tx, &response);
-  EXPECT_CODE(status, INVALID_ARGUMENT);
-  EXPECT_NE(status.error_message().find("MALFORMED"), std::string::npos) << status.error_message();
-  EXPECT_NE(status.error_message().find("reel.v1.TxBody"), std::string::npos);
+  ASSERT_OK(Submit(tx, &response));
+  EXPECT_EQ(response.status(), v1::TX_STATUS_REJECTED);
+  EXPECT_EQ(response.result().code(), v1::MALFORMED);
+  EXPECT_NE(response.result().message().find("reel.v1.TxBody"), std::string::npos)
+      << response.result().message();
 
   grpc::ClientContext context;
   Deadline(context);
-  status = stub_->SubmitTransaction(&context, v1::SubmitTransactionRequest(), &response);
+  grpc::Status status =
+      stub_->SubmitTransaction(&context, v1::SubmitTransactionRequest(), &response);
   EXPECT_CODE(status, INVALID_ARGUMENT);
   EXPECT_EQ(node_.pool().size(), 0u);
 }
@@ -65,7 +71,7 @@ TEST_F(ApiTest, SubmitSignedByAnotherOrgIsRejectedAsUnknownSignatory) {
   // A valid signature, by a key that is not miit's.
   const v1::Transaction tx = node_.Sign(node_.Quota(2026, 500), /*key_org=*/"mineco");
   v1::SubmitTransactionResponse response;
-  ASSERT_TRUE(Submit(tx, &response).ok());
+  ASSERT_OK(Submit(tx, &response));
   EXPECT_EQ(response.status(), v1::TX_STATUS_REJECTED);
   EXPECT_EQ(v1::ErrorCode_Name(response.result().code()), "UNKNOWN_SIGNATORY")
       << response.result().message();
@@ -85,7 +91,7 @@ TEST_F(ApiTest, OversizedRequestsAreResourceExhaustedAndTheServerKeepsServing) {
   EXPECT_NE(status.error_message().find("TOO_LARGE"), std::string::npos) << status.error_message();
 
   const v1::Transaction tx = node_.Sign(node_.Quota(2026, 500));
-  ASSERT_TRUE(Submit(tx, &response).ok());
+  ASSERT_OK(Submit(tx, &response));
   EXPECT_EQ(response.status(), v1::TX_STATUS_PENDING);
 }
 
@@ -161,19 +167,36 @@ TEST(ApiFullMempoolTest, AFullMempoolIsResourceExhausted) {
   EXPECT_FALSE(statuses[1].error_message().empty());
 }
 
-TEST_F(ApiTest, ReplayedCommittedTransactionIsRejectedAsDuplicate) {
+// api.proto: resending any envelope of a committed transaction answers its original
+// outcome (COMMITTED, result, height, index), not a refusal, and queues nothing.
+TEST_F(ApiTest, ResentCommittedTransactionAnswersItsOriginalOutcome) {
   const v1::Transaction tx = node_.Sign(node_.Quota(2026, 500));
   v1::SubmitTransactionResponse response;
-  ASSERT_TRUE(Submit(tx, &response).ok());
+  ASSERT_OK(Submit(tx, &response));
   ASSERT_EQ(response.status(), v1::TX_STATUS_PENDING);
   node_.CommitPending();
   ASSERT_FALSE(node_.IsPending(TestNode::Id(tx)));
+  v1::GetTransactionResponse committed;
+  {
+    grpc::ClientContext context;
+    Deadline(context);
+    v1::GetTransactionRequest request;
+    request.set_tx_id(Bytes(TestNode::Id(tx)));
+    ASSERT_OK(stub_->GetTransaction(&context, request, &committed));
+    ASSERT_EQ(committed.status(), v1::TX_STATUS_COMMITTED);
+  }
 
-  v1::SubmitTransactionResponse replay;
-  ASSERT_TRUE(Submit(tx, &replay).ok());
-  EXPECT_EQ(replay.status(), v1::TX_STATUS_REJECTED);
-  EXPECT_EQ(v1::ErrorCode_Name(replay.result().code()), "DUPLICATE_TX")
-      << replay.result().message();
+  v1::Transaction other_envelope = tx;  // the same body, its signature given twice
+  *other_envelope.add_signatures() = tx.signatures(0);
+  for (const v1::Transaction& resent : {tx, other_envelope}) {
+    v1::SubmitTransactionResponse replay;
+    ASSERT_OK(Submit(resent, &replay));
+    EXPECT_EQ(replay.status(), v1::TX_STATUS_COMMITTED) << replay.result().message();
+    EXPECT_EQ(replay.tx_id(), Bytes(TestNode::Id(tx)));
+    EXPECT_EQ(replay.height(), committed.height());
+    EXPECT_EQ(replay.tx_index(), committed.tx_index());
+    EXPECT_EQ(replay.result().SerializeAsString(), committed.result().SerializeAsString());
+  }
   EXPECT_EQ(node_.pool().size(), 0u);
 }
 
@@ -257,7 +280,7 @@ TEST_F(ApiTest, GetTransactionReturnsAPathThatVerifiesAgainstTheHeader) {
     EXPECT_FALSE(crypto::VerifyMerklePath(ledger::EnvelopeDigestOf(resigned, kChain), index,
                                           response.header().tx_count(), path, root));
     Result<crypto::Hash32> block_id = BlockIdOf(kChain, response.header());
-    ASSERT_TRUE(block_id.ok());
+    ASSERT_OK(block_id);
     EXPECT_EQ(*block_id, node_.block_id(height));
 
     // Block h is committed by the QC on h (in h + 1) and the QC on h + 1 (in h + 2).
@@ -276,16 +299,16 @@ TEST_F(ApiTest, CommitProofSpansRoundsWithoutABlock) {
   node_.CommitBlock({tx});
   const uint64_t height = node_.height();
   v1::GetTransactionResponse response;
-  ASSERT_TRUE(GetTx(Bytes(TestNode::Id(tx)), &response).ok());
+  ASSERT_OK(GetTx(Bytes(TestNode::Id(tx)), &response));
   // The newest block: the QC on its child is still with consensus.
   EXPECT_FALSE(response.has_commit_proof());
 
   node_.CommitBlock({}, /*round_gap=*/3);  // two rounds timed out: h + 1 does not commit h
-  ASSERT_TRUE(GetTx(Bytes(TestNode::Id(tx)), &response).ok());
+  ASSERT_OK(GetTx(Bytes(TestNode::Id(tx)), &response));
   EXPECT_FALSE(response.has_commit_proof());
 
   node_.CommitBlock({});  // h + 2 is one round after h + 1: h + 1, and so h, commit
-  ASSERT_TRUE(GetTx(Bytes(TestNode::Id(tx)), &response).ok());
+  ASSERT_OK(GetTx(Bytes(TestNode::Id(tx)), &response));
   const v1::CommitProof& proof = response.commit_proof();
   ASSERT_EQ(proof.descendants_size(), 2);
   EXPECT_EQ(proof.descendants(0).height(), height + 1);
@@ -302,10 +325,10 @@ TEST_F(ApiTest, CommitProofSpansRoundsWithoutABlock) {
   request.set_height(height);
   request.set_include_proof(true);
   v1::GetBlockResponse block;
-  ASSERT_TRUE(GetBlock(request, &block).ok());
+  ASSERT_OK(GetBlock(request, &block));
   EXPECT_EQ(block.commit_proof().SerializeAsString(), proof.SerializeAsString());
   request.set_include_proof(false);
-  ASSERT_TRUE(GetBlock(request, &block).ok());
+  ASSERT_OK(GetBlock(request, &block));
   EXPECT_FALSE(block.has_commit_proof());
 }
 
@@ -318,8 +341,8 @@ TEST_F(ApiTest, GetTransactionRefusesBadIdsAndKnowsPendingOnes) {
 
   const v1::Transaction tx = node_.Sign(node_.Quota(2026, 5));
   v1::SubmitTransactionResponse submitted;
-  ASSERT_TRUE(Submit(tx, &submitted).ok());
-  ASSERT_TRUE(GetTx(Bytes(TestNode::Id(tx)), &response).ok());
+  ASSERT_OK(Submit(tx, &submitted));
+  ASSERT_OK(GetTx(Bytes(TestNode::Id(tx)), &response));
   EXPECT_EQ(response.status(), v1::TX_STATUS_PENDING);
 }
 
@@ -335,7 +358,7 @@ TEST_F(ApiTest, GetBlockByHeightAndById) {
   request.set_height(height);
   request.set_include_results(true);
   v1::GetBlockResponse by_height;
-  ASSERT_TRUE(GetBlock(request, &by_height).ok());
+  ASSERT_OK(GetBlock(request, &by_height));
   EXPECT_EQ(by_height.block().header().height(), height);
   ASSERT_EQ(by_height.block().txs_size(), 3);
   ASSERT_EQ(by_height.results_size(), 3);
@@ -346,12 +369,12 @@ TEST_F(ApiTest, GetBlockByHeightAndById) {
   request.set_block_id(Bytes(node_.block_id(height)));
   request.set_include_results(false);
   v1::GetBlockResponse by_id;
-  ASSERT_TRUE(GetBlock(request, &by_id).ok());
+  ASSERT_OK(GetBlock(request, &by_id));
   EXPECT_EQ(by_id.block().SerializeAsString(), by_height.block().SerializeAsString());
   EXPECT_EQ(by_id.results_size(), 0);
 
   request.set_block_id(Bytes(node_.block_id(0)));
-  ASSERT_TRUE(GetBlock(request, &by_id).ok());
+  ASSERT_OK(GetBlock(request, &by_id));
   EXPECT_EQ(by_id.block().header().height(), 0u);
 }
 
@@ -444,7 +467,7 @@ TEST_F(ApiTest, StreamsBeyondTheLimitAreRefusedUntilOneCloses) {
   grpc::ClientContext status_context;
   Deadline(status_context);
   v1::GetStatusResponse node_status;
-  EXPECT_TRUE(stub_->GetStatus(&status_context, v1::GetStatusRequest(), &node_status).ok());
+  EXPECT_OK(stub_->GetStatus(&status_context, v1::GetStatusRequest(), &node_status));
 
   streams[0]->context.TryCancel();
   streams[0]->reader->Finish();
@@ -489,7 +512,7 @@ TEST_F(ApiTest, AStreamClientThatDoesNotReadHoldsUpNothingElse) {
   grpc::ClientContext context;
   Deadline(context);
   v1::GetStatusResponse status;
-  ASSERT_TRUE(stub_->GetStatus(&context, v1::GetStatusRequest(), &status).ok());
+  ASSERT_OK(stub_->GetStatus(&context, v1::GetStatusRequest(), &status));
   EXPECT_EQ(status.height(), node_.height());
   stalled.TryCancel();
   EXPECT_CODE(reader->Finish(), CANCELLED);
@@ -549,7 +572,7 @@ TEST_F(ApiTest, GetStatusReportsTheCommittedTip) {
   grpc::ClientContext context;
   Deadline(context);
   v1::GetStatusResponse response;
-  ASSERT_TRUE(stub_->GetStatus(&context, v1::GetStatusRequest(), &response).ok());
+  ASSERT_OK(stub_->GetStatus(&context, v1::GetStatusRequest(), &response));
   EXPECT_EQ(response.chain_id(), kChain);
   EXPECT_EQ(response.height(), 1u);
   EXPECT_EQ(response.block_id(), Bytes(node_.block_id(1)));
@@ -565,7 +588,7 @@ TEST_F(ApiTest, HealthServiceAnswersServing) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(serving, 1);
   serving = -1;
-  ASSERT_TRUE(HealthCheck(channel_, "reel.v1.Api", &serving).ok());
+  ASSERT_OK(HealthCheck(channel_, "reel.v1.Api", &serving));
   EXPECT_EQ(serving, 1);
   EXPECT_CODE(HealthCheck(channel_, "no.such.Service", &serving), NOT_FOUND);
 
@@ -746,7 +769,7 @@ TEST_F(ApiStoreFaultTest, ASubmissionThatCannotReadTheStateIsUnavailableAndNotPo
   EXPECT_FALSE(node_.IsPending(TestNode::Id(tx))) << "admitted without the rules checked";
   // The server goes on: healed, the same submission is admitted.
   node_.faults().Heal();
-  ASSERT_TRUE(Submit(tx, &response).ok());
+  ASSERT_OK(Submit(tx, &response));
   EXPECT_EQ(response.status(), v1::TX_STATUS_PENDING);
 }
 

@@ -150,7 +150,7 @@ TEST_F(SubmitTest, TransactionsToAnyNodeCommitOnAllWithIdenticalBlocks) {
 TEST_F(SubmitTest, ReplayedAndTamperedTransactionsAreRefusedAndNodesKeepServing) {
   v1::Transaction tx = QuotaTx(777);
   v1::SubmitTransactionResponse first;
-  ASSERT_TRUE(Submit(1, tx, /*wait=*/true, &first).ok());
+  ASSERT_OK(Submit(1, tx, /*wait=*/true, &first));
   ASSERT_EQ(first.status(), v1::TX_STATUS_COMMITTED);
   // Node 2 may commit that block a moment after node 1: until then the replay is only
   // PENDING there (it holds the same transaction in its pool). Wait for its block.
@@ -159,17 +159,20 @@ TEST_F(SubmitTest, ReplayedAndTamperedTransactionsAreRefusedAndNodesKeepServing)
   }
   ASSERT_TRUE(Header(2, first.height()).has_value()) << "node2 did not commit the block";
 
+  // Resent to another node: the original outcome, not a refusal (api.proto).
   v1::SubmitTransactionResponse replay;
-  ASSERT_TRUE(Submit(2, tx, /*wait=*/false, &replay).ok());
-  EXPECT_EQ(replay.status(), v1::TX_STATUS_REJECTED);
-  EXPECT_EQ(replay.result().code(), v1::DUPLICATE_TX) << replay.result().message();
+  ASSERT_OK(Submit(2, tx, /*wait=*/false, &replay));
+  EXPECT_EQ(replay.status(), v1::TX_STATUS_COMMITTED) << replay.result().message();
+  EXPECT_EQ(replay.height(), first.height());
+  EXPECT_EQ(replay.tx_index(), first.tx_index());
+  EXPECT_EQ(replay.result().code(), first.result().code());
 
   v1::Transaction tampered = QuotaTx(778);
   std::string sig = tampered.signatures(0).signature();
   sig[0] ^= 0x01;
   tampered.mutable_signatures(0)->set_signature(sig);
   v1::SubmitTransactionResponse bad;
-  ASSERT_TRUE(Submit(3, tampered, /*wait=*/false, &bad).ok());
+  ASSERT_OK(Submit(3, tampered, /*wait=*/false, &bad));
   EXPECT_EQ(bad.status(), v1::TX_STATUS_REJECTED);
   EXPECT_EQ(bad.result().code(), v1::INVALID_SIGNATURE) << bad.result().message();
 
@@ -180,7 +183,7 @@ TEST_F(SubmitTest, ReplayedAndTamperedTransactionsAreRefusedAndNodesKeepServing)
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
 
   v1::SubmitTransactionResponse after;
-  ASSERT_TRUE(Submit(0, QuotaTx(779), /*wait=*/true, &after).ok());
+  ASSERT_OK(Submit(0, QuotaTx(779), /*wait=*/true, &after));
   EXPECT_EQ(after.status(), v1::TX_STATUS_COMMITTED) << "node0 stopped serving";
 }
 

@@ -133,6 +133,26 @@ TEST_F(ExportTest, ReviewRestrictionFlags) {
   Ok(Decide("LIC-DY", v1::DECISION_GRANT, Later()));  // REVIEW refuses nothing
 }
 
+// A DENY and a REVIEW restriction both match: denied at once, and every match cited,
+// DENY first, as LicenceVerdict shows them.
+TEST_F(ExportTest, DenyAndReviewMatchesAreBothCited) {
+  v1::RestrictionMatch m;
+  m.add_countries("de");
+  m.add_elements(ELEMENT_DY);
+  Ok(Restrict("R-REVIEW", m, v1::RESTRICTION_EFFECT_REVIEW));
+  Ok(Restrict("R-DENY", m, v1::RESTRICTION_EFFECT_DENY));
+  Ok(Apply("LIC-DY", "DE", "Acme", v1::PRODUCT_FORM_SEPARATED_OXIDE, {ELEMENT_ND, ELEMENT_DY}, 10));
+  const v1::Licence l = Licence("LIC-DY");
+  EXPECT_EQ(l.status(), v1::LICENCE_STATUS_DENIED);
+  EXPECT_EQ(l.denied_by_restriction_id(), "R-DENY");
+  ASSERT_EQ(l.review_restriction_ids_size(), 1);
+  EXPECT_EQ(l.review_restriction_ids(0), "R-REVIEW");
+  const v1::TxResult& result = last().results.at(0);
+  ASSERT_EQ(result.restriction_ids_size(), 2);
+  EXPECT_EQ(result.restriction_ids(0), "R-DENY");
+  EXPECT_EQ(result.restriction_ids(1), "R-REVIEW");
+}
+
 TEST_F(ExportTest, RevokeOutstandingRevokesOnlyMatchingGrantedWithUnusedMass) {
   Ok(NdApply("LIC-A"));
   Ok(NdApply("LIC-B", "Wind Co"));

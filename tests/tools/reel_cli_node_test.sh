@@ -2,7 +2,8 @@
 # The named-flag commands against a real 4-validator network (testnet/up.sh on
 # ports 27100-27199): transactions signed by a quorum of two keys (one key alone is
 # refused with INSUFFICIENT_QUORUM), queries as tables and JSON, a trace as DOT and
-# SVG, the generic forms (tx --body, query METHOD --request), and `reel watch`, which
+# SVG, the generic forms (tx --body, query METHOD --request), --node before or after the
+# command, and `reel watch`, which
 # ends with 0 on Ctrl-C and non-zero when its node goes away.
 # Usage: reel_cli_node_test.sh BUILD_DIR
 set -uo pipefail
@@ -26,6 +27,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 export REEL_NODE="$(api_addr 0)"
 keys="$run_dir/keys"
 year="$(TZ=Asia/Shanghai date +%Y)"
+
+# --node before the command as after it; the command's own wins.
+out="$(env -u REEL_NODE "$reel" --node "$(api_addr 1)" status 2>&1)" || fail "reel --node ADDR status: $out"
+out="$(env -u REEL_NODE "$reel" --json --node 127.0.0.1:1 status --node "$(api_addr 1)" 2>&1)" ||
+  fail "a command's own --node does not win over the one before it: $out"
+env -u REEL_NODE "$reel" --node 127.0.0.1:1 status > /dev/null 2>&1 &&
+  fail "reel --node 127.0.0.1:1 status did not use the unreachable node it was given"
 
 "$reel" watch --json --from-height 1 --kind extract > "$tmp/events" 2> "$tmp/watch.err" &
 watchers+=($!)

@@ -9,6 +9,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   reel::cli::Globals globals;
   app.add_flag("--json", globals.json, "Print machine-readable JSON instead of tables");
+  // Also accepted before the command; a command's own --node wins (rpc.cc, AddNodeFlag).
+  std::string node_before;
+  app.add_option("--node", node_before,
+                 "Client API address HOST:PORT for commands that talk to a node (env REEL_NODE)");
 
   reel::cli::Runner selected;
   reel::cli::RegisterKeys(app, globals, &selected);

@@ -21,8 +21,21 @@ constexpr int kResponseBytesMax = 64 * 1024 * 1024;
 void AddNodeFlag(CLI::App* command, NodeOptions& options) {
   const char* env = std::getenv("REEL_NODE");
   options.node = env != nullptr && *env != '\0' ? env : "127.0.0.1:26601";
-  command->add_option("--node", options.node, "Client API address HOST:PORT (env REEL_NODE)")
-      ->capture_default_str();
+  CLI::Option* flag =
+      command->add_option("--node", options.node, "Client API address HOST:PORT (env REEL_NODE)")
+          ->capture_default_str();
+  // `reel --node H:P status` as well as `reel status --node H:P`: without its own, the
+  // command takes the one given before it (main.cc registers it on the app).
+  command->parse_complete_callback([flag, command, &options] {
+    if (flag->count() > 0) return;
+    for (CLI::App* up = command->get_parent(); up != nullptr; up = up->get_parent()) {
+      CLI::Option* before = up->get_option_no_throw("--node");
+      if (before != nullptr && before->count() > 0) {
+        options.node = before->as<std::string>();
+        return;
+      }
+    }
+  });
 }
 
 std::shared_ptr<grpc::Channel> Channel(const NodeOptions& options) {
