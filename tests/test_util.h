@@ -10,17 +10,29 @@
 
 #include "base/status.h"
 
-#define ASSERT_OK(expr)                                                  \
-  do {                                                                   \
-    const ::reel::Status reel_test_status_ = (expr);                     \
-    ASSERT_TRUE(reel_test_status_.ok()) << reel_test_status_.ToString(); \
-  } while (0)
+// ASSERT_OK / EXPECT_OK: the expression (a Status, a Result<T> or a grpc::Status) is
+// OK; on failure the message shows what it holds.
+#define ASSERT_OK(expr) ASSERT_TRUE(::reel::testing::IsOk(expr))
+#define EXPECT_OK(expr) EXPECT_TRUE(::reel::testing::IsOk(expr))
 
-#define EXPECT_OK(expr)                                                  \
-  do {                                                                   \
-    const ::reel::Status reel_test_status_ = (expr);                     \
-    EXPECT_TRUE(reel_test_status_.ok()) << reel_test_status_.ToString(); \
-  } while (0)
+namespace reel::testing {
+
+template <typename T>
+::testing::AssertionResult IsOk(const T& value) {
+  if (value.ok()) return ::testing::AssertionSuccess();
+  if constexpr (requires { value.status().ToString(); }) {
+    return ::testing::AssertionFailure() << value.status().ToString();
+  } else if constexpr (requires { value.ToString(); }) {
+    return ::testing::AssertionFailure() << value.ToString();
+  } else if constexpr (requires { value.error_message(); }) {
+    return ::testing::AssertionFailure()
+           << "gRPC code " << static_cast<int>(value.error_code()) << ": " << value.error_message();
+  } else {
+    return ::testing::AssertionFailure() << "not OK";
+  }
+}
+
+}  // namespace reel::testing
 
 namespace reel::testing {
 

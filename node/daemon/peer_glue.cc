@@ -80,7 +80,8 @@ void NetTransport::FetchBlocks(uint32_t peer, const crypto::Hash32& block_id,
 
 // --- Gossip ------------------------------------------------------------------------
 
-Gossip::Gossip(net::Peers* peers) : peers_(peers), queues_(peers->size()) {
+Gossip::Gossip(net::Peers* peers) : peers_(peers) {
+  for (uint32_t i = 0; i < peers_->size(); ++i) queues_.push_back(std::make_unique<PeerQueue>(&mu_));
   for (uint32_t i = 0; i < peers_->size(); ++i) {
     if (i == peers_->self_index()) continue;
     for (size_t k = 0; k < limits::gossip_calls_per_peer_max; ++k) {
@@ -91,44 +92,43 @@ Gossip::Gossip(net::Peers* peers) : peers_(peers), queues_(peers->size()) {
 
 Gossip::~Gossip() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  for (PeerQueue& queue : queues_) queue.ready.notify_all();
+  for (auto& queue : queues_) queue->ready.SignalAll();
   for (std::thread& sender : senders_) sender.join();
 }
 
 bool Gossip::Add(const v1::Transaction& tx) {
   auto shared = std::make_shared<const v1::Transaction>(tx);
   bool queued = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (uint32_t i = 0; i < queues_.size(); ++i) {
-      if (i == peers_->self_index()) continue;
-      if (queues_[i].pending.size() >= limits::gossip_queue_txs_per_peer_max) {
-        dropped_.fetch_add(1);
-        continue;
-      }
-      queues_[i].pending.push_back(shared);
-      queues_[i].ready.notify_one();
-      queued = true;
+  MutexLock lock(&mu_);
+  for (uint32_t i = 0; i < queues_.size(); ++i) {
+    if (i == peers_->self_index()) continue;
+    PeerQueue& queue = *queues_[i];
+    if (queue.pending.size() >= limits::gossip_queue_txs_per_peer_max) {
+      dropped_.fetch_add(1);
+      continue;
     }
+    queue.pending.push_back(shared);
+    queue.ready.Signal();
+    queued = true;
   }
   return queued;
 }
 
 void Gossip::Run(uint32_t peer) {
+  PeerQueue& queue = *queues_[peer];
   for (;;) {
     v1::GossipTxsRequest request;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      std::deque<std::shared_ptr<const v1::Transaction>>& pending = queues_[peer].pending;
-      queues_[peer].ready.wait(lock, [&] { return stopping_ || !pending.empty(); });
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue.pending.empty()) queue.ready.Wait();
       if (stopping_) return;
-      const size_t take = std::min(pending.size(), limits::net_gossip_txs_max);
+      const size_t take = std::min(queue.pending.size(), limits::net_gossip_txs_max);
       for (size_t k = 0; k < take; ++k) {
-        *request.add_txs() = *pending.front();
-        pending.pop_front();
+        *request.add_txs() = *queue.pending.front();
+        queue.pending.pop_front();
       }
     }
     (void)peers_->GossipTxs(peer, request);  // a peer that misses it gets it in a block

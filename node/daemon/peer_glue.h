@@ -34,6 +34,7 @@
 #include <thread>
 
 #include "base/limits.h"
+#include "base/mutex.h"
 #include "node/daemon/peer_budget.h"
 #include "node/mempool/admission.h"
 #include "node/net/peer_server.h"
@@ -96,14 +97,17 @@ class Gossip {
 
  private:
   struct PeerQueue {
-    std::deque<std::shared_ptr<const v1::Transaction>> pending;
-    std::condition_variable ready;  // its senders wait here
+    explicit PeerQueue(Mutex* mu) : ready(mu) {}
+    std::deque<std::shared_ptr<const v1::Transaction>> pending;  // guarded by Gossip::mu_
+    CondVar ready;  // its senders wait here
   };
   void Run(uint32_t peer);
   net::Peers* peers_;
-  std::mutex mu_;
-  std::vector<PeerQueue> queues_;  // by validator index; ours stays empty; never resized
-  bool stopping_ = false;
+  Mutex mu_;
+  // By validator index; ours stays empty. The vector is fixed at construction; each
+  // queue's contents are guarded by mu_.
+  std::vector<std::unique_ptr<PeerQueue>> queues_;
+  bool stopping_ REEL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> dropped_{0};
   std::vector<std::thread> senders_;
 };

@@ -22,7 +22,7 @@ uint64_t SteadyMs() {
 
 Status Mempool::Add(PooledTx tx) {
   REEL_ASSERT(tx.verified != nullptr && tx.envelope != nullptr);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (sequence_by_id_.count(tx.id()) != 0) {
     return Status::AlreadyExists("transaction " + crypto::HashToHex(tx.id()) +
                                  " is already in the mempool");
@@ -45,7 +45,7 @@ std::vector<PooledTx> Mempool::Reap(size_t txs_max, size_t bytes_max,
                                     const std::set<crypto::Hash32>& exclude) const {
   std::vector<PooledTx> out;
   size_t bytes = 0;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& [sequence, tx] : by_sequence_) {
     if (out.size() >= txs_max) break;
     if (exclude.count(tx.id()) != 0) continue;
@@ -59,7 +59,7 @@ std::vector<PooledTx> Mempool::Reap(size_t txs_max, size_t bytes_max,
 }
 
 void Mempool::OnCommitted(uint64_t height, const std::vector<crypto::Hash32>& committed_ids) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const crypto::Hash32& id : committed_ids) {
     auto it = sequence_by_id_.find(id);
     if (it == sequence_by_id_.end()) continue;
@@ -79,7 +79,7 @@ void Mempool::OnCommitted(uint64_t height, const std::vector<crypto::Hash32>& co
 }
 
 void Mempool::Remove(const std::vector<crypto::Hash32>& ids) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const crypto::Hash32& id : ids) {
     auto it = sequence_by_id_.find(id);
     if (it != sequence_by_id_.end()) EraseLocked(it);
@@ -97,24 +97,24 @@ void Mempool::EraseLocked(std::map<crypto::Hash32, uint64_t>::iterator by_id) {
 }
 
 bool Mempool::Contains(const crypto::Hash32& id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return sequence_by_id_.count(id) != 0;
 }
 
 std::shared_ptr<const ledger::VerifiedTx> Mempool::Find(const crypto::Hash32& id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = sequence_by_id_.find(id);
   if (it == sequence_by_id_.end()) return nullptr;
   return by_sequence_.at(it->second).verified;
 }
 
 size_t Mempool::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return by_sequence_.size();
 }
 
 size_t Mempool::bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return bytes_;
 }
 

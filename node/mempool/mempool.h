@@ -21,11 +21,11 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <vector>
 
 #include "base/limits.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "crypto/hash.h"
 #include "node/ledger/ledger.h"
@@ -89,15 +89,16 @@ class Mempool {
   size_t bytes() const;
 
  private:
-  void EraseLocked(std::map<crypto::Hash32, uint64_t>::iterator by_id);
+  void EraseLocked(std::map<crypto::Hash32, uint64_t>::iterator by_id) REEL_REQUIRES(mu_);
 
   const MempoolLimits limits_;
   std::function<void(uint64_t)> commit_wait_observer_;
-  mutable std::mutex mu_;
-  uint64_t next_sequence_ = 0;
-  std::map<uint64_t, PooledTx> by_sequence_;          // admission order
-  std::map<crypto::Hash32, uint64_t> sequence_by_id_;  // id -> key in by_sequence_
-  size_t bytes_ = 0;
+  mutable Mutex mu_;
+  uint64_t next_sequence_ REEL_GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, PooledTx> by_sequence_ REEL_GUARDED_BY(mu_);  // admission order
+  // id -> key in by_sequence_
+  std::map<crypto::Hash32, uint64_t> sequence_by_id_ REEL_GUARDED_BY(mu_);
+  size_t bytes_ REEL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace reel::mempool

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/limits.h"
+#include "tests/test_util.h"
 
 namespace reel::api {
 namespace {
@@ -52,7 +53,7 @@ TEST(EventsTest, FailedTransactionsOnlyWhenAskedFor) {
 TEST(EventsTest, FilterIsBounded) {
   v1::EventFilter f;
   for (size_t i = 0; i < limits::api_event_filter_items_max; ++i) f.add_org_ids("o");
-  EXPECT_TRUE(ValidateEventFilter(f).ok());
+  EXPECT_OK(ValidateEventFilter(f));
   f.add_org_ids("o");
   EXPECT_EQ(ValidateEventFilter(f).code(), Code::kInvalidArgument);
   v1::EventFilter long_id;

@@ -4,6 +4,7 @@
 
 #include "base/limits.h"
 #include "reel/v1/api.pb.h"
+#include "tests/test_util.h"
 
 namespace reel::api {
 namespace {
@@ -11,7 +12,7 @@ namespace {
 TEST(RequestChecksTest, IdsLongerThanAnyIdAreRefused) {
   v1::GetLotRequest lot;
   lot.set_lot_id(std::string(limits::lot_id_bytes_max, 'l'));
-  EXPECT_TRUE(CheckQueryRequest(lot).ok());
+  EXPECT_OK(CheckQueryRequest(lot));
   lot.set_lot_id(std::string(limits::lot_id_bytes_max + 1, 'l'));
   Status s = CheckQueryRequest(lot);
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
@@ -26,7 +27,7 @@ TEST(RequestChecksTest, PageTokensAreBoundedAndPageSizeIsNot) {
   v1::ListOrgsRequest orgs;
   orgs.set_page_size(1'000'000);  // clamped by the ledger, not refused
   orgs.set_page_token(std::string(limits::api_page_token_bytes_max, 't'));
-  EXPECT_TRUE(CheckQueryRequest(orgs).ok());
+  EXPECT_OK(CheckQueryRequest(orgs));
   orgs.set_page_token(std::string(limits::api_page_token_bytes_max + 1, 't'));
   Status s = CheckQueryRequest(orgs);
   EXPECT_EQ(s.code(), Code::kInvalidArgument);

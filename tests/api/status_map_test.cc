@@ -1,4 +1,5 @@
 #include "node/api/status_map.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -31,7 +32,7 @@ TEST(StatusMapTest, EveryCodeMapsToItsGrpcCode) {
 TEST(StatusMapTest, KeepsTheMessageForTheCaller) {
   grpc::Status s = ToGrpcStatus(Status::NotFound("lot 'x' does not exist"));
   EXPECT_EQ(s.error_message(), "lot 'x' does not exist");
-  EXPECT_TRUE(ToGrpcStatus(Status::Ok()).ok());
+  EXPECT_OK(ToGrpcStatus(Status::Ok()));
   EXPECT_TRUE(ToGrpcStatus(Status::Ok()).error_message().empty());
 }
 

@@ -1,4 +1,5 @@
 #include "base/status.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +14,7 @@ Status Propagates(Code code) {
 }
 
 TEST(StatusTest, OkIsOkAndPrintsOk) {
-  EXPECT_TRUE(Status::Ok().ok());
+  EXPECT_OK(Status::Ok());
   EXPECT_EQ(Status::Ok().ToString(), "OK");
 }
 
@@ -30,7 +31,7 @@ TEST(StatusTest, ReturnIfErrorStopsAtTheFirstError) {
 
 TEST(ResultTest, HoldsValueOrStatus) {
   Result<int> good(7);
-  ASSERT_TRUE(good.ok());
+  ASSERT_OK(good);
   EXPECT_EQ(*good, 7);
   Result<int> bad(Status::NotFound("no lot L1"));
   EXPECT_FALSE(bad.ok());

@@ -14,6 +14,7 @@
 #include "base/limits.h"
 #include "crypto/keys.h"
 #include "tests/crypto/crypto_test_util.h"
+#include "tests/test_util.h"
 
 namespace reel::crypto {
 namespace {
@@ -364,7 +365,7 @@ TEST_F(KeyFileTest, TamperedEncryptedFieldsAreRefused) {
 
   // And the untouched file still opens.
   Overwrite(path, original);
-  EXPECT_TRUE(ReadKeyFile(path, kPassphrase).ok());
+  EXPECT_OK(ReadKeyFile(path, kPassphrase));
 }
 
 }  // namespace

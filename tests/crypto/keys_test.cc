@@ -8,6 +8,7 @@
 
 #include "crypto/signing.h"
 #include "tests/crypto/crypto_test_util.h"
+#include "tests/test_util.h"
 
 namespace reel::crypto {
 namespace {
@@ -125,10 +126,10 @@ TEST(WireBytesTest, PublicKeyAndSignatureNeedExactLengths) {
   KeyPair kp = KeyPair::Generate();
   Signature sig = kp.SignDigest(Blake2b256("w"));
   Result<PublicKey> pk = PublicKeyFromBytes(AsBytes(kp.public_key()));
-  ASSERT_TRUE(pk.ok());
+  ASSERT_OK(pk);
   EXPECT_EQ(*pk, kp.public_key());
   Result<Signature> s = SignatureFromBytes(AsBytes(sig));
-  ASSERT_TRUE(s.ok());
+  ASSERT_OK(s);
   EXPECT_EQ(*s, sig);
   EXPECT_EQ(PublicKeyFromBytes(std::string(31, 'a')).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(PublicKeyFromBytes(std::string(33, 'a')).status().code(), Code::kInvalidArgument);

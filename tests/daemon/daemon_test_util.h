@@ -81,7 +81,7 @@ inline void AddTls(reel::v1::Genesis& genesis, const std::string& tls_dir) {
   auto cert = net::MakeNodeCert(*ca, genesis.validators(0).name(), {"127.0.0.1"}, 30);
   ASSERT_TRUE(cert.ok()) << cert.status().ToString();
   std::filesystem::create_directories(tls_dir);
-  ASSERT_TRUE(net::WriteCertAndKey(tls_dir, "node", *cert).ok());
+  ASSERT_OK(net::WriteCertAndKey(tls_dir, "node", *cert));
   genesis.set_tls_ca_pem(ca->cert_pem);
   genesis.mutable_validators(0)->set_tls_cert_pem(cert->cert_pem);
   genesis.mutable_validators(0)->clear_tls_cert_sha256();

@@ -10,6 +10,7 @@
 #include "base/bytes.h"
 #include "node/storage/leveldb_store.h"
 #include "tests/ledger/ledger_test_util.h"
+#include "tests/test_util.h"
 
 namespace reel::ledger::testing {
 namespace {
@@ -300,7 +301,7 @@ ElementGrams HeldReo(const storage::ReadView& view, std::map<v1::LotStatus, int>
         if (lot.status() != v1::LOT_STATUS_CONSUMED) AddGrams(&held, ToGrams(lot.composition()));
         return true;
       });
-  EXPECT_TRUE(s.ok());
+  EXPECT_OK(s);
   return held;
 }
 

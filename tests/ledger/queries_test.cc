@@ -12,6 +12,7 @@
 
 #include "node/storage/leveldb_store.h"
 #include "tests/ledger/ledger_test_util.h"
+#include "tests/test_util.h"
 
 #ifndef REEL_LEDGER_LOTS
 #define REEL_LEDGER_LOTS 100000
@@ -200,7 +201,7 @@ TEST_F(QueriesTest, HoldingsPagesAreCompleteOrderedAndUnique) {
   size_t n = 0;
   while (true) {
     Result<v1::HoldingsResponse> page = q.Holdings(consumed);
-    ASSERT_TRUE(page.ok());
+    ASSERT_OK(page);
     n += page->lots_size();
     if (page->next_page_token().empty()) break;
     consumed.set_page_token(page->next_page_token());
@@ -260,7 +261,7 @@ TEST_F(QueriesTest, LotHistoryQuotaOrgsSitesLicencesViolations) {
   v1::LotHistoryRequest h;
   h.set_lot_id("L1");
   Result<v1::LotHistoryResponse> history = q.LotHistory(h);
-  ASSERT_TRUE(history.ok());
+  ASSERT_OK(history);
   ASSERT_EQ(history->events_size(), 4);  // extracted, shipped, received, processed
   EXPECT_EQ(history->events(0).biz_step(), v1::BIZ_STEP_EXTRACTING);
   EXPECT_EQ(history->events(0).site_id(), "mine-a");
@@ -275,7 +276,7 @@ TEST_F(QueriesTest, LotHistoryQuotaOrgsSitesLicencesViolations) {
   quota.set_org_id("mineco");
   quota.set_category(v1::QUOTA_CATEGORY_MINING_LIGHT);
   Result<v1::QuotaUseResponse> use = q.QuotaUse(quota);
-  ASSERT_TRUE(use.ok());
+  ASSERT_OK(use);
   ASSERT_EQ(use->rows_size(), 1);
   EXPECT_EQ(use->rows(0).used_g(), 100);
   EXPECT_EQ(use->rows(0).left_g(), 1'000'000 - 100);
@@ -283,7 +284,7 @@ TEST_F(QueriesTest, LotHistoryQuotaOrgsSitesLicencesViolations) {
   v1::ListOrgsRequest orgs;
   orgs.set_role(v1::ROLE_MINER);
   Result<v1::ListOrgsResponse> miners = q.ListOrgs(orgs);
-  ASSERT_TRUE(miners.ok());
+  ASSERT_OK(miners);
   ASSERT_EQ(miners->orgs_size(), 1);
   EXPECT_EQ(miners->orgs(0).org_id(), "mineco");
 
@@ -293,7 +294,7 @@ TEST_F(QueriesTest, LotHistoryQuotaOrgsSitesLicencesViolations) {
   size_t mines = 0;
   while (true) {
     Result<v1::ListSitesResponse> page = q.ListSites(sites);
-    ASSERT_TRUE(page.ok());
+    ASSERT_OK(page);
     mines += page->sites_size();
     if (page->next_page_token().empty()) break;
     sites.set_page_token(page->next_page_token());
@@ -304,13 +305,13 @@ TEST_F(QueriesTest, LotHistoryQuotaOrgsSitesLicencesViolations) {
   lic.set_applicant_org_id("exporter");
   lic.set_end_user(" acme ");
   Result<v1::ListLicencesResponse> licences = q.ListLicences(lic);
-  ASSERT_TRUE(licences.ok());
+  ASSERT_OK(licences);
   ASSERT_EQ(licences->licences_size(), 1);
 
   v1::MatchingRestrictionsRequest match;
   match.set_licence_id("LIC");
   Result<v1::MatchingRestrictionsResponse> matching = q.MatchingRestrictions(match);
-  ASSERT_TRUE(matching.ok());
+  ASSERT_OK(matching);
   ASSERT_EQ(matching->restrictions_size(), 1);
   EXPECT_EQ(matching->restrictions(0).restriction_id(), "R-REVIEW");
 
@@ -320,12 +321,12 @@ TEST_F(QueriesTest, LotHistoryQuotaOrgsSitesLicencesViolations) {
       Apply("", "DE", "ACME", v1::PRODUCT_FORM_SEPARATED_OXIDE, {v1::ELEMENT_ND}, 90)
           .apply_export_license();
   Result<v1::LicenceVerdictResponse> v = q.LicenceVerdict(verdict);
-  ASSERT_TRUE(v.ok());
+  ASSERT_OK(v);
   EXPECT_EQ(v->status(), v1::LICENCE_STATUS_PENDING_REVIEW);
   EXPECT_EQ(v->review_restriction_ids(0), "R-REVIEW");
   verdict.set_applicant_org_id("smelter");
   v = q.LicenceVerdict(verdict);
-  ASSERT_TRUE(v.ok());
+  ASSERT_OK(v);
   EXPECT_EQ(v->code(), v1::UNAUTHORIZED_ROLE);
 
   // What a DENY on Acme would hit: the pending licence, then the exporter's oxide lot.
@@ -394,7 +395,7 @@ TEST_F(QueriesTest, ExportStatsGroupsAndPages) {
   v1::ExportStatsRequest by_element;
   by_element.set_group_by(v1::EXPORT_GROUP_BY_ELEMENT);
   Result<v1::ExportStatsResponse> el = q.ExportStats(by_element);
-  ASSERT_TRUE(el.ok());
+  ASSERT_OK(el);
   ASSERT_EQ(el->rows_size(), 2);
   EXPECT_EQ(el->rows(0).key(), "ND");
   EXPECT_EQ(el->rows(0).reo_g(), 120);
@@ -402,7 +403,7 @@ TEST_F(QueriesTest, ExportStatsGroupsAndPages) {
   v1::ListExportsRequest list;
   list.set_destination_country("JP");
   Result<v1::ListExportsResponse> jp = q.ListExports(list);
-  ASSERT_TRUE(jp.ok());
+  ASSERT_OK(jp);
   EXPECT_EQ(jp->exports_size(), 2);
 }
 
@@ -456,7 +457,7 @@ TEST_F(QueriesTest, GetLicenceAnswersStatusAndExpiryOrNotFound) {
   EXPECT_FALSE(pending->expired());
 
   Result<v1::GetLicenceResponse> granted = get("LIC-G");
-  ASSERT_TRUE(granted.ok());
+  ASSERT_OK(granted);
   EXPECT_EQ(granted->licence().status(), v1::LICENCE_STATUS_GRANTED);
   EXPECT_EQ(granted->licence().valid_until_ms(), valid_until);
   ASSERT_EQ(granted->licence().elements_size(), 2);  // kept sorted
@@ -465,7 +466,7 @@ TEST_F(QueriesTest, GetLicenceAnswersStatusAndExpiryOrNotFound) {
   EXPECT_FALSE(granted->expired());
 
   Result<v1::GetLicenceResponse> denied = get("LIC-D");
-  ASSERT_TRUE(denied.ok());
+  ASSERT_OK(denied);
   EXPECT_EQ(denied->licence().status(), v1::LICENCE_STATUS_DENIED);
   EXPECT_EQ(denied->licence().denied_by_restriction_id(), "R-KP");
   EXPECT_FALSE(denied->expired());  // only a GRANTED licence expires
@@ -473,7 +474,7 @@ TEST_F(QueriesTest, GetLicenceAnswersStatusAndExpiryOrNotFound) {
   Ok(Extract("L-TICK", "mine-a", 10, Comp({{v1::ELEMENT_CE, 1}})));  // a block passes
   ASSERT_GE(time_ms(), valid_until);
   granted = get("LIC-G");
-  ASSERT_TRUE(granted.ok());
+  ASSERT_OK(granted);
   EXPECT_EQ(granted->licence().status(), v1::LICENCE_STATUS_GRANTED);
   EXPECT_TRUE(granted->expired());
 
@@ -546,13 +547,13 @@ TEST_F(QueriesTest, ListViolationsByTimeWithFiltersAcrossPages) {
   v1::ListViolationsRequest nobody;
   nobody.set_org_id("magnets");
   Result<v1::ListViolationsResponse> none = q.ListViolations(nobody);
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_EQ(none->violations_size(), 0);
   EXPECT_TRUE(none->next_page_token().empty());
 
   // The records are whole, and a token is only good with its own filters.
   Result<v1::ListViolationsResponse> first = q.ListViolations(mineco);
-  ASSERT_TRUE(first.ok());
+  ASSERT_OK(first);
   ASSERT_EQ(first->violations_size(), 1);
   EXPECT_EQ(first->violations(0).kind(), v1::VIOLATION_KIND_ILLEGAL_MINING);
   EXPECT_EQ(first->violations(0).fine_fen(), 5000);
@@ -614,7 +615,7 @@ TEST_F(QueriesTest, ListTransferOffersByIdWithFiltersAcrossPages) {
   EXPECT_EQ(list(open_from), (Ids{"OF-a"}));
 
   Result<v1::ListTransferOffersResponse> open = q.ListTransferOffers(open_from);
-  ASSERT_TRUE(open.ok());
+  ASSERT_OK(open);
   ASSERT_EQ(open->offers_size(), 1);
   EXPECT_EQ(open->offers(0).to_org_id(), "smelter");
   ASSERT_EQ(open->offers(0).lot_ids_size(), 1);
@@ -671,7 +672,7 @@ TEST_F(QueriesTest, ListRestrictionsByIdWithFiltersAcrossPages) {
   one.set_effect(v1::RESTRICTION_EFFECT_DENY);
   one.set_page_size(3);
   Result<v1::ListRestrictionsResponse> page = q.ListRestrictions(one);
-  ASSERT_TRUE(page.ok());
+  ASSERT_OK(page);
   ASSERT_EQ(page->restrictions_size(), 3);
   EXPECT_FALSE(page->restrictions(1).lifted());
   EXPECT_TRUE(page->restrictions(2).lifted());
@@ -679,7 +680,7 @@ TEST_F(QueriesTest, ListRestrictionsByIdWithFiltersAcrossPages) {
   // A token is only good with its own filters.
   v1::ListRestrictionsRequest first = deny;
   Result<v1::ListRestrictionsResponse> first_page = q.ListRestrictions(first);
-  ASSERT_TRUE(first_page.ok());
+  ASSERT_OK(first_page);
   ASSERT_FALSE(first_page->next_page_token().empty());
   active.set_page_token(first_page->next_page_token());
   EXPECT_EQ(q.ListRestrictions(active).status().code(), Code::kInvalidArgument);
@@ -843,7 +844,7 @@ TEST_F(ManyExportsTest, ExportStatsEndUsersAreGroupedAsFirstRecordedAndFiltersHo
   std::unique_ptr<storage::Snapshot> snap = store().GetSnapshot();
   Queries q(*snap, QueryLimits{10});
   Result<v1::ExportStatsResponse> first = q.ExportStats(filtered);
-  ASSERT_TRUE(first.ok());
+  ASSERT_OK(first);
   EXPECT_EQ(first->rows_size(), 0);  // 10 of 200 exports read: the pass goes on
   ASSERT_FALSE(first->next_page_token().empty());
   req.set_page_token(first->next_page_token());

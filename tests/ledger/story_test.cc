@@ -7,6 +7,7 @@
 
 #include "node/ledger/queries.h"
 #include "tests/ledger/ledger_test_util.h"
+#include "tests/test_util.h"
 
 namespace reel::ledger::testing {
 namespace {
@@ -197,7 +198,7 @@ TEST_F(StoryTest, FromMineToBorder) {
   magnets.set_org_id("ningbo-magnets");
   magnets.set_loss_threshold_permille(30);
   mb = q.MassBalance(magnets);
-  ASSERT_TRUE(mb.ok());
+  ASSERT_OK(mb);
   EXPECT_EQ(mb->outliers_size(), 0);
   EXPECT_EQ(mb->loss_permille(), 19u);
 }

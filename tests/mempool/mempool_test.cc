@@ -8,6 +8,7 @@
 
 #include "node/mempool/admission.h"
 #include "tests/ledger/ledger_test_util.h"
+#include "tests/test_util.h"
 
 namespace reel::mempool {
 namespace {
@@ -39,7 +40,7 @@ std::vector<uint8_t> Tags(const std::vector<PooledTx>& txs) {
 
 TEST(MempoolTest, RefusesDuplicates) {
   Mempool pool;
-  ASSERT_TRUE(pool.Add(Fake(1)).ok());
+  ASSERT_OK(pool.Add(Fake(1)));
   Status again = pool.Add(Fake(1));
   EXPECT_EQ(again.code(), Code::kAlreadyExists);
   EXPECT_EQ(pool.size(), 1u);
@@ -56,9 +57,9 @@ TEST(MempoolTest, FullByCountSaysSoAndDoesNotGrow) {
 
 TEST(MempoolTest, FullByBytes) {
   Mempool pool(MempoolLimits{100, 250});
-  ASSERT_TRUE(pool.Add(Fake(1, 200)).ok());
+  ASSERT_OK(pool.Add(Fake(1, 200)));
   EXPECT_EQ(pool.Add(Fake(2, 51)).code(), Code::kResourceExhausted);
-  EXPECT_TRUE(pool.Add(Fake(3, 50)).ok());
+  EXPECT_OK(pool.Add(Fake(3, 50)));
   EXPECT_EQ(pool.bytes(), 250u);
 }
 
@@ -74,10 +75,10 @@ TEST(MempoolTest, ReapsOldestFirstWithinBoundsSkippingExcluded) {
 
 TEST(MempoolTest, CommittedAndExpiredLeave) {
   Mempool pool;
-  ASSERT_TRUE(pool.Add(Fake(1)).ok());
-  ASSERT_TRUE(pool.Add(Fake(2, 100, /*expiry_height=*/10)).ok());
-  ASSERT_TRUE(pool.Add(Fake(3, 100, /*expiry_height=*/11)).ok());
-  ASSERT_TRUE(pool.Add(Fake(4)).ok());
+  ASSERT_OK(pool.Add(Fake(1)));
+  ASSERT_OK(pool.Add(Fake(2, 100, /*expiry_height=*/10)));
+  ASSERT_OK(pool.Add(Fake(3, 100, /*expiry_height=*/11)));
+  ASSERT_OK(pool.Add(Fake(4)));
   pool.OnCommitted(10, {Id(4)});
   EXPECT_EQ(Tags(pool.Reap(10, 10'000, {})), (std::vector<uint8_t>{1, 3}));
   EXPECT_EQ(pool.bytes(), 200u);
@@ -159,7 +160,8 @@ TEST_F(AdmissionTest, ABatchBeyondTheQueueBoundIsRefusedWholeUnchecked) {
   // The refusal took no room: a batch within the bound then goes through.
   answers =
       admission.Admit({QuotaTx(2026, 1), QuotaTx(2026, 2)}, world_.store(), world_.height() + 1);
-  EXPECT_TRUE(answers[0].ok() && answers[1].ok());
+  EXPECT_OK(answers[0]);
+  EXPECT_OK(answers[1]);
   EXPECT_EQ(admission.verified(), 2u);
 }
 

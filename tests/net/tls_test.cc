@@ -13,6 +13,7 @@
 
 #include "net_test_util.h"
 #include "node/net/peer_set.h"
+#include "tests/test_util.h"
 
 namespace reel::net {
 namespace {
@@ -116,7 +117,7 @@ TEST(Tls, Sha256IsOfTheDerBytes) {
 TEST(Tls, KeyFilesAreWrittenPrivateAndRefusedWhenExposed) {
   TempDir dir;
   const CertAndKey ca = Unwrap(MakeCa("reel-test-ca", 30));
-  ASSERT_TRUE(WriteCertAndKey(dir.path(), "ca", ca).ok());
+  ASSERT_OK(WriteCertAndKey(dir.path(), "ca", ca));
   struct stat info;
   ASSERT_EQ(::stat((dir.path() + "/ca.key").c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
@@ -132,8 +133,8 @@ TEST(Tls, KeyFilesAreWrittenPrivateAndRefusedWhenExposed) {
   ASSERT_FALSE(exposed.ok());
   EXPECT_EQ(exposed.status().code(), Code::kPermissionDenied);
   // Rewriting an existing key file makes it private again.
-  ASSERT_TRUE(WriteKeyPemFile(dir.path() + "/ca.key", ca.key_pem).ok());
-  EXPECT_TRUE(ReadKeyPemFile(dir.path() + "/ca.key").ok());
+  ASSERT_OK(WriteKeyPemFile(dir.path() + "/ca.key", ca.key_pem));
+  EXPECT_OK(ReadKeyPemFile(dir.path() + "/ca.key"));
 }
 
 TEST(PeerSet, MapsCertificatesToValidatorIndexes) {
@@ -158,7 +159,7 @@ TEST(PeerSet, RefusesGenesisTheTransportCannotTrust) {
   const CertAndKey v0 = Unwrap(MakeNodeCert(ca, "v0", {}, 30));
   const CertAndKey v1 = Unwrap(MakeNodeCert(ca, "v1", {}, 30));
   const reel::v1::Genesis good = MakeGenesis(ca.cert_pem, {{"v0", v0}, {"v1", v1}});
-  ASSERT_TRUE(PeerSet::FromGenesis(good).ok());
+  ASSERT_OK(PeerSet::FromGenesis(good));
 
   reel::v1::Genesis no_ca = good;
   no_ca.clear_tls_ca_pem();

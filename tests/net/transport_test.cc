@@ -22,6 +22,7 @@
 #include "node/net/peer_server.h"
 #include "node/net/peers.h"
 #include "reel/v1/peer.grpc.pb.h"
+#include "tests/test_util.h"
 
 namespace reel::net {
 namespace {
@@ -328,7 +329,7 @@ TEST_F(TransportTest, GossipAndSyncCallsRoundTrip) {
 
   // A range longer than the bound is clamped before the node sees it.
   range.set_to_height(1'000'000);
-  ASSERT_TRUE(p0->GetBlocks(2, range).ok());
+  ASSERT_OK(p0->GetBlocks(2, range));
   EXPECT_EQ(nodes_[2].last_blocks_request().to_height(),
             3 + limits::net_sync_blocks_per_request_max - 1);
   range.set_from_height(0);
@@ -381,7 +382,7 @@ TEST_F(TransportTest, ExpiredCertificateIsRefusedEvenIfGenesisNamesIt) {
 TEST_F(TransportTest, CaSignedCertificateNotInGenesisMaySyncOnly) {
   for (const CertAndKey* who : {&TheMaterial().stranger, &TheMaterial().v1_reissued}) {
     const auto channel = Channel(0, *who);
-    EXPECT_TRUE(RawGetSyncInfo(channel).ok());
+    EXPECT_OK(RawGetSyncInfo(channel));
     EXPECT_EQ(RawPush(channel, {Numbered(1)}).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   }
   EXPECT_EQ(nodes_[0].calls(), 2);  // the two sync calls, nothing from the Push streams
@@ -459,8 +460,8 @@ TEST_F(TransportTest, OversizedMessageIsRefusedAndTheServerGoesOn) {
   // Still serving, on the same connection.
   ConsensusMessage fine = Numbered(2);
   fine.set_sender_index(1);
-  EXPECT_TRUE(RawPush(channel, {fine}).ok());
-  EXPECT_TRUE(RawGetSyncInfo(channel).ok());
+  EXPECT_OK(RawPush(channel, {fine}));
+  EXPECT_OK(RawGetSyncInfo(channel));
   ASSERT_TRUE(nodes_[0].WaitForCount(1));
 
   // The client side never queues what no server would take.
@@ -491,10 +492,10 @@ TEST_F(TransportTest, PushStreamsPerPeerAreBounded) {
   EXPECT_EQ(servers_[0]->refusals(1).push_streams, 1u);
   EXPECT_EQ(servers_[0]->refusals(2).push_streams, 0u);
   // Another validator is not affected by v1's streams.
-  EXPECT_TRUE(RawPush(Channel(0, TheMaterial().validators[2]), {}).ok());
+  EXPECT_OK(RawPush(Channel(0, TheMaterial().validators[2]), {}));
   for (auto& stream : open) {
     stream->writer->WritesDone();
-    EXPECT_TRUE(stream->writer->Finish().ok());
+    EXPECT_OK(stream->writer->Finish());
   }
   EXPECT_TRUE(RawPush(channel, {}).ok());  // slots are given back
 }
@@ -515,7 +516,7 @@ TEST_F(TransportTest, IdleConnectionsDoNotStopMembers) {
   auto p1 = MakePeers(1);
   p1->Send(0, Numbered(1));
   EXPECT_TRUE(nodes_[0].WaitForCount(1));
-  EXPECT_TRUE(p1->GetSyncInfo(0).ok());
+  EXPECT_OK(p1->GetSyncInfo(0));
   for (int fd : sockets) ::close(fd);
 }
 

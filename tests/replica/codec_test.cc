@@ -1,6 +1,7 @@
 // The codec keeps every field of every consensus message, recomputes block ids
 // rather than trusting them, and refuses wrong-sized ids and signatures.
 #include "node/replica/codec.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -67,7 +68,7 @@ TEST(CodecTest, ProposalRoundTripKeepsEverythingAndReseals) {
   // A changed header field gives another id: ids are recomputed, never taken.
   wire.mutable_proposal()->mutable_block()->mutable_header()->set_timestamp_ms(1235);
   Result<consensus::Message> changed = FromProto(wire, kChain);
-  ASSERT_TRUE(changed.ok());
+  ASSERT_OK(changed);
   EXPECT_NE(std::get<consensus::Proposal>(*changed).block.id, p.block.id);
 }
 
@@ -75,7 +76,7 @@ TEST(CodecTest, VoteAndTimeoutRoundTrip) {
   consensus::Vote v{2, 10, 5, H(3), 1, {}};
   v.signature.fill(0x22);
   auto vote = FromProto(ToProto(v));
-  ASSERT_TRUE(vote.ok());
+  ASSERT_OK(vote);
   EXPECT_EQ(vote->block_id, v.block_id);
   EXPECT_EQ(vote->height, 5u);
   EXPECT_EQ(vote->signature, v.signature);
@@ -88,7 +89,7 @@ TEST(CodecTest, VoteAndTimeoutRoundTrip) {
   t.signature.fill(0x33);
   t.high_tc = consensus::TimeoutCert{2, 10, {{0, 9, {}}}};
   auto timeout = FromProto(ToProto(t));
-  ASSERT_TRUE(timeout.ok());
+  ASSERT_OK(timeout);
   EXPECT_EQ(timeout->high_qc.block_id, t.high_qc.block_id);
   ASSERT_TRUE(timeout->high_tc.has_value());
   EXPECT_EQ(timeout->high_tc->round, 10u);

@@ -41,9 +41,9 @@ void ExpectEveryBlockProvablyCommitted(Network& net, uint32_t i) {
     ASSERT_TRUE(proof.ok()) << proof.status().ToString();
     ASSERT_TRUE(proof->has_value()) << "no commit proof at height " << h << " of " << top;
     Result<v1::Block> block = ReadCommittedBlock(**store, h);
-    ASSERT_TRUE(block.ok());
+    ASSERT_OK(block);
     Result<crypto::Hash32> id = HeaderId(block->header(), kChain);
-    ASSERT_TRUE(id.ok());
+    ASSERT_OK(id);
     const v1::CommitProof& good = **proof;
     const Status verified = VerifyCommitProof(*id, good, ctx);
     EXPECT_TRUE(verified.ok()) << "height " << h << ": " << verified.ToString();
@@ -140,7 +140,7 @@ void ExpectFetchAnswers(Network& net, uint32_t i) {
   const uint64_t top = *CommittedHeight(**store);
   ASSERT_GT(top, 4u);
   Result<crypto::Hash32> tip = HeaderId(ReadCommittedBlock(**store, top)->header(), kChain);
-  ASSERT_TRUE(tip.ok());
+  ASSERT_OK(tip);
   auto heights = [](const std::vector<v1::Block>& blocks) {
     std::vector<uint64_t> out;
     for (const v1::Block& b : blocks) out.push_back(b.header().height());

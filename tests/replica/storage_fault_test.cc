@@ -17,6 +17,7 @@
 #include "node/replica/commit_proof.h"
 #include "node/replica/ledger_app.h"
 #include "tests/replica/test_network.h"
+#include "tests/test_util.h"
 
 namespace reel::replica {
 namespace {
@@ -195,7 +196,7 @@ TEST_F(LedgerAppFaultTest, ABlockWhoseExecutionCannotReadTheStateStopsTheNode) {
 TEST_F(LedgerAppFaultTest, AReadFailureWhileProposingKeepsTheTransactionInThePool) {
   const v1::Transaction tx = net_.QuotaTx(100);
   mempool::Admission admission(kChain, &faulty_->pool, 1);
-  ASSERT_TRUE(admission.Admit({tx}, *faulty_->store, 1)[0].ok());
+  ASSERT_OK(admission.Admit({tx}, *faulty_->store, 1)[0]);
 
   faulty_->faults->Arm(Fault(Op::kRead).Prefix(keys::StateKey("")));
   EXPECT_TRUE(faulty_->app->PayloadForProposal({}).empty());

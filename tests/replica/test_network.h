@@ -168,11 +168,11 @@ class Network {
     }
     n.halted = false;
     n.fatal.clear();
-    ASSERT_TRUE(Initialize(*n.store, genesis_, 0).ok());
+    ASSERT_OK(Initialize(*n.store, genesis_, 0));
     n.pool = std::make_unique<mempool::Mempool>();
     n.admission = std::make_unique<mempool::Admission>(kChain, n.pool.get(), 1);
     n.app = std::make_unique<LedgerApplication>(kChain, n.store.get(), n.pool.get());
-    ASSERT_TRUE(n.app->Open().ok());
+    ASSERT_OK(n.app->Open());
     n.io = std::make_unique<asio::io_context>();
     n.work = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
         n.io->get_executor());

@@ -11,7 +11,7 @@ namespace {
 
 std::optional<std::string> Get(const CrashStore& store, std::string_view key) {
   Result<std::optional<std::string>> got = store.Get(key);
-  EXPECT_TRUE(got.ok());
+  EXPECT_OK(got);
   return got.ok() ? *got : std::nullopt;
 }
 

@@ -7,6 +7,7 @@
 
 #include "node/storage/leveldb_store.h"
 #include "tests/storage/storage_test_util.h"
+#include "tests/test_util.h"
 
 namespace reel::storage::testing {
 namespace {
@@ -60,7 +61,7 @@ TEST_F(FaultyStoreTest, FailsTheNthWriteWithNothingWrittenThenRefusesLaterWrites
 
 TEST_F(FaultyStoreTest, WithoutStickyErrorsOnlyTheArmedWritesFail) {
   Result<std::unique_ptr<KvStore>> opened = OpenLevelDb(dir_.Sub("other"));
-  ASSERT_TRUE(opened.ok());
+  ASSERT_OK(opened);
   FaultyStore store(std::move(opened).value(), {.sticky_write_errors = false});
   store.Arm(Fault(Op::kWrite).Times(2));
   WriteBatch batch;

@@ -1,4 +1,5 @@
 #include "node/storage/keys.h"
+#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -51,10 +52,10 @@ TEST(StorageKeysTest, HeightEncodingKeepsNumericOrder) {
       ASSERT_EQ(Sign(BlockKey(a).compare(BlockKey(b))), want) << a << " vs " << b;
     }
     Result<uint64_t> decoded = DecodeHeight(EncodeHeight(heights[i]));
-    ASSERT_TRUE(decoded.ok());
+    ASSERT_OK(decoded);
     ASSERT_EQ(*decoded, heights[i]);
     Result<uint64_t> from_key = HeightFromBlockKey(BlockKey(heights[i]));
-    ASSERT_TRUE(from_key.ok());
+    ASSERT_OK(from_key);
     ASSERT_EQ(*from_key, heights[i]);
   }
 }

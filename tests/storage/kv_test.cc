@@ -14,6 +14,7 @@
 #include "node/storage/memory_store.h"
 #include "tests/storage/faulty_store.h"
 #include "tests/storage/storage_test_util.h"
+#include "tests/test_util.h"
 
 namespace reel::storage {
 namespace {
@@ -41,7 +42,7 @@ std::vector<std::string> Keys(const ReadView& view) {
   std::vector<std::string> keys;
   std::unique_ptr<Iterator> it = view.NewIterator();
   for (it->SeekToFirst(); it->Valid(); it->Next()) keys.emplace_back(it->key());
-  EXPECT_TRUE(it->status().ok());
+  EXPECT_OK(it->status());
   return keys;
 }
 
@@ -49,7 +50,7 @@ std::vector<std::string> KeysBackwards(const ReadView& view) {
   std::vector<std::string> keys;
   std::unique_ptr<Iterator> it = view.NewIterator();
   for (it->SeekToLast(); it->Valid(); it->Prev()) keys.emplace_back(it->key());
-  EXPECT_TRUE(it->status().ok());
+  EXPECT_OK(it->status());
   return keys;
 }
 
@@ -115,7 +116,7 @@ TEST_P(StorageKvTest, BinaryKeysAndValuesRoundTrip) {
   Put("empty", "");
   EXPECT_EQ(Get(*store_, key), value);
   Result<std::optional<std::string>> empty = store_->Get("empty");
-  ASSERT_TRUE(empty.ok());
+  ASSERT_OK(empty);
   ASSERT_TRUE(empty->has_value());  // present, with an empty value: not the same as absent
   EXPECT_EQ(**empty, "");
 }
@@ -232,7 +233,7 @@ TEST_P(StorageKvTest, SeekLandsOnTheFirstKeyAtOrAfterTarget) {
   EXPECT_EQ(it->key(), "f");
   it->Next();
   EXPECT_FALSE(it->Valid());
-  EXPECT_TRUE(it->status().ok());
+  EXPECT_OK(it->status());
 }
 
 TEST_P(StorageKvTest, EmptyStoreHasNothingToIterate) {
@@ -353,7 +354,7 @@ TEST(StorageLevelDbOpenTest, SecondOpenOfALockedDirectoryFailsAndSaysWhy) {
       << second.status().message();
 
   first.value().reset();  // closing releases the lock
-  EXPECT_TRUE(OpenLevelDb(path).ok());
+  EXPECT_OK(OpenLevelDb(path));
 }
 
 TEST(StorageLevelDbOpenTest, CreatesMissingParents) {
