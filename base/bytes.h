@@ -10,10 +10,12 @@ namespace reel {
 
 // Appends `v` to `out` as 8 bytes, most significant first.
 inline void AppendU64BE(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 inline void AppendU32BE(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 // Reads 8 big-endian bytes; `in` must hold at least 8.
 uint64_t ReadU64BE(std::string_view in);

@@ -65,7 +65,6 @@ static_assert(consensus_block_tree_blocks_max > consensus_fetch_blocks_max);
 static_assert(tx_envelope_bytes_max < block_bytes_max);
 static_assert(block_bytes_max < grpc_message_bytes_max);
 
-
 // --- Ledger (node/ledger/, docs/LEDGER.md) ---------------------------------------
 // Lots named by one transaction (Process inputs and outputs, Split parts, offer and
 // clearing lots, seized lots), so that one transaction's work and writes are bounded.

@@ -7,17 +7,28 @@ namespace reel {
 
 std::string_view CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kInvalidArgument: return "INVALID_ARGUMENT";
-    case Code::kNotFound: return "NOT_FOUND";
-    case Code::kAlreadyExists: return "ALREADY_EXISTS";
-    case Code::kPermissionDenied: return "PERMISSION_DENIED";
-    case Code::kFailedPrecondition: return "FAILED_PRECONDITION";
-    case Code::kResourceExhausted: return "RESOURCE_EXHAUSTED";
-    case Code::kUnauthenticated: return "UNAUTHENTICATED";
-    case Code::kCorruption: return "CORRUPTION";
-    case Code::kIoError: return "IO_ERROR";
-    case Code::kInternal: return "INTERNAL";
+    case Code::kOk:
+      return "OK";
+    case Code::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case Code::kNotFound:
+      return "NOT_FOUND";
+    case Code::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case Code::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case Code::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
+    case Code::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
+    case Code::kUnauthenticated:
+      return "UNAUTHENTICATED";
+    case Code::kCorruption:
+      return "CORRUPTION";
+    case Code::kIoError:
+      return "IO_ERROR";
+    case Code::kInternal:
+      return "INTERNAL";
   }
   return "UNKNOWN";
 }

@@ -83,7 +83,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     REEL_ASSERT(!status_.ok());
   }
@@ -115,8 +115,8 @@ class [[nodiscard]] Result {
 }  // namespace reel
 
 // Returns early from the enclosing function when `expr` is not OK.
-#define REEL_RETURN_IF_ERROR(expr)              \
-  do {                                          \
-    ::reel::Status reel_status_ = (expr);       \
+#define REEL_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::reel::Status reel_status_ = (expr);        \
     if (!reel_status_.ok()) return reel_status_; \
   } while (0)

@@ -137,7 +137,8 @@ void Core::ProcessQc(const QuorumCert& qc, uint32_t from) {
   uint64_t leader_wait_ms = 0;
   if (block != nullptr && block->payload.empty()) {
     const Block* parent = tree_->Parent(*block);
-    if (parent == nullptr || parent->payload.empty()) leader_wait_ms = config_.idle_block_interval_ms;
+    if (parent == nullptr || parent->payload.empty())
+      leader_wait_ms = config_.idle_block_interval_ms;
   }
   if (pacemaker_.AdvanceOnQc(qc.round, now_ms_, leader_wait_ms)) {
     votes_.PruneBelow(pacemaker_.round() - 1);
@@ -364,8 +365,8 @@ void Core::VoteIfAllowed(const Proposal& p, Status* status) {
 Step Core::OnVote(uint32_t from, const Vote& vote) {
   if (vote.epoch != config_.epoch) return Finish(Status::InvalidArgument("vote of another epoch"));
   if (const Block* b = tree_->Find(vote.block_id);
-      b != nullptr && leaders_.LeaderOf(vote.round + 1, b->header.committed_height) !=
-                          config_.self_index) {
+      b != nullptr &&
+      leaders_.LeaderOf(vote.round + 1, b->header.committed_height) != config_.self_index) {
     return Finish(Status::InvalidArgument("vote sent to a replica that does not lead next"));
   }
   // A vote for a block not here yet is kept (bounded by rounds and validators): the

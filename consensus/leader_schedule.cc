@@ -54,8 +54,8 @@ uint32_t LeaderSchedule::LeaderOf(uint64_t round, uint64_t history_height) const
 
 uint32_t LeaderSchedule::Compute(uint64_t round, uint64_t history_height) const {
   const uint32_t round_robin = static_cast<uint32_t>(round % n_);
-  if (!reputation_ || history_.empty() || history_height == 0 || history_height > history_.back().height ||
-      history_height < history_.front().height) {
+  if (!reputation_ || history_.empty() || history_height == 0 ||
+      history_height > history_.back().height || history_height < history_.front().height) {
     return round_robin;
   }
   std::vector<bool> active(n_, false);

@@ -44,7 +44,8 @@ SignerBitmap BitmapOf(const std::vector<SignerSignature>& signers) {
   SignerBitmap bitmap{};
   for (const SignerSignature& s : signers) {
     // An index beyond the bitmap is no validator's; VerifyQc refuses such a QC.
-    if (s.index < 8 * bitmap.size()) bitmap[s.index / 8] |= static_cast<uint8_t>(1u << (s.index % 8));
+    if (s.index < 8 * bitmap.size())
+      bitmap[s.index / 8] |= static_cast<uint8_t>(1u << (s.index % 8));
   }
   return bitmap;
 }

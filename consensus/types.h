@@ -107,8 +107,6 @@ struct Block {
 // canonical bytes, with the qc_signers the header carries.
 Hash32 BlockIdOf(std::string_view chain_id, const BlockHeader& header);
 
-
-
 // The genesis block (proto/README.md): height 0, round 0, zero parent and QC,
 // timestamp 0, never proposed nor signed. Its QC has no signers.
 Block MakeGenesisBlock(std::string_view chain_id, uint64_t epoch);

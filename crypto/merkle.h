@@ -1,5 +1,5 @@
-// Merkle tree over 32-byte leaf data (a block's envelope digests): RFC 6962 shape with BLAKE2b-256 and
-// domain-separated leaves and nodes, exactly as proto/README.md specifies:
+// Merkle tree over 32-byte leaf data (a block's envelope digests): RFC 6962 shape with BLAKE2b-256
+// and domain-separated leaves and nodes, exactly as proto/README.md specifies:
 //
 //   leaf(id)      = H(0x00 || id)
 //   node(l, r)    = H(0x01 || l || r)

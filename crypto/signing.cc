@@ -61,7 +61,8 @@ Hash32 EnvelopeDigest(std::string_view chain_id, const Hash32& tx_id,
                       const std::vector<EnvelopeSignature>& signatures) {
   std::string fields;
   size_t size = tx_id.size() + 4;
-  for (const EnvelopeSignature& s : signatures) size += 8 + s.public_key.size() + s.signature.size();
+  for (const EnvelopeSignature& s : signatures)
+    size += 8 + s.public_key.size() + s.signature.size();
   fields.reserve(size);
   fields.append(AsBytes(tx_id));
   AppendU32BE(fields, static_cast<uint32_t>(signatures.size()));

@@ -8,7 +8,7 @@ REEL_PACKAGES=(
   libasio-dev libsodium-dev libleveldb-dev libsnappy-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   libtomlplusplus-dev libspdlog-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev
   openssl graphviz iproute2 nftables procps curl jq
 )

@@ -42,8 +42,8 @@ class TempDir {
  public:
   explicit TempDir(const std::string& tag = "test") {
     const char* base = getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/reel-" + tag + "-XXXXXX";
+    std::string pattern =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/reel-" + tag + "-XXXXXX";
     char* made = mkdtemp(pattern.data());
     if (made == nullptr) ADD_FAILURE() << "mkdtemp " << pattern << " failed";
     path_ = pattern;

@@ -39,14 +39,15 @@ Status CheckEnums(const google::protobuf::Message& message, const std::string& p
         const int value = field.is_repeated() ? reflection->GetRepeatedEnumValue(message, &field, j)
                                               : reflection->GetEnumValue(message, &field);
         if (field.enum_type()->FindValueByNumber(value) == nullptr) {
-          return Status::InvalidArgument(name + " is " + std::to_string(value) + ", not a value of " +
-                                         field.enum_type()->full_name());
+          return Status::InvalidArgument(name + " is " + std::to_string(value) +
+                                         ", not a value of " + field.enum_type()->full_name());
         }
       }
     } else if (field.type() == FieldDescriptor::TYPE_MESSAGE) {
       if (field.is_repeated()) {
         for (int j = 0; j < reflection->FieldSize(message, &field); ++j) {
-          REEL_RETURN_IF_ERROR(CheckEnums(reflection->GetRepeatedMessage(message, &field, j), name));
+          REEL_RETURN_IF_ERROR(
+              CheckEnums(reflection->GetRepeatedMessage(message, &field, j), name));
         }
       } else if (reflection->HasField(message, &field)) {
         REEL_RETURN_IF_ERROR(CheckEnums(reflection->GetMessage(message, &field), name));

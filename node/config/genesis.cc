@@ -195,10 +195,11 @@ void CheckConsensusParams(const reel::v1::ConsensusParams& params, Checker& chec
       "consensus.round_timeout_backoff_percent",
       "must be above 100 (the timer must grow), or 0 for the default");
   const uint64_t idle = params.idle_block_interval_ms();
-  const uint64_t timeout = params.round_timeout_ms() != 0 ? params.round_timeout_ms()
-                                                          : limits::round_timeout_ms_initial;
+  const uint64_t timeout =
+      params.round_timeout_ms() != 0 ? params.round_timeout_ms() : limits::round_timeout_ms_initial;
   check.Require(idle == 0 || idle >= params.block_interval_min_ms(),
-                "consensus.idle_block_interval_ms", "must not be below consensus.block_interval_min_ms");
+                "consensus.idle_block_interval_ms",
+                "must not be below consensus.block_interval_min_ms");
   check.Require(idle < timeout, "consensus.idle_block_interval_ms",
                 "must be below the first round timer (" + std::to_string(timeout) +
                     " ms), or an idle leader would be timed out");

@@ -4,9 +4,9 @@
 
 namespace reel::daemon {
 
-DaemonNodeView::DaemonNodeView(api::NodeInfo info, storage::KvStore* store,
-                               mempool::Mempool* pool, mempool::Admission* admission,
-                               Gossip* gossip, uint64_t committed_height)
+DaemonNodeView::DaemonNodeView(api::NodeInfo info, storage::KvStore* store, mempool::Mempool* pool,
+                               mempool::Admission* admission, Gossip* gossip,
+                               uint64_t committed_height)
     : info_(std::move(info)),
       store_(store),
       pool_(pool),
@@ -52,7 +52,9 @@ std::vector<Result<crypto::Hash32>> DaemonNodeView::Submit(
   return answers;
 }
 
-bool DaemonNodeView::IsPending(const crypto::Hash32& tx_id) const { return pool_->Contains(tx_id); }
+bool DaemonNodeView::IsPending(const crypto::Hash32& tx_id) const {
+  return pool_->Contains(tx_id);
+}
 
 uint64_t DaemonNodeView::WaitForCommitAbove(uint64_t height, api::Deadline deadline) const {
   std::unique_lock<std::mutex> lock(mu_);

@@ -192,8 +192,8 @@ NodeMetrics::NodeMetrics(MetricsRegistry& registry)
           {10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000})),
       verify_per_second(registry.AddGauge("reel_verify_per_second",
                                           "Signatures verified during the last second.")),
-      start_time(registry.AddGauge("reel_start_time_seconds",
-                                   "Unix time at which this process started.")),
+      start_time(
+          registry.AddGauge("reel_start_time_seconds", "Unix time at which this process started.")),
       synced_blocks(registry.AddGauge("reel_synced_blocks",
                                       "Committed blocks this node applied by block sync since it "
                                       "started (not through consensus).")) {}

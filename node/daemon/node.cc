@@ -21,8 +21,8 @@
 #include "node/net/peers.h"
 #include "node/net/tls.h"
 #include "node/replica/block_sync.h"
-#include "node/replica/commit_proof.h"
 #include "node/replica/chain_store.h"
+#include "node/replica/commit_proof.h"
 #include "node/replica/ledger_app.h"
 #include "node/replica/replica.h"
 #include "node/storage/keys.h"
@@ -150,7 +150,8 @@ struct Node::Impl {
     }
     if (sync != nullptr) metrics.synced_blocks.Set(static_cast<int64_t>(sync->blocks_synced()));
     if (view != nullptr) {
-      view->SetProgress(replica != nullptr ? replica->round() : 0, sync != nullptr && sync->behind());
+      view->SetProgress(replica != nullptr ? replica->round() : 0,
+                        sync != nullptr && sync->behind());
     }
     if (admission != nullptr) {
       // Signatures checked per second, over the time since the last refresh.
@@ -228,16 +229,17 @@ Node::~Node() {
 
 namespace {
 
-
 // This node's TLS certificate and key, as [p2p] names them.
 Result<net::CertAndKey> ReadOwnTls(const config::LoadedHome& home) {
   net::CertAndKey own;
   Result<std::string> cert =
       net::ReadCertPemFile(config::ResolvePath(home.home_dir, home.config.p2p.tls_cert_file));
-  if (!cert.ok()) return Status(cert.status().code(), "[p2p] tls_cert_file: " + cert.status().message());
+  if (!cert.ok())
+    return Status(cert.status().code(), "[p2p] tls_cert_file: " + cert.status().message());
   Result<std::string> key =
       net::ReadKeyPemFile(config::ResolvePath(home.home_dir, home.config.p2p.tls_key_file));
-  if (!key.ok()) return Status(key.status().code(), "[p2p] tls_key_file: " + key.status().message());
+  if (!key.ok())
+    return Status(key.status().code(), "[p2p] tls_key_file: " + key.status().message());
   own.cert_pem = std::move(cert).value();
   own.key_pem = std::move(key).value();
   return own;
@@ -269,10 +271,11 @@ Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
   pool_limits.txs_max = config.mempool.size_max;
   impl->pool = std::make_unique<mempool::Mempool>(pool_limits);
   Histogram* commit_latency = &impl->metrics.commit_latency;
-  impl->pool->set_commit_wait_observer([commit_latency](uint64_t ms) { commit_latency->Observe(ms); });
+  impl->pool->set_commit_wait_observer(
+      [commit_latency](uint64_t ms) { commit_latency->Observe(ms); });
   impl->admission = std::make_unique<mempool::Admission>(genesis.chain_id(), impl->pool.get());
   impl->app = std::make_unique<replica::LedgerApplication>(genesis.chain_id(), impl->store.get(),
-                                                            impl->pool.get());
+                                                           impl->pool.get());
   REEL_RETURN_IF_ERROR(impl->app->Open());
   impl->metrics.height.Set(static_cast<int64_t>(impl->app->committed_height()));
   Log(LogLevel::kInfo, kComponent, "store opened",
@@ -307,11 +310,13 @@ Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
       replica_config.consensus.round_timeout_ms_initial = genesis.consensus().round_timeout_ms();
     }
     replica_config.consensus.block_interval_ms_min =
-        genesis.consensus().block_interval_min_ms() != 0 ? genesis.consensus().block_interval_min_ms()
-                                                         : limits::block_interval_ms_min_default;
+        genesis.consensus().block_interval_min_ms() != 0
+            ? genesis.consensus().block_interval_min_ms()
+            : limits::block_interval_ms_min_default;
     replica_config.consensus.idle_block_interval_ms =
-        genesis.consensus().idle_block_interval_ms() != 0 ? genesis.consensus().idle_block_interval_ms()
-                                                          : limits::idle_block_interval_ms_default;
+        genesis.consensus().idle_block_interval_ms() != 0
+            ? genesis.consensus().idle_block_interval_ms()
+            : limits::idle_block_interval_ms_default;
     if (genesis.consensus().round_timeout_max_ms() != 0) {
       replica_config.consensus.round_timeout_ms_max = genesis.consensus().round_timeout_max_ms();
     }
@@ -355,14 +360,15 @@ Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
       DropKindLabels());
   impl->sync_source = std::make_unique<PeerSyncSource>(impl->peers.get());
   impl->sync = std::make_unique<replica::BlockSync>(
-      genesis.chain_id(), replica::ValidatorsOf(genesis), impl->sync_source.get(), impl->store.get(),
-      std::move(apply), sync_options, LogSyncError);
+      genesis.chain_id(), replica::ValidatorsOf(genesis), impl->sync_source.get(),
+      impl->store.get(), std::move(apply), sync_options, LogSyncError);
 
   api::NodeInfo info;
   info.chain_id = genesis.chain_id();
   info.validators.assign(genesis.validators().begin(), genesis.validators().end());
-  info.self_validator_index =
-      impl->home.validator_index.has_value() ? static_cast<int32_t>(*impl->home.validator_index) : -1;
+  info.self_validator_index = impl->home.validator_index.has_value()
+                                  ? static_cast<int32_t>(*impl->home.validator_index)
+                                  : -1;
   info.version = "0.1.0-dev";
   impl->view = std::make_unique<DaemonNodeView>(info, impl->store.get(), impl->pool.get(),
                                                 impl->admission.get(), impl->gossip.get(),

@@ -63,7 +63,9 @@ void NetTransport::Send(uint32_t to, const v1::ConsensusMessage& message) {
   peers_->Send(to, message);
 }
 
-void NetTransport::Broadcast(const v1::ConsensusMessage& message) { peers_->Broadcast(message); }
+void NetTransport::Broadcast(const v1::ConsensusMessage& message) {
+  peers_->Broadcast(message);
+}
 
 void NetTransport::FetchBlocks(uint32_t peer, const crypto::Hash32& block_id,
                                uint64_t above_height) {
@@ -81,7 +83,8 @@ void NetTransport::FetchBlocks(uint32_t peer, const crypto::Hash32& block_id,
 // --- Gossip ------------------------------------------------------------------------
 
 Gossip::Gossip(net::Peers* peers) : peers_(peers) {
-  for (uint32_t i = 0; i < peers_->size(); ++i) queues_.push_back(std::make_unique<PeerQueue>(&mu_));
+  for (uint32_t i = 0; i < peers_->size(); ++i)
+    queues_.push_back(std::make_unique<PeerQueue>(&mu_));
   for (uint32_t i = 0; i < peers_->size(); ++i) {
     if (i == peers_->self_index()) continue;
     for (size_t k = 0; k < limits::gossip_calls_per_peer_max; ++k) {
@@ -149,7 +152,8 @@ Status ApplyOnReplica(replica::Replica* replica, replica::SyncedRange range,
                       const std::atomic<bool>& stopping) {
   auto outcome = std::make_shared<std::promise<Status>>();
   std::future<Status> done = outcome->get_future();
-  replica->PostSyncedRange(std::move(range), [outcome](Status s) { outcome->set_value(std::move(s)); });
+  replica->PostSyncedRange(std::move(range),
+                           [outcome](Status s) { outcome->set_value(std::move(s)); });
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(limits::sync_apply_wait_ms);
   while (done.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {

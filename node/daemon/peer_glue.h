@@ -99,7 +99,7 @@ class Gossip {
   struct PeerQueue {
     explicit PeerQueue(Mutex* mu) : ready(mu) {}
     std::deque<std::shared_ptr<const v1::Transaction>> pending;  // guarded by Gossip::mu_
-    CondVar ready;  // its senders wait here
+    CondVar ready;                                               // its senders wait here
   };
   void Run(uint32_t peer);
   net::Peers* peers_;

@@ -100,7 +100,7 @@ std::string ExportByTimeKey(uint64_t height, uint32_t tx_index);     // kExportB
 std::string ViolationByTimeKey(uint64_t height, uint32_t tx_index);  // kViolationByTime -> id
 // Flows of an organisation (MonthlyFlowReport, MassBalance), by block time.
 std::string FlowKey(std::string_view org_id, uint64_t time_ms, uint64_t height, uint32_t tx_index,
-                    uint8_t flow);  // kFlow -> FlowEntry
+                    uint8_t flow);                                   // kFlow -> FlowEntry
 std::string FlowTimeKey(std::string_view org_id, uint64_t time_ms);  // seek position
 std::string MonthTotalKey(std::string_view org_id, uint32_t year_month,
                           uint8_t flow);  // kMonthTotal -> FlowTotal

@@ -1,7 +1,6 @@
 #include "node/mempool/mempool.h"
 
 #include <chrono>
-
 #include <string>
 
 namespace reel::mempool {

@@ -23,27 +23,32 @@ Result<ChainPoint> CommittedPoint(const storage::ReadView& view, std::string_vie
   Result<v1::Block> block = ReadCommittedBlock(view, *height);
   if (!block.ok()) return block.status();
   Result<crypto::Hash32> id = HeaderId(block->header(), chain_id);
-  if (!id.ok()) return Status::Corruption("committed block " + std::to_string(*height) + ": " + id.status().message());
+  if (!id.ok())
+    return Status::Corruption("committed block " + std::to_string(*height) + ": " +
+                              id.status().message());
   return ChainPoint{*height, *id};
 }
 
 namespace {
 
-std::string At(uint64_t height) { return "block " + std::to_string(height); }
+std::string At(uint64_t height) {
+  return "block " + std::to_string(height);
+}
 
 // The block's transactions are the ones its header commits to.
 Status CheckPayload(const v1::Block& block, const consensus::BlockHeader& header,
                     std::string_view chain_id) {
   if (static_cast<uint64_t>(block.txs_size()) != header.tx_count) {
-    return Status::InvalidArgument(At(header.height) + " holds " + std::to_string(block.txs_size()) +
-                                   " transactions, its header says " +
-                                   std::to_string(header.tx_count));
+    return Status::InvalidArgument(
+        At(header.height) + " holds " + std::to_string(block.txs_size()) +
+        " transactions, its header says " + std::to_string(header.tx_count));
   }
   // The leaves cover every envelope byte that execution reads (body and signatures):
   // a range with one signature altered fails here, before anything is executed.
   std::vector<crypto::Hash32> leaves;
   leaves.reserve(block.txs_size());
-  for (const v1::Transaction& tx : block.txs()) leaves.push_back(ledger::EnvelopeDigestOf(tx, chain_id));
+  for (const v1::Transaction& tx : block.txs())
+    leaves.push_back(ledger::EnvelopeDigestOf(tx, chain_id));
   if (crypto::MerkleRoot(leaves) != header.tx_root) {
     return Status::InvalidArgument(At(header.height) + ": transactions do not match tx_root");
   }
@@ -91,7 +96,8 @@ Result<v1::GetBlocksResponse> ReadRange(const storage::ReadView& view, std::stri
       break;
     }
     const uint64_t last = response.blocks(response.blocks_size() - 1).header().height();
-    Result<std::optional<v1::CommitProof>> proof = ReadCommitProof(view, chain_id, last, *committed);
+    Result<std::optional<v1::CommitProof>> proof =
+        ReadCommitProof(view, chain_id, last, *committed);
     if (!proof.ok()) return proof.status();
     if (proof->has_value()) {
       Result<v1::QuorumCert> qc = ReadCommitQc(view, last);
@@ -130,7 +136,8 @@ Result<SyncedRange> VerifyRange(const consensus::VerifyContext& ctx, const Chain
       return Status::InvalidArgument(At(h.height) + " is not the child of " + At(previous.height) +
                                      " held here");
     }
-    if (h.round <= h.qc_round) return Status::InvalidArgument(At(h.height) + ": round not above its QC");
+    if (h.round <= h.qc_round)
+      return Status::InvalidArgument(At(h.height) + ": round not above its QC");
     if (i > 0 && h.qc_round != previous_round) {
       return Status::InvalidArgument(At(h.height) + ": QC round is not its parent's round");
     }
@@ -172,11 +179,12 @@ Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedR
       // The range was checked against the chain as it was when it was asked for;
       // consensus may have committed since. Its first new block must still continue
       // what is here (the rest chain up from it).
-      Result<std::optional<std::string>> at = store.Get(keys::BlockHeightByIdKey(
-          std::string(crypto::AsBytes(block.header.parent_id))));
+      Result<std::optional<std::string>> at =
+          store.Get(keys::BlockHeightByIdKey(std::string(crypto::AsBytes(block.header.parent_id))));
       if (!at.ok()) return at.status();
       if (!at->has_value() || **at != keys::EncodeHeight(height - 1)) {
-        return Status::FailedPrecondition(At(height) + " of the range does not continue this node's chain");
+        return Status::FailedPrecondition(At(height) +
+                                          " of the range does not continue this node's chain");
       }
     }
     // The state root its header records is one this node computed: a difference means
@@ -222,7 +230,9 @@ BlockSync::BlockSync(std::string chain_id, consensus::ValidatorSet validators, S
   ctx_.genesis_id = consensus::MakeGenesisBlock(chain_id_, 0).id;
 }
 
-BlockSync::~BlockSync() { Stop(); }
+BlockSync::~BlockSync() {
+  Stop();
+}
 
 void BlockSync::Start() {
   REEL_ASSERT(!thread_.joinable());

@@ -19,7 +19,6 @@ std::string U32BE(uint32_t v) {
   return out;
 }
 
-
 template <typename Message>
 Result<std::optional<Message>> ReadProto(const storage::ReadView& store, const std::string& key,
                                          const char* what) {
@@ -74,37 +73,46 @@ Status Initialize(storage::KvStore& store, const v1::Genesis& genesis, uint64_t 
 }
 
 Result<v1::Block> ReadCommittedBlock(const storage::ReadView& store, uint64_t height) {
-  Result<std::optional<v1::Block>> block = ReadProto<v1::Block>(store, keys::BlockKey(height), "block");
+  Result<std::optional<v1::Block>> block =
+      ReadProto<v1::Block>(store, keys::BlockKey(height), "block");
   if (!block.ok()) return block.status();
-  if (!block->has_value()) return Status::NotFound("no committed block at height " + std::to_string(height));
+  if (!block->has_value())
+    return Status::NotFound("no committed block at height " + std::to_string(height));
   return std::move(**block);
 }
 
 Result<consensus::StartState> LoadStartState(const storage::ReadView& store,
-                                             const std::string& chain_id,
-                                             size_t history_blocks) {
+                                             const std::string& chain_id, size_t history_blocks) {
   consensus::StartState start;
   Result<uint64_t> height = CommittedHeight(store);
   if (!height.ok()) return height.status();
 
   Result<v1::Block> stored = ReadCommittedBlock(store, *height);
-  if (!stored.ok()) return Status::Corruption("committed block " + std::to_string(*height) + ": " + stored.status().message());
+  if (!stored.ok())
+    return Status::Corruption("committed block " + std::to_string(*height) + ": " +
+                              stored.status().message());
   Result<consensus::Block> block = FromProto(*stored, chain_id);
   if (!block.ok()) return Status::Corruption("committed block: " + block.status().message());
   start.committed_block = std::move(block).value();
   const uint64_t oldest = *height + 1 > history_blocks ? *height + 1 - history_blocks : 0;
   for (uint64_t h = oldest; h < *height; ++h) {
     Result<v1::Block> older = ReadCommittedBlock(store, h);
-    if (!older.ok()) return Status::Corruption("committed block " + std::to_string(h) + ": " + older.status().message());
+    if (!older.ok())
+      return Status::Corruption("committed block " + std::to_string(h) + ": " +
+                                older.status().message());
     Result<consensus::BlockHeader> header = FromProto(older->header());
-    if (!header.ok()) return Status::Corruption("committed block " + std::to_string(h) + ": " + header.status().message());
+    if (!header.ok())
+      return Status::Corruption("committed block " + std::to_string(h) + ": " +
+                                header.status().message());
     start.recent_committed.push_back(*header);
   }
   start.recent_committed.push_back(start.committed_block.header);
 
-  Result<std::optional<v1::QuorumCert>> qc = ReadProto<v1::QuorumCert>(store, keys::CommitQcKey(*height), "commit QC");
+  Result<std::optional<v1::QuorumCert>> qc =
+      ReadProto<v1::QuorumCert>(store, keys::CommitQcKey(*height), "commit QC");
   if (!qc.ok()) return qc.status();
-  if (!qc->has_value()) return Status::Corruption("no QC stored for committed height " + std::to_string(*height));
+  if (!qc->has_value())
+    return Status::Corruption("no QC stored for committed height " + std::to_string(*height));
   Result<consensus::QuorumCert> decoded_qc = FromProto(**qc);
   if (!decoded_qc.ok()) return Status::Corruption("commit QC: " + decoded_qc.status().message());
   start.committed_qc = std::move(decoded_qc).value();
@@ -125,16 +133,16 @@ Result<consensus::StartState> LoadStartState(const storage::ReadView& store,
     start.safety = std::move(s);
   }
 
-  Status scan = storage::ScanPrefix(store, keys::PendingBlockPrefix(),
-                                    [&](std::string_view, std::string_view value) {
-                                      v1::Block pending;
-                                      if (!pending.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
-                                      Result<consensus::Block> b = FromProto(pending, chain_id);
-                                      // A damaged pending block is only a cache miss:
-                                      // the core fetches it again from peers.
-                                      if (b.ok()) start.stored_blocks.push_back(std::move(b).value());
-                                      return true;
-                                    });
+  Status scan = storage::ScanPrefix(
+      store, keys::PendingBlockPrefix(), [&](std::string_view, std::string_view value) {
+        v1::Block pending;
+        if (!pending.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
+        Result<consensus::Block> b = FromProto(pending, chain_id);
+        // A damaged pending block is only a cache miss:
+        // the core fetches it again from peers.
+        if (b.ok()) start.stored_blocks.push_back(std::move(b).value());
+        return true;
+      });
   if (!scan.ok()) return scan;
   return start;
 }

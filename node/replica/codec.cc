@@ -41,7 +41,8 @@ v1::BlockHeader ToProto(const consensus::BlockHeader& h) {
   p.set_timestamp_ms(h.timestamp_ms);
   p.set_committed_height(h.committed_height);
   p.set_committed_state_root(Bytes(h.committed_state_root));
-  p.set_qc_signers(std::string(reinterpret_cast<const char*>(h.qc_signers.data()), h.qc_signers.size()));
+  p.set_qc_signers(
+      std::string(reinterpret_cast<const char*>(h.qc_signers.data()), h.qc_signers.size()));
   return p;
 }
 

@@ -97,7 +97,8 @@ Result<std::optional<v1::CommitProof>> ReadTip(const storage::ReadView& view,
   Result<v1::Block> top = ReadCommittedBlock(view, committed_height);
   if (!top.ok()) return top.status();
   Result<crypto::Hash32> top_id = HeaderId(top->header(), chain_id);
-  if (!top_id.ok()) return Status::Corruption("committed block header: " + top_id.status().message());
+  if (!top_id.ok())
+    return Status::Corruption("committed block header: " + top_id.status().message());
   if (tip.descendants(0).parent_id() != std::string(crypto::AsBytes(*top_id))) {
     return std::optional<v1::CommitProof>();
   }

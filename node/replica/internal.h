@@ -10,7 +10,9 @@
 namespace reel::replica::internal {
 
 // The raw 32 bytes of an id, as the storage keys take them.
-inline std::string IdBytes(const crypto::Hash32& id) { return std::string(crypto::AsBytes(id)); }
+inline std::string IdBytes(const crypto::Hash32& id) {
+  return std::string(crypto::AsBytes(id));
+}
 
 // Called by Fatal, when set, before it aborts. Only tests set one: the whole-node
 // simulator (tests/sim/whole_node.cc), which runs many replicas in one process, and

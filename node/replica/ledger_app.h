@@ -60,7 +60,8 @@ enum class PlantedBug : uint8_t {
 class LedgerApplication : public consensus::Application {
  public:
   // Called after each committed block is durable: height and its transaction ids.
-  using CommitListener = std::function<void(uint64_t height, const std::vector<crypto::Hash32>& tx_ids)>;
+  using CommitListener =
+      std::function<void(uint64_t height, const std::vector<crypto::Hash32>& tx_ids)>;
 
   // `store` holds an initialized chain (replica::Initialize); both must outlive this.
   LedgerApplication(std::string chain_id, storage::KvStore* store, mempool::Mempool* pool,

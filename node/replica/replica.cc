@@ -27,7 +27,9 @@ Replica::Replica(ReplicaConfig config, crypto::KeyPair key, asio::io_context* io
       core_(std::make_unique<consensus::Core>(config_.consensus, std::move(key), app)),
       timer_(*io) {}
 
-Replica::~Replica() { *alive_ = false; }
+Replica::~Replica() {
+  *alive_ = false;
+}
 
 size_t Replica::HistoryBlocks() const {
   return consensus::LeaderSchedule::HistoryBlocksMax(config_.consensus.validators.n());
@@ -41,7 +43,8 @@ uint64_t Replica::Now() const {
 }
 
 Status Replica::Start() {
-  Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id, HistoryBlocks());
+  Result<consensus::StartState> start =
+      LoadStartState(*store_, config_.consensus.chain_id, HistoryBlocks());
   if (!start.ok()) return start.status();
   Handle(core_->OnStart(*start, Now()));
   started_ = true;
@@ -121,8 +124,10 @@ void Replica::PostSyncedRange(SyncedRange range, std::function<void(Status)> don
     Status applied = ApplyRange(*app_, *store_, range);
     if (app_->committed_height() > before) {
       // Even a range applied in part moved the committed block under the core.
-      Result<consensus::StartState> start = LoadStartState(*store_, config_.consensus.chain_id, HistoryBlocks());
-      if (!start.ok()) Fatal("cannot reload the chain after block sync: " + start.status().ToString());
+      Result<consensus::StartState> start =
+          LoadStartState(*store_, config_.consensus.chain_id, HistoryBlocks());
+      if (!start.ok())
+        Fatal("cannot reload the chain after block sync: " + start.status().ToString());
       Handle(core_->OnSynced(*start, Now()));
     }
     done(applied);

@@ -88,7 +88,9 @@ std::string StateRootKey(uint64_t height) {
   return WithPrefix(Prefix::kConsensus, "state_root/" + EncodeHeight(height));
 }
 
-std::string PendingBlockPrefix() { return WithPrefix(Prefix::kConsensus, "pending/"); }
+std::string PendingBlockPrefix() {
+  return WithPrefix(Prefix::kConsensus, "pending/");
+}
 
 std::string PendingBlockKey(std::string_view block_id) {
   REEL_ASSERT(block_id.size() == kIdBytes);

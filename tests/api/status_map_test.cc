@@ -1,7 +1,8 @@
 #include "node/api/status_map.h"
-#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
+
+#include "tests/test_util.h"
 
 namespace reel::api {
 namespace {

@@ -1,12 +1,15 @@
 #include "base/status.h"
-#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
+
+#include "tests/test_util.h"
 
 namespace reel {
 namespace {
 
-Status FailsWith(Code code) { return Status(code, "why"); }
+Status FailsWith(Code code) {
+  return Status(code, "why");
+}
 
 Status Propagates(Code code) {
   REEL_RETURN_IF_ERROR(FailsWith(code));

@@ -233,7 +233,7 @@ TEST_F(CoreTest, BlocksExecutedBySyncReRootTheCore) {
   ASSERT_OK(step.status);
   EXPECT_EQ(core_->committed_height(), 2u);
   EXPECT_GE(core_->round(), round_before);
-  EXPECT_EQ(core_->round(), 3u);  // the QC on b2 ends round 2
+  EXPECT_EQ(core_->round(), 3u);        // the QC on b2 ends round 2
   EXPECT_EQ(app_.executed.size(), 2u);  // nothing executed twice
   // It votes on the chain above the synced block at once.
   auto votes = VotesIn(core_->OnProposal(3, SignProposal(b3)));

@@ -43,7 +43,7 @@ TEST(LeaderScheduleTest, RoundRobinWithoutHistory) {
 TEST(LeaderScheduleTest, ReplicasThatHoldTheHistoryAgreeHoweverFarTheyAre) {
   const std::vector<BlockHeader> chain = Chain(100, {0, 1, 2, 3});
   LeaderSchedule behind(1, 4), ahead(1, 4), restarted(1, 4);
-  behind.Reset({chain.begin(), chain.begin() + 41});  // committed up to 40
+  behind.Reset({chain.begin(), chain.begin() + 41});        // committed up to 40
   for (const BlockHeader& h : chain) ahead.OnCommitted(h);  // up to 100, incrementally
   // A restart hands only the newest HistoryBlocksMax headers.
   const size_t keep = LeaderSchedule::HistoryBlocksMax(4);
@@ -58,7 +58,8 @@ TEST(LeaderScheduleTest, ASilentValidatorIsDroppedAndComesBackWhenItVotes) {
   const uint32_t n = 4;
   // Validator 3 proposed and voted until height 20, then went silent.
   std::vector<BlockHeader> chain = Chain(20, {0, 1, 2, 3});
-  for (uint64_t h = 21; h <= 60; ++h) chain.push_back(Header(h, static_cast<uint32_t>(h % 3), {0, 1, 2}));
+  for (uint64_t h = 21; h <= 60; ++h)
+    chain.push_back(Header(h, static_cast<uint32_t>(h % 3), {0, 1, 2}));
   LeaderSchedule s(1, n);
   s.Reset(chain);
   auto chosen = [&](uint64_t height, uint32_t who) {

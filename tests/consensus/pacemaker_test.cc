@@ -58,7 +58,8 @@ TEST(Pacemaker, AdaptsToObservedRoundsWithinFloorAndInitialAndAllowsForAnIdleLea
   EXPECT_EQ(pm.duration_ms(), 300u);
   EXPECT_EQ(pm.deadline_ms(), now + 300);
   // Not below the floor, however fast the rounds.
-  for (uint64_t r = Pacemaker::kSamplesMin + 1; r < Pacemaker::kSamplesMin + 1 + Pacemaker::kSamples; ++r) {
+  for (uint64_t r = Pacemaker::kSamplesMin + 1;
+       r < Pacemaker::kSamplesMin + 1 + Pacemaker::kSamples; ++r) {
     now += 10;
     pm.AdvanceOnQc(r, now);
   }

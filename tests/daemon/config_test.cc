@@ -35,7 +35,8 @@ TEST(ConfigTest, DefaultFileParsesToTheDefaults) {
   config::NodeConfig defaults;
   for (const config::ConfigKey& key : config::ConfigKeys()) {
     if (key.name == "moniker") continue;
-    EXPECT_EQ(config::GetConfigValue(*config, key.name), config::GetConfigValue(defaults, key.name)) << key.name;
+    EXPECT_EQ(config::GetConfigValue(*config, key.name), config::GetConfigValue(defaults, key.name))
+        << key.name;
     // Every key is written, with its doc, so the file documents itself.
     size_t dot = key.name.find('.');
     std::string leaf(dot == std::string_view::npos ? key.name : key.name.substr(dot + 1));
@@ -71,7 +72,7 @@ format = "json"
 [storage]
 data_dir = "/var/lib/reel"
 )",
-                                              kFile);
+                                                              kFile);
   ASSERT_OK(config.status());
   EXPECT_EQ(config->moniker, "miit-1");
   EXPECT_EQ(config->p2p.listen, "[::1]:7000");
@@ -170,7 +171,8 @@ TEST(ConfigTest, FlagsOverrideAndNameTheFlag) {
   EXPECT_EQ(config.p2p.listen, "0.0.0.0:1234");
   ASSERT_OK(config::ApplySetFlag(config, "p2p.validator_key_file="));  // empty = observer
   EXPECT_EQ(config.p2p.validator_key_file, "");
-  EXPECT_THAT(config::ApplySetFlag(config, "p2p.listen").message(), HasSubstr("expected key=value"));
+  EXPECT_THAT(config::ApplySetFlag(config, "p2p.listen").message(),
+              HasSubstr("expected key=value"));
   EXPECT_THAT(config::ApplySetFlag(config, "api.lisen=x:1").message(),
               HasSubstr("--set api.lisen: unknown config key \"api.lisen\""));
   EXPECT_THAT(config::ApplySetFlag(config, "log.level=loud").message(),

@@ -166,8 +166,9 @@ TEST(LogTest, JsonLinesAreJson) {
 }
 
 TEST(LogTest, JsonEscapesAreTheUsualOnes) {
-  EXPECT_EQ(FormatLogBody(config::LogFormat::kJson, "q\"b\\n\nr\rt\tc\x01\x1f \xc3\xa9", {{"k", "v"}}),
-            R"("msg":"q\"b\\n\nr\rt\tc\u0001\u001f é","k":"v")");
+  EXPECT_EQ(
+      FormatLogBody(config::LogFormat::kJson, "q\"b\\n\nr\rt\tc\x01\x1f \xc3\xa9", {{"k", "v"}}),
+      R"("msg":"q\"b\\n\nr\rt\tc\u0001\u001f é","k":"v")");
   // Bytes that are not UTF-8 would make the line unreadable as JSON: replaced.
   const std::string body = FormatLogBody(config::LogFormat::kJson, "bad \xff byte", {});
   EXPECT_EQ(body, "\"msg\":\"bad \xef\xbf\xbd byte\"");

@@ -111,8 +111,8 @@ class SubmitTest : public ::testing::Test {
   static inline std::string up_output_;
   std::vector<std::unique_ptr<v1::Api::Stub>> stubs_;
   std::unique_ptr<crypto::KeyPair> miit_;
-  uint64_t nonce_ = static_cast<uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
+  uint64_t nonce_ =
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
 };
 
 TEST_F(SubmitTest, TransactionsToAnyNodeCommitOnAllWithIdenticalBlocks) {
@@ -239,14 +239,14 @@ TEST_F(SubmitTest, KillNineUnderLoadLosesNoCommittedTransaction) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     // up.sh starts what is not running and waits until every node commits.
     std::string restarted = Shell(env_ + std::string(REEL_SOURCE_DIR) + "/testnet/up.sh 4");
-    ASSERT_NE(restarted.find("node3 api="), std::string::npos) << restarted << " (seed " << seed << ")";
+    ASSERT_NE(restarted.find("node3 api="), std::string::npos)
+        << restarted << " (seed " << seed << ")";
     const size_t before = committed_count();
     for (int waited = 0; waited < 100 && committed_count() == before; ++waited) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    EXPECT_GT(committed_count(), before)
-        << "no commit within 10 s after node" << victim << " was killed and restarted (seed "
-        << seed << ")";
+    EXPECT_GT(committed_count(), before) << "no commit within 10 s after node" << victim
+                                         << " was killed and restarted (seed " << seed << ")";
   }
   stop = true;
   for (auto& t : clients) t.join();

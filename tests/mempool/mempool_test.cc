@@ -13,8 +13,8 @@
 namespace reel::mempool {
 namespace {
 
-using ledger::testing::World;
 using ledger::testing::kChain;
+using ledger::testing::World;
 
 // A pooled transaction with a made-up id, size and expiry: enough for the pool,
 // which never looks inside.
@@ -170,7 +170,8 @@ TEST_F(AdmissionTest, ManyThreadsAdmitEveryTransactionOnce) {
   constexpr int kThreads = 4, kPerThread = 50;
   std::vector<std::vector<v1::Transaction>> batches(kThreads);
   for (int t = 0; t < kThreads; ++t) {
-    for (int i = 0; i < kPerThread; ++i) batches[t].push_back(QuotaTx(2026, 1000 + t * kPerThread + i));
+    for (int i = 0; i < kPerThread; ++i)
+      batches[t].push_back(QuotaTx(2026, 1000 + t * kPerThread + i));
   }
   std::vector<std::thread> threads;
   std::atomic<int> admitted{0};

@@ -66,7 +66,8 @@ class ByzantineBytesTest : public ::testing::Test {
     *genesis_.add_orgs() = World::Org("miit", v1::ORG_KIND_MINISTRY, {v1::ROLE_REGULATOR}, world_);
     *genesis_.add_orgs() =
         World::Org("mineco", v1::ORG_KIND_STATE_ENTERPRISE, {v1::ROLE_MINER}, world_);
-    for (uint32_t i = 0; i < kValidators; ++i) validators_.keys.push_back(ValidatorKey(i).public_key());
+    for (uint32_t i = 0; i < kValidators; ++i)
+      validators_.keys.push_back(ValidatorKey(i).public_key());
   }
 
   v1::Transaction QuotaTx(int64_t amount) {
@@ -186,8 +187,8 @@ TEST_F(ByzantineBytesTest, APooledBodyWithOtherSignaturesGetsNoVote) {
     const crypto::KeyPair& other = world_.Key("mineco");
     v1::Signature* s = stranger.add_signatures();
     s->set_public_key(std::string(crypto::AsBytes(other.public_key())));
-    s->set_signature(std::string(
-        crypto::AsBytes(other.SignDigest(crypto::TransactionId(kChain, good.body())))));
+    s->set_signature(
+        std::string(crypto::AsBytes(other.SignDigest(crypto::TransactionId(kChain, good.body())))));
     EXPECT_FALSE(Votes(node, ProposalOf(node, {stranger})));
   }
 }

@@ -1,9 +1,10 @@
 // The codec keeps every field of every consensus message, recomputes block ids
 // rather than trusting them, and refuses wrong-sized ids and signatures.
 #include "node/replica/codec.h"
-#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
+
+#include "tests/test_util.h"
 
 namespace reel::replica {
 namespace {

@@ -10,9 +10,13 @@ Result<std::optional<std::string>> CrashStore::Get(std::string_view key) const {
   return live_->Get(key);
 }
 
-std::unique_ptr<storage::Iterator> CrashStore::NewIterator() const { return live_->NewIterator(); }
+std::unique_ptr<storage::Iterator> CrashStore::NewIterator() const {
+  return live_->NewIterator();
+}
 
-std::unique_ptr<storage::Snapshot> CrashStore::GetSnapshot() const { return live_->GetSnapshot(); }
+std::unique_ptr<storage::Snapshot> CrashStore::GetSnapshot() const {
+  return live_->GetSnapshot();
+}
 
 Status CrashStore::Write(const storage::WriteBatch& batch, bool sync) {
   if (sync) {

@@ -12,12 +12,29 @@ namespace reel::sim {
 namespace {
 
 constexpr std::array<std::string_view, static_cast<size_t>(Lie::kCount)> kLieNames = {
-    "alter-signature",   "remove-signatures",  "extra-signature",   "repeat-in-block",
-    "repeat-committed",  "equivocate",         "withhold-proposal", "withhold-vote",
-    "bad-signature-timeout", "wrong-round-timeout", "other-epoch-timeout", "crafted-tc",
-    "crafted-qc",        "stale-timeout",      "spoofed-sender",    "flood",
-    "range-signature",   "range-drop-tx",      "range-header",      "range-height",
-    "fetch-signature",   "fetch-drop-tx",      "fetch-header"};
+    "alter-signature",
+    "remove-signatures",
+    "extra-signature",
+    "repeat-in-block",
+    "repeat-committed",
+    "equivocate",
+    "withhold-proposal",
+    "withhold-vote",
+    "bad-signature-timeout",
+    "wrong-round-timeout",
+    "other-epoch-timeout",
+    "crafted-tc",
+    "crafted-qc",
+    "stale-timeout",
+    "spoofed-sender",
+    "flood",
+    "range-signature",
+    "range-drop-tx",
+    "range-header",
+    "range-height",
+    "fetch-signature",
+    "fetch-drop-tx",
+    "fetch-header"};
 
 template <typename T>
 T RandomBytes(Rng& rng) {
@@ -26,7 +43,9 @@ T RandomBytes(Rng& rng) {
   return bytes;
 }
 
-std::string Bytes(const auto& array) { return std::string(array.begin(), array.end()); }
+std::string Bytes(const auto& array) {
+  return std::string(array.begin(), array.end());
+}
 
 std::vector<v1::Transaction> Envelopes(const consensus::Block& block) {
   std::vector<v1::Transaction> txs(block.payload.size());
@@ -123,7 +142,9 @@ int AlterBlocks(const std::vector<v1::Block*>& blocks, Rng& rng) {
 
 }  // namespace
 
-std::string_view LieName(Lie lie) { return kLieNames[static_cast<size_t>(lie)]; }
+std::string_view LieName(Lie lie) {
+  return kLieNames[static_cast<size_t>(lie)];
+}
 
 std::optional<consensus::Proposal> ForgeEnvelopes(const consensus::Proposal& honest, Lie lie,
                                                   const std::optional<v1::Transaction>& known,
@@ -200,9 +221,10 @@ consensus::Timeout CraftTimeout(Lie lie, uint64_t round, const Liar& liar, Rng& 
       t.signature = RandomBytes<crypto::Signature>(rng);
       break;
     case Lie::kWrongRoundTimeout: {
-      const uint64_t wrong = rng.Chance(0.5) || round < 3
-                                 ? round + limits::consensus_future_rounds_max + rng.Uniform(1, 1000)
-                                 : rng.Uniform(0, round - 3);
+      const uint64_t wrong =
+          rng.Chance(0.5) || round < 3
+              ? round + limits::consensus_future_rounds_max + rng.Uniform(1, 1000)
+              : rng.Uniform(0, round - 3);
       t = SignedTimeout(liar.epoch, wrong, liar);
       break;
     }
@@ -213,11 +235,13 @@ consensus::Timeout CraftTimeout(Lie lie, uint64_t round, const Liar& liar, Rng& 
       consensus::TimeoutCert tc;
       tc.epoch = liar.epoch;
       tc.round = round + rng.Uniform(1, 10);
-      const crypto::Hash32 digest = consensus::TimeoutDigest(liar.chain_id, liar.epoch, tc.round, 0);
-      tc.signers = ForgedSigners<consensus::TimeoutSignature>(liar, rng, [&](uint32_t index, bool own) {
-        return consensus::TimeoutSignature{
-            index, 0, own ? liar.key->SignDigest(digest) : RandomBytes<crypto::Signature>(rng)};
-      });
+      const crypto::Hash32 digest =
+          consensus::TimeoutDigest(liar.chain_id, liar.epoch, tc.round, 0);
+      tc.signers =
+          ForgedSigners<consensus::TimeoutSignature>(liar, rng, [&](uint32_t index, bool own) {
+            return consensus::TimeoutSignature{
+                index, 0, own ? liar.key->SignDigest(digest) : RandomBytes<crypto::Signature>(rng)};
+          });
       t.high_tc = std::move(tc);
       break;
     }
@@ -227,11 +251,13 @@ consensus::Timeout CraftTimeout(Lie lie, uint64_t round, const Liar& liar, Rng& 
       qc.block_id = RandomBytes<crypto::Hash32>(rng);
       qc.round = round + rng.Uniform(0, 5);
       qc.height = qc.round;
-      const crypto::Hash32 digest = consensus::VoteDigest(liar.chain_id, liar.epoch, qc.block_id, qc.round);
-      qc.signers = ForgedSigners<consensus::SignerSignature>(liar, rng, [&](uint32_t index, bool own) {
-        return consensus::SignerSignature{
-            index, own ? liar.key->SignDigest(digest) : RandomBytes<crypto::Signature>(rng)};
-      });
+      const crypto::Hash32 digest =
+          consensus::VoteDigest(liar.chain_id, liar.epoch, qc.block_id, qc.round);
+      qc.signers =
+          ForgedSigners<consensus::SignerSignature>(liar, rng, [&](uint32_t index, bool own) {
+            return consensus::SignerSignature{
+                index, own ? liar.key->SignDigest(digest) : RandomBytes<crypto::Signature>(rng)};
+          });
       t.high_qc = std::move(qc);
       t.signature = liar.key->SignDigest(
           consensus::TimeoutDigest(liar.chain_id, liar.epoch, round, t.high_qc.round));
@@ -244,7 +270,7 @@ consensus::Timeout CraftTimeout(Lie lie, uint64_t round, const Liar& liar, Rng& 
 }
 
 std::vector<std::pair<uint32_t, v1::ConsensusMessage>> Flood(uint64_t round, size_t count,
-                                                            const Liar& liar, Rng& rng) {
+                                                             const Liar& liar, Rng& rng) {
   const uint32_t n = static_cast<uint32_t>(liar.validators->n());
   std::vector<std::pair<uint32_t, v1::ConsensusMessage>> out;
   for (size_t k = 0; k < count; ++k) {
@@ -286,7 +312,8 @@ std::optional<Lie> AlterRange(v1::GetBlocksResponse* range, Rng& rng) {
   if (range->blocks_size() == 0) return std::nullopt;
   std::vector<v1::Block*> blocks;
   for (v1::Block& b : *range->mutable_blocks()) blocks.push_back(&b);
-  constexpr std::array<Lie, 3> kKinds = {Lie::kRangeSignature, Lie::kRangeDropTx, Lie::kRangeHeader};
+  constexpr std::array<Lie, 3> kKinds = {Lie::kRangeSignature, Lie::kRangeDropTx,
+                                         Lie::kRangeHeader};
   return kKinds[AlterBlocks(blocks, rng)];
 }
 
@@ -294,7 +321,8 @@ std::optional<Lie> AlterFetchAnswer(std::vector<v1::Block>* answer, Rng& rng) {
   if (answer->empty()) return std::nullopt;
   std::vector<v1::Block*> blocks;
   for (v1::Block& b : *answer) blocks.push_back(&b);
-  constexpr std::array<Lie, 3> kKinds = {Lie::kFetchSignature, Lie::kFetchDropTx, Lie::kFetchHeader};
+  constexpr std::array<Lie, 3> kKinds = {Lie::kFetchSignature, Lie::kFetchDropTx,
+                                         Lie::kFetchHeader};
   return kKinds[AlterBlocks(blocks, rng)];
 }
 

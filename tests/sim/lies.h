@@ -29,9 +29,9 @@ enum class Lie : uint8_t {
   kRemoveSignatures,  // an envelope with its signatures stripped
   kExtraSignature,    // one more signature: junk, or a valid one by a key of no signatory
   // A proposal that repeats a transaction.
-  kRepeatInBlock,   // one transaction twice in the block
-  kRepeatCommitted,  // a transaction already committed
-  kEquivocate,       // one block to some validators, another to the rest, then both to all
+  kRepeatInBlock,     // one transaction twice in the block
+  kRepeatCommitted,   // a transaction already committed
+  kEquivocate,        // one block to some validators, another to the rest, then both to all
   kWithholdProposal,  // as leader, no proposal: the QC it formed goes nowhere
   kWithholdVote,      // its vote is not sent
   // Timeouts and certificates it crafts.
@@ -88,7 +88,7 @@ consensus::Timeout CraftTimeout(Lie lie, uint64_t round, const Liar& liar, Rng& 
 // A burst of messages from the liar: future-round votes and timeouts it signs, and
 // messages that do not decode. Each comes with the validator it is for.
 std::vector<std::pair<uint32_t, v1::ConsensusMessage>> Flood(uint64_t round, size_t count,
-                                                            const Liar& liar, Rng& rng);
+                                                             const Liar& liar, Rng& rng);
 
 // Alters a GetBlocks answer in place; returns the kind done (kRangeHeader when the range
 // holds no transaction to alter), nullopt for an empty range.

@@ -92,7 +92,8 @@ class SimApp : public Application {
     // The newest committed headers, as the node reads them from its store, so that a
     // restarted replica elects the leaders the others do.
     const size_t keep = LeaderSchedule::HistoryBlocksMax(limits::validators_max);
-    for (size_t i = committed_.size() > keep ? committed_.size() - keep : 0; i < committed_.size(); ++i) {
+    for (size_t i = committed_.size() > keep ? committed_.size() - keep : 0; i < committed_.size();
+         ++i) {
       start.recent_committed.push_back(committed_[i].block.header);
     }
     return start;
@@ -645,7 +646,8 @@ class Simulation {
   // Who leads `round` on `parent` by the schedule, as an honest core reads it.
   uint32_t LeaderOn(const Block& parent, uint64_t round) const {
     for (const Replica& r : replicas_) {
-      if (r.honest() && r.core != nullptr && r.core->committed_height() >= parent.header.committed_height) {
+      if (r.honest() && r.core != nullptr &&
+          r.core->committed_height() >= parent.header.committed_height) {
         return r.core->LeaderOf(round, parent.header.committed_height);
       }
     }
@@ -892,9 +894,9 @@ class Simulation {
     Count("double_votes");
     const Vote v = forge::SignVote(Chain(), Key(r.validator), r.validator, b);
     // Its own core's view of the schedule, which every holder of the block shares.
-    const uint32_t leader =
-        r.core != nullptr ? r.core->LeaderOf(v.round + 1, b.header.committed_height)
-                          : static_cast<uint32_t>((v.round + 1) % validators_.n());
+    const uint32_t leader = r.core != nullptr
+                                ? r.core->LeaderOf(v.round + 1, b.header.committed_height)
+                                : static_cast<uint32_t>((v.round + 1) % validators_.n());
     SendToValidator(index, leader, v);
     SendToValidator(index, leader, v);
   }
@@ -1089,7 +1091,8 @@ class Simulation {
     if (fork_below_tc_ || skip_round_fork_) return false;
     const uint64_t round = p.block.header.round;
     const uint32_t next = PlannedLeader(round + 1), after = PlannedLeader(round + 2);
-    if (!InCoalition(PlannedLeader(round))) return false;  // under reputation, a plan that does not fit
+    if (!InCoalition(PlannedLeader(round)))
+      return false;  // under reputation, a plan that does not fit
     if (p.block.qc.round + 1 != round || !HonestValidator(next) || !HonestValidator(after)) {
       return false;
     }
@@ -1132,7 +1135,8 @@ class Simulation {
     if (fork_below_tc_ || skip_round_fork_) return false;
     const uint64_t round = p.block.header.round;
     const uint32_t fourth = PlannedLeader(round + 3);
-    if (!InCoalition(PlannedLeader(round))) return false;  // under reputation, a plan that does not fit
+    if (!InCoalition(PlannedLeader(round)))
+      return false;  // under reputation, a plan that does not fit
     if (p.block.qc.round + 1 != round || !InCoalition(PlannedLeader(round + 1)) ||
         !InCoalition(PlannedLeader(round + 2)) || !HonestValidator(fourth)) {
       return false;

@@ -56,7 +56,7 @@ constexpr uint64_t kEventsMax = 3'000'000;
 constexpr uint64_t kSyncPollMs = limits::sync_poll_interval_ms;
 constexpr uint64_t kSyncLagBlocksMin = 3;
 constexpr uint64_t kSyncCallTimeoutMs = 1000;  // an unanswered GetBlocks fails after this
-constexpr uint64_t kReplayEveryMs = 4000;       // a replay from genesis is checked this often
+constexpr uint64_t kReplayEveryMs = 4000;      // a replay from genesis is checked this often
 // Clients: a new transaction every few tens of ms; one not committed this long after it
 // was last sent is sent again, to a random honest replica.
 constexpr uint64_t kClientGapMsMax = 150;
@@ -87,7 +87,9 @@ uint64_t Prefix(std::string_view bytes) {
 struct ReplicaStopped {
   std::string what;
 };
-[[noreturn]] void ThrowStopped(const std::string& what) { throw ReplicaStopped{what}; }
+[[noreturn]] void ThrowStopped(const std::string& what) {
+  throw ReplicaStopped{what};
+}
 
 class FatalHandlerScope {
  public:
@@ -433,7 +435,8 @@ class Simulation {
 
   void Handle(const Event& e, TickEvent&) {
     OnNode(e.to, [&] { nodes_[e.to].replica->Tick(); });
-    if (nodes_[e.to].running()) Schedule(now_ + kTickMs, e.to, TickEvent{}, nodes_[e.to].incarnation);
+    if (nodes_[e.to].running())
+      Schedule(now_ + kTickMs, e.to, TickEvent{}, nodes_[e.to].incarnation);
   }
 
   void Handle(const Event& e, RestartEvent&) {
@@ -449,7 +452,8 @@ class Simulation {
     // While one replica is far behind the rest crash no more: they must commit enough
     // blocks for it to need block sync.
     const bool far_behind_down = now_ >= far_behind_from_ && now_ < far_behind_until_;
-    if (!up.empty() && !far_behind_down) Crash(up[rng_.Uniform(0, up.size() - 1)], rng_.Uniform(50, 1500));
+    if (!up.empty() && !far_behind_down)
+      Crash(up[rng_.Uniform(0, up.size() - 1)], rng_.Uniform(50, 1500));
     Schedule(now_ + rng_.Uniform(crash_gap_ms_ / 2, 3 * crash_gap_ms_ / 2), 0, CrashEvent{});
   }
 
@@ -468,7 +472,8 @@ class Simulation {
     const bool lie = nodes_[server].byzantine && !nodes_[asker].byzantine && rng_.Chance(0.7);
     OnNode(server, [&] {
       nodes_[server].replica->PostServeFetch(
-          request.block_id, request.above_height, [this, server, asker, lie](std::vector<v1::Block> blocks) {
+          request.block_id, request.above_height,
+          [this, server, asker, lie](std::vector<v1::Block> blocks) {
             if (lie) {
               if (std::optional<Lie> done = AlterFetchAnswer(&blocks, rng_)) CountLie(*done);
             }
@@ -582,7 +587,8 @@ class Simulation {
     const uint32_t i = up[rng_.Uniform(0, up.size() - 1)];
     const Result<Hash32> admitted = Admit(i, c.tx.envelope);
     Log(i, 'A', i, k, static_cast<uint64_t>(ledger::ErrorCodeOf(admitted.status())));
-    if (!admitted.ok() && admitted.status().code() != Code::kAlreadyExists) return;  // sent again later
+    if (!admitted.ok() && admitted.status().code() != Code::kAlreadyExists)
+      return;  // sent again later
     if (!c.acknowledged) ++result_.acknowledged;
     c.acknowledged = true;
     for (uint32_t to = 0; to < nodes_.size(); ++to) {
@@ -633,7 +639,8 @@ class Simulation {
   }
 
   static std::optional<v1::GetTransactionResponse> TxRecord(const Node& node, const Hash32& id) {
-    const Result<std::optional<std::string>> raw = node.store->Get(keys::TxKey(crypto::AsBytes(id)));
+    const Result<std::optional<std::string>> raw =
+        node.store->Get(keys::TxKey(crypto::AsBytes(id)));
     REEL_ASSERT(raw.ok());
     if (!raw->has_value()) return std::nullopt;
     v1::GetTransactionResponse record;
@@ -692,8 +699,8 @@ class Simulation {
       if (claimed <= here->height + kSyncLagBlocksMin) break;  // caught up: the rest claim no more
       s.here = *here;
       const SyncRequest request{
-          here->height + 1, std::min(claimed, here->height + limits::net_sync_blocks_per_request_max),
-          n.incarnation};
+          here->height + 1,
+          std::min(claimed, here->height + limits::net_sync_blocks_per_request_max), n.incarnation};
       if (Transmit(i, peer, request, 0, /*once=*/true)) return;  // the answer comes as a SyncReply
       ++s.next;
     }
@@ -731,7 +738,8 @@ class Simulation {
       SyncNext(e.to);
       return;
     }
-    Result<replica::SyncedRange> range = replica::VerifyRange(sync_ctx_, s.here, *reply.range, opt_.bug);
+    Result<replica::SyncedRange> range =
+        replica::VerifyRange(sync_ctx_, s.here, *reply.range, opt_.bug);
     if (!range.ok()) {
       // An honest peer's range may only be empty (its newest blocks not provable yet):
       // anything else it serves is the canonical chain, with its proofs.
@@ -795,10 +803,9 @@ class Simulation {
 
   // Replica i's core proposed; its driver lies about it, or now and then does not.
   void ProposeAsLiar(uint32_t i, const v1::ConsensusMessage& message) {
-    constexpr Lie kProposalLies[] = {Lie::kAlterSignature, Lie::kRemoveSignatures,
-                                     Lie::kExtraSignature, Lie::kRepeatInBlock,
-                                     Lie::kRepeatCommitted, Lie::kEquivocate,
-                                     Lie::kWithholdProposal};
+    constexpr Lie kProposalLies[] = {
+        Lie::kAlterSignature,  Lie::kRemoveSignatures, Lie::kExtraSignature,  Lie::kRepeatInBlock,
+        Lie::kRepeatCommitted, Lie::kEquivocate,       Lie::kWithholdProposal};
     auto send_to_all = [&](const v1::ConsensusMessage& m) {
       for (uint32_t to = 0; to < nodes_.size(); ++to) {
         if (to != i) Transmit(i, to, Deliver{m});
@@ -818,7 +825,8 @@ class Simulation {
     }
     if (lie == Lie::kEquivocate) {
       CountLie(lie);
-      Equivocate(i, message, replica::ToProto(i, kEpoch, OtherBlock(*honest, KnownBody(), liar, rng_)));
+      Equivocate(i, message,
+                 replica::ToProto(i, kEpoch, OtherBlock(*honest, KnownBody(), liar, rng_)));
       return;
     }
     std::optional<consensus::Proposal> forged =
@@ -833,7 +841,8 @@ class Simulation {
 
   // One validator gets the honest block first and the rest the other one (the split
   // that gives the other block the most votes); later each gets the other block too.
-  void Equivocate(uint32_t i, const v1::ConsensusMessage& honest, const v1::ConsensusMessage& other) {
+  void Equivocate(uint32_t i, const v1::ConsensusMessage& honest,
+                  const v1::ConsensusMessage& other) {
     const uint64_t later = rng_.Uniform(50, 400);
     const uint64_t lucky = rng_.Uniform(0, nodes_.size() - 1);
     for (uint32_t to = 0; to < nodes_.size(); ++to) {
@@ -870,8 +879,8 @@ class Simulation {
         break;
       }
       case Lie::kSpoofedSender: {
-        v1::ConsensusMessage m =
-            replica::ToProto(e.to, kEpoch, CraftTimeout(Lie::kWrongRoundTimeout, round, liar, rng_));
+        v1::ConsensusMessage m = replica::ToProto(
+            e.to, kEpoch, CraftTimeout(Lie::kWrongRoundTimeout, round, liar, rng_));
         m.set_sender_index(static_cast<uint32_t>(rng_.Uniform(0, nodes_.size() - 1)));
         to_all(m);
         break;
@@ -934,7 +943,8 @@ class Simulation {
     const Result<std::optional<std::string>> root = n.store->Get(keys::StateRootKey(h));
     REEL_ASSERT(root.ok() && root->has_value());
     std::vector<Hash32> leaves;
-    for (const v1::Transaction& tx : block->txs()) leaves.push_back(ledger::EnvelopeDigestOf(tx, kChainId));
+    for (const v1::Transaction& tx : block->txs())
+      leaves.push_back(ledger::EnvelopeDigestOf(tx, kChainId));
     if (crypto::AsBytes(crypto::MerkleRoot(leaves)) != block->header().tx_root()) {
       Violation("replica " + std::to_string(i) + " holds block " + std::to_string(h) +
                 " with transactions that do not match its header's tx_root");
@@ -1000,8 +1010,9 @@ class Simulation {
       auto it = canonical_.find(h);
       REEL_ASSERT(it != canonical_.end());
       if (it->second.second != **root) {
-        Violation("a replica replaying the chain from genesis reaches another state root at height " +
-                  std::to_string(h));
+        Violation(
+            "a replica replaying the chain from genesis reaches another state root at height " +
+            std::to_string(h));
         replayer_.stopped = true;
         return;
       }
@@ -1033,7 +1044,8 @@ class Simulation {
           Violation("replica " + std::to_string(node.index) + " records transaction " + name +
                     " at " + std::to_string(record->height()) + "/" +
                     std::to_string(record->tx_index()) + ", but it first committed at " +
-                    std::to_string(first->second.first) + "/" + std::to_string(first->second.second));
+                    std::to_string(first->second.first) + "/" +
+                    std::to_string(first->second.second));
         }
         const std::string bytes = record->SerializeAsString();
         if (agreed && *agreed != bytes) {
@@ -1090,12 +1102,13 @@ class Simulation {
   }
 
   std::string StallReason(bool progressed, uint64_t round) const {
-    std::string why = !progressed ? "an honest replica made no progress after healing"
+    std::string why = !progressed           ? "an honest replica made no progress after healing"
                       : round < opt_.rounds ? "the rounds were not reached after healing"
                                             : "acknowledged transactions did not all commit";
     why += " (heights";
     for (const Node& node : nodes_) {
-      if (!node.byzantine) why += " " + std::to_string(node.index) + ":" + std::to_string(Height(node));
+      if (!node.byzantine)
+        why += " " + std::to_string(node.index) + ":" + std::to_string(Height(node));
     }
     return why + ", heal height " + std::to_string(heal_height_) + ")";
   }
@@ -1153,9 +1166,9 @@ class Simulation {
   std::vector<std::vector<bool>> blocked_;  // [from][to]
   uint64_t heal_time_ = 0;
   uint64_t heal_height_ = 0;
-  std::map<std::pair<uint32_t, uint64_t>, std::string> votes_;  // (validator, round) -> block
-  std::map<std::pair<uint32_t, uint64_t>, Hash32> proposals_;   // (validator, round) -> block
-  std::map<uint64_t, std::pair<Hash32, std::string>> canonical_;  // height -> (block, root)
+  std::map<std::pair<uint32_t, uint64_t>, std::string> votes_;       // (validator, round) -> block
+  std::map<std::pair<uint32_t, uint64_t>, Hash32> proposals_;        // (validator, round) -> block
+  std::map<uint64_t, std::pair<Hash32, std::string>> canonical_;     // height -> (block, root)
   std::map<Hash32, std::pair<uint64_t, uint32_t>> first_committed_;  // tx id -> (height, index)
   std::deque<v1::Transaction> recent_committed_;
   std::deque<v1::ConsensusMessage> recent_timeouts_;  // honest ones, for stale replays

@@ -20,8 +20,7 @@ using ull = unsigned long long;
 struct Totals {
   uint64_t violations = 0, stalled = 0, commits = 0, crashes = 0, lost_writes = 0, far_behind = 0,
            fetches = 0, ranges_applied = 0, blocks_synced = 0, ranges_refused = 0, ranges_empty = 0,
-           replays = 0,
-           acknowledged = 0, resubmitted = 0;
+           replays = 0, acknowledged = 0, resubmitted = 0;
   std::map<std::string, uint64_t> committed_refused, lies;
 
   void Add(const WholeNodeResult& r) {
@@ -55,7 +54,8 @@ void PrintReplay(uint64_t seed, const WholeNodeResult& r) {
 // " name=count ..." and the end of the line; " none" for no counts.
 void PrintCounts(const std::map<std::string, uint64_t>& counts) {
   if (counts.empty()) std::printf(" none");
-  for (const auto& [name, count] : counts) std::printf(" %s=%llu", name.c_str(), static_cast<ull>(count));
+  for (const auto& [name, count] : counts)
+    std::printf(" %s=%llu", name.c_str(), static_cast<ull>(count));
   std::printf("\n");
 }
 
@@ -141,9 +141,10 @@ int WholeNodeMain(int argc, char** argv) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("whole-node n=%u byzantine=%u bug=%s rounds=%llu transactions=%u: %.1f s, %.2f seeds/s\n",
-              opt.validators, opt.byzantine, bug.c_str(), static_cast<ull>(opt.rounds),
-              opt.transactions, seconds, static_cast<double>(seeds) / seconds);
+  std::printf(
+      "whole-node n=%u byzantine=%u bug=%s rounds=%llu transactions=%u: %.1f s, %.2f seeds/s\n",
+      opt.validators, opt.byzantine, bug.c_str(), static_cast<ull>(opt.rounds), opt.transactions,
+      seconds, static_cast<double>(seeds) / seconds);
   PrintCoverage(totals);
   std::printf("seeds=%llu violations=%llu stalled=%llu commits=%llu\n", static_cast<ull>(seeds),
               static_cast<ull>(totals.violations), static_cast<ull>(totals.stalled),

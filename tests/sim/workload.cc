@@ -38,20 +38,19 @@ Workload::Workload(std::string chain_id, uint32_t lanes) : chain_id_(std::move(c
 
 void Workload::AddToGenesis(v1::Genesis* genesis, uint32_t year) const {
   v1::RegisterOrg* regulator = genesis->add_orgs();
-  *regulator = bench::LaneOrg(kRegulator, "Ministry of Industry and Information Technology",
-                              v1::ORG_KIND_MINISTRY, v1::ROLE_REGULATOR,
-                              keys_.at(kRegulator).public_key());
+  *regulator =
+      bench::LaneOrg(kRegulator, "Ministry of Industry and Information Technology",
+                     v1::ORG_KIND_MINISTRY, v1::ROLE_REGULATOR, keys_.at(kRegulator).public_key());
   for (const Lane& lane : lanes_) {
-    *genesis->add_orgs() = bench::LaneOrg(lane.miner, "Mining " + lane.miner,
-                                          v1::ORG_KIND_STATE_ENTERPRISE, v1::ROLE_MINER,
-                                          keys_.at(lane.miner).public_key());
+    *genesis->add_orgs() =
+        bench::LaneOrg(lane.miner, "Mining " + lane.miner, v1::ORG_KIND_STATE_ENTERPRISE,
+                       v1::ROLE_MINER, keys_.at(lane.miner).public_key());
     *genesis->add_orgs() = bench::LaneOrg(lane.separator, "Separation " + lane.separator,
-                                          v1::ORG_KIND_STATE_ENTERPRISE,
-                                          v1::ROLE_SMELTER_SEPARATOR,
+                                          v1::ORG_KIND_STATE_ENTERPRISE, v1::ROLE_SMELTER_SEPARATOR,
                                           keys_.at(lane.separator).public_key());
-    *genesis->add_orgs() = bench::LaneOrg(lane.exporter, "Export " + lane.exporter,
-                                          v1::ORG_KIND_PRIVATE_ENTERPRISE, v1::ROLE_EXPORTER,
-                                          keys_.at(lane.exporter).public_key());
+    *genesis->add_orgs() =
+        bench::LaneOrg(lane.exporter, "Export " + lane.exporter, v1::ORG_KIND_PRIVATE_ENTERPRISE,
+                       v1::ROLE_EXPORTER, keys_.at(lane.exporter).public_key());
     *genesis->add_sites() = bench::LaneSite(lane.miner, lane.mine, v1::QUOTA_CATEGORY_MINING_LIGHT);
     *genesis->add_sites() =
         bench::LaneSite(lane.separator, lane.plant, v1::QUOTA_CATEGORY_SMELTING_SEPARATION);
@@ -119,7 +118,8 @@ Workload::Tx Workload::Next(uint32_t index) {
         lots = std::move(offer.lots);
       } else {
         offer_id = NextId(lane, "SHIP-");
-        while (lots.size() < kLotsPerOffer && !lane.mined.empty()) lots.push_back(PopFront(&lane.mined));
+        while (lots.size() < kLotsPerOffer && !lane.mined.empty())
+          lots.push_back(PopFront(&lane.mined));
         body = Body(lane.miner);
         bench::SetOffer(&body, offer_id, lots, lane.separator);
       }

@@ -1,5 +1,4 @@
 #include "node/storage/keys.h"
-#include "tests/test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -7,6 +6,8 @@
 #include <limits>
 #include <random>
 #include <set>
+
+#include "tests/test_util.h"
 
 namespace reel::storage::keys {
 namespace {

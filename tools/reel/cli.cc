@@ -70,8 +70,7 @@ void PrintRecord(const Globals& globals,
   }
 }
 
-Result<std::optional<std::string>> ReadPassphrase(const std::string& file,
-                                                  const std::string& env) {
+Result<std::optional<std::string>> ReadPassphrase(const std::string& file, const std::string& env) {
   if (!file.empty() && !env.empty()) {
     return Status::InvalidArgument("give --passphrase-file or --passphrase-env, not both");
   }
@@ -99,12 +98,17 @@ Result<std::optional<std::string>> ReadPassphrase(const std::string& file,
 
 int ExitCode(const Status& status) {
   switch (status.code()) {
-    case Code::kOk: return 0;
-    case Code::kInvalidArgument: return 2;
-    case Code::kNotFound: return 3;
+    case Code::kOk:
+      return 0;
+    case Code::kInvalidArgument:
+      return 2;
+    case Code::kNotFound:
+      return 3;
     case Code::kUnauthenticated:
-    case Code::kPermissionDenied: return 4;
-    default: return 1;
+    case Code::kPermissionDenied:
+      return 4;
+    default:
+      return 1;
   }
 }
 

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -45,7 +44,8 @@ class Table {
 };
 
 // One record printed as "key: value" lines, or as a JSON object with --json.
-void PrintRecord(const Globals& globals, const std::vector<std::pair<std::string, std::string>>& fields);
+void PrintRecord(const Globals& globals,
+                 const std::vector<std::pair<std::string, std::string>>& fields);
 
 // A passphrase from --passphrase-file or the environment variable named by
 // --passphrase-env; nullopt when neither is given. The file's trailing newline is

@@ -1,11 +1,11 @@
 // reel keys new|show|list: Ed25519 key files for organisations' signatories and
 // validators (crypto/keyfile.h: mode 0600, optional passphrase).
+#include <sodium.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <regex>
 #include <set>
-
-#include <sodium.h>
 
 #include "base/bytes.h"
 #include "crypto/hash.h"
@@ -66,7 +66,8 @@ Status RunNew(const Globals& globals, const NewOptions& o) {
     return Status::InvalidArgument("key name '" + o.name +
                                    "' must be 1 to 64 of A-Z a-z 0-9 . _ -");
   }
-  Result<std::optional<std::string>> passphrase = ReadPassphrase(o.passphrase_file, o.passphrase_env);
+  Result<std::optional<std::string>> passphrase =
+      ReadPassphrase(o.passphrase_file, o.passphrase_env);
   if (!passphrase.ok()) return passphrase.status();
   std::error_code ec;
   fs::create_directories(o.dir, ec);
@@ -148,9 +149,8 @@ void RegisterKeys(CLI::App& app, Globals& globals, Runner* selected) {
   CLI::App* show = keys->add_subcommand("show", "Show a key file's public key");
   show->add_option("key", *show_target, "Key name in --dir, or a path to a .key file")->required();
   show->add_option("--dir", *show_dir, "Key folder")->capture_default_str();
-  OnRun(show, selected, [&globals, show_target, show_dir] {
-    return RunShow(globals, *show_target, *show_dir);
-  });
+  OnRun(show, selected,
+        [&globals, show_target, show_dir] { return RunShow(globals, *show_target, *show_dir); });
 
   auto list_dir = std::make_shared<std::string>(DefaultKeyDir());
   CLI::App* list = keys->add_subcommand("list", "List the key files in a folder");

@@ -10,9 +10,8 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "base/bytes.h"
 #include "node/config/genesis.h"

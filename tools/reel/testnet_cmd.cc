@@ -98,10 +98,10 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
 
   v1::Genesis genesis;
   genesis.set_chain_id(o.chain_id);
-  genesis.set_genesis_time_ms(static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count()));
+  genesis.set_genesis_time_ms(
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count()));
   genesis.set_tls_ca_pem(ca->cert_pem);
   genesis.mutable_consensus()->set_block_interval_min_ms(o.block_interval_ms);
   genesis.mutable_consensus()->set_idle_block_interval_ms(o.idle_block_interval_ms);
@@ -129,7 +129,8 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
     homes.push_back(home);
     config::NodeConfig config;
     if (observer) {
-      REEL_RETURN_IF_ERROR(config::SetConfigValue(config, "p2p.validator_key_file", "", "observer"));
+      REEL_RETURN_IF_ERROR(
+          config::SetConfigValue(config, "p2p.validator_key_file", "", "observer"));
     }
     REEL_RETURN_IF_ERROR(config::SetConfigValue(config, "moniker", name, "--moniker"));
     REEL_RETURN_IF_ERROR(config::SetConfigValue(config, "p2p.listen", Port(o, i, 0), "p2p"));
