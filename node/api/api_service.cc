@@ -150,7 +150,8 @@ grpc::Status ApiService::SubmitTransaction(grpc::ServerContext* context,
   grpc::Status valid = ValidateSubmit(*request);
   if (!valid.ok()) return valid;
   const NodeInfo info = node_->Info();
-  if (info.syncing) {
+  // An observer is always following by block sync; its refusal (in Submit) says why.
+  if (info.syncing && info.self_validator_index >= 0) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         "the node is catching up with its peers; retry shortly or submit to "
                         "another node");
