@@ -507,7 +507,8 @@ TEST_F(ApiTest, AStreamClientThatDoesNotReadHoldsUpNothingElse) {
   v1::StreamBlocksRequest request;
   request.set_from_height(1);
   auto reader = stub_->StreamBlocks(&stalled, request);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  v1::StreamBlocksResponse first;
+  ASSERT_TRUE(reader->Read(&first));                  // streaming; from here on it reads nothing
   for (int i = 0; i < 5; ++i) node_.CommitBlock({});  // commits go on
   grpc::ClientContext context;
   Deadline(context);
