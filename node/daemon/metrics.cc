@@ -196,7 +196,11 @@ NodeMetrics::NodeMetrics(MetricsRegistry& registry)
           registry.AddGauge("reel_start_time_seconds", "Unix time at which this process started.")),
       synced_blocks(registry.AddGauge("reel_synced_blocks",
                                       "Committed blocks this node applied by block sync since it "
-                                      "started (not through consensus).")) {}
+                                      "started (not through consensus).")),
+      gossip_dropped(registry.AddGauge(
+          "reel_gossip_dropped",
+          "Copies of admitted transactions not gossiped since start because a peer's queue "
+          "was full (the peer gets them in blocks).")) {}
 
 PeerMetrics::PeerMetrics(MetricsRegistry& registry, size_t validators, std::optional<uint32_t> self,
                          const std::vector<std::string_view>& drop_kinds)

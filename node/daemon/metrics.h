@@ -116,6 +116,7 @@ struct NodeMetrics {
   Gauge& verify_per_second;   // reel_verify_per_second: signature checks, last second
   Gauge& start_time;          // reel_start_time_seconds: Unix time the process started
   Gauge& synced_blocks;       // reel_synced_blocks: blocks applied by block sync since start
+  Gauge& gossip_dropped;      // reel_gossip_dropped: gossip copies dropped, a peer's queue full
 };
 
 // Counters kept for each validator but this node, registered once at start-up.

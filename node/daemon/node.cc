@@ -149,6 +149,7 @@ struct Node::Impl {
       metrics.peers.Set(connected);
     }
     if (sync != nullptr) metrics.synced_blocks.Set(static_cast<int64_t>(sync->blocks_synced()));
+    if (gossip != nullptr) metrics.gossip_dropped.Set(static_cast<int64_t>(gossip->dropped()));
     if (view != nullptr) {
       view->SetProgress(replica != nullptr ? replica->round() : 0,
                         sync != nullptr && sync->behind());

@@ -83,8 +83,8 @@ class NetTransport : public replica::Transport {
 // or dead peer delays nobody else's copy: on a WAN, calling the peers one after the
 // other cost a transaction several round trips before the last one had it. A sender
 // takes what has queued while its previous call was in flight, up to
-// limits::net_gossip_txs_max. A peer's full queue drops the newest (counted): the
-// transaction still reaches that peer in a block.
+// limits::net_gossip_txs_max. A peer's full queue drops the newest (counted: reel_gossip_dropped):
+// the transaction still reaches that peer in a block.
 class Gossip {
  public:
   explicit Gossip(net::Peers* peers);
