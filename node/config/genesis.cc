@@ -184,6 +184,27 @@ void CheckSitesAndQuotas(const Genesis& genesis, Checker& check,
   }
 }
 
+// Genesis.governance: who may change the validator set. Absent, the ledger defaults to
+// the REGULATOR and EXPORT_AUTHORITY organisations and a majority of them (there is
+// always a regulator, checked above).
+void CheckGovernance(const Genesis& genesis, Checker& check, const std::set<std::string>& org_ids) {
+  if (!genesis.has_governance()) return;
+  const reel::v1::Governance& gov = genesis.governance();
+  check.Require(!gov.governing_org_ids().empty(), "governance.governing_org_ids",
+                "at least one organisation must govern the validator set");
+  std::set<std::string> seen;
+  for (int i = 0; i < gov.governing_org_ids_size() && check.ok(); ++i) {
+    const std::string& id = gov.governing_org_ids(i);
+    std::string path = At("governance.governing_org_ids", static_cast<size_t>(i));
+    check.Require(org_ids.count(id) == 1, path, "\"" + id + "\" is not one of the genesis orgs");
+    check.Require(seen.insert(id).second, path, "\"" + id + "\" is listed twice");
+  }
+  check.Require(gov.approvals_required() <= seen.size(), "governance.approvals_required",
+                "must be between 1 and the number of governing organisations (" +
+                    std::to_string(seen.size()) + "), or 0 for a majority; got " +
+                    std::to_string(gov.approvals_required()));
+}
+
 void CheckConsensusParams(const reel::v1::ConsensusParams& params, Checker& check) {
   // Zero means "the default in base/limits.h"; only set values are checked.
   if (params.round_timeout_ms() != 0 && params.round_timeout_max_ms() != 0) {
@@ -243,6 +264,7 @@ Status ValidateGenesis(const Genesis& genesis, std::string_view source) {
   std::set<std::string> org_ids;
   if (check.ok()) CheckOrgs(genesis, check, org_ids);
   if (check.ok()) CheckSitesAndQuotas(genesis, check, org_ids);
+  if (check.ok()) CheckGovernance(genesis, check, org_ids);
   if (check.ok()) CheckConsensusParams(genesis.consensus(), check);
   return check.status();
 }

@@ -8,7 +8,8 @@
 //     daemon needs to run: chain id 1..64 bytes, 1..validators_max validators with
 //     unique names and 32-byte keys, a host:port address and a TLS certificate each; at
 //     least one organisation, one of them with ROLE_REGULATOR; a PEM tls_ca_pem if set;
-//     well-formed org, site and quota entries; consensus parameters within
+//     well-formed org, site and quota entries; a governance, if given, naming distinct
+//     genesis orgs and at most as many approvals as it names; consensus parameters within
 //     base/limits.h. Each message names the file and the field path, e.g.
 //       /home/n1/config/genesis.json: validators[2].public_key: expected 32 bytes, got 31
 //   - It does not apply the custody rules to orgs, sites and quotas (the ledger does,

@@ -142,4 +142,20 @@ Refusal FormReinstate(const v1::Reinstate& a);
 Refusal ApplyReinstate(TxContext& ctx, const v1::Reinstate& a);
 void EventReinstate(const v1::Reinstate& a, const TxOutcome& outcome, v1::Event* e);
 
+// --- Validators (exec_validators.cc) -------------------------------------------------------
+Refusal FormProposeValidatorChange(const v1::ProposeValidatorChange& a);
+Refusal ApplyProposeValidatorChange(TxContext& ctx, const v1::ProposeValidatorChange& a);
+void EventProposeValidatorChange(const v1::ProposeValidatorChange& a, const TxOutcome& outcome,
+                                 v1::Event* e);
+Refusal FormApproveValidatorChange(const v1::ApproveValidatorChange& a);
+Refusal ApplyApproveValidatorChange(TxContext& ctx, const v1::ApproveValidatorChange& a);
+void EventApproveValidatorChange(const v1::ApproveValidatorChange& a, const TxOutcome& outcome,
+                                 v1::Event* e);
+Refusal FormWithdrawValidatorChange(const v1::WithdrawValidatorChange& a);
+Refusal ApplyWithdrawValidatorChange(TxContext& ctx, const v1::WithdrawValidatorChange& a);
+void EventWithdrawValidatorChange(const v1::WithdrawValidatorChange& a, const TxOutcome& outcome,
+                                  v1::Event* e);
+// Genesis: the governance of the validator set and the validators of epoch 0.
+void PutGenesisValidators(const v1::Genesis& genesis, State& state);
+
 }  // namespace reel::ledger

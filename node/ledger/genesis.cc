@@ -1,9 +1,12 @@
 // The initial state: the organisations, sites and quotas of genesis, applied with the
 // rules of their transactions, as height 0.
+#include <algorithm>
+
 #include "base/bytes.h"
 #include "crypto/signing.h"
 #include "node/ledger/exec.h"
 #include "node/ledger/root.h"
+#include "node/ledger/validators.h"
 #include "node/storage/memory_store.h"
 
 namespace reel::ledger {
@@ -39,6 +42,18 @@ Result<BlockExecution> ExecuteGenesis(const v1::Genesis& genesis) {
   }
   if (!regulator)
     return Status::InvalidArgument("genesis names no organisation with ROLE_REGULATOR");
+  // The ledger's own check of what config::ValidateGenesis reports by field.
+  const v1::ValidatorGovernance governance = GovernanceOf(genesis);
+  for (const std::string& id : governance.governing_org_ids()) {
+    const bool known = std::any_of(genesis.orgs().begin(), genesis.orgs().end(),
+                                   [&](const v1::RegisterOrg& org) { return org.org_id() == id; });
+    if (!known) return Status::InvalidArgument("genesis governance names unknown org '" + id + "'");
+  }
+  if (governance.approvals_required() >
+      static_cast<uint32_t>(governance.governing_org_ids_size())) {
+    return Status::InvalidArgument(
+        "genesis governance.approvals_required exceeds its organisations");
+  }
   try {
     std::unique_ptr<storage::KvStore> empty = storage::NewMemoryStore();
     Overlay block(*empty);
@@ -58,6 +73,10 @@ Result<BlockExecution> ExecuteGenesis(const v1::Genesis& genesis) {
     for (int i = 0; i < genesis.quotas_size(); ++i) {
       REEL_RETURN_IF_ERROR(
           ApplyEntry(ctx, block, genesis.quotas(i), "quota", i, FormSetQuota, ApplySetQuota));
+    }
+    {
+      State state(block);
+      PutGenesisValidators(genesis, state);
     }
     Result<crypto::Hash32> root = FinishBlock(*empty, block, 0, genesis.genesis_time_ms());
     if (!root.ok()) return root.status();

@@ -78,6 +78,12 @@ std::string QuotaCutKey(std::string_view org_id, uint32_t year) {
   AppendU32BE(rest, year);
   return Key(StateTag::kQuotaCut, org_id, rest);
 }
+std::string ValidatorsKey(std::string_view name) {
+  return Key(StateTag::kValidators, name);
+}
+std::string ValidatorChangeKey(std::string_view change_id) {
+  return Key(StateTag::kValidatorChange, change_id);
+}
 std::string LotKey(std::string_view lot_id) {
   return Key(StateTag::kLot, lot_id);
 }

@@ -40,6 +40,8 @@ enum class StateTag : char {
   kRestriction = 'r',
   kViolation = 'v',
   kExport = 'x',
+  kValidators = 'w',       // the validator set and its governance, by name
+  kValidatorChange = 'k',  // proposed changes to it, by change id
 };
 
 // The byte after 0x06 that names an index (docs/LEDGER.md, "Index layout"). On disk too.
@@ -75,6 +77,10 @@ std::string LicenceKey(std::string_view licence_id);              // kLicence
 std::string RestrictionKey(std::string_view restriction_id);      // kRestriction
 std::string ViolationKey(std::string_view violation_id);          // kViolation
 std::string ExportKey(std::string_view tx_id);                    // kExport
+// kValidators "governance" -> ValidatorGovernance, "current" -> ValidatorSet, "next" ->
+// NextValidatorSet (only while a change is approved and its epoch has not begun).
+std::string ValidatorsKey(std::string_view name);
+std::string ValidatorChangeKey(std::string_view change_id);  // kValidatorChange
 // The first key of every record of a kind: a prefix to list them.
 std::string StatePrefix(StateTag tag);
 

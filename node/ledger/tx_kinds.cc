@@ -139,6 +139,22 @@ constexpr TxKindEntry kTxKinds[] = {
     Kind<&B::reinstate, FormReinstate, ApplyReinstate, EventReinstate>(
         B::kReinstate, Needs(v1::ROLE_REGULATOR),
         {.summary = "end an organisation's suspension", .required = "org_id"}),
+
+    // --- Validators (exec_validators.cc): the signer must be a governing organisation -------
+    Kind<&B::propose_validator_change, FormProposeValidatorChange, ApplyProposeValidatorChange,
+         EventProposeValidatorChange>(
+        B::kProposeValidatorChange, NoRole(),
+        {.summary = "Governing org: propose adding, removing or re-keying a validator, or "
+                    "new consensus timings (counts as its approval)",
+         .required = "change_id"}),
+    Kind<&B::approve_validator_change, FormApproveValidatorChange, ApplyApproveValidatorChange,
+         EventApproveValidatorChange>(
+        B::kApproveValidatorChange, NoRole(),
+        {.summary = "Governing org: approve a pending validator change", .required = "change_id"}),
+    Kind<&B::withdraw_validator_change, FormWithdrawValidatorChange, ApplyWithdrawValidatorChange,
+         EventWithdrawValidatorChange>(
+        B::kWithdrawValidatorChange, NoRole(),
+        {.summary = "Proposer: withdraw its pending validator change", .required = "change_id"}),
 };
 
 // --- Lookup by case, built at compile time ------------------------------------------------

@@ -151,6 +151,24 @@ TEST(GenesisTest, EachBrokenRuleNamesTheFieldPath) {
       {"too many bytes",
        [](Genesis& g) { g.mutable_consensus()->set_block_bytes_max(9 * 1024 * 1024); },
        "consensus.block_bytes_max: must not exceed 8388608"},
+      {"governance without orgs", [](Genesis& g) { g.mutable_governance(); },
+       "governance.governing_org_ids: at least one organisation must govern"},
+      {"governance of unknown org",
+       [](Genesis& g) { g.mutable_governance()->add_governing_org_ids("nobody"); },
+       "governance.governing_org_ids[0]: \"nobody\" is not one of the genesis orgs"},
+      {"governing org twice",
+       [](Genesis& g) {
+         g.mutable_governance()->add_governing_org_ids("miit");
+         g.mutable_governance()->add_governing_org_ids("miit");
+       },
+       "governance.governing_org_ids[1]: \"miit\" is listed twice"},
+      {"more approvals than governors",
+       [](Genesis& g) {
+         g.mutable_governance()->add_governing_org_ids("miit");
+         g.mutable_governance()->set_approvals_required(2);
+       },
+       "governance.approvals_required: must be between 1 and the number of governing "
+       "organisations (1)"},
   };
   for (const BrokenCase& c : cases) {
     Genesis genesis = Valid();

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -82,8 +83,10 @@ class World {
     return o;
   }
 
-  // Genesis with MIIT (regulator), MOFCOM (export authority) and GACC (customs).
-  void Genesis(std::vector<v1::RegisterOrg> more = {}) {
+  // Genesis with MIIT (regulator), MOFCOM (export authority) and GACC (customs); `edit`
+  // may add to it (validators, governance) before it is applied.
+  void Genesis(std::vector<v1::RegisterOrg> more = {},
+               const std::function<void(v1::Genesis&)>& edit = nullptr) {
     v1::Genesis g;
     g.set_chain_id(kChain);
     g.set_genesis_time_ms(time_ms_ - 1000);
@@ -91,6 +94,7 @@ class World {
     *g.add_orgs() = Org("mofcom", v1::ORG_KIND_MINISTRY, {v1::ROLE_EXPORT_AUTHORITY}, *this);
     *g.add_orgs() = Org("gacc", v1::ORG_KIND_MINISTRY, {v1::ROLE_CUSTOMS}, *this);
     for (auto& o : more) *g.add_orgs() = o;
+    if (edit) edit(g);
     Result<BlockExecution> ex = ExecuteGenesis(g);
     ASSERT_TRUE(ex.ok()) << ex.status().ToString();
     ASSERT_OK(CommitForTest(*store_, *ex, 0));

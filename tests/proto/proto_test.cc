@@ -3,7 +3,7 @@
 // - every message survives serialise -> parse with every field set (oneof cases each in
 //   turn), and serialises to the same bytes again;
 // - no float or double and no map anywhere (determinism, DOMAIN.md "Units");
-// - TxBody's oneof has exactly the 21 transaction kinds, and TxKind mirrors it;
+// - TxBody's oneof has exactly the 24 transaction kinds, and TxKind mirrors it;
 // - list methods follow the paging contract of README.md;
 // - the genesis example in README.md parses, and Genesis survives a JSON round trip.
 #include <google/protobuf/descriptor.h>
@@ -354,8 +354,11 @@ TEST(ProtoTxBody, ActionHasEveryTransactionKind) {
       "ClearExport",
       "RecordViolation",
       "Reinstate",
+      "ProposeValidatorChange",
+      "ApproveValidatorChange",
+      "WithdrawValidatorChange",
   };
-  ASSERT_EQ(expected.size(), 21u);
+  ASSERT_EQ(expected.size(), 24u);
   const OneofDescriptor* action = reel::v1::TxBody::descriptor()->FindOneofByName("action");
   ASSERT_NE(action, nullptr);
   std::set<std::string> actual;
@@ -366,7 +369,7 @@ TEST(ProtoTxBody, ActionHasEveryTransactionKind) {
     actual.insert(field->message_type()->name());
   }
   EXPECT_EQ(actual, expected);
-  EXPECT_EQ(action->field_count(), 21);
+  EXPECT_EQ(action->field_count(), 24);
 }
 
 // TxKind(body.action_case()) must name the action, so each case's field number is the

@@ -43,6 +43,20 @@ out=$(body record-violation --violation V --org x --kind smuggling --illegal-rev
       --multiplier 5 --fine-fen 5000 --seize-lot L1,L2 --suspend) || fail "violation: $out"
 is "$out" .record_violation.seize_lot_ids '["L1","L2"]'
 is "$out" .record_violation.kind '"VIOLATION_KIND_SMUGGLING"'
+printf -- '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' > "$dir/v5.crt"
+out=$(body propose-validator-change --change add-v5 --add-name v5 --add-org miit \
+      --add-public-key "$dir/miit.key" --add-address 10.0.0.5:7000 \
+      --add-tls-cert-pem "$dir/v5.crt") || fail "propose add: $out"
+is "$out" .propose_validator_change.add.name '"v5"'
+is "$out" .propose_validator_change.add.public_key "\"$pk\""
+is "$out" .propose_validator_change.add.tls_cert_pem \
+  '"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"'
+out=$(body propose-validator-change --change rm --remove-name v4) || fail "propose remove: $out"
+is "$out" .propose_validator_change '{"change_id":"rm","remove":{"name":"v4"}}'
+out=$(body propose-validator-change --change t --consensus-round-timeout-ms 3000) ||
+  fail "propose timings: $out"
+is "$out" .propose_validator_change.consensus '{"round_timeout_ms":"3000"}'
+
 help=$("$reel" tx --help) || fail "reel tx --help"
 actions=$(sed -n '/oneof action {/,/}/p' "$tx_proto" | sed -nE 's/^ +[A-Z][A-Za-z]* ([a-z_]+) = [0-9]+;.*/\1/p')
 [ -n "$actions" ] || fail "no cases of TxBody.action found in $tx_proto"

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 
@@ -103,10 +105,17 @@ std::string Help(const Field* field) {
     help = field->name().find("key") != std::string::npos ? "hex, or a key file" : "hex";
   }
   const std::string& name = field->name();
+  if (EndsWith(name, "_pem")) help = "PEM, or a PEM file";
   if (field->cpp_type() != Field::CPPTYPE_STRING && field->cpp_type() != Field::CPPTYPE_ENUM) {
     if (EndsWith(name, "_g")) help = "grams (integer)";
     if (EndsWith(name, "_fen")) help = "fen, CNY x 100 (integer)";
-    if (EndsWith(name, "_ms")) help = "milliseconds since the Unix epoch";
+    if (EndsWith(name, "_ms")) {
+      // Durations (timers, intervals, drift) are not instants.
+      const bool duration = name.find("timeout") != std::string::npos ||
+                            name.find("interval") != std::string::npos ||
+                            name.find("drift") != std::string::npos;
+      help = duration ? "milliseconds" : "milliseconds since the Unix epoch";
+    }
   }
   if (field->is_repeated()) {
     help += std::string(help.empty() ? "" : "; ") +
@@ -188,6 +197,17 @@ Result<std::string> ParseBytes(const std::string& flag, const std::string& text)
                                  (flag.find("key") != std::string::npos ? " nor a key file" : ""));
 }
 
+// PEM text, or the file that holds it (a certificate does not fit on a command line).
+Result<std::string> ReadPemText(const std::string& flag, const std::string& text) {
+  if (text.find("-----BEGIN ") != std::string::npos) return text;
+  std::ifstream in(text, std::ios::binary);
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.bad() && pem.find("-----BEGIN ") != std::string::npos && pem.size() <= 64 * 1024) {
+    return pem;
+  }
+  return Status::InvalidArgument(flag + ": '" + text + "' is neither PEM text nor a PEM file");
+}
+
 // Sets (or adds to, when repeated) one plain field from its text.
 Status Store(pb::Message* message, const Field* field, const std::string& flag,
              const std::string& text) {
@@ -221,6 +241,10 @@ Status Store(pb::Message* message, const Field* field, const std::string& flag,
         Result<std::string> bytes = ParseBytes(flag, text);
         if (!bytes.ok()) return bytes.status();
         value = *bytes;
+      } else if (EndsWith(field->name(), "_pem")) {
+        Result<std::string> pem = ReadPemText(flag, text);
+        if (!pem.ok()) return pem.status();
+        value = *pem;
       }
       add ? r->AddString(message, field, value) : r->SetString(message, field, value);
       return Status::Ok();
@@ -334,8 +358,11 @@ void MessageFlags::Bind(CLI::App* command, const pb::Descriptor* type,
     if (field->message_type() != nullptr && !IsComposition(field) && !IsRecord(field)) {
       std::vector<const Field*> inner = path;
       inner.push_back(field);
-      Bind(command, field->message_type(), inner,
-           SharesAName(type, field) ? prefix + field->name() + "_" : prefix, FlagSpec{});
+      // A message that is one choice of a oneof keeps its name in front (--add-name,
+      // --remove-name): the choices of one oneof often share field names.
+      const bool named = SharesAName(type, field) || field->real_containing_oneof() != nullptr;
+      Bind(command, field->message_type(), inner, named ? prefix + field->name() + "_" : prefix,
+           FlagSpec{});
       continue;
     }
     auto flag = std::make_unique<Flag>();

@@ -12,8 +12,10 @@
 //   bool       a flag without a value
 //   repeated   repeat the flag; ids and enums also take a comma-separated list
 //   Composition                  EL=GRAMS,EL=GRAMS   (ND=9000000,PR=3000000)
-//   a nested message             its fields as --FIELD-SUBFIELD; a message with one
-//                                field is that field (UpdateOrg.roles)
+//   a nested message             its fields as --SUBFIELD, or --FIELD-SUBFIELD where a
+//                                name would clash or the message is a choice of a
+//                                oneof (--add-name); a message with one field is that
+//                                field (UpdateOrg.roles)
 //   a repeated message of plain fields   one colon-separated value per item in field
 //                                order (--output LOT_ID:PRODUCT:MASS_G:COMPOSITION);
 //                                the first part may itself hold colons (lot ids do)
