@@ -25,6 +25,11 @@ class Application {
   // per block), so a restart resumes after the last executed block.
   virtual Hash32 ExecuteCommitted(const Block& block, const QuorumCert& qc) = 0;
 
+  // The validators of the next epoch if the committed block at `height`, just executed,
+  // ended the epoch (CONSENSUS.md "Epochs"), else nullopt. Asked right after each
+  // ExecuteCommitted; deterministic, from committed state alone.
+  virtual std::optional<ValidatorSet> EpochEndedAt(uint64_t height) const { return std::nullopt; }
+
   // The state root after the committed block at `height`, if still known.
   virtual std::optional<Hash32> StateRootAt(uint64_t height) const = 0;
 

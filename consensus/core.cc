@@ -10,7 +10,6 @@ Core::Core(Config config, crypto::KeyPair key, Application* app)
     : config_(std::move(config)),
       key_(std::move(key)),
       app_(app),
-      genesis_(MakeGenesisBlock(config_.chain_id, config_.epoch)),
       pacemaker_(config_.round_timeout_ms_initial, config_.round_timeout_ms_max,
                  config_.round_timeout_ms_floor),
       leaders_(config_.epoch, config_.validators.n(), config_.leader_reputation),
@@ -20,15 +19,21 @@ Core::Core(Config config, crypto::KeyPair key, Application* app)
   REEL_ASSERT(config_.validators.n() >= 1 && config_.validators.n() <= limits::validators_max);
   REEL_ASSERT(config_.self_index < config_.validators.n());
   REEL_ASSERT(key_.public_key() == config_.validators.keys[config_.self_index]);
+  const bool first_epoch = config_.epoch_root_id == Hash32{};
+  REEL_ASSERT(!first_epoch || config_.epoch_root_height == 0);
+  root_qc_ = MakeRootQc(config_.epoch,
+                        first_epoch ? MakeGenesisBlock(config_.chain_id, config_.epoch).id
+                                    : config_.epoch_root_id,
+                        config_.epoch_root_height);
   ctx_.chain_id = config_.chain_id;
   ctx_.epoch = config_.epoch;
   ctx_.validators = &config_.validators;
-  ctx_.genesis_id = genesis_.id;
+  ctx_.epoch_root_id = root_qc_.block_id;
   ctx_.count_duplicate_signers = config_.bug == PlantedBug::kDoubleCount;
 }
 
 Step Core::Finish(Status status) {
-  MaybePropose();
+  if (!ended_) MaybePropose();
   Step step{std::move(status), std::move(out_)};
   out_.clear();
   return step;
@@ -37,6 +42,9 @@ Step Core::Finish(Status status) {
 // Every signature leaves through here, after its Persist (unless the planted
 // bug reverses them).
 void Core::SignedSend(Action send) {
+  // Nothing is signed in an epoch that has ended: its last block is committed, and a
+  // vote or timeout now could only help the old set certify blocks after it.
+  if (ended_) return;
   if (config_.bug == PlantedBug::kVoteBeforePersist) {
     out_.push_back(std::move(send));
     out_.push_back(Persist{safety_.state()});
@@ -52,9 +60,10 @@ Step Core::OnStart(const StartState& start, uint64_t now_ms) {
   REEL_ASSERT(tree_ == nullptr);
   SafetyState state;
   state.epoch = config_.epoch;
-  state.high_qc = MakeGenesisQc(genesis_);
-  if (start.safety) state = *start.safety;
-  REEL_ASSERT(state.epoch == config_.epoch);
+  state.high_qc = root_qc_;
+  // A state of an earlier epoch promises nothing about this one: its rounds start over.
+  if (start.safety && start.safety->epoch == config_.epoch) state = *start.safety;
+  REEL_ASSERT(!start.safety || start.safety->epoch <= config_.epoch);
   safety_ = SafetyRules(state, config_.bug == PlantedBug::kWeakVoteRule,
                         config_.bug == PlantedBug::kWeakTcRule);
   Root(start, now_ms, 1);
@@ -63,6 +72,7 @@ Step Core::OnStart(const StartState& start, uint64_t now_ms) {
 
 Step Core::OnSynced(const StartState& start, uint64_t now_ms) {
   REEL_ASSERT(tree_ != nullptr);
+  if (ended_) return Finish(Status::FailedPrecondition("this core's epoch has ended"));
   REEL_ASSERT(start.committed_block.header.height >= committed_height_);
   // What is in memory is at least as new as the disk's safety state: keep it.
   tree_.reset();
@@ -77,8 +87,12 @@ Step Core::OnSynced(const StartState& start, uint64_t now_ms) {
 // allows (at least `round_min`) and puts back the blocks stored above it.
 void Core::Root(const StartState& start, uint64_t now_ms, uint64_t round_min) {
   now_ms_ = now_ms;
-  tree_ = std::make_unique<BlockTree>(start.committed_block, start.committed_qc);
-  committed_height_ = start.committed_block.header.height;
+  const Block& committed = start.committed_block;  // sealed by the driver
+  const bool at_root = committed.id == root_qc_.block_id;
+  REEL_ASSERT(at_root || committed.header.epoch == config_.epoch);
+  const QuorumCert& committed_qc = at_root ? root_qc_ : start.committed_qc;
+  tree_ = std::make_unique<BlockTree>(committed, committed_qc);
+  committed_height_ = committed.header.height;
   if (start.recent_committed.empty()) {
     leaders_.Reset({start.committed_block.header});
   } else {
@@ -86,7 +100,7 @@ void Core::Root(const StartState& start, uint64_t now_ms, uint64_t round_min) {
     leaders_.Reset(start.recent_committed);
   }
   REEL_ASSERT(app_->StateRootAt(committed_height_).has_value());
-  safety_.ObserveQc(start.committed_qc);
+  safety_.ObserveQc(committed_qc);
   const SafetyState& s = safety_.state();
   const uint64_t round =
       std::max({s.high_qc.round + 1, s.highest_voted_round, s.highest_timeout_round, round_min});
@@ -107,6 +121,7 @@ void Core::RestoreBlocks(std::vector<Block> blocks) {
     block.Seal(config_.chain_id);
     const BlockHeader& h = block.header;
     if (h.height <= committed_height_ || tree_->Find(block.id) != nullptr) continue;
+    if (h.epoch != config_.epoch) continue;  // of an epoch that has ended
     if (tree_->Find(h.parent_id) == nullptr || h.parent_id != block.qc.block_id ||
         h.qc_round != block.qc.round || !VerifyQcCached(block.qc).ok()) {
       continue;
@@ -191,6 +206,7 @@ void Core::CommitUpTo(const Block& child, const QuorumCert& child_qc) {
   const std::vector<const Block*> path = tree_->PathFromRoot(block_id);
   REEL_ASSERT(!path.empty());
   Commit commit;
+  size_t last = path.size() - 1;
   for (size_t i = 0; i < path.size(); ++i) {
     const Block& b = *path[i];
     REEL_ASSERT(b.header.height == committed_height_ + 1);
@@ -201,10 +217,29 @@ void Core::CommitUpTo(const Block& child, const QuorumCert& child_qc) {
     committed_height_ = b.header.height;
     leaders_.OnCommitted(b.header);
     commit.blocks.push_back({b, qc, root});
+    if (std::optional<ValidatorSet> next = app_->EpochEndedAt(b.header.height)) {
+      // The epoch ends here: what the path holds above this block is of no epoch now.
+      REEL_ASSERT(next->n() >= 1 && next->n() <= limits::validators_max);
+      commit.next_epoch = std::move(next);
+      last = i;
+      break;
+    }
   }
-  commit.child_header = child.header;
+  if (commit.next_epoch) {
+    // Before the commit that ends it, the last thing this core signs: a timeout of its
+    // round carrying the QC that committed the ending block. The others may not have
+    // that QC (votes go to one leader); from the timeout they commit the block too and
+    // move on, instead of waiting for a TC in an epoch that is over. It comes before
+    // the Commit so that the driver has it on disk before it starts the next epoch.
+    LocalTimeout();
+    ended_ = true;
+  }
+  // The proof of the last executed block: the path above it, then the child.
+  for (size_t i = last + 1; i < path.size(); ++i) commit.descendants.push_back(path[i]->header);
+  commit.descendants.push_back(child.header);
+  commit.block_qc = certifying_qc;
   commit.child_qc = child_qc;
-  tree_->PruneTo(block_id);
+  tree_->PruneTo(path[last]->id);
   out_.push_back(std::move(commit));
 }
 
@@ -237,8 +272,13 @@ Status Core::CheckProposalForm(const Proposal& p) const {
 // round just before the parent's, else whatever the parent recorded.
 Result<std::pair<uint64_t, Hash32>> Core::ExpectedCommitted(const Block& parent) const {
   const BlockHeader& p = parent.header;
+  // The epoch's root is committed by every replica that runs the epoch: a block on it
+  // records the root itself (its own header speaks of the epoch before).
+  const bool parent_is_root = parent.id == root_qc_.block_id;
   const bool parent_commits_grandparent = p.height >= 1 && p.qc_round + 1 == p.round;
-  const uint64_t height = parent_commits_grandparent ? p.height - 1 : p.committed_height;
+  const uint64_t height = parent_is_root              ? p.height
+                          : parent_commits_grandparent ? p.height - 1
+                                                       : p.committed_height;
   const std::optional<Hash32> root = app_->StateRootAt(height);
   if (!root) return Status::FailedPrecondition("state root of the committed height not known");
   return std::make_pair(height, *root);
@@ -296,6 +336,7 @@ Status Core::InsertBlock(const Block& block, bool store) {
 // --- Proposals and votes -----------------------------------------------------------
 
 Step Core::OnProposal(uint32_t from, const Proposal& received) {
+  if (ended_) return Finish(Status::FailedPrecondition("this core's epoch has ended"));
   Proposal p = received;
   p.block.Seal(config_.chain_id);
   Status form = CheckProposalForm(p);
@@ -363,7 +404,10 @@ void Core::VoteIfAllowed(const Proposal& p, Status* status) {
 }
 
 Step Core::OnVote(uint32_t from, const Vote& vote) {
-  if (vote.epoch != config_.epoch) return Finish(Status::InvalidArgument("vote of another epoch"));
+  if (ended_) return Finish(Status::FailedPrecondition("this core's epoch has ended"));
+  if (vote.epoch != config_.epoch && config_.bug != PlantedBug::kOldEpochVote) {
+    return Finish(Status::InvalidArgument("vote of another epoch"));
+  }
   if (const Block* b = tree_->Find(vote.block_id);
       b != nullptr &&
       leaders_.LeaderOf(vote.round + 1, b->header.committed_height) != config_.self_index) {
@@ -375,7 +419,9 @@ Step Core::OnVote(uint32_t from, const Vote& vote) {
   if (vote.round > pacemaker_.round() + limits::consensus_future_rounds_max) {
     return Finish(Status::ResourceExhausted("vote too far in the future"));
   }
-  Status s = VerifyVote(vote, ctx_);
+  VerifyContext vote_ctx = ctx_;
+  if (config_.bug == PlantedBug::kOldEpochVote) vote_ctx.epoch = vote.epoch;
+  Status s = VerifyVote(vote, vote_ctx);
   if (!s.ok()) return Finish(s);
   if (!votes_.Add(vote, ctx_)) return Finish(Status::Ok());  // duplicate
   if (const Block* b = tree_->Find(vote.block_id)) {
@@ -391,6 +437,7 @@ Step Core::OnVote(uint32_t from, const Vote& vote) {
 // --- Timeouts ------------------------------------------------------------------------
 
 Step Core::OnTimeout(uint32_t from, const Timeout& t) {
+  if (ended_) return Finish(Status::FailedPrecondition("this core's epoch has ended"));
   if (t.epoch != config_.epoch) return Finish(Status::InvalidArgument("timeout of another epoch"));
   // The attached certificates can move us on even when the timeout is old.
   if (t.high_tc && t.high_tc->round >= pacemaker_.round()) {
@@ -428,6 +475,7 @@ Step Core::OnTimeout(uint32_t from, const Timeout& t) {
 }
 
 Step Core::OnTick(uint64_t now_ms) {
+  if (ended_) return Finish(Status::FailedPrecondition("this core's epoch has ended"));
   now_ms_ = std::max(now_ms_, now_ms);
   if (pacemaker_.Expired(now_ms_)) {
     LocalTimeout();
@@ -440,6 +488,7 @@ Step Core::OnTick(uint64_t now_ms) {
 // and tell everyone, with our high QC and TC. Re-sent unchanged while the
 // round lasts, so that a lossy network cannot starve the TC.
 void Core::LocalTimeout() {
+  if (ended_) return;
   pacemaker_.Rearm(now_ms_);
   const uint64_t r = pacemaker_.round();
   if (last_timeout_ && last_timeout_->round == r) {
@@ -546,6 +595,7 @@ void Core::RetryFetches() {
 }
 
 Step Core::OnBlocksFetched(uint32_t from, std::vector<Block> blocks) {
+  if (ended_) return Finish(Status::FailedPrecondition("this core's epoch has ended"));
   Status status;
   bool progress = false;
   if (blocks.size() > limits::consensus_fetch_blocks_max)

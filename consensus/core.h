@@ -25,6 +25,11 @@
 //    the driver to store and announce, and the child and QC that committed them.
 //  - Messages are delivered with the index of the authenticated peer that sent
 //    them; the core trusts no id or height in them that it can recompute.
+//  - A core runs one epoch (CONSENSUS.md "Epochs"). When a Commit carries
+//    `next_epoch`, the last block it lists ended the epoch: the core has stopped
+//    (every later event is refused with FailedPrecondition, and it signs nothing
+//    more), and the driver starts a new core for the next epoch, rooted on that
+//    block, if this replica is in the next set.
 // A Step's status says why an event was refused (for logs and tests); a
 // refused event changes nothing that a later event could not.
 #pragma once
@@ -59,11 +64,16 @@ enum class PlantedBug : uint8_t {
   kDoubleCount,        // a repeated signer counts again toward a quorum
   kWeakCommitRule,     // a QC commits its block's parent whatever the rounds between them
   kWeakTcRule,         // a vote after a TC ignores the TC's highest high QC round
+  kOldEpochVote,       // a vote of another epoch is counted, checked over its own epoch
 };
 
 struct Config {
   std::string chain_id;
   uint64_t epoch = 0;
+  // The block the epoch starts from: for the first epoch genesis (leave the id zero),
+  // else the block that ended the epoch before, which the replica has committed.
+  Hash32 epoch_root_id{};
+  uint64_t epoch_root_height = 0;
   ValidatorSet validators;
   uint32_t self_index = 0;
   uint64_t round_timeout_ms_initial = limits::round_timeout_ms_initial;
@@ -87,9 +97,13 @@ struct Config {
 
 // What a (re)starting replica knows from its own disk.
 struct StartState {
-  std::optional<SafetyState> safety;  // nullopt on the very first start
-  Block committed_block;              // the last executed block; genesis at first
-  QuorumCert committed_qc;            // a QC certifying committed_block
+  // nullopt on the very first start; a state of an earlier epoch is ignored (an epoch
+  // starts with nothing signed).
+  std::optional<SafetyState> safety;
+  Block committed_block;  // the last executed block; genesis at first
+  // A QC certifying committed_block; ignored when committed_block is the epoch's root,
+  // whose QC in this epoch is the root QC.
+  QuorumCert committed_qc;
   std::vector<Block> stored_blocks;   // from StoreBlock, above committed_block, any order
   // The newest committed headers, oldest first, ending with committed_block's:
   // LeaderSchedule::HistoryBlocksMax(n) where the chain has them, so that a restarted
@@ -119,13 +133,17 @@ struct CommittedBlock {
 };
 struct Commit {
   std::vector<CommittedBlock> blocks;
-  // What proves the last of `blocks` committed (the two-chain rule): its child,
-  // one round above it, and a QC certifying that child. With the last block's own
-  // QC this is the commit proof a client can check (CommitProof in
-  // proto/reel/v1/consensus.proto); the driver keeps it for the newest block,
-  // whose child is not committed yet and so is nowhere else on disk.
-  BlockHeader child_header;
+  // What proves the last of `blocks` committed (the two-chain rule, CommitProof in
+  // proto/reel/v1/consensus.proto): the headers above it up to the child D' that
+  // committed it, each the parent of the next (usually D' alone), the QC on D (D''s
+  // parent) and the QC on D'. The driver keeps it for the newest block, whose
+  // descendants are not committed and so are nowhere else on disk.
+  std::vector<BlockHeader> descendants;
+  QuorumCert block_qc;
   QuorumCert child_qc;
+  // Set when the last of `blocks` ended the epoch: the next epoch's validators. Blocks
+  // above it were not executed and never will be in this epoch.
+  std::optional<ValidatorSet> next_epoch;
 };
 struct FetchBlocks {
   uint32_t from_peer = 0;
@@ -160,6 +178,9 @@ class Core {
   Step OnBlocksFetched(uint32_t from, std::vector<Block> blocks);
 
   uint64_t round() const { return pacemaker_.round(); }
+  uint64_t epoch() const { return config_.epoch; }
+  // True once a committed block ended this core's epoch (Commit::next_epoch).
+  bool ended() const { return ended_; }
   uint64_t committed_height() const { return committed_height_; }
   // Rounds this replica left by a timeout certificate (view changes), since start.
   uint64_t view_changes() const { return view_changes_; }
@@ -198,7 +219,7 @@ class Core {
   Config config_;
   crypto::KeyPair key_;
   Application* app_;
-  Block genesis_;
+  QuorumCert root_qc_;  // the epoch's root QC (MakeRootQc)
   VerifyContext ctx_;
   Pacemaker pacemaker_;
   LeaderSchedule leaders_;
@@ -207,6 +228,7 @@ class Core {
   VoteAggregator votes_;
   TimeoutAggregator timeouts_;
   uint64_t committed_height_ = 0;
+  bool ended_ = false;
   uint64_t view_changes_ = 0;
   uint64_t now_ms_ = 0;
   std::optional<Timeout> last_timeout_;  // re-sent unchanged while the round lasts

@@ -74,6 +74,14 @@ QuorumCert MakeGenesisQc(const Block& genesis) {
   return qc;
 }
 
+QuorumCert MakeRootQc(uint64_t epoch, const Hash32& root_id, uint64_t root_height) {
+  QuorumCert qc;
+  qc.block_id = root_id;
+  qc.height = root_height;
+  qc.epoch = epoch;
+  return qc;
+}
+
 uint64_t TimeoutCert::MaxHighQcRound() const {
   uint64_t max = 0;
   for (const auto& s : signers) max = std::max(max, s.high_qc_round);
@@ -122,8 +130,9 @@ Status VerifyQc(const QuorumCert& qc, const VerifyContext& ctx) {
   REEL_ASSERT(ctx.validators != nullptr);
   if (qc.epoch != ctx.epoch) return Status::InvalidArgument("QC of another epoch");
   if (qc.round == 0) {
-    if (qc.block_id == ctx.genesis_id && qc.height == 0 && qc.signers.empty()) return Status::Ok();
-    return Status::InvalidArgument("round-0 QC that is not the genesis QC");
+    // The height is an unsigned hint that users correct from the block, as for any QC.
+    if (qc.block_id == ctx.epoch_root_id && qc.signers.empty()) return Status::Ok();
+    return Status::InvalidArgument("round-0 QC that is not the epoch's root QC");
   }
   std::vector<uint32_t> indices;
   for (const auto& s : qc.signers) indices.push_back(s.index);

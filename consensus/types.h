@@ -111,6 +111,11 @@ Hash32 BlockIdOf(std::string_view chain_id, const BlockHeader& header);
 // timestamp 0, never proposed nor signed. Its QC has no signers.
 Block MakeGenesisBlock(std::string_view chain_id, uint64_t epoch);
 QuorumCert MakeGenesisQc(const Block& genesis);
+// The root QC of an epoch (CONSENSUS.md "Epochs"): round 0, no signers, on the block the
+// epoch starts from (genesis, or the block that ended the epoch before). Valid only in
+// its epoch and only for that block (VerifyQc): every replica of the epoch has
+// committed the root before it runs the epoch, so no signature is needed.
+QuorumCert MakeRootQc(uint64_t epoch, const Hash32& root_id, uint64_t root_height);
 
 struct Vote {
   uint64_t epoch = 0;
@@ -165,7 +170,9 @@ struct VerifyContext {
   std::string_view chain_id;
   uint64_t epoch = 0;
   const ValidatorSet* validators = nullptr;
-  Hash32 genesis_id{};
+  // The block the epoch starts from: genesis for the first, else the block that ended
+  // the epoch before. Its root QC (round 0, no signers) is valid without signatures.
+  Hash32 epoch_root_id{};
   bool count_duplicate_signers = false;
 };
 
@@ -173,7 +180,7 @@ struct VerifyContext {
 // validators. With the planted bug, duplicates count again.
 bool IsQuorum(const std::vector<uint32_t>& indices, const VerifyContext& ctx);
 
-// A QC is valid if it is the genesis QC, or a quorum of distinct validators of
+// A QC is valid if it is the epoch's root QC, or a quorum of distinct validators of
 // this epoch signed (block_id, round).
 Status VerifyQc(const QuorumCert& qc, const VerifyContext& ctx);
 // A TC is valid if a quorum of distinct validators signed (round, high_qc_round)

@@ -157,5 +157,8 @@ void EventWithdrawValidatorChange(const v1::WithdrawValidatorChange& a, const Tx
                                   v1::Event* e);
 // Genesis: the governance of the validator set and the validators of epoch 0.
 void PutGenesisValidators(const v1::Genesis& genesis, State& state);
+// At the end of a block, after its transactions: if any approved a validator change, the
+// next set becomes current, as epoch current + 1 starting at `height` (validators.h).
+void BeginApprovedEpoch(State& state, uint64_t height);
 
 }  // namespace reel::ledger

@@ -474,6 +474,20 @@ void PutGenesisValidators(const v1::Genesis& genesis, State& state) {
   state.Write(layout::ValidatorsKey(kCurrent), set);
 }
 
+void BeginApprovedEpoch(State& state, uint64_t height) {
+  std::optional<v1::NextValidatorSet> next =
+      state.Read<v1::NextValidatorSet>(layout::ValidatorsKey(kNext));
+  if (!next) return;
+  REEL_ASSERT(next->approved_height() == height);  // never left over from an earlier block
+  const v1::ValidatorSet current =
+      state.Read<v1::ValidatorSet>(layout::ValidatorsKey(kCurrent)).value_or(v1::ValidatorSet());
+  v1::ValidatorSet set = next->validator_set();
+  set.set_epoch(current.epoch() + 1);
+  set.set_start_height(height);
+  state.Write(layout::ValidatorsKey(kCurrent), set);
+  state.overlay().Delete(layout::ValidatorsKey(kNext));
+}
+
 uint32_t FaultsTolerated(size_t validator_count) {
   return validator_count == 0 ? 0 : static_cast<uint32_t>((validator_count - 1) / 3);
 }
@@ -505,14 +519,12 @@ Result<std::optional<v1::NextValidatorSet>> PendingEpochChange(const storage::Re
   return ReadRecord<v1::NextValidatorSet>(view, layout::ValidatorsKey(kNext));
 }
 
-Result<std::optional<v1::ValidatorSet>> ValidatorSetApprovedAt(const storage::ReadView& view,
-                                                               uint64_t height) {
-  Result<std::optional<v1::NextValidatorSet>> next = PendingEpochChange(view);
-  if (!next.ok()) return next.status();
-  if (!next->has_value() || (*next)->approved_height() != height) {
-    return std::optional<v1::ValidatorSet>();
-  }
-  return std::optional<v1::ValidatorSet>((*next)->validator_set());
+Result<std::optional<v1::ValidatorSet>> EpochEndedAt(const storage::ReadView& view,
+                                                     uint64_t height) {
+  Result<v1::ValidatorSet> current = CurrentValidatorSet(view);
+  if (!current.ok()) return current.status();
+  if (height == 0 || current->start_height() != height) return std::optional<v1::ValidatorSet>();
+  return std::optional<v1::ValidatorSet>(*std::move(current));
 }
 
 Result<std::optional<v1::ValidatorChangeRecord>> GetValidatorChange(const storage::ReadView& view,

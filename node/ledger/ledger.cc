@@ -414,6 +414,10 @@ Result<BlockExecution> ExecuteBlock(const storage::ReadView& committed, const Bl
       block.Put(layout::EventKey(ctx.height, i), Serialize(MakeEvent(ctx, i, tx, result, block)));
       out.results.push_back(std::move(result));
     }
+    {
+      State state(block);
+      BeginApprovedEpoch(state, ctx.height);
+    }
     Result<crypto::Hash32> root = FinishBlock(committed, block, ctx.height, ctx.time_ms);
     if (!root.ok()) return root.status();
     out.state_root = *root;

@@ -227,7 +227,7 @@ BlockSync::BlockSync(std::string chain_id, consensus::ValidatorSet validators, S
   ctx_.chain_id = chain_id_;
   ctx_.epoch = 0;
   ctx_.validators = &validators_;
-  ctx_.genesis_id = consensus::MakeGenesisBlock(chain_id_, 0).id;
+  ctx_.epoch_root_id = consensus::MakeGenesisBlock(chain_id_, 0).id;
 }
 
 BlockSync::~BlockSync() {

@@ -13,13 +13,11 @@ namespace reel::replica {
 
 namespace keys = storage::keys;
 
-v1::CommitProof DirectCommitProof(const consensus::QuorumCert& block_qc,
-                                  const consensus::BlockHeader& child,
-                                  const consensus::QuorumCert& child_qc) {
+v1::CommitProof CommitProofOf(const consensus::Commit& commit) {
   v1::CommitProof proof;
-  *proof.add_descendants() = ToProto(child);
-  *proof.mutable_block_qc() = ToProto(block_qc);
-  *proof.mutable_child_qc() = ToProto(child_qc);
+  for (const consensus::BlockHeader& h : commit.descendants) *proof.add_descendants() = ToProto(h);
+  *proof.mutable_block_qc() = ToProto(commit.block_qc);
+  *proof.mutable_child_qc() = ToProto(commit.child_qc);
   return proof;
 }
 

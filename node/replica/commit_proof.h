@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "consensus/core.h"
 #include "consensus/types.h"
 #include "node/storage/kv.h"
 #include "reel/v1/api.pb.h"
@@ -31,11 +32,9 @@
 
 namespace reel::replica {
 
-// The proof the core's Commit action gives for its last block: the child one round
-// above it and the QCs on both.
-v1::CommitProof DirectCommitProof(const consensus::QuorumCert& block_qc,
-                                  const consensus::BlockHeader& child,
-                                  const consensus::QuorumCert& child_qc);
+// The proof the core's Commit action gives for its last block (Commit::descendants,
+// block_qc, child_qc).
+v1::CommitProof CommitProofOf(const consensus::Commit& commit);
 
 // Checks that `proof` proves block `block_id` committed, with the keys of ctx.
 Status VerifyCommitProof(const crypto::Hash32& block_id, const v1::CommitProof& proof,

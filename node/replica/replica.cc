@@ -236,8 +236,7 @@ void Replica::StoreCommitProof(const consensus::Commit& commit) {
   // recognise and ignore until the next commit.
   storage::WriteBatch batch;
   batch.Put(keys::CommitTipKey(),
-            DirectCommitProof(commit.blocks.back().qc, commit.child_header, commit.child_qc)
-                .SerializeAsString());
+            CommitProofOf(commit).SerializeAsString());
   if (Status s = store_->Write(batch, /*sync=*/false); !s.ok()) {
     Fatal("cannot store the commit proof: " + s.ToString());
   }

@@ -16,7 +16,7 @@ struct Fixture {
     ctx.chain_id = kChain;
     ctx.epoch = 1;
     ctx.validators = &validators;
-    ctx.genesis_id = genesis.id;
+    ctx.epoch_root_id = genesis.id;
     block = MakeBlock(genesis, MakeGenesisQc(genesis), 1, n, app);
   }
   ValidatorSet validators;

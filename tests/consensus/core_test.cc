@@ -209,8 +209,10 @@ TEST_F(CoreTest, TwoConsecutiveRoundsCommit) {
   EXPECT_EQ(commits[0].blocks[0].block.id, b1.id);
   EXPECT_EQ(commits[0].blocks[0].qc.block_id, b1.id);
   // The commit proof of b1: its child b2, one round above, and QC(b2) from b3.
-  EXPECT_EQ(commits[0].child_header.parent_id, b1.id);
-  EXPECT_EQ(commits[0].child_header.round, b1.header.round + 1);
+  ASSERT_EQ(commits[0].descendants.size(), 1u);
+  EXPECT_EQ(commits[0].descendants[0].parent_id, b1.id);
+  EXPECT_EQ(commits[0].descendants[0].round, b1.header.round + 1);
+  EXPECT_EQ(commits[0].block_qc.block_id, b1.id);
   EXPECT_EQ(commits[0].child_qc.block_id, b2.id);
   EXPECT_EQ(commits[0].child_qc.round, b2.header.round);
   ASSERT_EQ(app_.executed.size(), 1u);

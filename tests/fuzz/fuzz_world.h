@@ -71,7 +71,7 @@ inline const consensus::VerifyContext& Validators() {
     auto* c = new consensus::VerifyContext();
     c->chain_id = kChain;
     c->validators = set;
-    c->genesis_id = consensus::MakeGenesisBlock(kChain, 0).id;
+    c->epoch_root_id = consensus::MakeGenesisBlock(kChain, 0).id;
     return c;
   }();
   return *context;

@@ -166,8 +166,11 @@ void WriteRanges(const fs::path& corpus, const Chain& chain) {
           replica::ToProto(chain.blocks[h], ProposerSignature(chain.blocks[h]));
     }
     *response.mutable_last_qc() = replica::ToProto(chain.qcs[last]);
-    *response.mutable_commit_proof() = replica::DirectCommitProof(
-        chain.qcs[last], chain.blocks[last + 1].header, chain.qcs[last + 1]);
+    consensus::Commit commit;
+    commit.descendants = {chain.blocks[last + 1].header};
+    commit.block_qc = chain.qcs[last];
+    commit.child_qc = chain.qcs[last + 1];
+    *response.mutable_commit_proof() = replica::CommitProofOf(commit);
     const replica::ChainPoint genesis{0, chain.blocks[0].id};
     Expect(replica::VerifyRange(Validators(), genesis, response).status(), "block range seed");
     Write(corpus / "block_range", "range_1_" + std::to_string(last), response.SerializeAsString());

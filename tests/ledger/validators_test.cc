@@ -143,7 +143,7 @@ TEST_F(ValidatorsTest, AnAddTakesEffectWhenEnoughGoverningOrgsApprove) {
   EXPECT_EQ(pending.proposer_org_id(), "miit");
   EXPECT_EQ(pending.approver_org_ids_size(), 1);  // proposing is approving
   EXPECT_FALSE(Next().has_value());
-  EXPECT_FALSE(ValidatorSetApprovedAt(store(), height()).value().has_value());
+  EXPECT_FALSE(EpochEndedAt(store(), height()).value().has_value());
 
   Ok(Approve("ndrc", "add-v5"));
   const uint64_t approving = height();
@@ -151,16 +151,19 @@ TEST_F(ValidatorsTest, AnAddTakesEffectWhenEnoughGoverningOrgsApprove) {
   EXPECT_EQ(approved.status(), v1::VALIDATOR_CHANGE_STATUS_APPROVED);
   EXPECT_EQ(approved.decided_height(), approving);
   EXPECT_EQ(Ids(approved.approver_org_ids()), (Names{"miit", "ndrc"}));
-  std::optional<v1::ValidatorSet> next = ValidatorSetApprovedAt(store(), approving).value();
+  // The approving block ends epoch 0: after it the new set is current, as epoch 1
+  // rooted at that block, and nothing is left pending.
+  std::optional<v1::ValidatorSet> next = EpochEndedAt(store(), approving).value();
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(NamesOf(*next), (Names{"v1", "v2", "v3", "v4", "v5"}));
-  EXPECT_EQ(Next()->approved_height(), approving);
-  EXPECT_EQ(Next()->change_ids_size(), 1);
-  // The current set stays until consensus starts the next epoch; a later block did not
-  // approve anything.
-  EXPECT_EQ(CurrentValidatorSet(store()).value().validators_size(), 4);
+  EXPECT_EQ(next->epoch(), 1u);
+  EXPECT_EQ(next->start_height(), approving);
+  EXPECT_EQ(NamesOf(CurrentValidatorSet(store()).value()), NamesOf(*next));
+  EXPECT_FALSE(Next().has_value());
+  // A later block that approves nothing ends no epoch.
   Ok(Add("miit", "add-v6", NewValidator(6)));
-  EXPECT_FALSE(ValidatorSetApprovedAt(store(), height()).value().has_value());
+  EXPECT_FALSE(EpochEndedAt(store(), height()).value().has_value());
+  EXPECT_EQ(CurrentValidatorSet(store()).value().epoch(), 1u);
 }
 
 TEST_F(ValidatorsTest, WithOneApprovalRequiredAProposalTakesEffectAtOnce) {
@@ -170,27 +173,45 @@ TEST_F(ValidatorsTest, WithOneApprovalRequiredAProposalTakesEffectAtOnce) {
   });
   Ok(Add("miit", "add-v2", NewValidator(2)));
   EXPECT_EQ(Change("add-v2").status(), v1::VALIDATOR_CHANGE_STATUS_APPROVED);
-  std::optional<v1::ValidatorSet> next = ValidatorSetApprovedAt(store(), height()).value();
+  std::optional<v1::ValidatorSet> next = EpochEndedAt(store(), height()).value();
   ASSERT_TRUE(next.has_value());
   EXPECT_EQ(NamesOf(*next), (Names{"v1", "v2"}));
 }
 
-TEST_F(ValidatorsTest, ApprovedChangesAccumulateInTheNextSet) {
+TEST_F(ValidatorsTest, EachApprovingBlockStartsAnEpochOnTheSetBefore) {
   Start(4, [](v1::Genesis& g) { g.mutable_consensus()->set_round_timeout_ms(2000); });
   Approved(Add("miit", "add-v5", NewValidator(5)));
+  EXPECT_EQ(CurrentValidatorSet(store()).value().epoch(), 1u);
   const std::string key = PublicKey("v3-new-key");
   Approved(Replace("miit", "rekey-v3", "v3", key, CertFor("v3")));
+  EXPECT_EQ(CurrentValidatorSet(store()).value().epoch(), 2u);
   v1::TxBody timings = Body("mofcom");
   timings.mutable_propose_validator_change()->set_change_id("timings");
   timings.mutable_propose_validator_change()->mutable_consensus()->set_round_timeout_ms(3000);
   Ok(timings);
   Ok(Approve("ndrc", "timings"));
-  std::optional<v1::ValidatorSet> next = ValidatorSetApprovedAt(store(), height()).value();
+  std::optional<v1::ValidatorSet> next = EpochEndedAt(store(), height()).value();
   ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->epoch(), 3u);
   EXPECT_EQ(NamesOf(*next), (Names{"v1", "v2", "v3", "v4", "v5"}));
   EXPECT_EQ(next->validators(2).public_key(), key);
   EXPECT_EQ(next->consensus().round_timeout_ms(), 3000u);
-  EXPECT_EQ(Ids(Next()->change_ids()), (Names{"add-v5", "rekey-v3", "timings"}));
+}
+
+TEST_F(ValidatorsTest, ApprovalsInOneBlockEndOneEpochTogether) {
+  Start(4);
+  Ok(Add("miit", "add-v5", NewValidator(5)));
+  Ok(Add("miit", "add-v6", NewValidator(6)));
+  std::vector<v1::TxResult> results =
+      Block({Approve("ndrc", "add-v5"), Approve("ndrc", "add-v6")});
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0].code(), v1::OK) << results[0].message();
+  EXPECT_EQ(results[1].code(), v1::OK) << results[1].message();
+  std::optional<v1::ValidatorSet> next = EpochEndedAt(store(), height()).value();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->epoch(), 1u);
+  EXPECT_EQ(NamesOf(*next), (Names{"v1", "v2", "v3", "v4", "v5", "v6"}));
+  EXPECT_FALSE(Next().has_value());
 }
 
 TEST_F(ValidatorsTest, RemovalMayNotTakeASetOfFourBelowFour) {
@@ -203,23 +224,27 @@ TEST_F(ValidatorsTest, RemovalOfTheLastValidatorIsRefused) {
   Refused(Remove("miit", "rm-v1", "v1"), v1::TOO_FEW_VALIDATORS);
 }
 
-TEST_F(ValidatorsTest, ApprovedRemovalsMayNotExceedFOfTheCurrentSet) {
+TEST_F(ValidatorsTest, RemovalsInOneEpochChangeMayNotExceedFOfTheCurrentSet) {
   Start(7);  // f = 2
-  Approved(Remove("miit", "rm-v7", "v7"));
-  Approved(Remove("miit", "rm-v6", "v6"));
-  EXPECT_EQ(Next()->removals(), 2u);
-  Refused(Remove("miit", "rm-v5", "v5"), v1::TOO_MANY_REMOVALS);
-}
-
-TEST_F(ValidatorsTest, AnApprovalIsCheckedAgainAgainstTheNextSet) {
-  Start(7);  // f = 2: three removals proposed while none is approved
   Ok(Remove("miit", "rm-v7", "v7"));
   Ok(Remove("miit", "rm-v6", "v6"));
   Ok(Remove("miit", "rm-v5", "v5"));
-  Ok(Approve("mofcom", "rm-v7"));
-  Ok(Approve("mofcom", "rm-v6"));
-  Refused(Approve("mofcom", "rm-v5"), v1::TOO_MANY_REMOVALS);
+  // The three approvals come in one block, so one epoch change: the third is refused and
+  // stays pending.
+  std::vector<v1::TxResult> results = Block({Approve("mofcom", "rm-v7"),
+                                             Approve("mofcom", "rm-v6"),
+                                             Approve("mofcom", "rm-v5")});
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].code(), v1::OK) << results[0].message();
+  EXPECT_EQ(results[1].code(), v1::OK) << results[1].message();
+  EXPECT_EQ(results[2].code(), v1::TOO_MANY_REMOVALS) << results[2].message();
   EXPECT_EQ(Change("rm-v5").status(), v1::VALIDATOR_CHANGE_STATUS_PENDING);
+  std::optional<v1::ValidatorSet> next = EpochEndedAt(store(), height()).value();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(NamesOf(*next), (Names{"v1", "v2", "v3", "v4", "v5"}));
+  // The next epoch's set of 5 tolerates one more: a later block may remove it.
+  Ok(Approve("mofcom", "rm-v5"));
+  EXPECT_EQ(CurrentValidatorSet(store()).value().validators_size(), 4);
 }
 
 TEST_F(ValidatorsTest, RemovingAnUnknownValidatorIsRefused) {
@@ -367,11 +392,11 @@ TEST(ValidatorsOnDiskTest, TheNextSetSurvivesAReopen) {
   w.ReplaceStore(nullptr);
   w.ReplaceStore(storage::OpenLevelDb(dir.Sub("db")).value());
   EXPECT_EQ(StateRoot(w.store()).value(), root);
-  std::optional<v1::ValidatorSet> next = ValidatorSetApprovedAt(w.store(), w.height()).value();
+  std::optional<v1::ValidatorSet> next = EpochEndedAt(w.store(), w.height()).value();
   ASSERT_TRUE(next.has_value());
   ASSERT_EQ(next->validators_size(), 2);
   EXPECT_EQ(next->validators(1).name(), "v2");
-  EXPECT_EQ(CurrentValidatorSet(w.store()).value().validators_size(), 1);
+  EXPECT_EQ(CurrentValidatorSet(w.store()).value().validators_size(), 2);
   EXPECT_EQ(GetValidatorChange(w.store(), "add-v2").value()->status(),
             v1::VALIDATOR_CHANGE_STATUS_APPROVED);
 }

@@ -372,7 +372,7 @@ class Network {
     consensus::VerifyContext ctx;
     ctx.chain_id = kChain;
     ctx.validators = &validators_;
-    ctx.genesis_id = consensus::MakeGenesisBlock(kChain, 0).id;
+    ctx.epoch_root_id = consensus::MakeGenesisBlock(kChain, 0).id;
     return ctx;
   }
 

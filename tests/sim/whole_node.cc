@@ -219,7 +219,7 @@ class Simulation {
     sync_ctx_.chain_id = kChainId;
     sync_ctx_.epoch = kEpoch;
     sync_ctx_.validators = &validators_;
-    sync_ctx_.genesis_id = consensus::MakeGenesisBlock(kChainId, kEpoch).id;
+    sync_ctx_.epoch_root_id = consensus::MakeGenesisBlock(kChainId, kEpoch).id;
 
     genesis_.set_chain_id(kChainId);
     genesis_.set_genesis_time_ms(time_base_ms_ - 1000);

@@ -251,7 +251,7 @@ Result<replica::ProvedTransaction> CheckProof(const v1::GetTransactionResponse& 
   ctx.chain_id = genesis->chain_id();
   ctx.epoch = 0;
   ctx.validators = &validators;
-  ctx.genesis_id = consensus::MakeGenesisBlock(ctx.chain_id, 0).id;
+  ctx.epoch_root_id = consensus::MakeGenesisBlock(ctx.chain_id, 0).id;
   return replica::VerifyTransactionProof(answer, ctx);
 }
 
