@@ -21,10 +21,10 @@ Core::Core(Config config, crypto::KeyPair key, Application* app)
   REEL_ASSERT(key_.public_key() == config_.validators.keys[config_.self_index]);
   const bool first_epoch = config_.epoch_root_id == Hash32{};
   REEL_ASSERT(!first_epoch || config_.epoch_root_height == 0);
-  root_qc_ = MakeRootQc(config_.epoch,
-                        first_epoch ? MakeGenesisBlock(config_.chain_id, config_.epoch).id
-                                    : config_.epoch_root_id,
-                        config_.epoch_root_height);
+  root_qc_ = MakeRootQc(
+      config_.epoch,
+      first_epoch ? MakeGenesisBlock(config_.chain_id, config_.epoch).id : config_.epoch_root_id,
+      config_.epoch_root_height);
   ctx_.chain_id = config_.chain_id;
   ctx_.epoch = config_.epoch;
   ctx_.validators = &config_.validators;
@@ -276,7 +276,7 @@ Result<std::pair<uint64_t, Hash32>> Core::ExpectedCommitted(const Block& parent)
   // records the root itself (its own header speaks of the epoch before).
   const bool parent_is_root = parent.id == root_qc_.block_id;
   const bool parent_commits_grandparent = p.height >= 1 && p.qc_round + 1 == p.round;
-  const uint64_t height = parent_is_root              ? p.height
+  const uint64_t height = parent_is_root               ? p.height
                           : parent_commits_grandparent ? p.height - 1
                                                        : p.committed_height;
   const std::optional<Hash32> root = app_->StateRootAt(height);

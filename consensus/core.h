@@ -104,7 +104,7 @@ struct StartState {
   // A QC certifying committed_block; ignored when committed_block is the epoch's root,
   // whose QC in this epoch is the root QC.
   QuorumCert committed_qc;
-  std::vector<Block> stored_blocks;   // from StoreBlock, above committed_block, any order
+  std::vector<Block> stored_blocks;  // from StoreBlock, above committed_block, any order
   // The newest committed headers, oldest first, ending with committed_block's:
   // LeaderSchedule::HistoryBlocksMax(n) where the chain has them, so that a restarted
   // replica expects the leaders the others do. Empty means committed_block's alone.

@@ -235,8 +235,7 @@ void Replica::StoreCommitProof(const consensus::Commit& commit) {
   // one is only here. Unsynced: a crash that loses it leaves an older tip, which readers
   // recognise and ignore until the next commit.
   storage::WriteBatch batch;
-  batch.Put(keys::CommitTipKey(),
-            CommitProofOf(commit).SerializeAsString());
+  batch.Put(keys::CommitTipKey(), CommitProofOf(commit).SerializeAsString());
   if (Status s = store_->Write(batch, /*sync=*/false); !s.ok()) {
     Fatal("cannot store the commit proof: " + s.ToString());
   }

@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const consensus::VerifyContext& validators = fuzz::Validators();
   fuzz::v1::GetBlocksResponse response;
   if (!response.ParseFromArray(data, static_cast<int>(size))) return 0;
-  (void)replica::VerifyRange(validators, replica::ChainPoint{0, validators.epoch_root_id}, response);
+  (void)replica::VerifyRange(validators, replica::ChainPoint{0, validators.epoch_root_id},
+                             response);
   if (response.blocks_size() > 0) {
     const auto& last = response.blocks(response.blocks_size() - 1).header();
     Result<crypto::Hash32> id = replica::HeaderId(last, fuzz::kChain);

@@ -202,8 +202,7 @@ TEST_F(ValidatorsTest, ApprovalsInOneBlockEndOneEpochTogether) {
   Start(4);
   Ok(Add("miit", "add-v5", NewValidator(5)));
   Ok(Add("miit", "add-v6", NewValidator(6)));
-  std::vector<v1::TxResult> results =
-      Block({Approve("ndrc", "add-v5"), Approve("ndrc", "add-v6")});
+  std::vector<v1::TxResult> results = Block({Approve("ndrc", "add-v5"), Approve("ndrc", "add-v6")});
   ASSERT_EQ(results.size(), 2u);
   EXPECT_EQ(results[0].code(), v1::OK) << results[0].message();
   EXPECT_EQ(results[1].code(), v1::OK) << results[1].message();
@@ -231,9 +230,8 @@ TEST_F(ValidatorsTest, RemovalsInOneEpochChangeMayNotExceedFOfTheCurrentSet) {
   Ok(Remove("miit", "rm-v5", "v5"));
   // The three approvals come in one block, so one epoch change: the third is refused and
   // stays pending.
-  std::vector<v1::TxResult> results = Block({Approve("mofcom", "rm-v7"),
-                                             Approve("mofcom", "rm-v6"),
-                                             Approve("mofcom", "rm-v5")});
+  std::vector<v1::TxResult> results =
+      Block({Approve("mofcom", "rm-v7"), Approve("mofcom", "rm-v6"), Approve("mofcom", "rm-v5")});
   ASSERT_EQ(results.size(), 3u);
   EXPECT_EQ(results[0].code(), v1::OK) << results[0].message();
   EXPECT_EQ(results[1].code(), v1::OK) << results[1].message();
