@@ -13,6 +13,7 @@
 #include "node/api/trace_dot.h"
 #include "node/ledger/ledger.h"
 #include "node/ledger/queries.h"
+#include "node/ledger/validators.h"
 #include "node/storage/keys.h"
 
 namespace reel::api {
@@ -341,9 +342,17 @@ grpc::Status ApiService::GetStatus(grpc::ServerContext* context,
   response->set_block_id(std::string(crypto::AsBytes(*block_id)));
   response->set_block_time_ms(block->header().timestamp_ms());
   response->set_state_root(std::string(crypto::AsBytes(*state_root)));
-  response->set_epoch(info.epoch);
-  for (const v1::Validator& v : info.validators) *response->add_validators() = v;
-  response->set_self_validator_index(info.self_validator_index);
+  Result<v1::ValidatorSet> set = ledger::CurrentValidatorSet(*committed.snapshot);
+  if (!set.ok()) return ToGrpcStatus(set.status());
+  response->set_epoch(set->epoch());
+  int32_t self = -1;
+  for (int i = 0; i < set->validators_size(); ++i) {
+    if (!info.self_public_key.empty() && set->validators(i).public_key() == info.self_public_key) {
+      self = i;
+    }
+    *response->add_validators() = set->validators(i);
+  }
+  response->set_self_validator_index(self);
   response->set_syncing(info.syncing);
   response->set_mempool_txs(info.mempool_txs);
   response->set_version(info.version);

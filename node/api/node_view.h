@@ -41,11 +41,12 @@ using Deadline = std::chrono::steady_clock::time_point;
 // What GetStatus reports beyond what the committed snapshot holds.
 struct NodeInfo {
   std::string chain_id;
-  uint64_t epoch = 0;
-  std::vector<v1::Validator> validators;  // the current epoch's, in index order
-  int32_t self_validator_index = -1;      // -1: an observer
-  bool syncing = false;                   // catching up with peers
-  uint64_t round = 0;                     // consensus round; 0 on an observer
+  // The epoch, its validators and this node's index in them are read from the committed
+  // state when asked (GetStatus): the set changes at epoch boundaries.
+  std::string self_public_key;        // this node's validator key (32 bytes), or empty
+  int32_t self_validator_index = -1;  // -1: an observer (at start-up)
+  bool syncing = false;               // catching up with peers
+  uint64_t round = 0;                 // consensus round; 0 on an observer
   uint64_t mempool_txs = 0;
   std::string version;
 };

@@ -183,6 +183,8 @@ std::string MetricsRegistry::RenderPrometheus() const {
 NodeMetrics::NodeMetrics(MetricsRegistry& registry)
     : height(registry.AddGauge("reel_height", "Height of the last committed block.")),
       round(registry.AddGauge("reel_round", "Current consensus round.")),
+      epoch(registry.AddGauge("reel_epoch",
+                              "Epoch of the committed state (validator-set changes end one).")),
       view_changes(registry.AddCounter("reel_view_changes_total",
                                        "Rounds that ended by a timeout certificate.")),
       mempool_size(registry.AddGauge("reel_mempool_size", "Transactions in the mempool.")),

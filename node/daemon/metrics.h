@@ -109,6 +109,7 @@ struct NodeMetrics {
 
   Gauge& height;              // reel_height: last committed block
   Gauge& round;               // reel_round: current consensus round
+  Gauge& epoch;               // reel_epoch: the epoch of the committed state
   Counter& view_changes;      // reel_view_changes_total: rounds ended by a timeout certificate
   Gauge& mempool_size;        // reel_mempool_size: transactions waiting
   Gauge& peers;               // reel_peers: connected validator peers

@@ -16,6 +16,7 @@
 #include "node/daemon/log.h"
 #include "node/daemon/peer_glue.h"
 #include "node/daemon/status_server.h"
+#include "node/ledger/validators.h"
 #include "node/mempool/admission.h"
 #include "node/net/peer_server.h"
 #include "node/net/peers.h"
@@ -140,6 +141,10 @@ struct Node::Impl {
       }
     } else if (Result<uint64_t> h = replica::CommittedHeight(*store->GetSnapshot()); h.ok()) {
       metrics.height.Set(static_cast<int64_t>(*h));  // an observer: its sync thread commits
+    }
+    if (Result<v1::ValidatorSet> set = ledger::CurrentValidatorSet(*store->GetSnapshot());
+        set.ok()) {
+      metrics.epoch.Set(static_cast<int64_t>(set->epoch()));
     }
     if (peers != nullptr && !peers->observer()) {
       int64_t connected = 0;
@@ -360,13 +365,15 @@ Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
           : std::nullopt,
       DropKindLabels());
   impl->sync_source = std::make_unique<PeerSyncSource>(impl->peers.get());
-  impl->sync = std::make_unique<replica::BlockSync>(
-      genesis.chain_id(), replica::ValidatorsOf(genesis), impl->sync_source.get(),
-      impl->store.get(), std::move(apply), sync_options, LogSyncError);
+  impl->sync = std::make_unique<replica::BlockSync>(genesis.chain_id(), impl->sync_source.get(),
+                                                    impl->store.get(), std::move(apply),
+                                                    sync_options, LogSyncError);
 
   api::NodeInfo info;
   info.chain_id = genesis.chain_id();
-  info.validators.assign(genesis.validators().begin(), genesis.validators().end());
+  if (impl->home.validator_index.has_value()) {
+    info.self_public_key = genesis.validators(*impl->home.validator_index).public_key();
+  }
   info.self_validator_index = impl->home.validator_index.has_value()
                                   ? static_cast<int32_t>(*impl->home.validator_index)
                                   : -1;

@@ -78,6 +78,15 @@ Result<v1::GetBlocksResponse> ReadRange(const storage::ReadView& view, std::stri
   if (!committed.ok()) return committed.status();
   if (from == 0) return Status::InvalidArgument("block sync starts at height 1");
   to = std::min({to, *committed, from + limits::net_sync_blocks_per_request_max - 1});
+  // A range stays in one epoch: it ends at the block that ended the epoch of `from`, so
+  // that the node that asked checks it with one set and enters the next epoch after it.
+  if (from <= to) {
+    Result<v1::Block> first = ReadCommittedBlock(view, from);
+    if (!first.ok()) return first.status();
+    Result<std::optional<v1::EpochEnd>> end = ReadEpochEnd(view, first->header().epoch());
+    if (!end.ok()) return end.status();
+    if (end->has_value() && (*end)->height() >= from) to = std::min(to, (*end)->height());
+  }
   size_t bytes = 0;
   for (uint64_t h = from; h <= to; ++h) {
     Result<v1::Block> block = ReadCommittedBlock(view, h);
@@ -201,11 +210,20 @@ Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedR
     }
     app.ExecuteCommitted(block, range.qcs[i]);
     applied = true;
+    if (app.EpochEndedAt(height).has_value() && i + 1 < range.blocks.size()) {
+      // Checked with one epoch's keys, a range cannot hold the next epoch's blocks;
+      // this would take more than f faulty validators.
+      return Status::FailedPrecondition(At(height) + " ended its epoch, and the range goes on");
+    }
   }
   if (applied && app.committed_height() == range.blocks.back().header.height) {
     storage::WriteBatch batch;
     batch.Put(keys::CommitTipKey(), range.proof.SerializeAsString());
-    if (Status s = store.Write(batch, /*sync=*/false); !s.ok()) {
+    // The range's last block ended its epoch: the proof is kept for good (KEYS.md).
+    const consensus::BlockHeader& last = range.blocks.back().header;
+    const bool ends_epoch = app.EpochEndedAt(last.height).has_value();
+    if (ends_epoch) PutEpochEnd(batch, last.epoch, last.height, range.proof);
+    if (Status s = store.Write(batch, /*sync=*/ends_epoch); !s.ok()) {
       // As the replica does for the same record (kv.h: after a failed write the store
       // may refuse every later one; the node stops rather than go on without it).
       Fatal("cannot store the commit proof of synced block " +
@@ -215,20 +233,14 @@ Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedR
   return Status::Ok();
 }
 
-BlockSync::BlockSync(std::string chain_id, consensus::ValidatorSet validators, SyncPeers* peers,
-                     const storage::KvStore* store, Apply apply, Options options, OnError on_error)
+BlockSync::BlockSync(std::string chain_id, SyncPeers* peers, const storage::KvStore* store,
+                     Apply apply, Options options, OnError on_error)
     : chain_id_(std::move(chain_id)),
-      validators_(std::move(validators)),
       peers_(peers),
       store_(store),
       apply_(std::move(apply)),
       options_(options),
-      on_error_(std::move(on_error)) {
-  ctx_.chain_id = chain_id_;
-  ctx_.epoch = 0;
-  ctx_.validators = &validators_;
-  ctx_.epoch_root_id = consensus::MakeGenesisBlock(chain_id_, 0).id;
-}
+      on_error_(std::move(on_error)) {}
 
 BlockSync::~BlockSync() {
   Stop();
@@ -287,9 +299,17 @@ bool BlockSync::SyncRound() {
   for (const auto& [claimed_height, peer] : ahead) {
     bool refused = false;
     while (!stopping() && !refused) {
-      Result<ChainPoint> here = CommittedPoint(*store_->GetSnapshot(), chain_id_);
+      std::unique_ptr<storage::Snapshot> snapshot = store_->GetSnapshot();
+      Result<ChainPoint> here = CommittedPoint(*snapshot, chain_id_);
       if (!here.ok()) {
         fail(peer, here.status());
+        return applied;
+      }
+      // The keys of the epoch the node is in now: after a range that ended an epoch,
+      // the next range is checked with the next epoch's.
+      Result<EpochState> epoch = ReadEpoch(*snapshot, chain_id_);
+      if (!epoch.ok()) {
+        fail(peer, epoch.status());
         return applied;
       }
       if (claimed_height <= here->height + options_.lag_blocks_min) {
@@ -308,7 +328,8 @@ bool BlockSync::SyncRound() {
         refused = true;  // unreachable or busy: try the next peer
         continue;
       }
-      Result<SyncedRange> range = VerifyRange(ctx_, *here, *response, options_.bug);
+      Result<SyncedRange> range =
+          VerifyRange(epoch->Context(chain_id_), *here, *response, options_.bug);
       if (!range.ok()) {
         CountRefused(peer);
         fail(peer, range.status());

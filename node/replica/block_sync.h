@@ -4,6 +4,9 @@
 // chain with nothing else.
 //
 // What it promises
+//   - A range lies in one epoch (ReadRange ends it at the block that ended the epoch)
+//     and is checked with that epoch's keys; applying the block that ends an epoch
+//     records the end (EpochEnd), and the next range is checked with the next set.
 //   - Nothing unproved is executed. VerifyRange accepts a range only if it starts
 //     right above the node's committed block, each block is the parent of the next,
 //     its transactions are the ones its header commits to (tx_root, tx_count), every
@@ -109,9 +112,10 @@ class BlockSync {
   // Called after each sync attempt that failed, with why (for logs).
   using OnError = std::function<void(uint32_t peer, const Status& status)>;
 
-  // `peers` and `store` must outlive this. `validators` are the epoch's.
-  BlockSync(std::string chain_id, consensus::ValidatorSet validators, SyncPeers* peers,
-            const storage::KvStore* store, Apply apply, Options options, OnError on_error = {});
+  // `peers` and `store` must outlive this. Each range is checked with the keys of the
+  // epoch the store's committed state is in (chain_store.h ReadEpoch).
+  BlockSync(std::string chain_id, SyncPeers* peers, const storage::KvStore* store, Apply apply,
+            Options options, OnError on_error = {});
   ~BlockSync();  // Stop()
   BlockSync(const BlockSync&) = delete;
   BlockSync& operator=(const BlockSync&) = delete;
@@ -138,8 +142,6 @@ class BlockSync {
   void CountRefused(uint32_t peer);
 
   const std::string chain_id_;
-  const consensus::ValidatorSet validators_;
-  consensus::VerifyContext ctx_;
   SyncPeers* const peers_;
   const storage::KvStore* const store_;
   const Apply apply_;

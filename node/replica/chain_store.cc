@@ -2,6 +2,7 @@
 
 #include "base/bytes.h"
 #include "node/ledger/ledger.h"
+#include "node/ledger/validators.h"
 #include "node/replica/codec.h"
 #include "node/replica/internal.h"
 #include "node/storage/keys.h"
@@ -155,6 +156,89 @@ void PutSafetyState(storage::WriteBatch& batch, const consensus::SafetyState& s)
   r.set_highest_proposed_round(s.highest_proposed_round);
   *r.mutable_high_qc() = ToProto(s.high_qc);
   batch.Put(keys::SafetyStateKey(), r.SerializeAsString());
+}
+
+Result<consensus::ValidatorSet> KeysOf(const v1::ValidatorSet& set) {
+  consensus::ValidatorSet keys;
+  for (const v1::Validator& v : set.validators()) {
+    crypto::PublicKey key{};
+    if (v.public_key().size() != key.size()) {
+      return Status::InvalidArgument("validator '" + v.name() + "' has no 32-byte key");
+    }
+    std::copy(v.public_key().begin(), v.public_key().end(), key.begin());
+    keys.keys.push_back(key);
+  }
+  if (keys.n() == 0 || keys.n() > limits::validators_max) {
+    return Status::InvalidArgument("a set of " + std::to_string(keys.n()) + " validators");
+  }
+  return keys;
+}
+
+consensus::VerifyContext EpochState::Context(std::string_view chain_id) const {
+  consensus::VerifyContext ctx;
+  ctx.chain_id = chain_id;
+  ctx.epoch = epoch;
+  ctx.validators = &keys;
+  ctx.epoch_root_id = root_id;
+  return ctx;
+}
+
+std::optional<uint32_t> EpochState::IndexOf(const crypto::PublicKey& key) const {
+  for (uint32_t i = 0; i < keys.keys.size(); ++i) {
+    if (keys.keys[i] == key) return i;
+  }
+  return std::nullopt;
+}
+
+Result<EpochState> ReadEpoch(const storage::ReadView& store, const std::string& chain_id) {
+  Result<v1::ValidatorSet> set = ledger::CurrentValidatorSet(store);
+  if (!set.ok()) return set.status();
+  EpochState e;
+  e.epoch = set->epoch();
+  e.root_height = set->start_height();
+  Result<consensus::ValidatorSet> keys = KeysOf(*set);
+  if (!keys.ok()) {
+    return Status::Corruption("epoch " + std::to_string(e.epoch) + ": " + keys.status().message());
+  }
+  e.keys = *std::move(keys);
+  e.set = *std::move(set);
+  Result<v1::Block> root = ReadCommittedBlock(store, e.root_height);
+  if (!root.ok()) return root.status();
+  Result<consensus::Block> block = FromProto(*root, chain_id);
+  if (!block.ok()) return Status::Corruption("epoch root block: " + block.status().message());
+  e.root_id = block->id;
+  return e;
+}
+
+void PutEpochEnd(storage::WriteBatch& batch, uint64_t epoch, uint64_t height,
+                 const v1::CommitProof& proof) {
+  v1::EpochEnd end;
+  end.set_epoch(epoch);
+  end.set_height(height);
+  *end.mutable_proof() = proof;
+  batch.Put(keys::EpochEndKey(epoch), end.SerializeAsString());
+}
+
+Result<std::optional<v1::EpochEnd>> ReadEpochEnd(const storage::ReadView& store, uint64_t epoch) {
+  return ReadProto<v1::EpochEnd>(store, keys::EpochEndKey(epoch), "epoch end");
+}
+
+Result<std::vector<v1::EpochEnd>> ReadEpochEnds(const storage::ReadView& store) {
+  std::vector<v1::EpochEnd> ends;
+  bool damaged = false;
+  Status scan = storage::ScanPrefix(
+      store, keys::EpochEndPrefix(), [&](std::string_view, std::string_view value) {
+        v1::EpochEnd end;
+        if (!end.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          damaged = true;
+          return false;
+        }
+        ends.push_back(std::move(end));
+        return true;
+      });
+  if (!scan.ok()) return scan;
+  if (damaged) return Status::Corruption("a stored epoch end does not decode");
+  return ends;
 }
 
 Result<v1::QuorumCert> ReadCommitQc(const storage::ReadView& store, uint64_t height) {

@@ -13,16 +13,25 @@
 //     pending blocks.
 //     A record that does not decode is Corruption: the node refuses to start rather
 //     than guess.
+//   - ReadEpoch reads the epoch the committed state is in (the ledger's current validator
+//     set, node/ledger/validators.h) with its root block: what a (re)starting replica
+//     runs and what block sync checks the next range with.
+//   - The end of each epoch (EpochEnd) is kept for good: the height of the block that
+//     ended it and that block's proof, which no other record holds.
 // Thread safety: none of its own; the replica calls it from its loop thread.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "consensus/core.h"
 #include "node/storage/kv.h"
 #include "reel/v1/consensus.pb.h"
 #include "reel/v1/genesis.pb.h"
+#include "reel/v1/types.pb.h"
 
 namespace reel::replica {
 
@@ -31,6 +40,32 @@ Status Initialize(storage::KvStore& store, const v1::Genesis& genesis, uint64_t 
 Result<consensus::StartState> LoadStartState(const storage::ReadView& store,
                                              const std::string& chain_id,
                                              size_t history_blocks = 1);
+
+// The epoch of the committed state.
+struct EpochState {
+  uint64_t epoch = 0;
+  uint64_t root_height = 0;      // the block the epoch starts from: genesis, or the last
+  crypto::Hash32 root_id{};      // block of the epoch before
+  v1::ValidatorSet set;          // the ledger's record: validators and consensus params
+  consensus::ValidatorSet keys;  // their keys, in index order
+
+  // What checks this epoch's certificates (the context points into this object).
+  consensus::VerifyContext Context(std::string_view chain_id) const;
+  // The index of `key` in this epoch's set, if it is a validator's.
+  std::optional<uint32_t> IndexOf(const crypto::PublicKey& key) const;
+};
+// The keys of `set`, in index order; InvalidArgument if one is not 32 bytes or the set
+// is empty or too large.
+Result<consensus::ValidatorSet> KeysOf(const v1::ValidatorSet& set);
+Result<EpochState> ReadEpoch(const storage::ReadView& store, const std::string& chain_id);
+
+// Adds the record of epoch `epoch`'s end to `batch` (KEYS.md, epoch_end).
+void PutEpochEnd(storage::WriteBatch& batch, uint64_t epoch, uint64_t height,
+                 const v1::CommitProof& proof);
+// The end of `epoch`, if it has ended.
+Result<std::optional<v1::EpochEnd>> ReadEpochEnd(const storage::ReadView& store, uint64_t epoch);
+// Every recorded epoch end, oldest first.
+Result<std::vector<v1::EpochEnd>> ReadEpochEnds(const storage::ReadView& store);
 
 // The committed height (0 after genesis); Corruption if the pointer is missing.
 Result<uint64_t> CommittedHeight(const storage::ReadView& store);

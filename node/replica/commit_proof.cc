@@ -116,8 +116,13 @@ Result<std::optional<v1::CommitProof>> ReadCommitProof(const storage::ReadView& 
   if (!block.ok()) return block.status();
   uint64_t previous_round = block->header().round();
   v1::CommitProof proof;
-  const uint64_t last =
-      std::min<uint64_t>(committed_height, height + limits::api_commit_proof_descendants_max);
+  // A block of an epoch that has ended is proved within its epoch: the walk stops at
+  // the epoch's last block, whose own proof the epoch end record keeps.
+  Result<std::optional<v1::EpochEnd>> end = ReadEpochEnd(view, block->header().epoch());
+  if (!end.ok()) return end.status();
+  const bool ended = end->has_value() && (*end)->height() >= height;
+  const uint64_t top = ended ? (*end)->height() : committed_height;
+  const uint64_t last = std::min<uint64_t>(top, height + limits::api_commit_proof_descendants_max);
   for (uint64_t j = height + 1; j <= last; ++j) {
     Result<v1::Block> child = ReadCommittedBlock(view, j);
     if (!child.ok()) return child.status();
@@ -131,10 +136,14 @@ Result<std::optional<v1::CommitProof>> ReadCommitProof(const storage::ReadView& 
     }
     previous_round = child->header().round();
   }
-  if (last != committed_height) return std::optional<v1::CommitProof>();  // too far to prove
-  // No pair among committed blocks: the chain from here to the newest block was
-  // committed by a child that is not committed yet, which the tip holds.
-  Result<std::optional<v1::CommitProof>> tip = ReadTip(view, chain_id, committed_height);
+  if (last != top) return std::optional<v1::CommitProof>();  // too far to prove
+  // No pair among committed blocks: the chain from here to the newest block (or the
+  // epoch's last) was committed by a child that is not committed, which the tip (or
+  // the epoch end) holds.
+  Result<std::optional<v1::CommitProof>> tip =
+      ended
+          ? Result<std::optional<v1::CommitProof>>(std::optional<v1::CommitProof>((*end)->proof()))
+          : ReadTip(view, chain_id, committed_height);
   if (!tip.ok() || !tip->has_value()) return tip;
   if (static_cast<size_t>(proof.descendants_size() + (*tip)->descendants_size()) >
       limits::api_commit_proof_descendants_max) {

@@ -7,6 +7,7 @@
 #include "base/bytes.h"
 #include "crypto/signing.h"
 #include "node/ledger/ledger.h"
+#include "node/ledger/validators.h"
 #include "node/replica/chain_store.h"
 #include "node/replica/codec.h"
 #include "node/replica/internal.h"
@@ -118,6 +119,21 @@ crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block
   pool_->OnCommitted(height, ids);
   if (listener_) listener_(height, ids);
   return executed->state_root;
+}
+
+std::optional<consensus::ValidatorSet> LedgerApplication::EpochEndedAt(uint64_t height) const {
+  Result<std::optional<v1::ValidatorSet>> next = ledger::EpochEndedAt(*store_, height);
+  if (!next.ok()) {
+    internal::Fatal("cannot read whether block " + std::to_string(height) +
+                    " ended the epoch: " + next.status().ToString());
+  }
+  if (!next->has_value()) return std::nullopt;
+  Result<consensus::ValidatorSet> keys = KeysOf(**next);
+  if (!keys.ok()) {
+    internal::Fatal("the validator set that block " + std::to_string(height) +
+                    " made current: " + keys.status().ToString());
+  }
+  return *std::move(keys);
 }
 
 std::optional<crypto::Hash32> LedgerApplication::StateRootAt(uint64_t height) const {

@@ -73,6 +73,10 @@ class LedgerApplication : public consensus::Application {
 
   crypto::Hash32 ExecuteCommitted(const consensus::Block& block,
                                   const consensus::QuorumCert& qc) override;
+  // The keys of the next epoch if committed block `height` ended the epoch (the ledger
+  // made its approved validator set current: ledger::EpochEndedAt). A store that cannot
+  // say stops the node, as a block that cannot be executed does.
+  std::optional<consensus::ValidatorSet> EpochEndedAt(uint64_t height) const override;
   // nullopt when CommittedStateRoot fails: the core then does not vote for a header it
   // cannot check.
   std::optional<crypto::Hash32> StateRootAt(uint64_t height) const override;

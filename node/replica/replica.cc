@@ -20,11 +20,11 @@ using internal::IdBytes;
 Replica::Replica(ReplicaConfig config, crypto::KeyPair key, asio::io_context* io,
                  storage::KvStore* store, LedgerApplication* app, Transport* transport)
     : config_(std::move(config)),
+      key_(std::move(key)),
       io_(io),
       store_(store),
       app_(app),
       transport_(transport),
-      core_(std::make_unique<consensus::Core>(config_.consensus, std::move(key), app)),
       timer_(*io) {}
 
 Replica::~Replica() {
@@ -32,7 +32,59 @@ Replica::~Replica() {
 }
 
 size_t Replica::HistoryBlocks() const {
-  return consensus::LeaderSchedule::HistoryBlocksMax(config_.consensus.validators.n());
+  return consensus::LeaderSchedule::HistoryBlocksMax(epoch_.keys.n());
+}
+
+namespace {
+
+// Each core gets its own copy of the validator key (a core owns the key it signs with).
+crypto::KeyPair CopyKey(const crypto::KeyPair& key) {
+  std::string seed = key.ExportSeed();
+  Result<crypto::KeyPair> copy = crypto::KeyPair::FromSeed(seed);
+  crypto::WipeString(seed);
+  REEL_ASSERT(copy.ok());
+  return std::move(copy).value();
+}
+
+}  // namespace
+
+void ApplyConsensusParams(const v1::ConsensusParams& params, consensus::Config* config) {
+  if (params.round_timeout_ms() != 0) config->round_timeout_ms_initial = params.round_timeout_ms();
+  if (params.round_timeout_max_ms() != 0) {
+    config->round_timeout_ms_max = params.round_timeout_max_ms();
+  }
+  if (params.block_interval_min_ms() != 0) {
+    config->block_interval_ms_min = params.block_interval_min_ms();
+  }
+  if (params.idle_block_interval_ms() != 0) {
+    config->idle_block_interval_ms = params.idle_block_interval_ms();
+  }
+}
+
+void Replica::EnterEpoch() {
+  Result<EpochState> epoch = ReadEpoch(*store_, config_.consensus.chain_id);
+  if (!epoch.ok())
+    Fatal("cannot read the epoch of the committed state: " + epoch.status().ToString());
+  if (core_ != nullptr) view_changes_before_ += core_->view_changes();
+  core_.reset();
+  epoch_ = std::move(epoch).value();
+  transport_->OnEpoch(epoch_);
+  const std::optional<uint32_t> self = epoch_.IndexOf(key_.public_key());
+  if (!self) return;  // not a validator of this epoch: block sync brings what it executes
+  consensus::Config config = config_.consensus;
+  config.epoch = epoch_.epoch;
+  config.epoch_root_id = epoch_.root_id;
+  config.epoch_root_height = epoch_.root_height;
+  config.validators = epoch_.keys;
+  config.self_index = *self;
+  ApplyConsensusParams(epoch_.set.consensus(), &config);
+  core_ = std::make_unique<consensus::Core>(std::move(config), CopyKey(key_), app_);
+  Result<consensus::StartState> start =
+      LoadStartState(*store_, config_.consensus.chain_id, HistoryBlocks());
+  if (!start.ok())
+    Fatal("cannot load the chain to start epoch " + std::to_string(epoch_.epoch) + ": " +
+          start.status().ToString());
+  Handle(core_->OnStart(*start, Now()));
 }
 
 uint64_t Replica::Now() const {
@@ -43,10 +95,14 @@ uint64_t Replica::Now() const {
 }
 
 Status Replica::Start() {
+  // What a restart needs must be readable, before EnterEpoch treats a failure as fatal.
+  Result<EpochState> epoch = ReadEpoch(*store_, config_.consensus.chain_id);
+  if (!epoch.ok()) return epoch.status();
   Result<consensus::StartState> start =
-      LoadStartState(*store_, config_.consensus.chain_id, HistoryBlocks());
+      LoadStartState(*store_, config_.consensus.chain_id,
+                     consensus::LeaderSchedule::HistoryBlocksMax(epoch->keys.n()));
   if (!start.ok()) return start.status();
-  Handle(core_->OnStart(*start, Now()));
+  EnterEpoch();
   started_ = true;
   ScheduleTick();
   return Status::Ok();
@@ -68,7 +124,7 @@ void Replica::ScheduleTick() {
 }
 
 void Replica::Tick() {
-  if (!Running()) return;
+  if (!Running() || core_ == nullptr) return;
   Handle(core_->OnTick(Now()));
 }
 
@@ -83,7 +139,7 @@ void Replica::PostMessage(uint32_t from, v1::ConsensusMessage message,
         if (handled) handled();
       }
     } done{handled};
-    if (!*alive || !Running()) return;
+    if (!*alive || !Running() || core_ == nullptr) return;
     // The authenticated sender, not the claimed one, is who the core hears from.
     if (message.sender_index() != from) return;
     Result<consensus::Message> decoded = FromProto(message, config_.consensus.chain_id);
@@ -103,7 +159,7 @@ void Replica::Deliver(uint32_t from, const consensus::Message& message) {
 
 void Replica::PostBlocksFetched(uint32_t from, std::vector<v1::Block> blocks) {
   asio::post(*io_, [this, alive = alive_, from, blocks = std::move(blocks)] {
-    if (!*alive || !Running()) return;
+    if (!*alive || !Running() || core_ == nullptr) return;
     std::vector<consensus::Block> decoded;
     for (const v1::Block& b : blocks) {
       Result<consensus::Block> block = FromProto(b, config_.consensus.chain_id);
@@ -124,11 +180,18 @@ void Replica::PostSyncedRange(SyncedRange range, std::function<void(Status)> don
     Status applied = ApplyRange(*app_, *store_, range);
     if (app_->committed_height() > before) {
       // Even a range applied in part moved the committed block under the core.
-      Result<consensus::StartState> start =
-          LoadStartState(*store_, config_.consensus.chain_id, HistoryBlocks());
-      if (!start.ok())
-        Fatal("cannot reload the chain after block sync: " + start.status().ToString());
-      Handle(core_->OnSynced(*start, Now()));
+      Result<EpochState> now_in = ReadEpoch(*store_, config_.consensus.chain_id);
+      if (!now_in.ok())
+        Fatal("cannot read the epoch after block sync: " + now_in.status().ToString());
+      if (now_in->epoch != epoch_.epoch || core_ == nullptr) {
+        EnterEpoch();  // a new epoch, or still none to vote in: the core (if any) starts over
+      } else {
+        Result<consensus::StartState> start =
+            LoadStartState(*store_, config_.consensus.chain_id, HistoryBlocks());
+        if (!start.ok())
+          Fatal("cannot reload the chain after block sync: " + start.status().ToString());
+        Handle(core_->OnSynced(*start, Now()));
+      }
     }
     done(applied);
   });
@@ -155,6 +218,7 @@ void Replica::PostServeTreeAncestry(const crypto::Hash32& block_id, uint64_t abo
 
 TreeAncestry Replica::TreeAncestryOf(const crypto::Hash32& block_id, uint64_t above_height) const {
   TreeAncestry out;
+  if (core_ == nullptr) return out;
   const consensus::Block* block = core_->tree().Find(block_id);
   if (block == nullptr) return out;  // committed (on disk), or unknown
   out.found = true;
@@ -180,7 +244,10 @@ TreeAncestry Replica::TreeAncestryOf(const crypto::Hash32& block_id, uint64_t ab
 // One lambda per kind of action, so that an action the core gains is a compile error
 // here until the replica carries it out.
 void Replica::Handle(consensus::Step step) {
+  bool epoch_ended = false;
   for (const consensus::Action& action : step.actions) {
+    // The ended core's remaining actions are of an epoch that is over.
+    if (epoch_ended) break;
     std::visit(
         Overloaded{
             [&](const consensus::Persist& persist) { PersistSafetyState(persist.state); },
@@ -190,10 +257,14 @@ void Replica::Handle(consensus::Step step) {
             [&](const consensus::FetchBlocks& fetch) {
               transport_->FetchBlocks(fetch.from_peer, fetch.block_id, fetch.above_height);
             },
-            [&](const consensus::Commit& commit) { StoreCommitProof(commit); },
+            [&](const consensus::Commit& commit) {
+              StoreCommitProof(commit);
+              epoch_ended = commit.next_epoch.has_value();
+            },
         },
         action);
   }
+  if (epoch_ended) EnterEpoch();
 }
 
 void Replica::PersistSafetyState(const consensus::SafetyState& state) {
@@ -235,8 +306,15 @@ void Replica::StoreCommitProof(const consensus::Commit& commit) {
   // one is only here. Unsynced: a crash that loses it leaves an older tip, which readers
   // recognise and ignore until the next commit.
   storage::WriteBatch batch;
-  batch.Put(keys::CommitTipKey(), CommitProofOf(commit).SerializeAsString());
-  if (Status s = store_->Write(batch, /*sync=*/false); !s.ok()) {
+  const v1::CommitProof proof = CommitProofOf(commit);
+  batch.Put(keys::CommitTipKey(), proof.SerializeAsString());
+  // The end of an epoch is kept for good, synced: its proof is nowhere else. (A crash
+  // between the ending block's batch and this write loses it on this node only.)
+  const bool ends_epoch = commit.next_epoch.has_value();
+  if (ends_epoch) {
+    PutEpochEnd(batch, epoch_.epoch, commit.blocks.back().block.header.height, proof);
+  }
+  if (Status s = store_->Write(batch, /*sync=*/ends_epoch); !s.ok()) {
     Fatal("cannot store the commit proof: " + s.ToString());
   }
 }

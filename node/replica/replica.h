@@ -11,6 +11,13 @@
 //   - Time is the wall clock in ms (block timestamps are calendar time), read once
 //     per tick and handed to the core; the core never reads a clock.
 //
+// Epochs (CONSENSUS.md "Epochs"). The replica runs a core for the epoch its committed
+// state is in (chain_store.h ReadEpoch) when its key is in that epoch's set, and none
+// otherwise: then it drops consensus messages and only executes what block sync
+// brings. When the core ends an epoch (Commit::next_epoch), or a synced range crosses
+// into another, the replica records the end (EpochEnd, synced), tells the transport
+// the new set, and starts a core for the new epoch if it is a member of it.
+//
 // Thread safety: every method named Post* may be called from any thread; they
 // queue work on the loop. Everything else runs on the loop thread only.
 #pragma once
@@ -24,6 +31,7 @@
 
 #include "consensus/core.h"
 #include "node/replica/block_sync.h"
+#include "node/replica/chain_store.h"
 #include "node/replica/ledger_app.h"
 #include "node/replica/serve_fetch.h"
 #include "node/storage/kv.h"
@@ -44,10 +52,17 @@ class Transport {
   // comes back through Replica::PostBlocksFetched.
   virtual void FetchBlocks(uint32_t peer, const crypto::Hash32& block_id,
                            uint64_t above_height) = 0;
+  // The replica runs `epoch` now: indexes in Send, FetchBlocks and in the messages
+  // it is given are positions in `epoch.set` from here on. Called before the first
+  // message of the epoch leaves, on the replica's loop thread.
+  virtual void OnEpoch(const EpochState& epoch) { (void)epoch; }
 };
 
 struct ReplicaConfig {
-  consensus::Config consensus;  // chain id, epoch, validators, self index, timers
+  // The chain id, timers and planted bug of every epoch's core; the epoch, its root,
+  // validators and self index come from the committed state (ReadEpoch), and the
+  // timers of an epoch whose validator set names its own (ConsensusParams) from there.
+  consensus::Config consensus;
   // How often the core sees the clock. 0: the replica keeps no timer of its own and
   // its driver calls Tick() (the simulator, which owns time and the loop).
   uint64_t tick_ms = 50;
@@ -88,10 +103,15 @@ class Replica {
   // then re-roots the core on the new committed block; `done` gets the outcome.
   void PostSyncedRange(SyncedRange range, std::function<void(Status)> done);
 
-  // Loop thread only.
-  uint64_t round() const { return core_->round(); }
-  uint64_t committed_height() const { return core_->committed_height(); }
-  uint64_t view_changes() const { return core_->view_changes(); }
+  // Loop thread only. A replica with no core (not in the epoch's set) reports round 0.
+  uint64_t round() const { return core_ ? core_->round() : 0; }
+  uint64_t committed_height() const { return app_->committed_height(); }
+  uint64_t view_changes() const {
+    return view_changes_before_ + (core_ ? core_->view_changes() : 0);
+  }
+  uint64_t epoch() const { return epoch_.epoch; }
+  // True while this replica votes (its key is in the epoch's set).
+  bool voting() const { return core_ != nullptr; }
 
  private:
   void ScheduleTick();
@@ -103,12 +123,18 @@ class Replica {
   void SendMessage(uint32_t to, const consensus::Message& message);
   void BroadcastMessage(const consensus::Message& message);
   void StoreCommitProof(const consensus::Commit& commit);
+  // Reads the epoch of the committed state and starts its core (or none, if this
+  // replica is not in its set) from the store; Fatal if the store cannot say.
+  void EnterEpoch();
   TreeAncestry TreeAncestryOf(const crypto::Hash32& block_id, uint64_t above_height) const;
   uint64_t Now() const;
   // Committed headers the leader schedule needs at a (re)start.
   size_t HistoryBlocks() const;
 
   ReplicaConfig config_;
+  crypto::KeyPair key_;
+  EpochState epoch_;
+  uint64_t view_changes_before_ = 0;  // of the cores of earlier epochs
   asio::io_context* io_;
   storage::KvStore* store_;
   LedgerApplication* app_;

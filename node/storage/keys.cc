@@ -84,6 +84,14 @@ std::string CommitTipKey() {
   return WithPrefix(Prefix::kConsensus, "commit_tip");
 }
 
+std::string EpochEndPrefix() {
+  return WithPrefix(Prefix::kConsensus, "epoch_end/");
+}
+
+std::string EpochEndKey(uint64_t epoch) {
+  return EpochEndPrefix() + EncodeHeight(epoch);
+}
+
 std::string StateRootKey(uint64_t height) {
   return WithPrefix(Prefix::kConsensus, "state_root/" + EncodeHeight(height));
 }

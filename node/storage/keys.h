@@ -79,5 +79,10 @@ std::string PendingBlockPrefix();
 // the QCs that prove it are nowhere else on disk). Value: reel.v1.CommitProof;
 // replaced after every commit.
 std::string CommitTipKey();
+// The end of epoch `epoch`: the height of the block that ended it and that block's
+// commit proof by the epoch it ends (its descendants are of no later epoch, so no
+// committed record holds them). Value: reel.v1.EpochEnd; written once.
+std::string EpochEndKey(uint64_t epoch);
+std::string EpochEndPrefix();
 
 }  // namespace reel::storage::keys

@@ -42,6 +42,8 @@ namespace v1 = ::reel::v1;
 inline constexpr char kChain[] = "reel-api-test";
 // 2025-06-01 00:00 in UTC+8: quotas of 2025 apply.
 inline constexpr uint64_t kJun2025Ms = 1748707200000;
+// The validator key genesis names for this node (GetStatus finds self by it).
+inline const std::string kValidatorKey(32, '\x07');
 
 inline std::string Bytes(const crypto::Hash32& h) {
   return std::string(crypto::AsBytes(h));
@@ -63,8 +65,7 @@ class TestNode : public NodeView {
   NodeInfo Info() const override {
     NodeInfo info;
     info.chain_id = kChain;
-    info.validators.resize(1);
-    info.validators[0].set_name("v0");
+    info.self_public_key = kValidatorKey;
     info.self_validator_index = 0;
     info.mempool_txs = pool_.size();
     info.version = "test";
@@ -137,6 +138,12 @@ class TestNode : public NodeView {
     quota->set_year(2025);
     quota->set_category(v1::QUOTA_CATEGORY_MINING_LIGHT);
     quota->set_amount_g(1'000'000'000);
+    v1::Validator* v = g.add_validators();  // GetStatus reads the set from the state
+    v->set_name("v0");
+    v->set_org_id("miit");
+    v->set_public_key(kValidatorKey);
+    v->set_address("127.0.0.1:1");
+    v->set_tls_cert_sha256(std::string(32, '\x01'));
     Result<ledger::BlockExecution> execution = ledger::ExecuteGenesis(g);
     ASSERT_TRUE(execution.ok()) << execution.status().ToString();
     execution->batch.Put(storage::keys::ChainIdKey(), kChain);

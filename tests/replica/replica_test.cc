@@ -189,7 +189,7 @@ void ExpectSyncPastAPeerThatAltersSignatures(Network& net, uint32_t i) {
   options.poll_interval_ms = 20;
   LedgerApplication& app = *fresh->app;
   BlockSync sync(
-      kChain, net.validators(), &peers, fresh->store.get(),
+      kChain, &peers, fresh->store.get(),
       [&](SyncedRange range) { return ApplyRange(app, *fresh->store, range); }, options);
   sync.Start();
   ASSERT_TRUE(net.WaitFor([&] { return app.committed_height() == top; }))
@@ -239,6 +239,85 @@ TEST(ReplicaTest, FourReplicasCommitTheSameBlocksAndSurviveARestart) {
   // replays into a fresh store to the same state; altered ranges are refused.
   ExpectRangesSyncIntoAFreshStore(net, 0);
   ExpectSyncPastAPeerThatAltersSignatures(net, 0);
+}
+
+// An epoch change with real replicas: the approving block ends epoch 0 on every node,
+// commits go on in epoch 1 on the same four, a restarted replica resumes in epoch 1, each
+// block's proof checks with its own epoch's keys, and a fresh node block-syncs across the
+// boundary (the ranges end at it) to the same state.
+TEST(ReplicaTest, AnEpochChangeKeepsCommittingAndBlockSyncCrossesIt) {
+  World world;
+  Network net(&world);
+  for (uint32_t i = 0; i < Network::kValidators; ++i) net.StartNode(i);
+  std::vector<crypto::Hash32> ids = net.SubmitQuotas(5, 1000);
+  const v1::Transaction change = net.TimingsChangeTx("timings-1", 600);
+  net.Submit(change);
+  ids.push_back(net.IdOf(change));
+  auto all_committed = [&](const std::vector<uint32_t>& which) {
+    return [&, which] { return net.AllCommitted(which, ids); };
+  };
+  ASSERT_TRUE(net.WaitFor(all_committed({0, 1, 2, 3}))) << "the change did not commit on all";
+  for (const crypto::Hash32& id : net.SubmitQuotas(10, 5000)) ids.push_back(id);
+  ASSERT_TRUE(net.WaitFor(all_committed({0, 1, 2, 3}))) << "no commits in the new epoch";
+
+  // Restarted, a replica resumes in epoch 1 and goes on committing with the others.
+  net.StopNode(3);
+  net.StartNode(3);
+  for (const crypto::Hash32& id : net.SubmitQuotas(5, 9000)) ids.push_back(id);
+  ASSERT_TRUE(net.WaitFor(all_committed({0, 1, 2, 3}))) << "the restarted replica fell behind";
+  net.ExpectAgreement({0, 1, 2, 3});
+
+  net.StopNode(0);
+  std::unique_ptr<storage::KvStore> source = net.OpenStopped(0);
+  const uint64_t top = *CommittedHeight(*source);
+  Result<EpochState> epoch = ReadEpoch(*source, kChain);
+  ASSERT_OK(epoch);
+  EXPECT_EQ(epoch->epoch, 1u);
+  EXPECT_EQ(epoch->set.consensus().round_timeout_ms(), 600u);
+  Result<std::optional<v1::EpochEnd>> end = ReadEpochEnd(*source, 0);
+  ASSERT_OK(end);
+  ASSERT_TRUE(end->has_value()) << "no record of epoch 0's end";
+  EXPECT_EQ((*end)->height(), epoch->root_height);
+  ASSERT_GT(top, epoch->root_height + 2);
+  // Every block is of the epoch its height says, and proved with that epoch's keys.
+  const consensus::VerifyContext first = net.VerifyContext();
+  const consensus::VerifyContext second = epoch->Context(kChain);
+  for (uint64_t h = 1; h <= top; ++h) {
+    Result<v1::Block> block = ReadCommittedBlock(*source, h);
+    ASSERT_OK(block);
+    const bool in_first = h <= epoch->root_height;
+    EXPECT_EQ(block->header().epoch(), in_first ? 0u : 1u) << "height " << h;
+    Result<std::optional<v1::CommitProof>> proof = ReadCommitProof(*source, kChain, h, top);
+    ASSERT_OK(proof);
+    ASSERT_TRUE(proof->has_value()) << "no commit proof at height " << h;
+    Result<crypto::Hash32> id = HeaderId(block->header(), kChain);
+    ASSERT_OK(id);
+    EXPECT_OK(VerifyCommitProof(*id, **proof, in_first ? first : second)) << "height " << h;
+    EXPECT_FALSE(VerifyCommitProof(*id, **proof, in_first ? second : first).ok())
+        << "height " << h << " proved with the other epoch's keys";
+  }
+  // A range never crosses the end of an epoch.
+  Result<v1::GetBlocksResponse> range = ReadRange(*source, kChain, 1, top);
+  ASSERT_OK(range);
+  EXPECT_LE(range->blocks(range->blocks_size() - 1).header().height(), epoch->root_height);
+
+  // A fresh node syncs the whole chain over the real BlockSync, across the epoch.
+  std::unique_ptr<testing::Replay> fresh = net.OpenReplay("fresh-across-epochs");
+  testing::ServingPeers peers(source.get(), {1});
+  BlockSync::Options options;
+  options.poll_interval_ms = 20;
+  LedgerApplication& app = *fresh->app;
+  BlockSync sync(
+      kChain, &peers, fresh->store.get(),
+      [&](SyncedRange r) { return ApplyRange(app, *fresh->store, r); }, options);
+  sync.Start();
+  ASSERT_TRUE(net.WaitFor([&] { return app.committed_height() == top; }))
+      << "synced to " << app.committed_height() << " of " << top;
+  sync.Stop();
+  EXPECT_EQ(sync.ranges_refused(), 0u);
+  EXPECT_EQ(ReadEpoch(*fresh->store, kChain)->epoch, 1u);
+  ASSERT_TRUE(ReadEpochEnd(*fresh->store, 0)->has_value());
+  EXPECT_EQ(*fresh->store->Get(keys::StateRootKey(top)), *source->Get(keys::StateRootKey(top)));
 }
 
 }  // namespace

@@ -342,8 +342,8 @@ TEST_F(BlockSyncFaultTest, AReadFailureRefusesTheRangeAndTheNextRoundRetriesIt) 
     errors.push_back(status);
   };
   BlockSync sync(
-      kChain, net_.validators(), &peer, fresh_->store.get(),
-      [&](SyncedRange range) { return Apply(range); }, options, on_error);
+      kChain, &peer, fresh_->store.get(), [&](SyncedRange range) { return Apply(range); }, options,
+      on_error);
   sync.Start();
   LedgerApplication& app = *fresh_->app;
   ASSERT_TRUE(net_.WaitFor([&] { return app.committed_height() == top_; }))

@@ -144,6 +144,15 @@ class Network {
     *genesis_.add_orgs() = World::Org("miit", v1::ORG_KIND_MINISTRY, {v1::ROLE_REGULATOR}, *world_);
     *genesis_.add_orgs() =
         World::Org("mineco", v1::ORG_KIND_STATE_ENTERPRISE, {v1::ROLE_MINER}, *world_);
+    // The replica runs the validators the committed state names (chain_store.h ReadEpoch).
+    for (uint32_t i = 0; i < kValidators; ++i) {
+      v1::Validator* v = genesis_.add_validators();
+      v->set_name("validator-" + std::to_string(i));
+      v->set_org_id("miit");
+      v->set_public_key(std::string(crypto::AsBytes(validators_.keys[i])));
+      v->set_address("127.0.0.1:1");
+      v->set_tls_cert_sha256(std::string(32, static_cast<char>(i + 1)));
+    }
     for (uint32_t i = 0; i < kValidators; ++i) {
       transports_.push_back(std::make_unique<LoopbackTransport>(this, i));
       nodes_.push_back(std::make_unique<Node>());
@@ -356,6 +365,15 @@ class Network {
     q->set_year(2026);
     q->set_category(v1::QUOTA_CATEGORY_MINING_LIGHT);
     q->set_amount_g(amount);
+    return world_->Sign(body);
+  }
+  // miit alone governs the validator set here (the only ministry of genesis), so its
+  // proposal is approved at once and ends the epoch.
+  v1::Transaction TimingsChangeTx(const std::string& change_id, uint64_t round_timeout_ms) {
+    v1::TxBody body = world_->Body("miit");
+    v1::ProposeValidatorChange* change = body.mutable_propose_validator_change();
+    change->set_change_id(change_id);
+    change->mutable_consensus()->set_round_timeout_ms(round_timeout_ms);
     return world_->Sign(body);
   }
   crypto::Hash32 IdOf(const v1::Transaction& tx) {

@@ -224,6 +224,15 @@ class Simulation {
     genesis_.set_chain_id(kChainId);
     genesis_.set_genesis_time_ms(time_base_ms_ - 1000);
     workload_.AddToGenesis(&genesis_, kQuotaYear);
+    // The replicas run the validators the committed state names (chain_store.h ReadEpoch).
+    for (uint32_t i = 0; i < n; ++i) {
+      v1::Validator* v = genesis_.add_validators();
+      v->set_name("validator-" + std::to_string(i));
+      v->set_org_id(genesis_.orgs(0).org_id());
+      v->set_public_key(std::string(crypto::AsBytes(validators_.keys[i])));
+      v->set_address("sim:" + std::to_string(i));
+      v->set_tls_cert_sha256(std::string(32, static_cast<char>(i + 1)));
+    }
 
     // Which validators lie is part of the seed's scenario.
     std::vector<uint32_t> order(n);
