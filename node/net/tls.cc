@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 
+#include "base/file.h"
 #include "base/limits.h"
 
 namespace reel::net {
@@ -155,27 +156,6 @@ Result<X509Ptr> NewCert(std::string_view common_name, const Validity& validity, 
     return OpensslError("certificate subject");
   }
   return cert;
-}
-
-Status WriteFileWithMode(const std::string& path, std::string_view contents, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Status::IoError("open " + path + ": " + std::strerror(errno));
-  // open() leaves the mode of an existing file alone; a key must not stay readable.
-  Status status;
-  if (::fchmod(fd, mode) != 0)
-    status = Status::IoError("chmod " + path + ": " + std::strerror(errno));
-  size_t written = 0;
-  while (status.ok() && written < contents.size()) {
-    const ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) status = Status::IoError("write " + path + ": " + std::strerror(errno));
-    if (n > 0) written += static_cast<size_t>(n);
-  }
-  if (status.ok() && ::fsync(fd) != 0) {
-    status = Status::IoError("fsync " + path + ": " + std::strerror(errno));
-  }
-  ::close(fd);
-  return status;
 }
 
 Result<std::string> ReadBoundedFile(const std::string& path, bool private_key) {
