@@ -32,6 +32,10 @@ namespace reel::config {
 Result<reel::v1::Genesis> ParseGenesisJson(std::string_view json, std::string_view source);
 // Checks the meaning of a parsed genesis (see above).
 Status ValidateGenesis(const reel::v1::Genesis& genesis, std::string_view source);
+// The same checks of a genesis still being assembled (`reel genesis new`, `add-validator`,
+// `add-org`): it may have no validators, no organisations and no regulator yet, but every
+// entry it has must already be right, so that a mistake is named when it is made.
+Status ValidateGenesisDraft(const reel::v1::Genesis& genesis, std::string_view source);
 // Reads, parses and validates the file at `path`.
 Result<reel::v1::Genesis> LoadGenesis(const std::string& path);
 

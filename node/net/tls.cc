@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 
+#include "base/file.h"
 #include "base/limits.h"
 
 namespace reel::net {
@@ -157,27 +158,6 @@ Result<X509Ptr> NewCert(std::string_view common_name, const Validity& validity, 
   return cert;
 }
 
-Status WriteFileWithMode(const std::string& path, std::string_view contents, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Status::IoError("open " + path + ": " + std::strerror(errno));
-  // open() leaves the mode of an existing file alone; a key must not stay readable.
-  Status status;
-  if (::fchmod(fd, mode) != 0)
-    status = Status::IoError("chmod " + path + ": " + std::strerror(errno));
-  size_t written = 0;
-  while (status.ok() && written < contents.size()) {
-    const ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) status = Status::IoError("write " + path + ": " + std::strerror(errno));
-    if (n > 0) written += static_cast<size_t>(n);
-  }
-  if (status.ok() && ::fsync(fd) != 0) {
-    status = Status::IoError("fsync " + path + ": " + std::strerror(errno));
-  }
-  ::close(fd);
-  return status;
-}
-
 Result<std::string> ReadBoundedFile(const std::string& path, bool private_key) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::IoError("open " + path + ": " + std::strerror(errno));
@@ -254,6 +234,109 @@ Result<CertAndKey> MakeCa(std::string_view name, const Validity& validity) {
   return CertAndKey{std::move(cert_pem).value(), std::move(key_pem).value()};
 }
 
+namespace {
+
+struct ReqFree {
+  void operator()(X509_REQ* r) const { X509_REQ_free(r); }
+};
+struct StoreFree {
+  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+};
+struct StoreContextFree {
+  void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); }
+};
+struct NamesFree {
+  void operator()(GENERAL_NAMES* n) const { GENERAL_NAMES_free(n); }
+};
+using ReqPtr = std::unique_ptr<X509_REQ, ReqFree>;
+using StorePtr = std::unique_ptr<X509_STORE, StoreFree>;
+using StoreContextPtr = std::unique_ptr<X509_STORE_CTX, StoreContextFree>;
+using NamesPtr = std::unique_ptr<GENERAL_NAMES, NamesFree>;
+
+Status CheckNodeName(std::string_view name) {
+  if (name.size() > 64 || !IsDnsName(name)) {
+    return Status::InvalidArgument("node name must be 1..64 bytes of [A-Za-z0-9.-]: " +
+                                   std::string(name));
+  }
+  return Status::Ok();
+}
+
+// The CA's certificate and key, parsed, once they are known to belong together.
+struct ParsedCa {
+  X509Ptr cert;
+  PkeyPtr key;
+};
+Result<ParsedCa> ParseCa(const CertAndKey& ca) {
+  REEL_RETURN_IF_ERROR(CheckCertAndKey(ca));
+  auto cert = ParseCert(ca.cert_pem);
+  if (!cert.ok()) return cert.status();
+  auto key = ParseKey(ca.key_pem);
+  if (!key.ok()) return key.status();
+  return ParsedCa{std::move(cert).value(), std::move(key).value()};
+}
+
+// A node certificate for `name` and `subject_key`, signed by the CA: what MakeNodeCert
+// and SignCertRequest both issue, so that a certificate from a request is the same kind
+// as one from `reel testnet init`.
+Result<std::string> IssueNodeCert(const ParsedCa& ca, std::string_view name,
+                                  const std::string& alt_names, EVP_PKEY* subject_key,
+                                  const Validity& validity) {
+  auto cert = NewCert(name, validity, subject_key);
+  if (!cert.ok()) return cert.status();
+  X509* x = cert->get();
+  if (X509_set_issuer_name(x, X509_get_subject_name(ca.cert.get())) != 1) {
+    return OpensslError("issuer");
+  }
+  X509V3_CTX context;
+  X509V3_set_ctx(&context, ca.cert.get(), x, nullptr, nullptr, 0);
+  REEL_RETURN_IF_ERROR(AddExtension(x, &context, NID_basic_constraints, "critical,CA:FALSE"));
+  REEL_RETURN_IF_ERROR(
+      AddExtension(x, &context, NID_key_usage, "critical,digitalSignature,keyAgreement"));
+  REEL_RETURN_IF_ERROR(AddExtension(x, &context, NID_ext_key_usage, "serverAuth,clientAuth"));
+  REEL_RETURN_IF_ERROR(AddExtension(x, &context, NID_subject_alt_name, alt_names));
+  REEL_RETURN_IF_ERROR(AddExtension(x, &context, NID_subject_key_identifier, "hash"));
+  REEL_RETURN_IF_ERROR(AddExtension(x, &context, NID_authority_key_identifier, "keyid:always"));
+  if (X509_sign(x, ca.key.get(), EVP_sha256()) == 0) return OpensslError("X509_sign");
+  return CertToPem(x);
+}
+
+Result<ReqPtr> ParseRequest(std::string_view pem) {
+  if (pem.size() > limits::tls_pem_file_bytes_max) {
+    return Status::InvalidArgument("certificate request PEM too large");
+  }
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return OpensslError("BIO_new_mem_buf");
+  ReqPtr request(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
+  if (!request) {
+    ERR_clear_error();
+    return Status::InvalidArgument("not a PEM certificate request (BEGIN CERTIFICATE REQUEST)");
+  }
+  return request;
+}
+
+// The request's subject CN, once its self-signature holds (whoever made it holds the key).
+Result<std::string> CheckedRequestName(X509_REQ* request) {
+  EVP_PKEY* key = X509_REQ_get0_pubkey(request);
+  if (key == nullptr || X509_REQ_verify(request, key) != 1) {
+    ERR_clear_error();
+    return Status::InvalidArgument(
+        "the request's signature does not hold (altered, or not "
+        "signed by its own key)");
+  }
+  char buffer[256];
+  const int size = X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(request), NID_commonName,
+                                             buffer, sizeof(buffer));
+  if (size < 0) {
+    ERR_clear_error();
+    return Status::InvalidArgument("the request has no subject CN (the node's DNS name)");
+  }
+  std::string name(buffer, static_cast<size_t>(size));
+  REEL_RETURN_IF_ERROR(CheckNodeName(name));
+  return name;
+}
+
+}  // namespace
+
 Result<CertAndKey> MakeNodeCert(const CertAndKey& ca, std::string_view name,
                                 const std::vector<std::string>& hosts, uint32_t valid_days) {
   return MakeNodeCert(ca, name, hosts, ValidForDays(valid_days));
@@ -261,10 +344,7 @@ Result<CertAndKey> MakeNodeCert(const CertAndKey& ca, std::string_view name,
 
 Result<CertAndKey> MakeNodeCert(const CertAndKey& ca, std::string_view name,
                                 const std::vector<std::string>& hosts, const Validity& validity) {
-  if (name.size() > 64 || !IsDnsName(name)) {
-    return Status::InvalidArgument("node name must be 1..64 bytes of [A-Za-z0-9.-]: " +
-                                   std::string(name));
-  }
+  REEL_RETURN_IF_ERROR(CheckNodeName(name));
   std::string alt_names = "DNS:" + std::string(name);
   for (const std::string& host : hosts) {
     if (IsIpAddress(host)) {
@@ -275,34 +355,74 @@ Result<CertAndKey> MakeNodeCert(const CertAndKey& ca, std::string_view name,
       return Status::InvalidArgument("host is neither an IP address nor a DNS name: " + host);
     }
   }
-  REEL_RETURN_IF_ERROR(CheckCertAndKey(ca));
-  auto ca_cert = ParseCert(ca.cert_pem);
-  if (!ca_cert.ok()) return ca_cert.status();
-  auto ca_key = ParseKey(ca.key_pem);
-  if (!ca_key.ok()) return ca_key.status();
+  auto parsed = ParseCa(ca);
+  if (!parsed.ok()) return parsed.status();
   auto key = NewP256Key();
   if (!key.ok()) return key.status();
-  auto cert = NewCert(name, validity, key->get());
-  if (!cert.ok()) return cert.status();
-  X509* x = cert->get();
-  if (X509_set_issuer_name(x, X509_get_subject_name(ca_cert->get())) != 1) {
-    return OpensslError("issuer");
-  }
-  X509V3_CTX context;
-  X509V3_set_ctx(&context, ca_cert->get(), x, nullptr, nullptr, 0);
-  REEL_RETURN_IF_ERROR(AddExtension(x, &context, NID_basic_constraints, "critical,CA:FALSE"));
-  REEL_RETURN_IF_ERROR(
-      AddExtension(x, &context, NID_key_usage, "critical,digitalSignature,keyAgreement"));
-  REEL_RETURN_IF_ERROR(AddExtension(x, &context, NID_ext_key_usage, "serverAuth,clientAuth"));
-  REEL_RETURN_IF_ERROR(AddExtension(x, &context, NID_subject_alt_name, alt_names));
-  REEL_RETURN_IF_ERROR(AddExtension(x, &context, NID_subject_key_identifier, "hash"));
-  REEL_RETURN_IF_ERROR(AddExtension(x, &context, NID_authority_key_identifier, "keyid:always"));
-  if (X509_sign(x, ca_key->get(), EVP_sha256()) == 0) return OpensslError("X509_sign");
-  auto cert_pem = CertToPem(x);
+  auto cert_pem = IssueNodeCert(*parsed, name, alt_names, key->get(), validity);
   if (!cert_pem.ok()) return cert_pem.status();
   auto key_pem = KeyToPem(key->get());
   if (!key_pem.ok()) return key_pem.status();
   return CertAndKey{std::move(cert_pem).value(), std::move(key_pem).value()};
+}
+
+Result<std::string> NewKeyPem() {
+  auto key = NewP256Key();
+  if (!key.ok()) return key.status();
+  return KeyToPem(key->get());
+}
+
+Result<std::string> MakeCertRequest(std::string_view name, std::string_view key_pem) {
+  REEL_RETURN_IF_ERROR(CheckNodeName(name));
+  auto key = ParseKey(key_pem);
+  if (!key.ok()) return key.status();
+  ReqPtr request(X509_REQ_new());
+  if (!request || X509_REQ_set_version(request.get(), X509_REQ_VERSION_1) != 1) {
+    return OpensslError("X509_REQ_new");
+  }
+  X509_NAME* subject = X509_REQ_get_subject_name(request.get());
+  if (X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
+                                 reinterpret_cast<const unsigned char*>(name.data()),
+                                 static_cast<int>(name.size()), -1, 0) != 1 ||
+      X509_REQ_set_pubkey(request.get(), key->get()) != 1) {
+    return OpensslError("certificate request subject");
+  }
+  // The DNS name as a requested subjectAltName too, so that the request reads as what it
+  // asks for in any tool; the CA writes its own extensions (SignCertRequest).
+  STACK_OF(X509_EXTENSION)* extensions = sk_X509_EXTENSION_new_null();
+  X509_EXTENSION* alt_name = X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name,
+                                                 ("DNS:" + std::string(name)).c_str());
+  const bool added = extensions != nullptr && alt_name != nullptr &&
+                     sk_X509_EXTENSION_push(extensions, alt_name) > 0 &&
+                     X509_REQ_add_extensions(request.get(), extensions) == 1;
+  if (extensions != nullptr) sk_X509_EXTENSION_pop_free(extensions, X509_EXTENSION_free);
+  if (!added) return OpensslError("certificate request subjectAltName");
+  if (X509_REQ_sign(request.get(), key->get(), EVP_sha256()) == 0) {
+    return OpensslError("X509_REQ_sign");
+  }
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509_REQ(bio.get(), request.get()) != 1) {
+    return OpensslError("PEM_write_bio_X509_REQ");
+  }
+  return BioContents(bio.get());
+}
+
+Result<std::string> CertRequestName(std::string_view request_pem) {
+  auto request = ParseRequest(request_pem);
+  if (!request.ok()) return request.status();
+  return CheckedRequestName(request->get());
+}
+
+Result<std::string> SignCertRequest(const CertAndKey& ca, std::string_view request_pem,
+                                    const Validity& validity) {
+  auto request = ParseRequest(request_pem);
+  if (!request.ok()) return request.status();
+  auto name = CheckedRequestName(request->get());
+  if (!name.ok()) return name.status();
+  auto parsed = ParseCa(ca);
+  if (!parsed.ok()) return parsed.status();
+  return IssueNodeCert(*parsed, *name, "DNS:" + *name, X509_REQ_get0_pubkey(request->get()),
+                       validity);
 }
 
 namespace {
@@ -374,6 +494,55 @@ Result<std::string> CertCommonName(std::string_view cert_pem) {
     return Status::NotFound("certificate has no subject CN");
   }
   return std::string(buffer, static_cast<size_t>(size));
+}
+
+Status CheckCaCert(std::string_view ca_pem) {
+  auto cert = ParseCert(ca_pem);
+  if (!cert.ok()) return cert.status();
+  if (X509_check_ca(cert->get()) < 1) {
+    return Status::InvalidArgument("not a CA certificate (it lacks basicConstraints CA:TRUE)");
+  }
+  return Status::Ok();
+}
+
+Status CheckIssuedBy(std::string_view cert_pem, std::string_view ca_pem) {
+  auto cert = ParseCert(cert_pem);
+  if (!cert.ok()) return cert.status();
+  auto ca = ParseCert(ca_pem);
+  if (!ca.ok()) return Status::InvalidArgument("CA: " + ca.status().message());
+  StorePtr store(X509_STORE_new());
+  StoreContextPtr context(X509_STORE_CTX_new());
+  if (!store || !context || X509_STORE_add_cert(store.get(), ca->get()) != 1 ||
+      X509_STORE_CTX_init(context.get(), store.get(), cert->get(), nullptr) != 1) {
+    return OpensslError("certificate store");
+  }
+  // A peer certificate is used both ways (mutual TLS); checking one purpose checks the
+  // chain, the validity period and the CA's constraints.
+  X509_STORE_CTX_set_purpose(context.get(), X509_PURPOSE_SSL_SERVER);
+  if (X509_verify_cert(context.get()) != 1) {
+    const int error = X509_STORE_CTX_get_error(context.get());
+    ERR_clear_error();
+    return Status::InvalidArgument(std::string("does not chain to the CA: ") +
+                                   X509_verify_cert_error_string(error));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> CertDnsNames(std::string_view cert_pem) {
+  auto cert = ParseCert(cert_pem);
+  if (!cert.ok()) return cert.status();
+  NamesPtr names(static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert->get(), NID_subject_alt_name, nullptr, nullptr)));
+  std::vector<std::string> dns;
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
+    if (name->type != GEN_DNS) continue;
+    const ASN1_STRING* text = name->d.dNSName;
+    dns.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
+                     static_cast<size_t>(ASN1_STRING_length(text)));
+  }
+  ERR_clear_error();
+  return dns;
 }
 
 Status WriteCertPemFile(const std::string& path, std::string_view cert_pem) {

@@ -1,11 +1,16 @@
 // TLS material for the peer transport: a chain's certificate authority and the
 // validators' certificates, made with the OpenSSL library (not the CLI), as PEM.
 //
-// A testnet has one CA (self-signed, EC P-256). Each validator gets a certificate signed
-// by it, with the validator's name as subject CN and as a DNS subjectAltName, so that a
-// client can check a server by name (gRPC's target name override); extra hosts become
-// DNS or IP subjectAltNames. Genesis names each validator's certificate by PEM or by
-// CertSha256, and the CA by its PEM (Genesis.tls_ca_pem).
+// A chain has one CA (self-signed, EC P-256). Each node gets a certificate signed by it, with the
+// validator's name as subject CN and as a DNS subjectAltName, so that a client can check a server
+// by name (gRPC's target name override); extra hosts become DNS or IP subjectAltNames. Genesis
+// names each validator's certificate by PEM or by CertSha256, and the CA by its PEM
+// (Genesis.tls_ca_pem).
+//
+// On one machine (`reel testnet init`) MakeCa and MakeNodeCert make everything. Across
+// members the node's key never leaves it: the node makes a key and a certificate request
+// (NewKeyPem, MakeCertRequest), and the CA holder signs the request (SignCertRequest)
+// into the same kind of certificate MakeNodeCert makes.
 //
 // All functions are thread-safe (they share no state) and report failures as Status;
 // none throws. Private keys are PKCS#8 PEM, unencrypted: they are protected by file mode
@@ -47,6 +52,31 @@ Result<CertAndKey> MakeNodeCert(const CertAndKey& ca, std::string_view name,
                                 const std::vector<std::string>& hosts, uint32_t valid_days);
 Result<CertAndKey> MakeNodeCert(const CertAndKey& ca, std::string_view name,
                                 const std::vector<std::string>& hosts, const Validity& validity);
+
+// A new private key (EC P-256, PKCS#8 PEM) for a node's TLS certificate.
+Result<std::string> NewKeyPem();
+
+// A certificate signing request (PKCS#10, PEM) for `name`, signed with `key_pem`: subject
+// CN `name` and a requested DNS subjectAltName `name`. `name` as in MakeNodeCert.
+Result<std::string> MakeCertRequest(std::string_view name, std::string_view key_pem);
+
+// The name a request asks for (its subject CN), once its signature is checked and the
+// name is one a node certificate may carry.
+Result<std::string> CertRequestName(std::string_view request_pem);
+
+// A certificate for the request's name and public key, signed by `ca`, with the
+// extensions of MakeNodeCert (TLS server and client, DNS subjectAltName = the name). The
+// request's own extensions are not copied: the CA decides what a certificate says.
+Result<std::string> SignCertRequest(const CertAndKey& ca, std::string_view request_pem,
+                                    const Validity& validity);
+
+// OK if `ca_pem` is a CA certificate (basicConstraints CA:TRUE).
+Status CheckCaCert(std::string_view ca_pem);
+// OK if `cert_pem` is signed by the CA of `ca_pem` and valid now; else InvalidArgument
+// saying why ("does not chain to the CA: certificate signature failure").
+Status CheckIssuedBy(std::string_view cert_pem, std::string_view ca_pem);
+// The DNS subjectAltNames of a certificate, in order (empty if it has none).
+Result<std::vector<std::string>> CertDnsNames(std::string_view cert_pem);
 
 // SHA-256 of the DER bytes of the (first) certificate in `cert_pem`: 32 raw bytes, the
 // form of Validator.tls_cert_sha256. Re-encoding the PEM (line breaks, headers) does not

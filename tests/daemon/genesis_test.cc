@@ -186,6 +186,29 @@ TEST(GenesisTest, TooManyValidatorsIsRefused) {
               HasSubstr("validators: at most 100 validators, got 101"));
 }
 
+// A genesis being assembled (reel genesis new, add-validator, add-org) may lack
+// validators, organisations and a regulator, but not be wrong in what it has.
+TEST(GenesisTest, DraftMayBeIncompleteButNotWrong) {
+  Genesis draft = Valid();
+  draft.clear_validators();
+  draft.clear_orgs();
+  draft.clear_sites();
+  draft.clear_quotas();
+  EXPECT_OK(config::ValidateGenesisDraft(draft, kFile));
+  EXPECT_FALSE(config::ValidateGenesis(draft, kFile).ok());
+
+  Genesis without_regulator = Valid();
+  for (reel::v1::RegisterOrg& org : *without_regulator.mutable_orgs()) org.clear_roles();
+  EXPECT_OK(config::ValidateGenesisDraft(without_regulator, kFile));
+  EXPECT_THAT(config::ValidateGenesis(without_regulator, kFile).message(),
+              HasSubstr("ROLE_REGULATOR"));
+
+  Genesis wrong = Valid();
+  wrong.mutable_validators(1)->set_address("no-port");
+  EXPECT_THAT(config::ValidateGenesisDraft(wrong, kFile).message(),
+              StartsWith(std::string(kFile) + ": validators[1].address: "));
+}
+
 TEST(GenesisTest, LoadGenesisReadsValidatesAndNamesTheFile) {
   testing::TempDir dir;
   std::string path = dir.Sub("genesis.json");

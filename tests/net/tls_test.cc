@@ -93,6 +93,49 @@ TEST(Tls, RefusesNamesThatAreNotDnsNames) {
   EXPECT_FALSE(MakeNodeCert(ca, "miit-1", {}, backwards).ok());
 }
 
+// The path of a real chain (reel node request, reel ca sign): the key stays with the
+// node, and the certificate from its request is the kind MakeNodeCert makes.
+TEST(Tls, SignedRequestChainsToTheCaAndMatchesTheNodeKey) {
+  const CertAndKey ca = Unwrap(MakeCa("reel-test-ca", 30));
+  const std::string key = Unwrap(NewKeyPem());
+  const std::string request = Unwrap(MakeCertRequest("node1.miit.example", key));
+  EXPECT_EQ(Unwrap(CertRequestName(request)), "node1.miit.example");
+  const std::string cert = Unwrap(SignCertRequest(ca, request, ValidForDays(30)));
+  EXPECT_OK(CheckCertAndKey(CertAndKey{cert, key}));
+  EXPECT_EQ(VerifyAgainst(ca.cert_pem, cert), X509_V_OK);
+  EXPECT_OK(CheckIssuedBy(cert, ca.cert_pem));
+  EXPECT_EQ(Unwrap(CertCommonName(cert)), "node1.miit.example");
+  EXPECT_EQ(Unwrap(CertDnsNames(cert)), std::vector<std::string>{"node1.miit.example"});
+  X509Ptr parsed = Parse(cert);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(X509_check_ca(parsed.get()), 0);
+  EXPECT_EQ(X509_check_purpose(parsed.get(), X509_PURPOSE_SSL_CLIENT, 0), 1);
+  EXPECT_EQ(X509_check_purpose(parsed.get(), X509_PURPOSE_SSL_SERVER, 0), 1);
+}
+
+TEST(Tls, RefusesBadRequestsAndForeignCertificates) {
+  const CertAndKey ca = Unwrap(MakeCa("reel-test-ca", 30));
+  const std::string key = Unwrap(NewKeyPem());
+  EXPECT_FALSE(MakeCertRequest("node 1", key).ok());
+  EXPECT_FALSE(MakeCertRequest("node1", "garbage").ok());
+  EXPECT_FALSE(CertRequestName("garbage").ok());
+  EXPECT_FALSE(SignCertRequest(ca, ca.cert_pem, ValidForDays(30)).ok());
+
+  // An altered request no longer carries its own signature.
+  std::string request = Unwrap(MakeCertRequest("node1", key));
+  const size_t body = request.find('\n') + 40;
+  request[body] = request[body] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(SignCertRequest(ca, request, ValidForDays(30)).ok());
+
+  const CertAndKey other_ca = Unwrap(MakeCa("reel-test-ca", 30));
+  const CertAndKey foreign = Unwrap(MakeNodeCert(other_ca, "node1", {}, 30));
+  const Status refused = CheckIssuedBy(foreign.cert_pem, ca.cert_pem);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("does not chain to the CA"), std::string::npos);
+  EXPECT_OK(CheckCaCert(ca.cert_pem));
+  EXPECT_FALSE(CheckCaCert(foreign.cert_pem).ok());
+}
+
 TEST(Tls, Sha256IsOfTheDerBytes) {
   const CertAndKey ca = Unwrap(MakeCa("reel-test-ca", 30));
   const CertAndKey a = Unwrap(MakeNodeCert(ca, "a", {}, 30));

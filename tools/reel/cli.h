@@ -1,6 +1,6 @@
 // The `reel` CLI: shared pieces of every command group. Each group (keys, genesis,
-// testnet, and the node commands tx, query, watch, status) registers its subcommands
-// on the app with a Register* function; main.cc composes them.
+// testnet, ca, node request, and the node commands tx, query, watch, status) registers its
+// subcommands on the app with a Register* function; main.cc composes them.
 //
 // Errors: a command returns a Status; main prints "reel: <message>" to stderr
 // and exits with a non-zero status that depends on the code (cli.cc, ExitCode).
@@ -57,6 +57,10 @@ int ExitCode(const Status& status);
 void RegisterKeys(CLI::App& app, Globals& globals, Runner* selected);
 void RegisterTestnet(CLI::App& app, Globals& globals, Runner* selected);
 void RegisterGenesis(CLI::App& app, Globals& globals, Runner* selected);
+// A real chain's setup by its members: ca new|sign (ca_cmd.cc), node request
+// (node_request_cmd.cc); genesis new|add-validator|add-org are in RegisterGenesis.
+void RegisterCa(CLI::App& app, Globals& globals, Runner* selected);
+void RegisterNodeSetup(CLI::App& app, Globals& globals, Runner* selected);
 // tx, query, watch and status; the first three each in their *_cmd.cc.
 void RegisterNodeCommands(CLI::App& app, Globals& globals, Runner* selected);
 void RegisterTx(CLI::App& app, Globals& globals, Runner* selected);

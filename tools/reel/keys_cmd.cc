@@ -1,5 +1,6 @@
 // reel keys new|show|list: Ed25519 key files for organisations' signatories and
-// validators (crypto/keyfile.h: mode 0600, optional passphrase).
+// validators (crypto/keyfile.h: mode 0600, optional passphrase). `new` also writes the
+// public key beside the key file as NAME.pub (hex, 0644), the part to send to others.
 #include <sodium.h>
 
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include "crypto/hash.h"
 #include "crypto/keyfile.h"
 #include "crypto/keys.h"
+#include "tools/reel/chain_setup.h"
 #include "tools/reel/cli.h"
 
 namespace reel::cli {
@@ -78,11 +80,16 @@ Status RunNew(const Globals& globals, const NewOptions& o) {
   std::optional<std::string_view> secret;
   if (passphrase->has_value()) secret = **passphrase;
   REEL_RETURN_IF_ERROR(crypto::WriteKeyFile(path, key, secret));
+  // The public half, to send to whoever registers the organisation (genesis add-org,
+  // tx register-org --signatory-key FILE).
+  const std::string public_path = fs::path(path).replace_extension(".pub").string();
+  REEL_RETURN_IF_ERROR(WritePublicKeyFile(public_path, key.public_key()));
   PrintRecord(globals, {{"name", o.name},
                         {"public_key", PublicKeyHex(key.public_key())},
                         {"public_key_base64", PublicKeyBase64(key.public_key())},
                         {"encrypted", secret.has_value() ? "yes" : "no"},
-                        {"path", path}});
+                        {"path", path},
+                        {"public_key_file", public_path}});
   if (passphrase->has_value()) crypto::WipeString(**passphrase);
   return Status::Ok();
 }
@@ -134,7 +141,8 @@ void RegisterKeys(CLI::App& app, Globals& globals, Runner* selected) {
 
   auto new_options = std::make_shared<NewOptions>();
   new_options->dir = DefaultKeyDir();
-  CLI::App* make = keys->add_subcommand("new", "Make a new key file DIR/NAME.key");
+  CLI::App* make = keys->add_subcommand(
+      "new", "Make a new key file DIR/NAME.key and its public key DIR/NAME.pub");
   make->add_option("name", new_options->name, "Key name (file name without .key)")->required();
   make->add_option("--dir", new_options->dir, "Key folder ($REEL_HOME/keys or ~/.reel/keys)")
       ->capture_default_str();

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   reel::cli::RegisterKeys(app, globals, &selected);
   reel::cli::RegisterGenesis(app, globals, &selected);
   reel::cli::RegisterTestnet(app, globals, &selected);
+  reel::cli::RegisterCa(app, globals, &selected);
+  reel::cli::RegisterNodeSetup(app, globals, &selected);
   reel::cli::RegisterNodeCommands(app, globals, &selected);
 
   try {

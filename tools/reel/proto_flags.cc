@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
 #include <sstream>
 
 #include "base/bytes.h"
-#include "crypto/keyfile.h"
+#include "tools/reel/chain_setup.h"
 
 namespace reel::cli {
 namespace {
@@ -102,7 +101,8 @@ std::string Help(const Field* field) {
   if (IsComposition(field)) help = "REO grams per element, e.g. ND=9000000,PR=3000000";
   if (IsRecord(field)) help = "one item as " + RecordFormat(field->message_type());
   if (field->type() == Field::TYPE_BYTES) {
-    help = field->name().find("key") != std::string::npos ? "hex, or a key file" : "hex";
+    help = field->name().find("key") != std::string::npos ? "hex, base64, a key file or a .pub file"
+                                                          : "hex";
   }
   const std::string& name = field->name();
   if (EndsWith(name, "_pem")) help = "PEM, or a PEM file";
@@ -184,17 +184,15 @@ Result<const pb::EnumValueDescriptor*> ParseEnum(const std::string& flag,
   return value;
 }
 
-// Hex, or (for a key) the public key recorded in a key file.
+// Hex, or (for a key) base64, a key file or a public key file (chain_setup.h).
 Result<std::string> ParseBytes(const std::string& flag, const std::string& text) {
   if (std::optional<std::string> bytes = FromHex(text)) return *bytes;
-  std::error_code ec;
-  if (flag.find("key") != std::string::npos && std::filesystem::is_regular_file(text, ec)) {
-    Result<crypto::PublicKey> key = crypto::ReadKeyFilePublicKey(text);
-    if (!key.ok()) return key.status();
-    return std::string(reinterpret_cast<const char*>(key->data()), key->size());
+  if (flag.find("key") != std::string::npos) {
+    Result<std::string> key = ReadPublicKey(text);
+    if (!key.ok()) return Status(key.status().code(), flag + ": " + key.status().message());
+    return key;
   }
-  return Status::InvalidArgument(flag + ": '" + text + "' is not hex" +
-                                 (flag.find("key") != std::string::npos ? " nor a key file" : ""));
+  return Status::InvalidArgument(flag + ": '" + text + "' is not hex");
 }
 
 // PEM text, or the file that holds it (a certificate does not fit on a command line).

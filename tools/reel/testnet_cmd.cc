@@ -7,13 +7,9 @@
 //   DIR/nodes.json                   where each node listens, for scripts
 // Ports: node i uses base + 10*i for p2p, +1 for the client API, +2 for metrics;
 // observer j comes after the validators, as node number validators + j.
-#include <google/protobuf/util/json_util.h>
-
-#include <chrono>
 #include <filesystem>
-#include <fstream>
 
-#include "base/bytes.h"
+#include "base/file.h"
 #include "base/limits.h"
 #include "crypto/keyfile.h"
 #include "crypto/keys.h"
@@ -21,6 +17,7 @@
 #include "node/config/genesis.h"
 #include "node/config/home.h"
 #include "node/net/tls.h"
+#include "tools/reel/chain_setup.h"
 #include "tools/reel/cli.h"
 
 namespace reel::cli {
@@ -53,18 +50,6 @@ constexpr GenesisOrg kGenesisOrgs[] = {
     {"gacc", "General Administration of Customs", v1::ROLE_CUSTOMS},
 };
 
-std::string Raw(const crypto::PublicKey& key) {
-  return std::string(reinterpret_cast<const char*>(key.data()), key.size());
-}
-
-Status WriteText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::IoError("cannot write " + path);
-  return Status::Ok();
-}
-
 std::string Port(const TestnetOptions& o, uint32_t i, uint32_t offset) {
   return o.host + ":" + std::to_string(o.base_port + 10 * i + offset);
 }
@@ -87,22 +72,11 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
   if (fs::exists(o.out, ec) && !fs::is_empty(o.out, ec)) {
     return Status::AlreadyExists(o.out + " exists and is not empty: remove it or choose --out");
   }
-  fs::create_directories(o.out + "/ca", ec);
-  fs::create_directories(o.out + "/keys", ec);
-  if (ec) return Status::IoError("cannot create " + o.out + ": " + ec.message());
-  fs::permissions(o.out + "/keys", fs::perms::owner_all, fs::perm_options::replace, ec);
-
-  Result<net::CertAndKey> ca = net::MakeCa(o.chain_id + "-ca", 3650);
+  REEL_RETURN_IF_ERROR(MakePrivateDir(o.out + "/keys"));
+  Result<net::CertAndKey> ca = MakeCaFiles(o.out + "/ca", o.chain_id + "-ca", 3650);
   if (!ca.ok()) return ca.status();
-  REEL_RETURN_IF_ERROR(net::WriteCertAndKey(o.out + "/ca", "ca", *ca));
 
-  v1::Genesis genesis;
-  genesis.set_chain_id(o.chain_id);
-  genesis.set_genesis_time_ms(
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count()));
-  genesis.set_tls_ca_pem(ca->cert_pem);
+  v1::Genesis genesis = NewGenesis(o.chain_id, NowMs(), ca->cert_pem);
   genesis.mutable_consensus()->set_block_interval_min_ms(o.block_interval_ms);
   genesis.mutable_consensus()->set_idle_block_interval_ms(o.idle_block_interval_ms);
   genesis.mutable_consensus()->set_round_timeout_ms(o.round_timeout_ms);
@@ -115,7 +89,7 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
     entry->set_name(org.name);
     entry->set_kind(v1::ORG_KIND_MINISTRY);
     entry->add_roles(org.role);
-    entry->add_signatory_keys(Raw(key.public_key()));
+    entry->add_signatory_keys(RawKey(key.public_key()));
     entry->set_quorum(1);
   }
 
@@ -157,24 +131,17 @@ Status RunInit(const Globals& globals, const TestnetOptions& o) {
     v1::Validator* v = genesis.add_validators();
     v->set_name(name);
     v->set_org_id(kGenesisOrgs[i % std::size(kGenesisOrgs)].id);
-    v->set_public_key(Raw(key.public_key()));
+    v->set_public_key(RawKey(key.public_key()));
     v->set_address(Port(o, i, 0));
     v->set_tls_cert_pem(cert->cert_pem);
   }
   REEL_RETURN_IF_ERROR(config::ValidateGenesis(genesis, "generated genesis"));
 
-  std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.add_whitespace = true;
-  print.preserve_proto_field_names = true;
-  if (!google::protobuf::util::MessageToJsonString(genesis, &json, print).ok()) {
-    return Status::Internal("cannot render genesis as JSON");
-  }
-  REEL_RETURN_IF_ERROR(WriteText(o.out + "/genesis.json", json));
+  REEL_RETURN_IF_ERROR(WriteGenesisFile(o.out + "/genesis.json", genesis));
   for (const std::string& home : homes) {
-    REEL_RETURN_IF_ERROR(WriteText(config::HomePaths(home).genesis_file, json));
+    REEL_RETURN_IF_ERROR(WriteGenesisFile(config::HomePaths(home).genesis_file, genesis));
   }
-  REEL_RETURN_IF_ERROR(WriteText(o.out + "/nodes.json", nodes.dump(2) + "\n"));
+  REEL_RETURN_IF_ERROR(WriteFileWithMode(o.out + "/nodes.json", nodes.dump(2) + "\n", 0644));
 
   Table table({"node", "api", "p2p", "metrics", "home"});
   for (const auto& n : nodes) {
