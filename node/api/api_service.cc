@@ -307,6 +307,9 @@ grpc::Status ApiService::StreamEvents(grpc::ServerContext* context,
                                       const v1::StreamEventsRequest* request,
                                       grpc::ServerWriter<v1::StreamEventsResponse>* writer) {
   Status valid = ValidateEventFilter(request->filter());
+  // An unknown TxKind in the filter is refused like an unknown enum in any query, not
+  // left to match nothing (proto/CONTRACT.md, "Unknown fields and enum values").
+  if (valid.ok()) valid = CheckQueryRequest(*request);
   if (!valid.ok()) return ToGrpcStatus(valid);
   return FollowChain(context, request->from_height(),
                      [&](const ChainReader& reader, v1::Block& block) -> Result<bool> {
