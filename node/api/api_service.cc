@@ -163,7 +163,12 @@ grpc::Status ApiService::SubmitTransaction(grpc::ServerContext* context,
   Result<std::pair<bool, uint64_t>> known = FillIfCommitted(*node_, id, response);
   if (!known.ok()) return ToGrpcStatus(known.status());
   if (known->first) return grpc::Status::OK;
-  std::vector<Result<crypto::Hash32>> admitted = node_->Submit({request->transaction()});
+  // Likewise any envelope of a body waiting in the mempool answers PENDING, even one that
+  // admission would refuse: the transaction, which is what the id names, is not refused.
+  std::vector<Result<crypto::Hash32>> admitted =
+      node_->IsPending(id) ? std::vector<Result<crypto::Hash32>>{Result<crypto::Hash32>(
+                                 Status::AlreadyExists("transaction is already in the mempool"))}
+                           : node_->Submit({request->transaction()});
   REEL_ASSERT(admitted.size() == 1);
   const Status& refusal = admitted[0].status();
   if (admitted[0].ok() || refusal.code() == Code::kAlreadyExists) {
