@@ -21,12 +21,16 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The earlier of the call's deadline and `max_ms` from now, on the steady clock.
+// The earlier of the call's deadline and `max_ms` from now, on the steady clock. The
+// call's deadline is taken a tenth of the time left early (at most 250 ms), so that the
+// PENDING answer reaches the client before its deadline ends the call as
+// DEADLINE_EXCEEDED (api.proto: at the deadline the answer is PENDING, not an error).
 Deadline WaitDeadline(const grpc::ServerContext& context, uint64_t max_ms) {
   const Deadline capped = Clock::now() + std::chrono::milliseconds(max_ms);
   const auto call_deadline = context.deadline();
   if (call_deadline == std::chrono::system_clock::time_point::max()) return capped;
-  const auto left = call_deadline - std::chrono::system_clock::now();
+  auto left = call_deadline - std::chrono::system_clock::now();
+  left -= std::min<std::chrono::system_clock::duration>(left / 10, std::chrono::milliseconds(250));
   if (left <= std::chrono::system_clock::duration::zero()) return Clock::now();
   if (left >= std::chrono::milliseconds(max_ms)) return capped;
   return Clock::now() + std::chrono::duration_cast<Clock::duration>(left);
@@ -164,7 +168,12 @@ grpc::Status ApiService::SubmitTransaction(grpc::ServerContext* context,
   Result<std::pair<bool, uint64_t>> known = FillIfCommitted(*node_, id, response);
   if (!known.ok()) return ToGrpcStatus(known.status());
   if (known->first) return grpc::Status::OK;
-  std::vector<Result<crypto::Hash32>> admitted = node_->Submit({request->transaction()});
+  // Likewise any envelope of a body waiting in the mempool answers PENDING, even one that
+  // admission would refuse: the transaction, which is what the id names, is not refused.
+  std::vector<Result<crypto::Hash32>> admitted =
+      node_->IsPending(id) ? std::vector<Result<crypto::Hash32>>{Result<crypto::Hash32>(
+                                 Status::AlreadyExists("transaction is already in the mempool"))}
+                           : node_->Submit({request->transaction()});
   REEL_ASSERT(admitted.size() == 1);
   const Status& refusal = admitted[0].status();
   if (admitted[0].ok() || refusal.code() == Code::kAlreadyExists) {
@@ -308,6 +317,9 @@ grpc::Status ApiService::StreamEvents(grpc::ServerContext* context,
                                       const v1::StreamEventsRequest* request,
                                       grpc::ServerWriter<v1::StreamEventsResponse>* writer) {
   Status valid = ValidateEventFilter(request->filter());
+  // An unknown TxKind in the filter is refused like an unknown enum in any query, not
+  // left to match nothing (proto/CONTRACT.md, "Unknown fields and enum values").
+  if (valid.ok()) valid = CheckQueryRequest(*request);
   if (!valid.ok()) return ToGrpcStatus(valid);
   return FollowChain(context, request->from_height(),
                      [&](const ChainReader& reader, v1::Block& block) -> Result<bool> {
