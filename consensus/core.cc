@@ -105,6 +105,11 @@ void Core::Root(const StartState& start, uint64_t now_ms, uint64_t round_min) {
   const uint64_t round =
       std::max({s.high_qc.round + 1, s.highest_voted_round, s.highest_timeout_round, round_min});
   pacemaker_.Start(round, now_ms);
+  // The TC that took this replica into its round, from its own disk (checked: the disk
+  // may be damaged), so that its timeouts can show it again.
+  if (s.high_tc && s.high_tc->epoch == config_.epoch && VerifyTc(*s.high_tc, ctx_).ok()) {
+    (void)pacemaker_.AdvanceOnTc(*s.high_tc, now_ms);  // a TC justifies the round after it
+  }
   RestoreBlocks(start.stored_blocks);
   // A persisted high QC may name a block lost with memory: fetch it.
   if (tree_->Find(s.high_qc.block_id) == nullptr) {
@@ -186,6 +191,7 @@ void Core::ProcessQc(const QuorumCert& qc, uint32_t from) {
 }
 
 void Core::ProcessTc(const TimeoutCert& tc) {
+  safety_.ObserveTc(tc);  // persisted with the next signature
   if (pacemaker_.AdvanceOnTc(tc, now_ms_)) {
     ++view_changes_;
     votes_.PruneBelow(pacemaker_.round() - 1);

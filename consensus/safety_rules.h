@@ -24,6 +24,11 @@ struct SafetyState {
   uint64_t highest_timeout_round = 0;
   uint64_t highest_proposed_round = 0;
   QuorumCert high_qc;
+  // Liveness, not safety: the highest TC this replica has seen, kept with the rest so
+  // that a replica restarted into a round it entered by a TC can still show the others
+  // that TC (in its timeouts and proposals). Without it, a replica that restarts into
+  // round r + 1 while the others missed the TC of r sits alone in r + 1, and they in r.
+  std::optional<TimeoutCert> high_tc;
 };
 
 class SafetyRules {
@@ -85,6 +90,10 @@ class SafetyRules {
     if (qc.round <= state_.high_qc.round) return false;
     state_.high_qc = qc;
     return true;
+  }
+
+  void ObserveTc(const TimeoutCert& tc) {
+    if (!state_.high_tc || tc.round > state_.high_tc->round) state_.high_tc = tc;
   }
 
   const SafetyState& state() const { return state_; }

@@ -332,7 +332,7 @@ Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
     impl->home.validator_key.reset();
     impl->transport->set_replica(impl->replica.get());
     impl->peer_handler = std::make_unique<NodePeerHandler>(
-        impl->replica.get(), impl->admission.get(), impl->store.get(), genesis.chain_id(), 0,
+        impl->replica.get(), impl->admission.get(), impl->store.get(), genesis.chain_id(),
         impl->peer_set->size());
     Result<std::unique_ptr<net::PeerServer>> server =
         net::PeerServer::Start(impl->peer_set, own, config.p2p.listen, impl->peer_handler.get());

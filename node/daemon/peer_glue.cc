@@ -6,6 +6,7 @@
 
 #include "base/limits.h"
 #include "node/ledger/ledger.h"
+#include "node/ledger/validators.h"
 #include "node/replica/chain_store.h"
 #include "node/storage/keys.h"
 
@@ -168,13 +169,12 @@ Status ApplyOnReplica(replica::Replica* replica, replica::SyncedRange range,
 // --- NodePeerHandler -----------------------------------------------------------------
 
 NodePeerHandler::NodePeerHandler(replica::Replica* replica, mempool::Admission* admission,
-                                 storage::KvStore* store, std::string chain_id, uint64_t epoch,
-                                 size_t validators, InboundBounds bounds)
+                                 storage::KvStore* store, std::string chain_id, size_t validators,
+                                 InboundBounds bounds)
     : replica_(replica),
       admission_(admission),
       store_(store),
       chain_id_(std::move(chain_id)),
-      epoch_(epoch),
       inbound_(std::make_shared<Inbound>(validators, bounds)) {}
 
 bool NodePeerHandler::OnConsensusMessage(uint32_t from_index, v1::ConsensusMessage message) {
@@ -315,7 +315,9 @@ Status NodePeerHandler::GetSyncInfo(uint32_t from_index, v1::SyncInfo* response)
   std::unique_ptr<storage::Snapshot> snapshot = store_->GetSnapshot();
   Result<uint64_t> height = replica::CommittedHeight(*snapshot);
   if (!height.ok()) return height.status();
-  response->set_epoch(epoch_);
+  Result<v1::ValidatorSet> set = ledger::CurrentValidatorSet(*snapshot);
+  if (!set.ok()) return set.status();
+  response->set_epoch(set->epoch());
   response->set_committed_height(*height);
   return Status::Ok();
 }

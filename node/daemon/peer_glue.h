@@ -147,8 +147,7 @@ class NodePeerHandler : public net::PeerHandler {
  public:
   // `validators`: how many the epoch has (peers' indexes are below it).
   NodePeerHandler(replica::Replica* replica, mempool::Admission* admission, storage::KvStore* store,
-                  std::string chain_id, uint64_t epoch, size_t validators,
-                  InboundBounds bounds = InboundBounds());
+                  std::string chain_id, size_t validators, InboundBounds bounds = InboundBounds());
 
   bool OnConsensusMessage(uint32_t from_index, v1::ConsensusMessage message) override;
   void OnGossipTxs(uint32_t from_index, const v1::GossipTxsRequest& request,
@@ -202,7 +201,6 @@ class NodePeerHandler : public net::PeerHandler {
   mempool::Admission* admission_;
   storage::KvStore* store_;
   std::string chain_id_;
-  uint64_t epoch_;
   std::shared_ptr<Inbound> inbound_;
 };
 

@@ -6,6 +6,7 @@
 #include "crypto/merkle.h"
 #include "crypto/signing.h"
 #include "node/ledger/ledger.h"
+#include "node/ledger/validators.h"
 #include "node/replica/chain_store.h"
 #include "node/replica/codec.h"
 #include "node/replica/commit_proof.h"
@@ -196,6 +197,18 @@ Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedR
                                           " of the range does not continue this node's chain");
       }
     }
+    // The range was checked with the keys of the epoch the node was in when it asked;
+    // consensus may have ended that epoch since. A block of any epoch but the committed
+    // state's is never executed: above the block that ended an epoch, its old set may
+    // have certified blocks that no honest node commits.
+    Result<v1::ValidatorSet> current = ledger::CurrentValidatorSet(store);
+    if (!current.ok()) return current.status();
+    if (block.header.epoch != current->epoch()) {
+      return Status::FailedPrecondition(At(height) + " is of epoch " +
+                                        std::to_string(block.header.epoch) +
+                                        ", and this node's chain is in epoch " +
+                                        std::to_string(current->epoch()));
+    }
     // The state root its header records is one this node computed: a difference means
     // this node's execution differs from the quorum's, and it must not go on. A root it
     // cannot read is no reason to skip the check: the range waits for the next try.
@@ -283,11 +296,13 @@ bool BlockSync::SyncRound() {
   };
   // Every peer that answers, furthest first (ties by index, so the order is fixed).
   std::vector<std::pair<uint64_t, uint32_t>> ahead;
+  std::map<uint32_t, uint64_t> epoch_of;  // what each peer says its epoch is
   for (uint32_t peer : peers_->Candidates()) {
     if (stopping()) return false;
     Result<v1::SyncInfo> info = peers_->GetSyncInfo(peer);
     if (!info.ok()) continue;  // down or unreachable: the others may do
     ahead.emplace_back(info->committed_height(), peer);
+    epoch_of[peer] = info->epoch();
   }
   std::sort(ahead.begin(), ahead.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
@@ -312,7 +327,12 @@ bool BlockSync::SyncRound() {
         fail(peer, epoch.status());
         return applied;
       }
-      if (claimed_height <= here->height + options_.lag_blocks_min) {
+      // A peer in a later epoch is followed even one block ahead: the block that ended
+      // this node's epoch may be all it misses, and consensus in the next epoch may need
+      // this node's vote. (A lie costs one range that fails to verify.)
+      const bool later_epoch = epoch_of[peer] > epoch->epoch;
+      if (claimed_height <= here->height ||
+          (claimed_height <= here->height + options_.lag_blocks_min && !later_epoch)) {
         // Caught up with this peer; the ones after it claim no more.
         behind_.store(false);
         return applied;

@@ -93,7 +93,9 @@ Result<SyncedRange> VerifyRange(const consensus::VerifyContext& ctx, const Chain
                                 PlantedBug bug = PlantedBug::kNone);
 
 // Executes the blocks of `range` above `app`'s committed height, in order, and stores
-// the range's commit proof as the tip. FailedPrecondition if the range does not
+// the range's commit proof as the tip. A block of another epoch than the committed
+// state's is refused (FailedPrecondition): consensus may have ended the epoch the range
+// was checked in since it was asked for. FailedPrecondition if the range does not
 // continue the node's chain (consensus moved it meanwhile onto other blocks: not
 // possible unless more than f validators are faulty, but checked); the store's Status
 // if a read fails. Runs on the thread that owns `app`.

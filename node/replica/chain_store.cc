@@ -131,6 +131,11 @@ Result<consensus::StartState> LoadStartState(const storage::ReadView& store,
     Result<consensus::QuorumCert> high_qc = FromProto(r.high_qc());
     if (!high_qc.ok()) return Status::Corruption("safety state: " + high_qc.status().message());
     s.high_qc = std::move(high_qc).value();
+    if (r.has_high_tc()) {
+      // Liveness only, and checked by the core before use: a damaged one is dropped.
+      Result<consensus::TimeoutCert> high_tc = FromProto(r.high_tc());
+      if (high_tc.ok()) s.high_tc = std::move(high_tc).value();
+    }
     start.safety = std::move(s);
   }
 
@@ -155,6 +160,7 @@ void PutSafetyState(storage::WriteBatch& batch, const consensus::SafetyState& s)
   r.set_highest_timeout_round(s.highest_timeout_round);
   r.set_highest_proposed_round(s.highest_proposed_round);
   *r.mutable_high_qc() = ToProto(s.high_qc);
+  if (s.high_tc) *r.mutable_high_tc() = ToProto(*s.high_tc);
   batch.Put(keys::SafetyStateKey(), r.SerializeAsString());
 }
 

@@ -191,7 +191,7 @@ class InboundTest : public ::testing::Test {
 
   void MakeHandler(InboundBounds bounds) {
     handler_ = std::make_unique<NodePeerHandler>(replica_.get(), &admission_, store_.get(),
-                                                 "reel-test", 0, kValidators, bounds);
+                                                 "reel-test", kValidators, bounds);
   }
 
   static v1::ConsensusMessage Vote(uint32_t from, uint64_t round) {

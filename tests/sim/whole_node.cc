@@ -163,6 +163,7 @@ struct SyncSession {
   std::vector<std::pair<uint64_t, uint32_t>> ahead;  // (claimed height, peer), furthest first
   size_t next = 0;                                   // the peer asked now
   replica::ChainPoint here;                          // what the range in flight must start above
+  replica::EpochState epoch;                         // the epoch `here` is in: checks the range
 };
 
 struct Node {
@@ -181,6 +182,11 @@ struct Node {
   uint64_t checked_height = 0;  // committed heights compared with the canonical chain
   SyncSession sync;
   bool running() const { return replica != nullptr; }
+  // Rounds of the epochs this replica left, and what it was seen at in its current one
+  // (MaxHonestRound); kept across crashes.
+  uint64_t rounds_before = 0;
+  uint64_t seen_epoch = 0;
+  uint64_t seen_round = 0;
 };
 
 // A client's transaction and what the client knows of it.
@@ -189,6 +195,7 @@ struct ClientTx {
   bool acknowledged = false;  // a replica admitted it
   bool committed = false;     // the client saw it committed
   v1::ErrorCode code = v1::OK;
+  uint64_t height = 0;  // where it committed
   uint64_t last_sent_ms = 0;
 };
 
@@ -216,10 +223,6 @@ class Simulation {
       validators_.keys.push_back(keys_.back().public_key());
     }
     REEL_ASSERT(opt_.byzantine <= validators_.f());
-    sync_ctx_.chain_id = kChainId;
-    sync_ctx_.epoch = kEpoch;
-    sync_ctx_.validators = &validators_;
-    sync_ctx_.epoch_root_id = consensus::MakeGenesisBlock(kChainId, kEpoch).id;
 
     genesis_.set_chain_id(kChainId);
     genesis_.set_genesis_time_ms(time_base_ms_ - 1000);
@@ -582,6 +585,18 @@ class Simulation {
 
   void Handle(const Event&, ClientEvent&) {
     if (!chaos_ || client_.size() >= opt_.transactions) return;
+    // The epoch changes are spread evenly among the clients' transactions.
+    const uint64_t slot = opt_.transactions / (uint64_t{opt_.epoch_changes} + 1);
+    if (epoch_changes_sent_ < opt_.epoch_changes && slot > 0 &&
+        client_.size() == slot * (epoch_changes_sent_ + 1)) {
+      ++epoch_changes_sent_;
+      // Timers near the simulator's own (kRoundTimeoutInitialMs), a little different each time.
+      client_.push_back(
+          ClientTx{workload_.TimingsChange(kRoundTimeoutInitialMs + 10 * epoch_changes_sent_)});
+      Submit(client_.size() - 1);
+      Schedule(now_ + rng_.Uniform(10, kClientGapMsMax), 0, ClientEvent{});
+      return;
+    }
     client_.push_back(ClientTx{workload_.Next(static_cast<uint32_t>(rng_.Uniform(0, kLanes - 1)))});
     Submit(client_.size() - 1);
     Schedule(now_ + rng_.Uniform(10, kClientGapMsMax), 0, ClientEvent{});
@@ -616,6 +631,7 @@ class Simulation {
         if (std::optional<v1::GetTransactionResponse> record = TxRecord(ahead, c.tx.id)) {
           c.committed = true;
           c.code = record->result().code();
+          c.height = record->height();
           // A leader that strips an envelope's signatures, or adds one by a key of no
           // signatory, gets its body committed as refused: counted, by code.
           if (c.code != v1::OK) ++result_.committed_refused[v1::ErrorCode_Name(c.code)];
@@ -705,8 +721,15 @@ class Simulation {
       const auto [claimed, peer] = s.ahead[s.next];
       const Result<replica::ChainPoint> here = replica::CommittedPoint(*n.store, kChainId);
       REEL_ASSERT(here.ok());
-      if (claimed <= here->height + kSyncLagBlocksMin) break;  // caught up: the rest claim no more
+      // A peer in a later epoch is followed even one block ahead: the block that ended
+      // this replica's epoch may be all it misses, and the others cannot go on without it.
+      const bool later_epoch = EpochOf(nodes_[peer]).epoch > EpochOf(n).epoch;
+      if (claimed <= here->height ||
+          (claimed <= here->height + kSyncLagBlocksMin && !later_epoch)) {
+        break;  // caught up: the rest claim no more
+      }
       s.here = *here;
+      s.epoch = EpochOf(n);  // read with `here`, as BlockSync reads both from one snapshot
       const SyncRequest request{
           here->height + 1,
           std::min(claimed, here->height + limits::net_sync_blocks_per_request_max), n.incarnation};
@@ -747,8 +770,9 @@ class Simulation {
       SyncNext(e.to);
       return;
     }
+    // Checked with the keys of the epoch the asker was in when it asked, as BlockSync does.
     Result<replica::SyncedRange> range =
-        replica::VerifyRange(sync_ctx_, s.here, *reply.range, opt_.bug);
+        replica::VerifyRange(s.epoch.Context(kChainId), s.here, *reply.range, opt_.bug);
     if (!range.ok()) {
       // An honest peer's range may only be empty (its newest blocks not provable yet):
       // anything else it serves is the canonical chain, with its proofs.
@@ -784,7 +808,11 @@ class Simulation {
 
   // --- Byzantine validators ------------------------------------------------------------
 
-  Liar LiarOf(uint32_t i) const { return Liar{kChainId, kEpoch, i, &keys_[i], &validators_}; }
+  // A liar lies in the epoch its own committed state is in (the set does not change here).
+  uint64_t EpochNow(uint32_t i) const {
+    return nodes_[i].store == nullptr ? kEpoch : EpochOf(nodes_[i]).epoch;
+  }
+  Liar LiarOf(uint32_t i) const { return Liar{kChainId, EpochNow(i), i, &keys_[i], &validators_}; }
 
   void CountLie(Lie lie) {
     ++result_.lies[std::string(LieName(lie))];
@@ -835,7 +863,7 @@ class Simulation {
     if (lie == Lie::kEquivocate) {
       CountLie(lie);
       Equivocate(i, message,
-                 replica::ToProto(i, kEpoch, OtherBlock(*honest, KnownBody(), liar, rng_)));
+                 replica::ToProto(i, EpochNow(i), OtherBlock(*honest, KnownBody(), liar, rng_)));
       return;
     }
     std::optional<consensus::Proposal> forged =
@@ -845,7 +873,7 @@ class Simulation {
       return;
     }
     CountLie(lie);
-    send_to_all(replica::ToProto(i, kEpoch, *forged));
+    send_to_all(replica::ToProto(i, EpochNow(i), *forged));
   }
 
   // One validator gets the honest block first and the rest the other one (the split
@@ -889,7 +917,7 @@ class Simulation {
       }
       case Lie::kSpoofedSender: {
         v1::ConsensusMessage m = replica::ToProto(
-            e.to, kEpoch, CraftTimeout(Lie::kWrongRoundTimeout, round, liar, rng_));
+            e.to, EpochNow(e.to), CraftTimeout(Lie::kWrongRoundTimeout, round, liar, rng_));
         m.set_sender_index(static_cast<uint32_t>(rng_.Uniform(0, nodes_.size() - 1)));
         to_all(m);
         break;
@@ -898,7 +926,7 @@ class Simulation {
         out = Flood(round, rng_.Uniform(5, kFloodMessagesMax), liar, rng_);
         break;
       default:
-        to_all(replica::ToProto(e.to, kEpoch, CraftTimeout(lie, round, liar, rng_)));
+        to_all(replica::ToProto(e.to, EpochNow(e.to), CraftTimeout(lie, round, liar, rng_)));
         break;
     }
     CountLie(lie);
@@ -909,22 +937,24 @@ class Simulation {
 
   // --- Checks ---------------------------------------------------------------------------
 
-  // An honest validator never signs two votes, or two proposals, in one round.
+  // An honest validator never signs two votes, or two proposals, in one round of an epoch.
   void RecordSigned(uint32_t i, const v1::ConsensusMessage& m) {
     if (m.has_vote()) {
-      auto [it, fresh] = votes_.emplace(std::make_pair(i, m.vote().round()), m.vote().block_id());
+      auto [it, fresh] = votes_.emplace(std::make_tuple(i, m.vote().epoch(), m.vote().round()),
+                                        m.vote().block_id());
       if (!fresh && it->second != m.vote().block_id()) {
         Violation("validator " + std::to_string(i) + " voted for two blocks in round " +
-                  std::to_string(m.vote().round()));
+                  std::to_string(m.vote().round()) + " of epoch " +
+                  std::to_string(m.vote().epoch()));
       }
     } else if (m.has_proposal()) {
       const v1::BlockHeader& h = m.proposal().block().header();
       const Result<Hash32> id = replica::HeaderId(h, kChainId);
       REEL_ASSERT(id.ok());
-      auto [it, fresh] = proposals_.emplace(std::make_pair(i, h.round()), *id);
+      auto [it, fresh] = proposals_.emplace(std::make_tuple(i, h.epoch(), h.round()), *id);
       if (!fresh && it->second != *id) {
         Violation("validator " + std::to_string(i) + " proposed two blocks in round " +
-                  std::to_string(h.round()));
+                  std::to_string(h.round()) + " of epoch " + std::to_string(h.epoch()));
       }
     } else if (m.has_timeout()) {
       if (recent_timeouts_.size() >= kRecentMax) recent_timeouts_.pop_front();
@@ -961,7 +991,21 @@ class Simulation {
     auto [it, fresh] = canonical_.emplace(h, std::make_pair(*id, **root));
     if (!fresh) {
       if (it->second.first != *id) {
-        Violation("fork: replicas committed two blocks at height " + std::to_string(h));
+        if (getenv("REEL_DEBUG_EPOCH")) {
+          for (const Node& other : nodes_) {
+            for (uint64_t k = 1; k <= h; ++k) {
+              const Result<v1::Block> b = replica::ReadCommittedBlock(*other.store, k);
+              if (!b.ok()) continue;
+              const auto& hd = b->header();
+              fprintf(stderr, "node %u%s h%lu: epoch %lu round %lu proposer %u qc_round %lu committed %lu txs %d parent %02x id %02x\n",
+                      other.index, other.byzantine ? "(byz)" : "", (unsigned long)k, (unsigned long)hd.epoch(), (unsigned long)hd.round(), hd.proposer_index(), (unsigned long)hd.qc_round(), (unsigned long)hd.committed_height(), b->txs_size(), (unsigned)(unsigned char)hd.parent_id()[0], (unsigned)(unsigned char)replica::HeaderId(hd, kChainId)->at(0));
+            }
+          }
+        }
+        Violation("fork: replicas committed two blocks at height " + std::to_string(h) +
+                  " (replica " + std::to_string(i) + "'s is of epoch " +
+                  std::to_string(block->header().epoch()) + ", round " +
+                  std::to_string(block->header().round()) + ")");
       } else if (it->second.second != **root) {
         Violation("state roots differ at height " + std::to_string(h) + " (replica " +
                   std::to_string(i) + ")");
@@ -995,7 +1039,10 @@ class Simulation {
           replica::ReadRange(*source.store->GetSnapshot(), kChainId, here->height + 1, top);
       REEL_ASSERT(read.ok());
       if (read->blocks_size() == 0) break;  // its newest blocks are not provable yet
-      Result<replica::SyncedRange> range = replica::VerifyRange(sync_ctx_, *here, *read, opt_.bug);
+      const Result<replica::EpochState> epoch = replica::ReadEpoch(*replayer_.store, kChainId);
+      REEL_ASSERT(epoch.ok());
+      Result<replica::SyncedRange> range =
+          replica::VerifyRange(epoch->Context(kChainId), *here, *read, opt_.bug);
       if (!range.ok()) {
         Violation("honest replica " + std::to_string(source.index) +
                   " holds a range that fails verification: " + range.status().ToString());
@@ -1027,6 +1074,42 @@ class Simulation {
       }
     }
     replayer_.checked_height = replayed;
+  }
+
+  // Every block that committed validator-set changes ended one epoch, on every honest
+  // replica: each is in the epoch those blocks count, and the replayer from genesis too.
+  void CheckEpochs() {
+    // Changes approved in one block end one epoch together.
+    std::set<uint64_t> ending_heights;
+    for (const ClientTx& c : client_) {
+      if (c.tx.governance && c.committed && c.code == v1::OK) ending_heights.insert(c.height);
+    }
+    const uint64_t changes = ending_heights.size();
+    result_.epochs = changes;
+    for (const Node& node : nodes_) {
+      if (node.byzantine || node.store == nullptr) continue;
+      const uint64_t epoch = EpochOf(node).epoch;
+      if (epoch != changes) {
+        Violation("honest replica " + std::to_string(node.index) + " is in epoch " +
+                  std::to_string(epoch) + " after " + std::to_string(changes) +
+                  " committed validator-set changes");
+      }
+    }
+    if (!replayer_.stopped) {
+      const Result<replica::EpochState> replayed = replica::ReadEpoch(*replayer_.store, kChainId);
+      REEL_ASSERT(replayed.ok());
+      if (replayed->epoch != changes) {
+        Violation("the replica replaying from genesis is in epoch " +
+                  std::to_string(replayed->epoch) + ", not " + std::to_string(changes));
+      }
+    }
+  }
+
+  // The epoch replica `node`'s committed state is in.
+  replica::EpochState EpochOf(const Node& node) const {
+    Result<replica::EpochState> epoch = replica::ReadEpoch(*node.store, kChainId);
+    REEL_ASSERT(epoch.ok());
+    return *std::move(epoch);
   }
 
   // Every acknowledged transaction is committed once on every honest replica: its
@@ -1077,10 +1160,21 @@ class Simulation {
 
   // --- Phases -----------------------------------------------------------------------------
 
-  uint64_t MaxHonestRound() const {
+  // Rounds start over in each epoch: a replica's rounds are those of the epochs it left
+  // plus the current one's, so that the run's goal (opt_.rounds) means the same with
+  // epoch changes as without.
+  uint64_t MaxHonestRound() {
     uint64_t round = 0;
-    for (const Node& node : nodes_) {
-      if (!node.byzantine && node.running()) round = std::max(round, node.replica->round());
+    for (Node& node : nodes_) {
+      if (node.byzantine || !node.running()) continue;
+      const uint64_t epoch = node.replica->epoch();
+      if (epoch > node.seen_epoch) {
+        node.rounds_before += node.seen_round;
+        node.seen_epoch = epoch;
+        node.seen_round = 0;
+      }
+      node.seen_round = std::max(node.seen_round, node.replica->round());
+      round = std::max(round, node.rounds_before + node.seen_round);
     }
     return round;
   }
@@ -1104,6 +1198,7 @@ class Simulation {
     if (progressed && round >= opt_.rounds && all_committed_) {
       ReplayCheck();
       CheckExactlyOnce();
+      CheckEpochs();
       done_ = true;
     } else if (now_ > heal_time_ + kHealTimeMaxMs) {
       Stall(StallReason(progressed, round));
@@ -1154,7 +1249,6 @@ class Simulation {
   const uint64_t time_base_ms_;  // the simulated clock's 0, as calendar ms
   std::vector<crypto::KeyPair> keys_;
   consensus::ValidatorSet validators_;
-  consensus::VerifyContext sync_ctx_;
   v1::Genesis genesis_;
   Workload workload_;
   std::vector<Node> nodes_;
@@ -1166,6 +1260,7 @@ class Simulation {
   bool chaos_ = true;
   bool done_ = false;
   bool all_committed_ = false;  // every acknowledged transaction on every honest replica
+  uint32_t epoch_changes_sent_ = 0;
   double drop_probability_ = 0;
   double duplicate_probability_ = 0;
   uint64_t crash_gap_ms_ = 0;  // 0: no crashes but the far-behind one
@@ -1175,8 +1270,9 @@ class Simulation {
   std::vector<std::vector<bool>> blocked_;  // [from][to]
   uint64_t heal_time_ = 0;
   uint64_t heal_height_ = 0;
-  std::map<std::pair<uint32_t, uint64_t>, std::string> votes_;       // (validator, round) -> block
-  std::map<std::pair<uint32_t, uint64_t>, Hash32> proposals_;        // (validator, round) -> block
+  // (validator, epoch, round) -> block
+  std::map<std::tuple<uint32_t, uint64_t, uint64_t>, std::string> votes_;
+  std::map<std::tuple<uint32_t, uint64_t, uint64_t>, Hash32> proposals_;
   std::map<uint64_t, std::pair<Hash32, std::string>> canonical_;     // height -> (block, root)
   std::map<Hash32, std::pair<uint64_t, uint32_t>> first_committed_;  // tx id -> (height, index)
   std::deque<v1::Transaction> recent_committed_;

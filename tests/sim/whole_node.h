@@ -68,6 +68,9 @@ struct WholeNodeOptions {
   uint32_t byzantine = 0;      // at most f
   uint64_t rounds = 100;       // chaos lasts until an honest replica reaches rounds / 2
   uint32_t transactions = 60;  // made by the clients during chaos
+  // Validator-set changes (new consensus timings) among the clients' transactions: each
+  // ends an epoch on every replica while the faults go on.
+  uint32_t epoch_changes = 0;
   replica::PlantedBug bug = replica::PlantedBug::kNone;
   bool verbose = false;  // print the event log
 };
@@ -90,6 +93,7 @@ struct WholeNodeResult {
   uint64_t ranges_refused = 0;  // from Byzantine peers, that failed VerifyRange
   uint64_t ranges_empty = 0;    // from honest peers with nothing provable to send yet
   uint64_t replays = 0;         // replays from genesis checked
+  uint64_t epochs = 0;          // epoch changes committed (every honest replica passed them)
   uint64_t acknowledged = 0;    // transactions admitted for a client
   uint64_t resubmitted = 0;
   // Acknowledged transactions committed with a refusal, by ErrorCode name.

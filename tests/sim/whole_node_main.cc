@@ -20,7 +20,7 @@ using ull = unsigned long long;
 struct Totals {
   uint64_t violations = 0, stalled = 0, commits = 0, crashes = 0, lost_writes = 0, far_behind = 0,
            fetches = 0, ranges_applied = 0, blocks_synced = 0, ranges_refused = 0, ranges_empty = 0,
-           replays = 0, acknowledged = 0, resubmitted = 0;
+           replays = 0, acknowledged = 0, resubmitted = 0, epochs = 0;
   std::map<std::string, uint64_t> committed_refused, lies;
 
   void Add(const WholeNodeResult& r) {
@@ -34,6 +34,7 @@ struct Totals {
     ranges_refused += r.ranges_refused;
     ranges_empty += r.ranges_empty;
     replays += r.replays;
+    epochs += r.epochs;
     acknowledged += r.acknowledged;
     resubmitted += r.resubmitted;
     for (const auto& [code, count] : r.committed_refused) committed_refused[code] += count;
@@ -63,11 +64,11 @@ void PrintCoverage(const Totals& t) {
   std::printf(
       "covered: %llu crashes (%llu unsynced batches lost), %llu far behind; block sync: %llu "
       "ranges applied (%llu blocks), %llu refused (Byzantine peers), %llu empty (honest peers); "
-      "%llu fetches; %llu replays from genesis\n",
+      "%llu fetches; %llu replays from genesis; %llu epoch changes\n",
       static_cast<ull>(t.crashes), static_cast<ull>(t.lost_writes), static_cast<ull>(t.far_behind),
       static_cast<ull>(t.ranges_applied), static_cast<ull>(t.blocks_synced),
       static_cast<ull>(t.ranges_refused), static_cast<ull>(t.ranges_empty),
-      static_cast<ull>(t.fetches), static_cast<ull>(t.replays));
+      static_cast<ull>(t.fetches), static_cast<ull>(t.replays), static_cast<ull>(t.epochs));
   std::printf("clients: %llu transactions acknowledged, %llu sent again; committed with a refusal:",
               static_cast<ull>(t.acknowledged), static_cast<ull>(t.resubmitted));
   PrintCounts(t.committed_refused);
@@ -100,6 +101,8 @@ int WholeNodeMain(int argc, char** argv) {
   app.add_option("--byzantine", opt.byzantine, "Byzantine validators (at most f)");
   app.add_option("--rounds", opt.rounds, "rounds per seed (chaos takes the first half)");
   app.add_option("--transactions", opt.transactions, "client transactions per seed");
+  app.add_option("--epoch-changes", opt.epoch_changes,
+                 "validator-set changes (new timings) among them, each ending an epoch");
   app.add_option("--bug", bug, "planted bug")
       ->check(CLI::IsMember({"none", "body-keyed-cache", "sync-skips-envelope-check"}));
   app.add_flag("--verbose", opt.verbose, "print the event log");

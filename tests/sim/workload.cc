@@ -139,8 +139,18 @@ Workload::Tx Workload::Next(uint32_t index) {
   return tx;
 }
 
+Workload::Tx Workload::TimingsChange(uint64_t round_timeout_ms) {
+  v1::TxBody body = Body(kRegulator);
+  v1::ProposeValidatorChange* change = body.mutable_propose_validator_change();
+  change->set_change_id("timings-" + std::to_string(nonce_));
+  change->mutable_consensus()->set_round_timeout_ms(round_timeout_ms);
+  Tx tx = Signed(0, bench::Kind::kLicence, body);
+  tx.governance = true;
+  return tx;
+}
+
 void Workload::OnCommitted(const Tx& tx, v1::ErrorCode code) {
-  if (code != v1::OK) return;
+  if (code != v1::OK || tx.governance) return;
   Lane& lane = lanes_.at(tx.lane);
   if (tx.kind == bench::Kind::kExtract) {
     lane.mined.push_back(tx.lots.at(0));

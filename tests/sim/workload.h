@@ -35,6 +35,7 @@ class Workload {
     // lots), or the lots it accepts.
     std::string offer_id;
     std::vector<std::string> lots;
+    bool governance = false;  // a validator-set change, not a custody action
   };
 
   Workload(std::string chain_id, uint32_t lanes);
@@ -46,6 +47,10 @@ class Workload {
   // The next transaction of `lane`'s mix.
   Tx Next(uint32_t lane);
   // `tx` committed with `code`; an OK one makes the lane's next steps possible.
+  // The regulator, the one organisation that governs the validator set in this genesis,
+  // proposes new consensus timings: approved at once, it ends the epoch (an epoch change
+  // with the same validators).
+  Tx TimingsChange(uint64_t round_timeout_ms);
   void OnCommitted(const Tx& tx, v1::ErrorCode code);
 
  private:
