@@ -151,6 +151,9 @@ Status Core::VerifyQcCached(const QuorumCert& qc) const {
 // `qc` is verified. Enters the next round, raises the high QC and applies the
 // commit rule: a QC for B' whose parent B has round B'.round - 1 commits B.
 void Core::ProcessQc(const QuorumCert& qc, uint32_t from) {
+  // Once a commit has ended the epoch, the rest of the event that made it (more fetched
+  // blocks, pending QCs, a QC formed on insertion) must not commit what lies above it.
+  if (ended_) return;
   const Block* block = tree_->Find(qc.block_id);
   // The next leader waits on purpose while the chain is idle (MaybePropose): the
   // timer of the next round allows for it.

@@ -321,6 +321,45 @@ TEST(EpochTest, BlocksAboveTheEndingBlockInOneCommitAreNotExecuted) {
   EXPECT_TRUE(timeout_before_commit);
 }
 
+// Found by reel-sim --epochs: after the commit that ends the epoch, the rest of the same
+// event (here the next fetched blocks, each carrying a QC) committed more blocks of the
+// ended epoch, above the block that ended it.
+TEST(EpochTest, NothingCommitsAfterTheEndingCommitInTheSameEvent) {
+  EpochApp app;
+  app.ends = {{1, {0, 1, 2, 3}}};
+  Core core(TestConfig(4, 2), TestKey(2), &app);
+  ASSERT_OK(core.OnStart(FreshStart(), 1000).status);
+  TestApp ref;
+  const Block genesis = MakeGenesisBlock(kChain, 1);
+  auto on = [&](const Block& parent, uint64_t round) {
+    QuorumCert qc =
+        parent.header.height == 0 ? MakeGenesisQc(parent) : MakeQc(parent, {0, 1, 2, 3});
+    return MakeBlock(parent, qc, round, 4, ref);
+  };
+  auto ref_commit = [&](const Block& b) {
+    QuorumCert qc;
+    qc.block_id = b.id;
+    ref.ExecuteCommitted(b, qc);
+  };
+  // Consecutive rounds: b3's QC commits b1 (which ends the epoch), b4's would commit b2.
+  Block b1 = on(genesis, 1);
+  Block b2 = on(b1, 2);
+  ref_commit(b1);
+  Block b3 = on(b2, 3);
+  ref_commit(b2);
+  Block b4 = on(b3, 4);
+  ref_commit(b3);
+  Block b5 = on(b4, 5);
+  Step step = core.OnBlocksFetched(1, {b1, b2, b3, b4, b5});
+  EXPECT_TRUE(core.ended());
+  ASSERT_EQ(app.executed.size(), 1u) << "blocks above the ending block were executed";
+  EXPECT_EQ(app.executed[0].id, b1.id);
+  EXPECT_EQ(core.committed_height(), 1u);
+  auto commits = ActionsOf<Commit>(step);
+  ASSERT_EQ(commits.size(), 1u);
+  EXPECT_TRUE(commits[0].next_epoch.has_value());
+}
+
 TEST(EpochTest, SeveralEpochsInARowGrowAndShrinkTheSet) {
   EpochNet net({0, 1, 2, 3},
                {{2, {0, 1, 2, 3, 4}}, {6, {0, 1, 2, 3, 4, 5, 6}}, {12, {0, 1, 2, 4, 5, 6}}});

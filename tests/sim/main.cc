@@ -30,10 +30,13 @@ int main(int argc, char** argv) {
   app.add_option("--rounds", opt.rounds, "rounds per seed (chaos takes the first half)");
   app.add_option("--bug", bug, "planted bug")
       ->check(CLI::IsMember({"none", "vote-before-persist", "weak-vote-rule", "double-count",
-                             "weak-commit-rule", "weak-tc-rule"}));
+                             "weak-commit-rule", "weak-tc-rule", "old-epoch-vote"}));
   app.add_flag("--verbose", opt.verbose, "print the event log");
   app.add_flag("--round-robin", opt.round_robin,
                "round-robin leaders instead of reputation (the scripted attacks plan on them)");
+  app.add_option("--epochs", opt.epochs,
+                 "epoch changes, about one per this many committed blocks (epochs.h); 0: none")
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
   const std::map<std::string, PlantedBug> bugs = {
@@ -42,7 +45,8 @@ int main(int argc, char** argv) {
       {"weak-vote-rule", PlantedBug::kWeakVoteRule},
       {"double-count", PlantedBug::kDoubleCount},
       {"weak-commit-rule", PlantedBug::kWeakCommitRule},
-      {"weak-tc-rule", PlantedBug::kWeakTcRule}};
+      {"weak-tc-rule", PlantedBug::kWeakTcRule},
+      {"old-epoch-vote", PlantedBug::kOldEpochVote}};
   opt.bug = bugs.at(bug);
   const uint64_t f = (opt.validators - 1) / 3;
   if (opt.byzantine > f) {
@@ -60,8 +64,9 @@ int main(int argc, char** argv) {
   }
 
   uint64_t violations = 0, stalled = 0, commits = 0, crashes = 0, partitions = 0;
-  // Byzantine actions by kind, over all seeds.
-  std::map<std::string, uint64_t> byzantine;
+  uint64_t epoch_changes = 0;
+  // Byzantine actions by kind, and what the epoch changes exercised, over all seeds.
+  std::map<std::string, uint64_t> byzantine, epochs;
   const auto start = std::chrono::steady_clock::now();  // for the report only
   for (uint64_t seed = first_seed; seed < first_seed + seeds; ++seed) {
     opt.seed = seed;
@@ -70,16 +75,19 @@ int main(int argc, char** argv) {
     crashes += r.crashes;
     partitions += r.partition_changes;
     for (const auto& [kind, count] : r.byzantine_actions) byzantine[kind] += count;
+    for (const auto& [kind, count] : r.epoch_coverage) epochs[kind] += count;
+    epoch_changes += r.epoch_changes;
     if (replay) {
       std::printf(
           "seed=%llu hash=%016llx events=%llu rounds=%llu height=%llu crashes=%llu "
-          "partitions=%llu fetches=%llu timeouts=%llu\n",
+          "partitions=%llu fetches=%llu timeouts=%llu epoch=%llu\n",
           static_cast<unsigned long long>(seed), static_cast<unsigned long long>(r.event_hash),
           static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.rounds),
           static_cast<unsigned long long>(r.commits), static_cast<unsigned long long>(r.crashes),
           static_cast<unsigned long long>(r.partition_changes),
           static_cast<unsigned long long>(r.fetches),
-          static_cast<unsigned long long>(r.timeouts_sent));
+          static_cast<unsigned long long>(r.timeouts_sent),
+          static_cast<unsigned long long>(r.epoch));
     }
     if (!r.violations.empty()) {
       ++violations;
@@ -105,6 +113,15 @@ int main(int argc, char** argv) {
       opt.validators, opt.byzantine, opt.twins ? 1 : 0, bug.c_str(),
       static_cast<unsigned long long>(opt.rounds), seconds, static_cast<double>(seeds) / seconds,
       static_cast<unsigned long long>(crashes), static_cast<unsigned long long>(partitions));
+  if (opt.epochs != 0) {
+    std::printf("epochs: about %llu blocks each, changes=%llu",
+                static_cast<unsigned long long>(opt.epochs),
+                static_cast<unsigned long long>(epoch_changes));
+    for (const auto& [kind, count] : epochs) {
+      std::printf(" %s=%llu", kind.c_str(), static_cast<unsigned long long>(count));
+    }
+    std::printf("\n");
+  }
   if (!byzantine.empty()) {
     std::printf("byzantine:");
     for (const auto& [kind, count] : byzantine) {

@@ -38,15 +38,41 @@
 // Twins run one key on two honest replicas kept on either side of changing
 // splits; the seed enumerates the splits of the first partition periods.
 //
+// Epochs (--epochs K, epochs.h): the application ends an epoch every K committed
+// blocks or so, at heights and with sets drawn from the seed (members added, removed,
+// replaced by fresh ones, kept), from a pool of n + 3 members. One core runs per member
+// of its newest epoch; messages go by index in the sender's epoch, and the transport
+// names the sender by its index in the receiver's epoch, dropping non-members. A core
+// whose Commit carries next_epoch is retired, and the next epoch's started on the
+// ending block; members that join start on a copy of the state at that block (what
+// block sync gives a new node), removed ones stop. A replica that hears a peer of a
+// newer epoch syncs committed blocks from it, each checked against its epoch's set, and
+// restarts its core in the newest epoch it reached; a restart after a crash does the
+// same from its disk (a safety state of an older epoch is ignored by the core). During
+// chaos a replica sometimes crashes right at its epoch's end. Byzantine members that a
+// change removes keep sending (old-epoch timeouts and votes; new-epoch votes and
+// timeouts signed with their key, directly and relayed by a member still in the set),
+// and a member of two consecutive sets signs votes for the new epoch's blocks over the
+// old epoch's digest (what PlantedBug::kOldEpochVote counts).
+//
 // Checks: no two honest replicas commit different blocks (or state roots) at
-// one height; each replica's commits extend its own chain; every commit's QC
-// holds a quorum of distinct signers; no honest validator signs two votes or
-// two proposals in one round; an honest replica refuses every crafted message
-// whose flaw its checks reach (MustRefuse in sim.cc); progress after healing,
-// with the coalition still lying. The planted bugs (consensus::PlantedBug) are
+// one height, across all epochs; each replica's commits extend its own chain; every
+// commit's QC holds a quorum of distinct signers and verifies (VerifyQc) against its
+// own epoch's set, and so does every QC and TC in a proposal an honest replica
+// broadcasts; no block of an epoch is committed above the block that ended it; no
+// honest validator signs two votes or two proposals in one round of one epoch; a
+// core's Commit::next_epoch is the next set, at the planned height, and an honest
+// replica's epochs only go up (so honest replicas pass through the same sets in the
+// same order); an honest replica refuses every crafted
+// message whose flaw its checks reach (MustRefuse in sim.cc); progress after healing,
+// with the coalition still lying (with epochs: every honest validator of the newest
+// epoch runs it and commits in it, within the bound after healing or after that epoch
+// began). The planted bugs (consensus::PlantedBug) are
 // each caught: vote-before-persist, weak-vote-rule (two votes in a round),
-// double-count (a commit QC below a quorum), weak-tc-rule (ForkBelowTc forks)
-// and weak-commit-rule (SkipRoundFork forks, at n = 10 where f = 3).
+// double-count (a commit QC below a quorum), weak-tc-rule (ForkBelowTc forks),
+// weak-commit-rule (SkipRoundFork forks, at n = 10 where f = 3) and old-epoch-vote
+// (with --epochs: an honest replica accepts a vote marked with the epoch before, and
+// the QC its leader forms with it verifies nowhere else).
 #pragma once
 
 #include <cstdint>
@@ -70,6 +96,8 @@ struct SimOptions {
   // (ForkBelowTc, SkipRoundFork) plan on knowing the leaders of the next rounds, so
   // the weak-commit-rule and weak-tc-rule catches run with it.
   bool round_robin = false;
+  // Epoch changes (epochs.h): about this many committed blocks per epoch; 0: one epoch.
+  uint64_t epochs = 0;
 };
 
 struct SimResult {
@@ -87,6 +115,10 @@ struct SimResult {
   uint64_t timeouts_sent = 0;
   // Byzantine actions by kind, and what became of the crafted messages.
   std::map<std::string, uint64_t> byzantine_actions;
+  // Epochs: the newest reached, the changes made, and what the changes exercised.
+  uint64_t epoch = 0;
+  uint64_t epoch_changes = 0;
+  std::map<std::string, uint64_t> epoch_coverage;
 };
 
 SimResult RunSimulation(const SimOptions& options);
