@@ -23,6 +23,8 @@ std::string_view DomainTag(Domain d) {
       return "reel/timeout/v1";
     case Domain::kEnvelope:
       return "reel/envelope/v1";
+    case Domain::kEpochChange:
+      return "reel/epoch-change/v1";
   }
   REEL_ASSERT(false && "unknown Domain");
   return {};

@@ -26,10 +26,12 @@ namespace reel::crypto {
 
 // kEnvelope is a digest no one signs: what a block's tx_root commits to for each
 // transaction, so that a header (and every QC on it) covers the signatures too.
-enum class Domain : uint8_t { kTransaction, kProposal, kVote, kTimeout, kEnvelope };
+// kEpochChange is what a validator of epoch e signs once it has committed the block
+// that ends e: that block and the validator set of e + 1 (node/replica/epoch_proof.h).
+enum class Domain : uint8_t { kTransaction, kProposal, kVote, kTimeout, kEnvelope, kEpochChange };
 
 // "reel/tx/v1", "reel/proposal/v1", "reel/vote/v1", "reel/timeout/v1",
-// "reel/envelope/v1".
+// "reel/envelope/v1", "reel/epoch-change/v1".
 std::string_view DomainTag(Domain d);
 
 // True if `chain_id` has a length SigningDigest accepts (1..64 bytes).

@@ -12,8 +12,9 @@
 namespace reel::crypto {
 namespace {
 
-const std::vector<Domain> kAllDomains = {Domain::kTransaction, Domain::kProposal, Domain::kVote,
-                                         Domain::kTimeout};
+const std::vector<Domain> kAllDomains = {Domain::kTransaction, Domain::kProposal,
+                                         Domain::kVote,        Domain::kTimeout,
+                                         Domain::kEnvelope,    Domain::kEpochChange};
 
 // The layout of proto/README.md, spelled out byte by byte.
 Hash32 ByHand(std::string_view tag, std::string_view chain_id, uint64_t epoch,
@@ -33,6 +34,8 @@ TEST(DomainTagTest, TagsAreTheSpecifiedStrings) {
   EXPECT_EQ(DomainTag(Domain::kProposal), "reel/proposal/v1");
   EXPECT_EQ(DomainTag(Domain::kVote), "reel/vote/v1");
   EXPECT_EQ(DomainTag(Domain::kTimeout), "reel/timeout/v1");
+  EXPECT_EQ(DomainTag(Domain::kEnvelope), "reel/envelope/v1");
+  EXPECT_EQ(DomainTag(Domain::kEpochChange), "reel/epoch-change/v1");
 }
 
 TEST(SigningDigestTest, MatchesTheLayoutComputedByHand) {
@@ -66,6 +69,12 @@ TEST(SigningDigestTest, KnownAnswers) {
             "c0c710e7084085f7b3c3e0ca9be66f77276bf582bdb2e25075bc24dca48f6967");
   EXPECT_EQ(HashToHex(SigningDigest(Domain::kProposal, std::string(64, 'x'), 1, "")),
             "dbf99a0ccd99a1366e5ade4e8d4ea350b2e23c7b1a1073472f2661eded4f21f7");
+  // An epoch-change statement: block_id[32] || u64(height) || next_digest[32].
+  std::string epoch_change_fields(32, '\xab');
+  AppendU64BE(epoch_change_fields, 17);
+  epoch_change_fields.append(32, '\xcd');
+  EXPECT_EQ(HashToHex(SigningDigest(Domain::kEpochChange, "reel-testnet", 2, epoch_change_fields)),
+            "296e3e3abd36a517226274f5e4d8ba4d8d9de808f755e5cd1ee757ebad9be736");
 }
 
 TEST(SigningDigestTest, TransactionIdIsTheTransactionDigestAtEpochZero) {
