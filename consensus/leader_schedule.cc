@@ -59,19 +59,23 @@ uint32_t LeaderSchedule::Compute(uint64_t round, uint64_t history_height) const 
     return round_robin;
   }
   std::vector<bool> active(n_, false);
-  bool any = false;
+  size_t own = 0;  // blocks of this epoch in the window
   const size_t top = static_cast<size_t>(history_height - history_.front().height);
   const Entry& newest = history_[top];
   for (size_t k = 0; k < Window(n_) && k <= top; ++k) {
     const Entry& e = history_[top - k];
     if (e.proposer == UINT32_MAX) continue;
-    any = true;
+    ++own;
     if (e.proposer < n_) active[e.proposer] = true;
     for (uint32_t v = 0; v < n_; ++v) {
       if (HasSigner(e.voters, v)) active[v] = true;
     }
   }
-  if (!any) return round_robin;
+  // Too little history: the first blocks of an epoch (or of the chain) carry a root QC
+  // with no signers, so a window of a few blocks names only their proposers, and one
+  // of them (perhaps a faulty one) would lead almost every round. Round-robin until the
+  // window is full of this epoch's blocks.
+  if (own < Window(n_)) return round_robin;
   std::vector<uint64_t> weights(n_);
   uint64_t total = 0;
   for (uint32_t v = 0; v < n_; ++v) {

@@ -14,8 +14,10 @@
 //     which keeps a path back; once it votes again it is active again.
 //   - The leader is a weighted draw over the validators in index order, seeded by
 //     H("reel/leader/v1" || epoch || round || H(canonical header at height H)).
-//   - Round-robin (round mod n) where there is no history: H = 0 (the first blocks of
-//     an epoch), or a replica that no longer holds the headers below H (more than
+//   - Round-robin (round mod n) where there is not a full window of this epoch's
+//     history: the first Window(n) blocks of an epoch (their root QC has no signers, so
+//     a shorter window names only a few proposers, and one would lead almost every
+//     round), or a replica that no longer holds the headers below H (more than
 //     kKeptBeyondWindow blocks ahead of the proposal it judges).
 // Why H comes from the parent: every replica that checks C has P (C's QC certifies it)
 // and has executed up to H (it executes through C.header.committed_height >= H before

@@ -70,9 +70,6 @@ void Replica::EnterEpoch() {
   epoch_ = std::move(epoch).value();
   transport_->OnEpoch(epoch_);
   const std::optional<uint32_t> self = epoch_.IndexOf(key_.public_key());
-  if (getenv("REEL_DEBUG_EPOCH"))
-    fprintf(stderr, "enter epoch %lu root %lu self %d\n", (unsigned long)epoch_.epoch,
-            (unsigned long)epoch_.root_height, self ? (int)*self : -1);
   if (!self) return;  // not a validator of this epoch: block sync brings what it executes
   consensus::Config config = config_.consensus;
   config.epoch = epoch_.epoch;
@@ -152,31 +149,12 @@ void Replica::PostMessage(uint32_t from, v1::ConsensusMessage message,
 }
 
 void Replica::Deliver(uint32_t from, const consensus::Message& message) {
-  const uint64_t before_round = core_->round();
-  consensus::Step step =
-      (std::visit(Overloaded{
-                      [&](const consensus::Proposal& p) { return core_->OnProposal(from, p); },
-                      [&](const consensus::Vote& v) { return core_->OnVote(from, v); },
-                      [&](const consensus::Timeout& t) { return core_->OnTimeout(from, t); },
-                  },
-                  message));
-  if (getenv("REEL_DEBUG_EPOCH") && core_->round() != before_round) {
-    fprintf(stderr, "ROUND at %u e%lu: %lu -> %lu by msg %zu from %u\n", core_->config().self_index,
-            (unsigned long)epoch_.epoch, (unsigned long)before_round, (unsigned long)core_->round(),
-            message.index(), from);
-  }
-  if (getenv("REEL_DEBUG_EPOCH") && std::holds_alternative<consensus::Timeout>(message)) {
-    const auto& t = std::get<consensus::Timeout>(message);
-    fprintf(stderr, "at %u e%lu r%lu: timeout from %u e%lu r%lu hqc %lu htc %ld -> r%lu %s\n",
-            core_->config().self_index, (unsigned long)epoch_.epoch, 0ul, from,
-            (unsigned long)t.epoch, (unsigned long)t.round, (unsigned long)t.high_qc.round,
-            t.high_tc ? (long)t.high_tc->round : -1L, (unsigned long)core_->round(),
-            step.status.ToString().c_str());
-  }
-  if (getenv("REEL_DEBUG_EPOCH") && !step.status.ok())
-    fprintf(stderr, "e%lu r%lu from %u: %s\n", (unsigned long)epoch_.epoch,
-            (unsigned long)core_->round(), from, step.status.ToString().c_str());
-  Handle(std::move(step));
+  Handle(std::visit(Overloaded{
+                        [&](const consensus::Proposal& p) { return core_->OnProposal(from, p); },
+                        [&](const consensus::Vote& v) { return core_->OnVote(from, v); },
+                        [&](const consensus::Timeout& t) { return core_->OnTimeout(from, t); },
+                    },
+                    message));
 }
 
 void Replica::PostBlocksFetched(uint32_t from, std::vector<v1::Block> blocks) {
@@ -309,10 +287,6 @@ void Replica::StorePendingBlock(const consensus::Block& block) {
 void Replica::SendMessage(uint32_t to, const consensus::Message& message) {
   const uint32_t self = core_->config().self_index;
   v1::ConsensusMessage proto = ToProto(self, epoch_.epoch, message);
-  if (getenv("REEL_DEBUG_EPOCH"))
-    fprintf(stderr, "self %u e%lu send to %u case %d round %lu\n", self,
-            (unsigned long)epoch_.epoch, to, (int)proto.message_case(),
-            (unsigned long)core_->round());
   if (to == self) {
     PostMessage(self, std::move(proto));
   } else {
@@ -323,9 +297,6 @@ void Replica::SendMessage(uint32_t to, const consensus::Message& message) {
 void Replica::BroadcastMessage(const consensus::Message& message) {
   const uint32_t self = core_->config().self_index;
   v1::ConsensusMessage proto = ToProto(self, epoch_.epoch, message);
-  if (getenv("REEL_DEBUG_EPOCH"))
-    fprintf(stderr, "self %u e%lu bcast case %d round %lu\n", self, (unsigned long)epoch_.epoch,
-            (int)proto.message_case(), (unsigned long)core_->round());
   transport_->Broadcast(proto);
   PostMessage(self, std::move(proto));
 }

@@ -991,17 +991,6 @@ class Simulation {
     auto [it, fresh] = canonical_.emplace(h, std::make_pair(*id, **root));
     if (!fresh) {
       if (it->second.first != *id) {
-        if (getenv("REEL_DEBUG_EPOCH")) {
-          for (const Node& other : nodes_) {
-            for (uint64_t k = 1; k <= h; ++k) {
-              const Result<v1::Block> b = replica::ReadCommittedBlock(*other.store, k);
-              if (!b.ok()) continue;
-              const auto& hd = b->header();
-              fprintf(stderr, "node %u%s h%lu: epoch %lu round %lu proposer %u qc_round %lu committed %lu txs %d parent %02x id %02x\n",
-                      other.index, other.byzantine ? "(byz)" : "", (unsigned long)k, (unsigned long)hd.epoch(), (unsigned long)hd.round(), hd.proposer_index(), (unsigned long)hd.qc_round(), (unsigned long)hd.committed_height(), b->txs_size(), (unsigned)(unsigned char)hd.parent_id()[0], (unsigned)(unsigned char)replica::HeaderId(hd, kChainId)->at(0));
-            }
-          }
-        }
         Violation("fork: replicas committed two blocks at height " + std::to_string(h) +
                   " (replica " + std::to_string(i) + "'s is of epoch " +
                   std::to_string(block->header().epoch()) + ", round " +
