@@ -204,10 +204,9 @@ Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedR
     Result<v1::ValidatorSet> current = ledger::CurrentValidatorSet(store);
     if (!current.ok()) return current.status();
     if (block.header.epoch != current->epoch()) {
-      return Status::FailedPrecondition(At(height) + " is of epoch " +
-                                        std::to_string(block.header.epoch) +
-                                        ", and this node's chain is in epoch " +
-                                        std::to_string(current->epoch()));
+      return Status::FailedPrecondition(
+          At(height) + " is of epoch " + std::to_string(block.header.epoch) +
+          ", and this node's chain is in epoch " + std::to_string(current->epoch()));
     }
     // The state root its header records is one this node computed: a difference means
     // this node's execution differs from the quorum's, and it must not go on. A root it
