@@ -114,6 +114,7 @@ struct Node::Impl {
   std::unique_ptr<mempool::Admission> admission;
   std::unique_ptr<replica::LedgerApplication> app;
   std::shared_ptr<const net::PeerSet> peer_set;
+  std::unique_ptr<EpochPeers> epoch_peers;  // before the transport and handler that use it
   std::unique_ptr<net::Peers> peers;
   std::unique_ptr<NetTransport> transport;
   std::unique_ptr<Gossip> gossip;
@@ -304,7 +305,8 @@ Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
     Result<std::unique_ptr<net::Peers>> peers = net::Peers::Create(impl->peer_set, self, own);
     if (!peers.ok()) return peers.status();
     impl->peers = std::move(peers).value();
-    impl->transport = std::make_unique<NetTransport>(impl->peers.get());
+    impl->epoch_peers = std::make_unique<EpochPeers>(impl->peer_set);
+    impl->transport = std::make_unique<NetTransport>(impl->peers.get(), impl->epoch_peers.get());
     impl->gossip = std::make_unique<Gossip>(impl->peers.get());
 
     replica::ReplicaConfig replica_config;
@@ -333,7 +335,7 @@ Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
     impl->transport->set_replica(impl->replica.get());
     impl->peer_handler = std::make_unique<NodePeerHandler>(
         impl->replica.get(), impl->admission.get(), impl->store.get(), genesis.chain_id(),
-        impl->peer_set->size());
+        impl->peer_set->size(), InboundBounds(), impl->epoch_peers.get());
     Result<std::unique_ptr<net::PeerServer>> server =
         net::PeerServer::Start(impl->peer_set, own, config.p2p.listen, impl->peer_handler.get());
     if (!server.ok()) {

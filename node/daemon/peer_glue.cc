@@ -7,6 +7,7 @@
 #include "base/limits.h"
 #include "node/ledger/ledger.h"
 #include "node/ledger/validators.h"
+#include "node/net/tls.h"
 #include "node/replica/chain_store.h"
 #include "node/storage/keys.h"
 
@@ -60,16 +61,66 @@ void Worker::Run() {
 
 // --- NetTransport ----------------------------------------------------------------
 
+EpochPeers::EpochPeers(std::shared_ptr<const net::PeerSet> peers) : peers_(std::move(peers)) {
+  MutexLock lock(&mu_);
+  for (uint32_t i = 0; i < peers_->size(); ++i) {
+    to_peer_.push_back(i);
+    to_epoch_.push_back(i);
+  }
+}
+
+void EpochPeers::Set(const v1::ValidatorSet& set) {
+  std::vector<std::optional<uint32_t>> to_peer(set.validators_size());
+  std::vector<std::optional<uint32_t>> to_epoch(peers_->size());
+  for (int i = 0; i < set.validators_size(); ++i) {
+    const v1::Validator& v = set.validators(i);
+    std::string sha256 = v.tls_cert_sha256();
+    if (sha256.empty()) {
+      Result<std::string> computed = net::CertSha256(v.tls_cert_pem());
+      if (!computed.ok()) continue;  // no certificate a peer could present
+      sha256 = *std::move(computed);
+    }
+    const std::optional<uint32_t> peer = peers_->IndexOfCertSha256(sha256);
+    if (!peer || peers_->peer(*peer).name != v.name() || to_epoch[*peer]) continue;
+    to_peer[i] = *peer;
+    to_epoch[*peer] = static_cast<uint32_t>(i);
+  }
+  MutexLock lock(&mu_);
+  to_peer_ = std::move(to_peer);
+  to_epoch_ = std::move(to_epoch);
+}
+
+std::optional<uint32_t> EpochPeers::PeerOf(uint32_t epoch_index) const {
+  MutexLock lock(&mu_);
+  return epoch_index < to_peer_.size() ? to_peer_[epoch_index] : std::nullopt;
+}
+
+std::optional<uint32_t> EpochPeers::EpochIndexOf(uint32_t peer) const {
+  MutexLock lock(&mu_);
+  return peer < to_epoch_.size() ? to_epoch_[peer] : std::nullopt;
+}
+
 void NetTransport::Send(uint32_t to, const v1::ConsensusMessage& message) {
-  peers_->Send(to, message);
+  const std::optional<uint32_t> peer = epoch_peers_->PeerOf(to);
+  if (!peer || *peer == peers_->self_index()) {
+    epoch_peers_->CountUnreachable();
+    return;
+  }
+  peers_->Send(*peer, message);
 }
 
 void NetTransport::Broadcast(const v1::ConsensusMessage& message) {
   peers_->Broadcast(message);
 }
 
-void NetTransport::FetchBlocks(uint32_t peer, const crypto::Hash32& block_id,
+void NetTransport::FetchBlocks(uint32_t epoch_index, const crypto::Hash32& block_id,
                                uint64_t above_height) {
+  const std::optional<uint32_t> mapped = epoch_peers_->PeerOf(epoch_index);
+  if (!mapped || *mapped == peers_->self_index()) {
+    epoch_peers_->CountUnreachable();
+    return;
+  }
+  const uint32_t peer = *mapped;
   fetches_.Post([this, peer, block_id, above_height] {
     v1::GetBlockByIdRequest request;
     request.set_block_id(std::string(crypto::AsBytes(block_id)));
@@ -170,11 +221,12 @@ Status ApplyOnReplica(replica::Replica* replica, replica::SyncedRange range,
 
 NodePeerHandler::NodePeerHandler(replica::Replica* replica, mempool::Admission* admission,
                                  storage::KvStore* store, std::string chain_id, size_t validators,
-                                 InboundBounds bounds)
+                                 InboundBounds bounds, EpochPeers* epoch_peers)
     : replica_(replica),
       admission_(admission),
       store_(store),
       chain_id_(std::move(chain_id)),
+      epoch_peers_(epoch_peers),
       inbound_(std::make_shared<Inbound>(validators, bounds)) {}
 
 bool NodePeerHandler::OnConsensusMessage(uint32_t from_index, v1::ConsensusMessage message) {
@@ -191,7 +243,20 @@ bool NodePeerHandler::OnConsensusMessage(uint32_t from_index, v1::ConsensusMessa
     inbound_->drops.Count(from_index, DropKindOf(message));
     return false;
   }
-  replica_->PostMessage(from_index, std::move(message), [inbound = inbound_, from_index, bytes] {
+  // The replica hears the sender under its index in the current epoch; a peer that is
+  // no validator of it (removed) is not heard at all.
+  uint32_t sender = from_index;
+  if (epoch_peers_ != nullptr) {
+    const std::optional<uint32_t> index = epoch_peers_->EpochIndexOf(from_index);
+    if (!index) {
+      inbound_->consensus.Give(from_index, bytes);
+      epoch_peers_->CountUnreachable();
+      return true;
+    }
+    sender = *index;
+    message.set_sender_index(sender);
+  }
+  replica_->PostMessage(sender, std::move(message), [inbound = inbound_, from_index, bytes] {
     inbound->consensus.Give(from_index, bytes);
   });
   return true;

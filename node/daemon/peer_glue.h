@@ -62,18 +62,49 @@ class Worker {
   std::thread thread_;
 };
 
+// Which peer holds each validator index of the current epoch, both ways. The peer
+// transport's peers are genesis' validators, by index in genesis (the TLS certificate
+// says which). A validator of a later epoch is the same peer when its name and
+// certificate are a genesis validator's, wherever it stands in the epoch's set: so a
+// validator removed, or one whose consensus key is replaced, leaves the others reachable
+// under their new indexes, and a removed validator's messages are refused. A validator
+// genesis does not name has no peer yet (docs/DECISIONS.md, "Epochs"): what would go to
+// it is dropped and counted. Set on the replica's loop at each epoch; read from any
+// thread.
+class EpochPeers {
+ public:
+  explicit EpochPeers(std::shared_ptr<const net::PeerSet> peers);
+  void Set(const v1::ValidatorSet& set);
+  std::optional<uint32_t> PeerOf(uint32_t epoch_index) const;
+  std::optional<uint32_t> EpochIndexOf(uint32_t peer) const;
+  // Messages to or from no peer of the current epoch, dropped.
+  uint64_t unreachable() const { return unreachable_.load(); }
+  void CountUnreachable() { unreachable_.fetch_add(1, std::memory_order_relaxed); }
+
+ private:
+  const std::shared_ptr<const net::PeerSet> peers_;
+  mutable Mutex mu_;
+  std::vector<std::optional<uint32_t>> to_peer_ REEL_GUARDED_BY(mu_);   // by epoch index
+  std::vector<std::optional<uint32_t>> to_epoch_ REEL_GUARDED_BY(mu_);  // by peer index
+  std::atomic<uint64_t> unreachable_{0};
+};
+
 class NetTransport : public replica::Transport {
  public:
-  explicit NetTransport(net::Peers* peers) : peers_(peers), fetches_(64) {}
+  NetTransport(net::Peers* peers, EpochPeers* epoch_peers)
+      : peers_(peers), epoch_peers_(epoch_peers), fetches_(64) {}
   // Where fetched blocks go; set once the replica exists, before it starts.
   void set_replica(replica::Replica* replica) { replica_ = replica; }
 
+  // `to` and `peer` are indexes of the current epoch, mapped to peers (EpochPeers).
   void Send(uint32_t to, const v1::ConsensusMessage& message) override;
   void Broadcast(const v1::ConsensusMessage& message) override;
   void FetchBlocks(uint32_t peer, const crypto::Hash32& block_id, uint64_t above_height) override;
+  void OnEpoch(const replica::EpochState& epoch) override { epoch_peers_->Set(epoch.set); }
 
  private:
   net::Peers* peers_;
+  EpochPeers* epoch_peers_;
   replica::Replica* replica_ = nullptr;
   Worker fetches_;
 };
@@ -146,8 +177,11 @@ struct InboundBounds {
 class NodePeerHandler : public net::PeerHandler {
  public:
   // `validators`: how many the epoch has (peers' indexes are below it).
+  // `epoch_peers` (may be null: the peers' indexes are the epoch's) maps a peer's
+  // consensus messages to its index in the current epoch.
   NodePeerHandler(replica::Replica* replica, mempool::Admission* admission, storage::KvStore* store,
-                  std::string chain_id, size_t validators, InboundBounds bounds = InboundBounds());
+                  std::string chain_id, size_t validators, InboundBounds bounds = InboundBounds(),
+                  EpochPeers* epoch_peers = nullptr);
 
   bool OnConsensusMessage(uint32_t from_index, v1::ConsensusMessage message) override;
   void OnGossipTxs(uint32_t from_index, const v1::GossipTxsRequest& request,
@@ -201,6 +235,7 @@ class NodePeerHandler : public net::PeerHandler {
   mempool::Admission* admission_;
   storage::KvStore* store_;
   std::string chain_id_;
+  EpochPeers* epoch_peers_;
   std::shared_ptr<Inbound> inbound_;
 };
 

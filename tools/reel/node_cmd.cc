@@ -17,6 +17,7 @@ Status RunStatus(const Globals& globals, const NodeOptions& o) {
   }
   PrintRecord(globals, {{"chain_id", status->chain_id()},
                         {"height", std::to_string(status->height())},
+                        {"epoch", std::to_string(status->epoch())},
                         {"round", std::to_string(status->round())},
                         {"syncing", status->syncing() ? "yes" : "no"},
                         {"validators", std::to_string(status->validators_size())},
@@ -34,7 +35,8 @@ void RegisterNodeCommands(CLI::App& app, Globals& globals, Runner* selected) {
   RegisterWatch(app, globals, selected);
 
   auto status = std::make_shared<NodeOptions>();
-  CLI::App* status_cmd = app.add_subcommand("status", "A node's chain id, height and validators");
+  CLI::App* status_cmd =
+      app.add_subcommand("status", "A node's chain id, height, epoch and validators");
   AddNodeFlag(status_cmd, *status);
   status_cmd->add_flag("--json", globals.json, "Print the answer as JSON");
   OnRun(status_cmd, selected, [&globals, status] { return RunStatus(globals, *status); });
