@@ -202,7 +202,11 @@ NodeMetrics::NodeMetrics(MetricsRegistry& registry)
       gossip_dropped(registry.AddGauge(
           "reel_gossip_dropped",
           "Copies of admitted transactions not gossiped since start because a peer's queue "
-          "was full (the peer gets them in blocks).")) {}
+          "was full (the peer gets them in blocks).")),
+      epoch_unreachable(registry.AddGauge(
+          "reel_epoch_unreachable",
+          "Consensus messages dropped because their sender or receiver is no validator of "
+          "the epoch that a peer holds (a removed validator's, for one).")) {}
 
 PeerMetrics::PeerMetrics(MetricsRegistry& registry, size_t validators, std::optional<uint32_t> self,
                          const std::vector<std::string_view>& drop_kinds)

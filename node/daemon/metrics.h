@@ -118,6 +118,9 @@ struct NodeMetrics {
   Gauge& start_time;          // reel_start_time_seconds: Unix time the process started
   Gauge& synced_blocks;       // reel_synced_blocks: blocks applied by block sync since start
   Gauge& gossip_dropped;      // reel_gossip_dropped: gossip copies dropped, a peer's queue full
+  // reel_epoch_unreachable: consensus messages to or from no validator of the epoch
+  // (a removed validator's, refused; or to a member no peer holds yet), dropped
+  Gauge& epoch_unreachable;
 };
 
 // Counters kept for each validator but this node, registered once at start-up.

@@ -156,6 +156,9 @@ struct Node::Impl {
     }
     if (sync != nullptr) metrics.synced_blocks.Set(static_cast<int64_t>(sync->blocks_synced()));
     if (gossip != nullptr) metrics.gossip_dropped.Set(static_cast<int64_t>(gossip->dropped()));
+    if (epoch_peers != nullptr) {
+      metrics.epoch_unreachable.Set(static_cast<int64_t>(epoch_peers->unreachable()));
+    }
     if (view != nullptr) {
       view->SetProgress(replica != nullptr ? replica->round() : 0,
                         sync != nullptr && sync->behind());
