@@ -208,6 +208,12 @@ out="$("$reel" tx register-org --node "$(api 0)" --key "$(member 0)/keys/miit.ke
 echo "$out" | grep -q "^status: *TX_STATUS_COMMITTED" || fail "register-org did not commit: $out"
 height="$(echo "$out" | sed -n 's/^height: *//p')"
 for i in 0 1 2 3; do
+  # A node learns of a commit a round after the leader that formed the QC: wait for it.
+  deadline=$((SECONDS + 30))
+  until [ "$("$reel" --json status --node "$(api "$i")" 2> /dev/null | jq -r '.height // "0"')" -ge "$height" ]; do
+    [ $SECONDS -ge $deadline ] && fail "node $i did not reach height $height"
+    sleep 0.2
+  done
   out="$("$reel" query org --id ningbo-magnets --node "$(api "$i")" 2>&1)" ||
     fail "node $i does not know ningbo-magnets: $out"
 done
