@@ -312,25 +312,13 @@ Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
     impl->transport = std::make_unique<NetTransport>(impl->peers.get(), impl->epoch_peers.get());
     impl->gossip = std::make_unique<Gossip>(impl->peers.get());
 
+    // The defaults of every epoch: its set, self index and the timers its ConsensusParams
+    // name come from the committed state (Replica::EnterEpoch, ApplyConsensusParams), so
+    // a zero in an epoch's params means these defaults, as types.proto says.
     replica::ReplicaConfig replica_config;
     replica_config.consensus.chain_id = genesis.chain_id();
-    replica_config.consensus.epoch = 0;
-    replica_config.consensus.validators = replica::ValidatorsOf(genesis);
-    replica_config.consensus.self_index = self;
-    if (genesis.consensus().round_timeout_ms() != 0) {
-      replica_config.consensus.round_timeout_ms_initial = genesis.consensus().round_timeout_ms();
-    }
-    replica_config.consensus.block_interval_ms_min =
-        genesis.consensus().block_interval_min_ms() != 0
-            ? genesis.consensus().block_interval_min_ms()
-            : limits::block_interval_ms_min_default;
-    replica_config.consensus.idle_block_interval_ms =
-        genesis.consensus().idle_block_interval_ms() != 0
-            ? genesis.consensus().idle_block_interval_ms()
-            : limits::idle_block_interval_ms_default;
-    if (genesis.consensus().round_timeout_max_ms() != 0) {
-      replica_config.consensus.round_timeout_ms_max = genesis.consensus().round_timeout_max_ms();
-    }
+    replica_config.consensus.block_interval_ms_min = limits::block_interval_ms_min_default;
+    replica_config.consensus.idle_block_interval_ms = limits::idle_block_interval_ms_default;
     impl->replica = std::make_unique<replica::Replica>(
         replica_config, std::move(*impl->home.validator_key), &impl->loop, impl->store.get(),
         impl->app.get(), impl->transport.get());

@@ -230,6 +230,18 @@ NodePeerHandler::NodePeerHandler(replica::Replica* replica, mempool::Admission* 
       inbound_(std::make_shared<Inbound>(validators, bounds)) {}
 
 bool NodePeerHandler::OnConsensusMessage(uint32_t from_index, v1::ConsensusMessage message) {
+  // The replica hears the sender under its index in the current epoch; a peer that is
+  // no validator of it (removed) is not heard at all, and holds no budget for it.
+  uint32_t sender = from_index;
+  if (epoch_peers_ != nullptr) {
+    const std::optional<uint32_t> index = epoch_peers_->EpochIndexOf(from_index);
+    if (!index) {
+      epoch_peers_->CountUnreachable();
+      return true;
+    }
+    sender = *index;
+    message.set_sender_index(sender);
+  }
   // Memory, not wire bytes: what the queued message holds is what a flood would grow.
   const size_t bytes = message.SpaceUsedLong();
   bool queued = inbound_->consensus.TryTake(from_index, bytes);
@@ -242,19 +254,6 @@ bool NodePeerHandler::OnConsensusMessage(uint32_t from_index, v1::ConsensusMessa
   if (!queued) {
     inbound_->drops.Count(from_index, DropKindOf(message));
     return false;
-  }
-  // The replica hears the sender under its index in the current epoch; a peer that is
-  // no validator of it (removed) is not heard at all.
-  uint32_t sender = from_index;
-  if (epoch_peers_ != nullptr) {
-    const std::optional<uint32_t> index = epoch_peers_->EpochIndexOf(from_index);
-    if (!index) {
-      inbound_->consensus.Give(from_index, bytes);
-      epoch_peers_->CountUnreachable();
-      return true;
-    }
-    sender = *index;
-    message.set_sender_index(sender);
   }
   replica_->PostMessage(sender, std::move(message), [inbound = inbound_, from_index, bytes] {
     inbound->consensus.Give(from_index, bytes);

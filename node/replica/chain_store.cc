@@ -229,24 +229,6 @@ Result<std::optional<v1::EpochEnd>> ReadEpochEnd(const storage::ReadView& store,
   return ReadProto<v1::EpochEnd>(store, keys::EpochEndKey(epoch), "epoch end");
 }
 
-Result<std::vector<v1::EpochEnd>> ReadEpochEnds(const storage::ReadView& store) {
-  std::vector<v1::EpochEnd> ends;
-  bool damaged = false;
-  Status scan = storage::ScanPrefix(
-      store, keys::EpochEndPrefix(), [&](std::string_view, std::string_view value) {
-        v1::EpochEnd end;
-        if (!end.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          damaged = true;
-          return false;
-        }
-        ends.push_back(std::move(end));
-        return true;
-      });
-  if (!scan.ok()) return scan;
-  if (damaged) return Status::Corruption("a stored epoch end does not decode");
-  return ends;
-}
-
 Result<v1::QuorumCert> ReadCommitQc(const storage::ReadView& store, uint64_t height) {
   Result<std::optional<std::string>> raw = store.Get(keys::CommitQcKey(height));
   if (!raw.ok()) return raw.status();

@@ -64,8 +64,6 @@ void PutEpochEnd(storage::WriteBatch& batch, uint64_t epoch, uint64_t height,
                  const v1::CommitProof& proof);
 // The end of `epoch`, if it has ended.
 Result<std::optional<v1::EpochEnd>> ReadEpochEnd(const storage::ReadView& store, uint64_t epoch);
-// Every recorded epoch end, oldest first.
-Result<std::vector<v1::EpochEnd>> ReadEpochEnds(const storage::ReadView& store);
 
 // The committed height (0 after genesis); Corruption if the pointer is missing.
 Result<uint64_t> CommittedHeight(const storage::ReadView& store);

@@ -110,8 +110,6 @@ class Replica {
     return view_changes_before_ + (core_ ? core_->view_changes() : 0);
   }
   uint64_t epoch() const { return epoch_.epoch; }
-  // True while this replica votes (its key is in the epoch's set).
-  bool voting() const { return core_ != nullptr; }
 
  private:
   void ScheduleTick();
