@@ -156,7 +156,7 @@ grpc::Status ApiService::SubmitTransaction(grpc::ServerContext* context,
   if (!valid.ok()) return valid;
   const NodeInfo info = node_->Info();
   // An observer is always following by block sync; its refusal (in Submit) says why.
-  if (info.syncing && info.self_validator_index >= 0) {
+  if (info.syncing && !info.self_public_key.empty()) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                         "the node is catching up with its peers; retry shortly or submit to "
                         "another node");

@@ -43,8 +43,9 @@ struct NodeInfo {
   std::string chain_id;
   // The epoch, its validators and this node's index in them are read from the committed
   // state when asked (GetStatus): the set changes at epoch boundaries.
-  std::string self_public_key;        // this node's validator key (32 bytes), or empty
-  int32_t self_validator_index = -1;  // -1: an observer (at start-up)
+  // This node's validator key (32 bytes), or empty for an observer. A node with a key
+  // votes in the epochs whose set names it, and follows the chain in the others.
+  std::string self_public_key;
   bool syncing = false;               // catching up with peers
   uint64_t round = 0;                 // consensus round; 0 on an observer
   uint64_t mempool_txs = 0;

@@ -129,15 +129,10 @@ Result<LoadedHome> LoadHome(const HomePaths& paths, const ConfigOverrides& overr
     std::string key_path = ResolvePath(paths.home, key_setting);
     Result<crypto::KeyPair> key = ReadValidatorKey(key_path);
     if (!key.ok()) return key.status();
+    // A key genesis does not name is accepted: the node of a validator added later (or
+    // whose key was replaced) runs with it, follows the chain, and votes from the epoch
+    // whose set names it (reeld logs which epoch that is, and GetStatus shows the index).
     std::optional<size_t> index = FindValidator(loaded.genesis, key->public_key());
-    if (!index.has_value()) {
-      std::string_view pk(reinterpret_cast<const char*>(key->public_key().data()),
-                          key->public_key().size());
-      return Status::FailedPrecondition(
-          "[p2p] validator_key_file: the key in " + key_path + " (public key " + ToHex(pk) +
-          ") is not a validator in " + paths.genesis_file +
-          "; use the right key, or set validator_key_file = \"\" to run an observer");
-    }
     loaded.validator_key = std::move(*key);
     loaded.validator_index = index;
   }

@@ -44,8 +44,9 @@ Status InitHome(const std::string& home, const NodeConfig& config);
 struct LoadedHome {
   NodeConfig config;
   reel::v1::Genesis genesis;
-  // The validator key and its place in genesis; both empty for an observer
-  // (p2p.validator_key_file = "").
+  // The validator key, empty for an observer (p2p.validator_key_file = ""), and its place
+  // in genesis, empty too for a key genesis does not name (a validator added later, or a
+  // replaced key: it votes from the epoch whose set names it).
   std::optional<crypto::KeyPair> validator_key;
   std::optional<size_t> validator_index;
   std::string data_dir;  // resolved against the home

@@ -1,5 +1,8 @@
 #include "node/daemon/api_glue.h"
 
+#include <algorithm>
+
+#include "node/ledger/validators.h"
 #include "node/replica/chain_store.h"
 
 namespace reel::daemon {
@@ -30,15 +33,34 @@ std::unique_ptr<storage::Snapshot> DaemonNodeView::CommittedSnapshot() const {
 
 std::vector<Result<crypto::Hash32>> DaemonNodeView::Submit(
     const std::vector<v1::Transaction>& txs) {
-  if (info_.self_validator_index < 0) {
+  auto refuse_all = [&txs](std::string why) {
+    return std::vector<Result<crypto::Hash32>>(
+        txs.size(), Result<crypto::Hash32>(Status::FailedPrecondition(std::move(why))));
+  };
+  if (info_.self_public_key.empty()) {
     // An observer orders nothing and gossips to no one: what it admitted would wait in
     // its own mempool until it expired.
-    return std::vector<Result<crypto::Hash32>>(
-        txs.size(), Result<crypto::Hash32>(Status::FailedPrecondition(
-                        "this node is an observer and does not order transactions; submit to "
-                        "a validator (GetStatus lists them)")));
+    return refuse_all(
+        "this node is an observer and does not order transactions; submit to a validator "
+        "(GetStatus lists them)");
   }
   std::unique_ptr<storage::Snapshot> snapshot = store_->GetSnapshot();
+  Result<v1::ValidatorSet> set = ledger::CurrentValidatorSet(*snapshot);
+  if (!set.ok()) {
+    return std::vector<Result<crypto::Hash32>>(txs.size(), Result<crypto::Hash32>(set.status()));
+  }
+  const bool member = std::any_of(set->validators().begin(), set->validators().end(),
+                                  [this](const v1::Validator& v) {
+                                    return v.public_key() == info_.self_public_key;
+                                  });
+  if (!member) {
+    // Not (yet, or any longer) a validator: it proposes no block and the validators
+    // take no gossip from it.
+    return refuse_all("this node's validator key is not in the validator set of epoch " +
+                      std::to_string(set->epoch()) +
+                      " (not added yet, or removed); submit to a validator (GetStatus lists "
+                      "them)");
+  }
   Result<uint64_t> height = replica::CommittedHeight(*snapshot);
   if (!height.ok()) {
     return std::vector<Result<crypto::Hash32>>(txs.size(), Result<crypto::Hash32>(height.status()));

@@ -205,40 +205,48 @@ NodeMetrics::NodeMetrics(MetricsRegistry& registry)
           "was full (the peer gets them in blocks).")),
       epoch_unreachable(registry.AddGauge(
           "reel_epoch_unreachable",
-          "Consensus messages dropped because their sender or receiver is no validator of "
-          "the epoch that a peer holds (a removed validator's, for one).")) {}
+          "Peer calls and streams refused because the caller is no validator of this node's "
+          "epoch (a removed validator's, for one), and consensus messages this node had no "
+          "peer to send to.")) {}
 
-PeerMetrics::PeerMetrics(MetricsRegistry& registry, size_t validators, std::optional<uint32_t> self,
-                         const std::vector<std::string_view>& drop_kinds)
-    : dropped_(validators + 1, std::vector<Counter*>(drop_kinds.size(), nullptr)),
-      ranges_refused_(validators, nullptr),
-      throttled_(validators, nullptr) {
-  for (uint32_t peer = 0; peer <= validators; ++peer) {
-    if (self == peer) continue;
-    const std::string index = peer < validators ? std::to_string(peer) : "observers";
-    for (size_t kind = 0; kind < drop_kinds.size(); ++kind) {
-      dropped_[peer][kind] = &registry.AddCounter(
-          "reel_peer_dropped_total",
-          "What a peer sent that this node dropped or refused at its bound, by peer "
-          "(validator index, or observers) and kind.",
-          {{"peer", index}, {"kind", std::string(drop_kinds[kind])}});
-    }
+PeerMetrics::PeerMetrics(MetricsRegistry& registry, const std::vector<std::string_view>& drop_kinds)
+    : registry_(registry),
+      drop_kinds_(drop_kinds),
+      dropped_(net::kPeerSlots, std::vector<Counter*>(drop_kinds.size(), nullptr)),
+      ranges_refused_(net::kPeerSlots, nullptr),
+      throttled_(net::kPeerSlots, nullptr) {
+  Register(net::kObserverIndex);
+}
+
+void PeerMetrics::Grow(size_t validators, std::optional<uint32_t> self) {
+  for (uint32_t peer = 0; peer < validators && peer < net::kObserverIndex; ++peer) {
+    if (self != peer && dropped_[peer][0] == nullptr) Register(peer);
   }
+}
+
+void PeerMetrics::Register(uint32_t peer) {
+  const bool observers = peer == net::kObserverIndex;
+  const std::string index = observers ? "observers" : std::to_string(peer);
+  for (size_t kind = 0; kind < drop_kinds_.size(); ++kind) {
+    dropped_[peer][kind] = &registry_.AddCounter(
+        "reel_peer_dropped_total",
+        "What a peer sent that this node dropped or refused at its bound, by peer "
+        "(validator index in the epoch, or observers) and kind.",
+        {{"peer", index}, {"kind", std::string(drop_kinds_[kind])}});
+  }
+  if (observers) return;
   // (A family renders together whatever the order its counters are registered in.)
-  for (uint32_t peer = 0; peer < validators; ++peer) {
-    if (self == peer) continue;
-    const MetricsRegistry::Labels labels = {{"peer", std::to_string(peer)}};
-    ranges_refused_[peer] = &registry.AddCounter(
-        "reel_sync_ranges_refused_total",
-        "Block sync ranges from a validator that failed verification, by peer (validator "
-        "index).",
-        labels);
-    throttled_[peer] = &registry.AddCounter(
-        "reel_peer_throttled_total",
-        "Consensus messages from a validator that found its budget on this node's loop "
-        "full and waited for room (dropped if none came in time), by peer.",
-        labels);
-  }
+  const MetricsRegistry::Labels labels = {{"peer", index}};
+  ranges_refused_[peer] = &registry_.AddCounter(
+      "reel_sync_ranges_refused_total",
+      "Block sync ranges from a validator that failed verification, by peer (validator "
+      "index in the epoch).",
+      labels);
+  throttled_[peer] = &registry_.AddCounter(
+      "reel_peer_throttled_total",
+      "Consensus messages from a validator that found its budget on this node's loop "
+      "full and waited for room (dropped if none came in time), by peer.",
+      labels);
 }
 
 void AdvanceTo(Counter& counter, uint64_t total) {

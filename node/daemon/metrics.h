@@ -30,6 +30,8 @@
 #include <utility>
 #include <vector>
 
+#include "node/net/peer_set.h"
+
 namespace reel::daemon {
 
 class Counter {
@@ -118,38 +120,41 @@ struct NodeMetrics {
   Gauge& start_time;          // reel_start_time_seconds: Unix time the process started
   Gauge& synced_blocks;       // reel_synced_blocks: blocks applied by block sync since start
   Gauge& gossip_dropped;      // reel_gossip_dropped: gossip copies dropped, a peer's queue full
-  // reel_epoch_unreachable: consensus messages to or from no validator of the epoch
-  // (a removed validator's, refused; or to a member no peer holds yet), dropped
+  // reel_epoch_unreachable: peer calls and streams refused because the caller is no
+  // validator of this node's epoch (a removed validator's, for one), and consensus
+  // messages this node had no peer to send to
   Gauge& epoch_unreachable;
 };
 
-// Counters kept for each validator but this node, registered once at start-up.
+// Counters kept per peer: each validator index of an epoch but this node's, and every
+// observer together (net::kObserverIndex, peer="observers"). Labels are validator indexes
+// of the epoch of the moment; an index's counters are registered the first time an epoch
+// has it (Grow) and kept, whoever holds the index later.
 struct PeerMetrics {
-  // `self`: this node's validator index, none for an observer. `drop_kinds`: the values
-  // of the `kind` label, indexed as the callers count them.
-  PeerMetrics(MetricsRegistry& registry, size_t validators, std::optional<uint32_t> self,
-              const std::vector<std::string_view>& drop_kinds);
+  // `drop_kinds`: the values of the `kind` label, indexed as the callers count them.
+  PeerMetrics(MetricsRegistry& registry, const std::vector<std::string_view>& drop_kinds);
+
+  // Registers the counters of indexes below `validators`, but `self`'s, that have none yet.
+  // On one thread at a time (the node's loop).
+  void Grow(size_t validators, std::optional<uint32_t> self);
 
   // reel_peer_dropped_total{peer,kind}: what the peer sent that this node dropped or
-  // refused; peer == validators() is every observer together (peer="observers"). Null
-  // for this node itself.
+  // refused. Null for an index not registered.
   Counter* dropped(uint32_t peer, size_t kind) const { return dropped_[peer][kind]; }
   // reel_sync_ranges_refused_total{peer}: block sync ranges from the peer that failed
-  // verification. Null for this node itself.
-  Counter* ranges_refused(uint32_t peer) const {
-    return peer < ranges_refused_.size() ? ranges_refused_[peer] : nullptr;
-  }
+  // verification. Null for an index not registered.
+  Counter* ranges_refused(uint32_t peer) const { return ranges_refused_[peer]; }
   // reel_peer_throttled_total{peer}: consensus messages from the peer that found its
-  // budget on the loop full and waited for room. Null for this node itself.
-  Counter* throttled(uint32_t peer) const {
-    return peer < throttled_.size() ? throttled_[peer] : nullptr;
-  }
-  size_t validators() const { return ranges_refused_.size(); }
+  // budget on the loop full and waited for room. Null for an index not registered.
+  Counter* throttled(uint32_t peer) const { return throttled_[peer]; }
 
  private:
-  std::vector<std::vector<Counter*>> dropped_;
-  std::vector<Counter*> ranges_refused_;
-  std::vector<Counter*> throttled_;
+  void Register(uint32_t peer);
+  MetricsRegistry& registry_;
+  const std::vector<std::string_view> drop_kinds_;
+  std::vector<std::vector<Counter*>> dropped_;  // kPeerSlots
+  std::vector<Counter*> ranges_refused_;        // kPeerSlots; observers' stays null
+  std::vector<Counter*> throttled_;             // kPeerSlots; observers' stays null
 };
 
 // Raises `counter` to `total`, a component's own monotonic count (never lowers it).

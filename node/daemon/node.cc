@@ -113,8 +113,9 @@ struct Node::Impl {
   std::unique_ptr<mempool::Mempool> pool;
   std::unique_ptr<mempool::Admission> admission;
   std::unique_ptr<replica::LedgerApplication> app;
-  std::shared_ptr<const net::PeerSet> peer_set;
-  std::unique_ptr<EpochPeers> epoch_peers;  // before the transport and handler that use it
+  // The current epoch's validators, as the peer server authenticates callers (a
+  // validator's node only) and this node's clients reach them; both follow each epoch.
+  std::shared_ptr<net::Membership> membership;
   std::unique_ptr<net::Peers> peers;
   std::unique_ptr<NetTransport> transport;
   std::unique_ptr<Gossip> gossip;
@@ -126,7 +127,8 @@ struct Node::Impl {
   std::unique_ptr<PeerSyncSource> sync_source;
   std::unique_ptr<replica::BlockSync> sync;  // last: stopped before what it uses
 
-  std::unique_ptr<PeerMetrics> peer_metrics;  // after the peer set is known
+  std::unique_ptr<PeerMetrics> peer_metrics;
+  std::atomic<uint64_t> followed_epoch{0};  // the epoch whose set the peers follow
 
   std::chrono::steady_clock::time_point last_refresh = std::chrono::steady_clock::now();
   uint64_t verified_at_last_refresh = 0;
@@ -156,8 +158,9 @@ struct Node::Impl {
     }
     if (sync != nullptr) metrics.synced_blocks.Set(static_cast<int64_t>(sync->blocks_synced()));
     if (gossip != nullptr) metrics.gossip_dropped.Set(static_cast<int64_t>(gossip->dropped()));
-    if (epoch_peers != nullptr) {
-      metrics.epoch_unreachable.Set(static_cast<int64_t>(epoch_peers->unreachable()));
+    if (transport != nullptr && peer_server != nullptr) {
+      metrics.epoch_unreachable.Set(static_cast<int64_t>(
+          transport->unreachable() + peer_server->stats().refused_unauthenticated));
     }
     if (view != nullptr) {
       view->SetProgress(replica != nullptr ? replica->round() : 0,
@@ -189,9 +192,9 @@ struct Node::Impl {
     if (peer_metrics == nullptr) return;
     const std::map<uint32_t, uint64_t> refused_ranges =
         sync != nullptr ? sync->refused_by_peer() : std::map<uint32_t, uint64_t>{};
-    // Validators, then all observers together at index validators().
-    for (uint32_t peer = 0; peer <= peer_metrics->validators(); ++peer) {
-      if (peer_metrics->dropped(peer, 0) == nullptr) continue;  // this node itself
+    // Validator indexes of the epochs so far, then all observers together.
+    for (uint32_t peer = 0; peer < net::kPeerSlots; ++peer) {
+      if (peer_metrics->dropped(peer, 0) == nullptr) continue;  // not registered (or us)
       if (auto it = refused_ranges.find(peer); it != refused_ranges.end()) {
         if (Counter* ranges = peer_metrics->ranges_refused(peer)) AdvanceTo(*ranges, it->second);
       }
@@ -210,6 +213,34 @@ struct Node::Impl {
         AdvanceTo(*peer_metrics->dropped(peer, kDropKindCall), refused.calls);
       }
     }
+  }
+
+  // On the loop thread, at start and at each epoch: the peer transport and the per-peer
+  // metrics follow the epoch's validators (FollowValidatorSet).
+  void FollowSet(const v1::ValidatorSet& set) {
+    // The replica enters its epoch again after each synced range while it has no core;
+    // the set of an epoch never changes within it.
+    if (set.epoch() == followed_epoch.load()) return;
+    Status followed =
+        FollowValidatorSet(set, home.genesis.tls_ca_pem(), membership.get(), peers.get());
+    if (!followed.ok()) {
+      // The ledger admitted this set; nothing the transport can do with it but keep the
+      // previous one (and say so loudly: this node may not reach the new validators).
+      Log(LogLevel::kError, "p2p", "cannot follow the epoch's validators",
+          {{"epoch", set.epoch()}, {"error", followed.ToString()}});
+      return;
+    }
+    followed_epoch.store(set.epoch());
+    const bool member = !peers->observer();
+    if (peer_metrics != nullptr) {
+      peer_metrics->Grow(peers->size(), member ? std::optional<uint32_t>(peers->self_index())
+                                               : std::nullopt);
+    }
+    Log(LogLevel::kInfo, "p2p", "peers follow the epoch's validators",
+        {{"epoch", set.epoch()},
+         {"validators", peers->size()},
+         {"validator_index", member ? std::to_string(peers->self_index())
+                                    : std::string("none (not a validator of this epoch)")}});
   }
 
   // On the loop thread: the shutdown sequence, once.
@@ -296,20 +327,37 @@ Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
   Result<net::CertAndKey> own_tls = ReadOwnTls(impl->home);
   if (!own_tls.ok()) return own_tls.status();
   const net::CertAndKey& own = *own_tls;
-  Result<net::PeerSet> peer_set = net::PeerSet::FromGenesis(genesis);
+  // Genesis' validators must make a peer set (a clear error at start, not a silent gap);
+  // the peers follow the epoch the committed state is in, which after a restart may be
+  // a later one.
+  if (Result<net::PeerSet> genesis_peers = net::PeerSet::FromGenesis(genesis);
+      !genesis_peers.ok()) {
+    return genesis_peers.status();
+  }
+  Result<v1::ValidatorSet> current_set = ledger::CurrentValidatorSet(*impl->store->GetSnapshot());
+  if (!current_set.ok()) return current_set.status();
+  Result<net::PeerSet> peer_set =
+      net::PeerSet::FromValidatorSet(*current_set, genesis.tls_ca_pem());
   if (!peer_set.ok()) return peer_set.status();
-  impl->peer_set = std::make_shared<const net::PeerSet>(std::move(peer_set).value());
+  auto initial_peers = std::make_shared<const net::PeerSet>(std::move(peer_set).value());
+  impl->membership = std::make_shared<net::Membership>(initial_peers);
+  impl->peer_metrics = std::make_unique<PeerMetrics>(impl->registry, DropKindLabels());
   replica::BlockSync::Options sync_options;
   Node::Impl* raw = impl.get();
   replica::BlockSync::Apply apply;
 
+  api::NodeInfo info;
+  info.chain_id = genesis.chain_id();
   if (impl->home.validator_key.has_value()) {
-    const auto self = static_cast<uint32_t>(*impl->home.validator_index);
-    Result<std::unique_ptr<net::Peers>> peers = net::Peers::Create(impl->peer_set, self, own);
+    const crypto::PublicKey& self_key = impl->home.validator_key->public_key();
+    info.self_public_key.assign(reinterpret_cast<const char*>(self_key.data()), self_key.size());
+    // A key the current set does not name is a validator to be (or one removed): its
+    // node follows the chain by block sync and votes from the epoch that names it.
+    Result<std::unique_ptr<net::Peers>> peers = net::Peers::CreateValidator(initial_peers, own);
     if (!peers.ok()) return peers.status();
     impl->peers = std::move(peers).value();
-    impl->epoch_peers = std::make_unique<EpochPeers>(impl->peer_set);
-    impl->transport = std::make_unique<NetTransport>(impl->peers.get(), impl->epoch_peers.get());
+    impl->transport = std::make_unique<NetTransport>(
+        impl->peers.get(), [raw](const v1::ValidatorSet& set) { raw->FollowSet(set); });
     impl->gossip = std::make_unique<Gossip>(impl->peers.get());
 
     // The defaults of every epoch: its set, self index and the timers its ConsensusParams
@@ -325,16 +373,14 @@ Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
     impl->home.validator_key.reset();
     impl->transport->set_replica(impl->replica.get());
     impl->peer_handler = std::make_unique<NodePeerHandler>(
-        impl->replica.get(), impl->admission.get(), impl->store.get(), genesis.chain_id(),
-        impl->peer_set->size(), InboundBounds(), impl->epoch_peers.get());
+        impl->replica.get(), impl->admission.get(), impl->store.get(), genesis.chain_id());
     Result<std::unique_ptr<net::PeerServer>> server =
-        net::PeerServer::Start(impl->peer_set, own, config.p2p.listen, impl->peer_handler.get());
+        net::PeerServer::Start(impl->membership, own, config.p2p.listen, impl->peer_handler.get());
     if (!server.ok()) {
       return Status(server.status().code(), "[p2p] listen: " + server.status().message());
     }
     impl->peer_server = std::move(server).value();
-    Log(LogLevel::kInfo, "p2p", "peer service listening",
-        {{"address", config.p2p.listen}, {"validator_index", self}});
+    Log(LogLevel::kInfo, "p2p", "peer service listening", {{"address", config.p2p.listen}});
     // Far behind (back from a long outage), ranges of committed blocks are quicker
     // than consensus' ancestor fetches.
     sync_options.lag_blocks_min = limits::sync_validator_lag_blocks_min;
@@ -342,34 +388,33 @@ Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
       return ApplyOnReplica(raw->replica.get(), std::move(range), raw->stopping);
     };
   } else {
-    Result<std::unique_ptr<net::Peers>> peers = net::Peers::CreateObserver(impl->peer_set, own);
+    Result<std::unique_ptr<net::Peers>> peers = net::Peers::CreateObserver(initial_peers, own);
     if (!peers.ok()) return peers.status();
     impl->peers = std::move(peers).value();
-    // No replica: the sync thread is the only one that executes blocks.
+    // No replica: the sync thread is the only one that executes blocks, and tells the
+    // loop when they took the chain into another epoch.
     sync_options.lag_blocks_min = 0;
     apply = [raw](replica::SyncedRange range) {
-      return replica::ApplyRange(*raw->app, *raw->store, range);
+      Status applied = replica::ApplyRange(*raw->app, *raw->store, range);
+      Result<v1::ValidatorSet> set = ledger::CurrentValidatorSet(*raw->store->GetSnapshot());
+      if (set.ok() && set->epoch() != raw->followed_epoch.load()) {
+        asio::post(raw->loop, [raw, set = *std::move(set)] {
+          if (!raw->stopping.load()) raw->FollowSet(set);
+        });
+      }
+      return applied;
     };
   }
-  impl->peer_metrics = std::make_unique<PeerMetrics>(
-      impl->registry, impl->peer_set->size(),
-      impl->home.validator_index.has_value()
-          ? std::optional<uint32_t>(static_cast<uint32_t>(*impl->home.validator_index))
-          : std::nullopt,
-      DropKindLabels());
+  impl->followed_epoch.store(current_set->epoch());
+  impl->peer_metrics->Grow(impl->peers->size(),
+                           impl->peers->observer()
+                               ? std::nullopt
+                               : std::optional<uint32_t>(impl->peers->self_index()));
   impl->sync_source = std::make_unique<PeerSyncSource>(impl->peers.get());
   impl->sync = std::make_unique<replica::BlockSync>(genesis.chain_id(), impl->sync_source.get(),
                                                     impl->store.get(), std::move(apply),
                                                     sync_options, LogSyncError);
 
-  api::NodeInfo info;
-  info.chain_id = genesis.chain_id();
-  if (impl->home.validator_index.has_value()) {
-    info.self_public_key = genesis.validators(*impl->home.validator_index).public_key();
-  }
-  info.self_validator_index = impl->home.validator_index.has_value()
-                                  ? static_cast<int32_t>(*impl->home.validator_index)
-                                  : -1;
   info.version = "0.1.0-dev";
   impl->view = std::make_unique<DaemonNodeView>(info, impl->store.get(), impl->pool.get(),
                                                 impl->admission.get(), impl->gossip.get(),
@@ -424,9 +469,7 @@ Status Node::Run() {
     Log(LogLevel::kInfo, kComponent, "started",
         {{"moniker", config.moniker},
          {"chain_id", impl.home.genesis.chain_id()},
-         {"validator_index", impl.home.validator_index.has_value()
-                                 ? std::to_string(*impl.home.validator_index)
-                                 : std::string("none (observer)")}});
+         {"validator_key", impl.replica != nullptr ? "yes" : "none (observer)"}});
     if (impl.replica != nullptr) {
       Status started = impl.replica->Start();
       if (!started.ok()) {

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "base/limits.h"
+#include "node/daemon/log.h"
 #include "node/ledger/ledger.h"
 #include "node/ledger/validators.h"
 #include "node/net/tls.h"
@@ -61,66 +62,44 @@ void Worker::Run() {
 
 // --- NetTransport ----------------------------------------------------------------
 
-EpochPeers::EpochPeers(std::shared_ptr<const net::PeerSet> peers) : peers_(std::move(peers)) {
-  MutexLock lock(&mu_);
-  for (uint32_t i = 0; i < peers_->size(); ++i) {
-    to_peer_.push_back(i);
-    to_epoch_.push_back(i);
+Status FollowValidatorSet(const v1::ValidatorSet& set, const std::string& ca_pem,
+                          net::Membership* membership, net::Peers* peers) {
+  std::vector<std::string> unreachable;
+  Result<net::PeerSet> peer_set = net::PeerSet::FromValidatorSet(set, ca_pem, &unreachable);
+  if (!peer_set.ok()) return peer_set.status();
+  for (const std::string& why : unreachable) {
+    Log(LogLevel::kWarn, "p2p", "a validator of the epoch cannot be reached",
+        {{"epoch", set.epoch()}, {"error", why}});
   }
-}
-
-void EpochPeers::Set(const v1::ValidatorSet& set) {
-  std::vector<std::optional<uint32_t>> to_peer(set.validators_size());
-  std::vector<std::optional<uint32_t>> to_epoch(peers_->size());
-  for (int i = 0; i < set.validators_size(); ++i) {
-    const v1::Validator& v = set.validators(i);
-    std::string sha256 = v.tls_cert_sha256();
-    if (sha256.empty()) {
-      Result<std::string> computed = net::CertSha256(v.tls_cert_pem());
-      if (!computed.ok()) continue;  // no certificate a peer could present
-      sha256 = *std::move(computed);
-    }
-    const std::optional<uint32_t> peer = peers_->IndexOfCertSha256(sha256);
-    if (!peer || peers_->peer(*peer).name != v.name() || to_epoch[*peer]) continue;
-    to_peer[i] = *peer;
-    to_epoch[*peer] = static_cast<uint32_t>(i);
-  }
-  MutexLock lock(&mu_);
-  to_peer_ = std::move(to_peer);
-  to_epoch_ = std::move(to_epoch);
-}
-
-std::optional<uint32_t> EpochPeers::PeerOf(uint32_t epoch_index) const {
-  MutexLock lock(&mu_);
-  return epoch_index < to_peer_.size() ? to_peer_[epoch_index] : std::nullopt;
-}
-
-std::optional<uint32_t> EpochPeers::EpochIndexOf(uint32_t peer) const {
-  MutexLock lock(&mu_);
-  return peer < to_epoch_.size() ? to_epoch_[peer] : std::nullopt;
+  auto shared = std::make_shared<const net::PeerSet>(std::move(peer_set).value());
+  if (membership != nullptr) membership->Set(shared);
+  if (peers != nullptr) peers->SetPeerSet(shared);
+  return Status::Ok();
 }
 
 void NetTransport::Send(uint32_t to, const v1::ConsensusMessage& message) {
-  const std::optional<uint32_t> peer = epoch_peers_->PeerOf(to);
-  if (!peer || *peer == peers_->self_index()) {
-    epoch_peers_->CountUnreachable();
+  const std::shared_ptr<const net::PeerSet> set = peers_->peer_set();
+  if (to >= set->size() || to == peers_->self_index() || !set->peer(to).reachable) {
+    unreachable_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  peers_->Send(*peer, message);
+  peers_->Send(to, message);
 }
 
 void NetTransport::Broadcast(const v1::ConsensusMessage& message) {
   peers_->Broadcast(message);
 }
 
-void NetTransport::FetchBlocks(uint32_t epoch_index, const crypto::Hash32& block_id,
+void NetTransport::OnEpoch(const replica::EpochState& epoch) {
+  if (on_epoch_) on_epoch_(epoch.set);
+}
+
+void NetTransport::FetchBlocks(uint32_t peer, const crypto::Hash32& block_id,
                                uint64_t above_height) {
-  const std::optional<uint32_t> mapped = epoch_peers_->PeerOf(epoch_index);
-  if (!mapped || *mapped == peers_->self_index()) {
-    epoch_peers_->CountUnreachable();
+  if (peer >= peers_->size() || peer == peers_->self_index()) {
+    unreachable_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  const uint32_t peer = *mapped;
   fetches_.Post([this, peer, block_id, above_height] {
     v1::GetBlockByIdRequest request;
     request.set_block_id(std::string(crypto::AsBytes(block_id)));
@@ -135,31 +114,38 @@ void NetTransport::FetchBlocks(uint32_t epoch_index, const crypto::Hash32& block
 // --- Gossip ------------------------------------------------------------------------
 
 Gossip::Gossip(net::Peers* peers) : peers_(peers) {
-  for (uint32_t i = 0; i < peers_->size(); ++i)
-    queues_.push_back(std::make_unique<PeerQueue>(&mu_));
-  for (uint32_t i = 0; i < peers_->size(); ++i) {
-    if (i == peers_->self_index()) continue;
-    for (size_t k = 0; k < limits::gossip_calls_per_peer_max; ++k) {
-      senders_.emplace_back([this, i] { Run(i); });
-    }
-  }
+  MutexLock lock(&mu_);
+  queues_.resize(limits::validators_max);
 }
 
 Gossip::~Gossip() {
   {
     MutexLock lock(&mu_);
     stopping_ = true;
+    for (auto& queue : queues_) {
+      if (queue != nullptr) queue->ready.SignalAll();
+    }
   }
-  for (auto& queue : queues_) queue->ready.SignalAll();
   for (std::thread& sender : senders_) sender.join();
 }
 
 bool Gossip::Add(const v1::Transaction& tx) {
   auto shared = std::make_shared<const v1::Transaction>(tx);
+  const uint32_t self = peers_->self_index();
+  const size_t size = peers_->size();
   bool queued = false;
   MutexLock lock(&mu_);
-  for (uint32_t i = 0; i < queues_.size(); ++i) {
-    if (i == peers_->self_index()) continue;
+  if (stopping_) return false;
+  for (uint32_t i = 0; i < size; ++i) {
+    if (i == self) continue;
+    if (queues_[i] == nullptr) {
+      // The first time the epoch's set reaches this index: its queue and senders, kept
+      // for good (an index is whichever validator holds it in the epoch of the moment).
+      queues_[i] = std::make_unique<PeerQueue>(&mu_);
+      for (size_t k = 0; k < limits::gossip_calls_per_peer_max; ++k) {
+        senders_.emplace_back([this, i, queue = queues_[i].get()] { Run(i, queue); });
+      }
+    }
     PeerQueue& queue = *queues_[i];
     if (queue.pending.size() >= limits::gossip_queue_txs_per_peer_max) {
       dropped_.fetch_add(1);
@@ -172,30 +158,32 @@ bool Gossip::Add(const v1::Transaction& tx) {
   return queued;
 }
 
-void Gossip::Run(uint32_t peer) {
-  PeerQueue& queue = *queues_[peer];
+void Gossip::Run(uint32_t peer, PeerQueue* queue) {
   for (;;) {
     v1::GossipTxsRequest request;
     {
       MutexLock lock(&mu_);
-      while (!stopping_ && queue.pending.empty()) queue.ready.Wait();
+      while (!stopping_ && queue->pending.empty()) queue->ready.Wait();
       if (stopping_) return;
-      const size_t take = std::min(queue.pending.size(), limits::net_gossip_txs_max);
+      const size_t take = std::min(queue->pending.size(), limits::net_gossip_txs_max);
       for (size_t k = 0; k < take; ++k) {
-        *request.add_txs() = *queue.pending.front();
-        queue.pending.pop_front();
+        *request.add_txs() = *queue->pending.front();
+        queue->pending.pop_front();
       }
     }
-    (void)peers_->GossipTxs(peer, request);  // a peer that misses it gets it in a block
+    // A peer that misses it gets it in a block; an index the epoch no longer has fails.
+    (void)peers_->GossipTxs(peer, request);
   }
 }
 
 // --- Block sync --------------------------------------------------------------------
 
 std::vector<uint32_t> PeerSyncSource::Candidates() const {
+  const std::shared_ptr<const net::PeerSet> set = peers_->peer_set();
+  const uint32_t self = peers_->self_index();
   std::vector<uint32_t> out;
-  for (uint32_t i = 0; i < peers_->size(); ++i) {
-    if (i != peers_->self_index()) out.push_back(i);
+  for (const net::PeerInfo& peer : set->peers()) {
+    if (peer.index != self && peer.reachable) out.push_back(peer.index);
   }
   return out;
 }
@@ -220,28 +208,18 @@ Status ApplyOnReplica(replica::Replica* replica, replica::SyncedRange range,
 // --- NodePeerHandler -----------------------------------------------------------------
 
 NodePeerHandler::NodePeerHandler(replica::Replica* replica, mempool::Admission* admission,
-                                 storage::KvStore* store, std::string chain_id, size_t validators,
-                                 InboundBounds bounds, EpochPeers* epoch_peers)
+                                 storage::KvStore* store, std::string chain_id,
+                                 InboundBounds bounds)
     : replica_(replica),
       admission_(admission),
       store_(store),
       chain_id_(std::move(chain_id)),
-      epoch_peers_(epoch_peers),
-      inbound_(std::make_shared<Inbound>(validators, bounds)) {}
+      inbound_(std::make_shared<Inbound>(bounds)) {}
 
 bool NodePeerHandler::OnConsensusMessage(uint32_t from_index, v1::ConsensusMessage message) {
-  // The replica hears the sender under its index in the current epoch; a peer that is
-  // no validator of it (removed) is not heard at all, and holds no budget for it.
-  uint32_t sender = from_index;
-  if (epoch_peers_ != nullptr) {
-    const std::optional<uint32_t> index = epoch_peers_->EpochIndexOf(from_index);
-    if (!index) {
-      epoch_peers_->CountUnreachable();
-      return true;
-    }
-    sender = *index;
-    message.set_sender_index(sender);
-  }
+  // The peer server authenticated the sender as validator `from_index` of this node's
+  // epoch (a removed validator is refused there).
+  const uint32_t sender = from_index;
   // Memory, not wire bytes: what the queued message holds is what a flood would grow.
   const size_t bytes = message.SpaceUsedLong();
   bool queued = inbound_->consensus.TryTake(from_index, bytes);

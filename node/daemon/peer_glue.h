@@ -62,54 +62,45 @@ class Worker {
   std::thread thread_;
 };
 
-// Which peer holds each validator index of the current epoch, both ways. The peer
-// transport's peers are genesis' validators, by index in genesis (the TLS certificate
-// says which). A validator of a later epoch is the same peer when its name and
-// certificate are a genesis validator's, wherever it stands in the epoch's set: so a
-// validator removed, or one whose consensus key is replaced, leaves the others reachable
-// under their new indexes, and a removed validator's messages are refused. A validator
-// genesis does not name has no peer yet (docs/DECISIONS.md, "Epochs"): what would go to
-// it is dropped and counted. Set on the replica's loop at each epoch; read from any
-// thread.
-class EpochPeers {
- public:
-  explicit EpochPeers(std::shared_ptr<const net::PeerSet> peers);
-  void Set(const v1::ValidatorSet& set);
-  std::optional<uint32_t> PeerOf(uint32_t epoch_index) const;
-  std::optional<uint32_t> EpochIndexOf(uint32_t peer) const;
-  // Messages to or from no peer of the current epoch, dropped.
-  uint64_t unreachable() const { return unreachable_.load(); }
-  void CountUnreachable() { unreachable_.fetch_add(1, std::memory_order_relaxed); }
-
- private:
-  const std::shared_ptr<const net::PeerSet> peers_;
-  mutable Mutex mu_;
-  std::vector<std::optional<uint32_t>> to_peer_ REEL_GUARDED_BY(mu_);   // by epoch index
-  std::vector<std::optional<uint32_t>> to_epoch_ REEL_GUARDED_BY(mu_);  // by peer index
-  std::atomic<uint64_t> unreachable_{0};
-};
+// Makes the peer transport follow an epoch's validator set: `membership` (what the peer
+// server authenticates callers against) and `peers` (this node's clients; either may be
+// null) become the set's, in its order, so that a peer's index is its validator index in
+// the epoch (docs/DECISIONS.md, "Epochs"). A validator the transport cannot reach (a name
+// that is no TLS name, a certificate another validator has) keeps its index without a
+// peer, and is logged. Fails only for a set with no validators or a CA that does not
+// parse, and then changes nothing.
+Status FollowValidatorSet(const v1::ValidatorSet& set, const std::string& ca_pem,
+                          net::Membership* membership, net::Peers* peers);
 
 class NetTransport : public replica::Transport {
  public:
-  NetTransport(net::Peers* peers, EpochPeers* epoch_peers)
-      : peers_(peers), epoch_peers_(epoch_peers), fetches_(64) {}
+  // `on_epoch` runs on the replica's loop each time it enters an epoch (at start too),
+  // with the epoch's set; the node makes its peers follow it (FollowValidatorSet).
+  NetTransport(net::Peers* peers, std::function<void(const v1::ValidatorSet&)> on_epoch)
+      : peers_(peers), on_epoch_(std::move(on_epoch)), fetches_(64) {}
   // Where fetched blocks go; set once the replica exists, before it starts.
   void set_replica(replica::Replica* replica) { replica_ = replica; }
 
-  // `to` and `peer` are indexes of the current epoch, mapped to peers (EpochPeers).
+  // `to` and `peer` are indexes of the current epoch, which are the peers' (Peers).
   void Send(uint32_t to, const v1::ConsensusMessage& message) override;
   void Broadcast(const v1::ConsensusMessage& message) override;
   void FetchBlocks(uint32_t peer, const crypto::Hash32& block_id, uint64_t above_height) override;
-  void OnEpoch(const replica::EpochState& epoch) override { epoch_peers_->Set(epoch.set); }
+  void OnEpoch(const replica::EpochState& epoch) override;
+
+  // Messages and fetches for an index with no peer (this node, or one the transport
+  // cannot reach), dropped.
+  uint64_t unreachable() const { return unreachable_.load(); }
 
  private:
   net::Peers* peers_;
-  EpochPeers* epoch_peers_;
+  std::function<void(const v1::ValidatorSet&)> on_epoch_;
   replica::Replica* replica_ = nullptr;
+  std::atomic<uint64_t> unreachable_{0};
   Worker fetches_;
 };
 
-// Sends admitted transactions to every other validator. Each peer has its own queue
+// Sends admitted transactions to every other validator of the current epoch (none while
+// this node is not one). Each peer index has its own queue
 // and its own senders (limits::gossip_calls_per_peer_max calls in flight), so a far
 // or dead peer delays nobody else's copy: on a WAN, calling the peers one after the
 // other cost a transaction several round trips before the last one had it. A sender
@@ -132,15 +123,15 @@ class Gossip {
     std::deque<std::shared_ptr<const v1::Transaction>> pending;  // guarded by Gossip::mu_
     CondVar ready;                                               // its senders wait here
   };
-  void Run(uint32_t peer);
+  void Run(uint32_t peer, PeerQueue* queue);
   net::Peers* peers_;
   Mutex mu_;
-  // By validator index; ours stays empty. The vector is fixed at construction; each
-  // queue's contents are guarded by mu_.
-  std::vector<std::unique_ptr<PeerQueue>> queues_;
+  // By validator index, made (with its senders) the first time an epoch has that index
+  // and kept for good; ours stays empty. Each queue's contents are guarded by mu_.
+  std::vector<std::unique_ptr<PeerQueue>> queues_ REEL_GUARDED_BY(mu_);
   bool stopping_ REEL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> dropped_{0};
-  std::vector<std::thread> senders_;
+  std::vector<std::thread> senders_ REEL_GUARDED_BY(mu_);
 };
 
 class PeerSyncSource : public replica::SyncPeers {
@@ -176,12 +167,10 @@ struct InboundBounds {
 
 class NodePeerHandler : public net::PeerHandler {
  public:
-  // `validators`: how many the epoch has (peers' indexes are below it).
-  // `epoch_peers` (may be null: the peers' indexes are the epoch's) maps a peer's
-  // consensus messages to its index in the current epoch.
+  // Peers come with their index in this node's epoch (below limits::validators_max), or
+  // net::kObserverIndex: each index has its own budget, whoever holds it in the epoch.
   NodePeerHandler(replica::Replica* replica, mempool::Admission* admission, storage::KvStore* store,
-                  std::string chain_id, size_t validators, InboundBounds bounds = InboundBounds(),
-                  EpochPeers* epoch_peers = nullptr);
+                  std::string chain_id, InboundBounds bounds = InboundBounds());
 
   bool OnConsensusMessage(uint32_t from_index, v1::ConsensusMessage message) override;
   void OnGossipTxs(uint32_t from_index, const v1::GossipTxsRequest& request,
@@ -209,23 +198,23 @@ class NodePeerHandler : public net::PeerHandler {
  private:
   // Shared with the callbacks queued on the loop, which give budget back when they run.
   struct Inbound {
-    Inbound(size_t validators, const InboundBounds& bounds)
+    explicit Inbound(const InboundBounds& bounds)
         : consensus_wait(bounds.consensus_wait),
           block_read_wait(bounds.block_read_wait),
-          consensus(validators, bounds.consensus),
-          block_requests(validators, {bounds.block_requests, SIZE_MAX}),
-          block_reads(validators + 1, {bounds.block_reads, SIZE_MAX}),
-          block_pace(validators + 1, bounds.block_read_bytes_per_second,
+          consensus(net::kPeerSlots, bounds.consensus),
+          block_requests(net::kPeerSlots, {bounds.block_requests, SIZE_MAX}),
+          block_reads(net::kPeerSlots, {bounds.block_reads, SIZE_MAX}),
+          block_pace(net::kPeerSlots, bounds.block_read_bytes_per_second,
                      bounds.block_read_burst_bytes),
-          drops(validators + 1),
-          throttled(new std::atomic<uint64_t>[validators]()) {}
+          drops(net::kPeerSlots),
+          throttled(new std::atomic<uint64_t>[net::kPeerSlots]()) {}
     const std::chrono::milliseconds consensus_wait;
     const std::chrono::milliseconds block_read_wait;
     PeerBudget consensus;
     PeerBudget block_requests;  // by count; every request is one item of 0 bytes
-    PeerBudget block_reads;     // by count; observers all at index `validators`
-    PeerPace block_pace;        // observers all at index `validators`
-    PeerDrops drops;            // observers at index `validators`
+    PeerBudget block_reads;     // by count; observers all at net::kObserverIndex
+    PeerPace block_pace;        // observers all at net::kObserverIndex
+    PeerDrops drops;            // observers at net::kObserverIndex
     std::unique_ptr<std::atomic<uint64_t>[]> throttled;
   };
   // Holds one of `peer`'s block reads while it lives, if Take got one.
@@ -235,7 +224,6 @@ class NodePeerHandler : public net::PeerHandler {
   mempool::Admission* admission_;
   storage::KvStore* store_;
   std::string chain_id_;
-  EpochPeers* epoch_peers_;
   std::shared_ptr<Inbound> inbound_;
 };
 

@@ -41,19 +41,19 @@ void Bump(std::atomic<uint64_t>& counter) {
 
 class PeerServer::Service final : public reel::v1::Peer::Service {
  public:
-  Service(std::shared_ptr<const PeerSet> peers, std::optional<uint32_t> self_index,
-          PeerHandler* handler)
-      : peers_(std::move(peers)),
-        self_index_(self_index),
+  Service(std::shared_ptr<Membership> membership, std::string own_cert_pem, PeerHandler* handler)
+      : membership_(std::move(membership)),
+        own_cert_pem_(std::move(own_cert_pem)),
         handler_(handler),
-        push_streams_(new std::atomic<size_t>[peers_->size()]()),
-        calls_(new std::atomic<size_t>[peers_->size() + 1]()),
-        refused_streams_(new std::atomic<uint64_t>[peers_->size() + 1]()),
-        refused_calls_(new std::atomic<uint64_t>[peers_->size() + 1]()) {}
+        push_streams_(new std::atomic<size_t>[kPeerSlots]()),
+        calls_(new std::atomic<size_t>[kPeerSlots]()),
+        refused_streams_(new std::atomic<uint64_t>[kPeerSlots]()),
+        refused_calls_(new std::atomic<uint64_t>[kPeerSlots]()) {}
 
   grpc::Status Push(grpc::ServerContext* context,
                     grpc::ServerReader<reel::v1::ConsensusMessage>* reader,
                     reel::v1::PushSummary* summary) override {
+    uint64_t generation = membership_->generation();
     auto from = Authenticate(*context);
     if (!from.ok()) return ToGrpcStatus(from.status());
     Slot slot(push_streams_[*from], limits::net_push_streams_per_peer_max);
@@ -64,6 +64,13 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     reel::v1::ConsensusMessage message;
     while (reader->Read(&message)) {
       summary->set_received(summary->received() + 1);
+      if (membership_->generation() != generation) {
+        // A new epoch since the stream opened: the caller may have left the set, or
+        // moved to another index (a validator before it was removed).
+        generation = membership_->generation();
+        from = Authenticate(*context);
+        if (!from.ok()) return ToGrpcStatus(from.status());
+      }
       if (message.sender_index() != *from) {
         Bump(stats_.refused_impersonation);
         return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
@@ -158,28 +165,30 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
   }
 
   PeerRefusals refusals(uint32_t peer) const {
-    REEL_ASSERT(peer <= peers_->size());
+    REEL_ASSERT(peer < kPeerSlots);
     return {refused_streams_[peer].load(), refused_calls_[peer].load()};
   }
 
  private:
-  // The validator whose genesis certificate the caller presented. TLS has already
-  // checked the chain against the CA; this decides membership. With `observers_too`
-  // (the read-only sync calls), any other CA-signed certificate is an observer, and
-  // all observers share one budget, at index PeerSet::size().
+  // The validator of the current epoch whose certificate the caller presented. TLS has
+  // already checked the chain against the CA; this decides membership. With
+  // `observers_too` (the read-only sync calls), any other CA-signed certificate is an
+  // observer, and all observers share one budget, at index kObserverIndex.
   Result<uint32_t> Authenticate(const grpc::ServerContext& context, bool observers_too = false) {
     const std::optional<std::string> cert = PeerCertPem(context);
     if (!cert.has_value()) {
       Bump(stats_.refused_unauthenticated);
       return Status::Unauthenticated("no client certificate");
     }
-    const std::optional<uint32_t> index = peers_->IndexOfCert(*cert);
-    if (!index.has_value() && observers_too) return static_cast<uint32_t>(peers_->size());
+    const std::shared_ptr<const PeerSet> peers = membership_->current();
+    const std::optional<uint32_t> index = peers->IndexOfCert(*cert);
+    if (!index.has_value() && observers_too) return kObserverIndex;
     if (!index.has_value()) {
       Bump(stats_.refused_unauthenticated);
-      return Status::Unauthenticated("client certificate is not a validator's in genesis");
+      return Status::Unauthenticated(
+          "client certificate is not a validator's in this node's epoch");
     }
-    if (index == self_index_) {
+    if (index == peers->IndexOfCert(own_cert_pem_)) {
       Bump(stats_.refused_unauthenticated);
       return Status::PermissionDenied("a call from this validator's own certificate");
     }
@@ -202,13 +211,14 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     std::atomic<uint64_t> push_dropped{0};
   };
 
-  const std::shared_ptr<const PeerSet> peers_;
-  const std::optional<uint32_t> self_index_;
+  const std::shared_ptr<Membership> membership_;
+  const std::string own_cert_pem_;
   PeerHandler* const handler_;
-  // Per validator index: open Push streams and calls in flight.
+  // Per validator index (observers at kObserverIndex): open Push streams and calls in
+  // flight. An index is a validator's of the epoch when the stream or call began.
   std::unique_ptr<std::atomic<size_t>[]> push_streams_;
   std::unique_ptr<std::atomic<size_t>[]> calls_;
-  // Per validator index (observers at size()): refusals at the two bounds above.
+  // Per validator index (observers at kObserverIndex): refusals at the two bounds above.
   std::unique_ptr<std::atomic<uint64_t>[]> refused_streams_;
   std::unique_ptr<std::atomic<uint64_t>[]> refused_calls_;
   Counters stats_;
@@ -218,12 +228,20 @@ Result<std::unique_ptr<PeerServer>> PeerServer::Start(std::shared_ptr<const Peer
                                                       const CertAndKey& own,
                                                       const std::string& listen_address,
                                                       PeerHandler* handler) {
-  REEL_ASSERT(peers != nullptr && handler != nullptr);
+  REEL_ASSERT(peers != nullptr);
+  return Start(std::make_shared<Membership>(std::move(peers)), own, listen_address, handler);
+}
+
+Result<std::unique_ptr<PeerServer>> PeerServer::Start(std::shared_ptr<Membership> membership,
+                                                      const CertAndKey& own,
+                                                      const std::string& listen_address,
+                                                      PeerHandler* handler) {
+  REEL_ASSERT(membership != nullptr && handler != nullptr);
   REEL_RETURN_IF_ERROR(CheckCertAndKey(own));
-  const std::optional<uint32_t> self_index = peers->IndexOfCert(own.cert_pem);
-  const std::string ca_pem = peers->ca_pem();
+  // The CA is the chain's, the same in every epoch.
+  const std::string ca_pem = membership->current()->ca_pem();
   std::unique_ptr<PeerServer> server(new PeerServer());
-  server->service_ = std::make_unique<Service>(std::move(peers), self_index, handler);
+  server->service_ = std::make_unique<Service>(std::move(membership), own.cert_pem, handler);
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen_address, MakeServerCredentials(ca_pem, own), &server->port_);

@@ -1,10 +1,15 @@
 // PeerServer: the reel.v1.Peer gRPC service of a validator, over mutual TLS.
 //
 // Every call is authenticated before anything is read from it: the client's certificate
-// (already verified against the chain's CA by TLS) must be one that genesis names for a
-// validator, else the call fails with UNAUTHENTICATED. On a Push stream every message
-// must carry that validator's index as sender_index, else the stream fails with
-// PERMISSION_DENIED; no message of a refused call reaches the handler. The handlers are
+// (already verified against the chain's CA by TLS) must be one that the current epoch
+// names for a validator (Membership), else the call fails with UNAUTHENTICATED. On a Push
+// stream every message must carry that validator's index as sender_index, else the
+// stream fails with PERMISSION_DENIED; no message of a refused call reaches the handler.
+// When the epoch changes, an open Push stream is authenticated again at its next
+// message: a validator the new epoch removed is refused (UNAUTHENTICATED), one whose
+// index moved must send with its new index. (A sender one epoch behind or ahead of this
+// node, while indexes moved, has its stream refused and opens another: a moment's loss
+// at an epoch change, which consensus tolerates.) The handlers are
 // thin: bound and check sizes, then hand the message to the PeerHandler with the
 // caller's validator index.
 //
@@ -50,8 +55,8 @@ class PeerHandler {
                            reel::v1::GossipTxsResponse* response) = 0;
 
   // GetBlocks and GetSyncInfo are read-only and open to observers too: a caller whose
-  // certificate the chain's CA signed but genesis does not name comes with
-  // from_index == PeerSet::size().
+  // certificate the chain's CA signed but the current epoch does not name comes with
+  // from_index == kObserverIndex.
   // `request` is already checked: 1 <= from_height <= to_height, and the range is at most
   // net_sync_blocks_per_request_max blocks. The response must fit in
   // net_message_bytes_max; answer fewer blocks rather than more.
@@ -65,7 +70,7 @@ class PeerHandler {
 
 // Counters for metrics and tests; monotonic.
 struct PeerServerStats {
-  uint64_t refused_unauthenticated = 0;  // certificate not named in genesis
+  uint64_t refused_unauthenticated = 0;  // certificate no validator's of the current epoch
   uint64_t refused_impersonation = 0;    // sender_index of another validator
   uint64_t refused_busy = 0;             // per-peer stream or call bound reached
   uint64_t refused_invalid = 0;          // bad request fields
@@ -82,9 +87,14 @@ struct PeerRefusals {
 class PeerServer {
  public:
   // Listens on `listen_address` ("host:port"; port 0 picks a free one). `own` is this
-  // validator's certificate and key (InvalidArgument if they do not match); if genesis
-  // names it, calls from this validator itself are refused too. `handler` must outlive
-  // the server.
+  // validator's certificate and key (InvalidArgument if they do not match); while the
+  // epoch names it, calls from this validator itself are refused too. `handler` must
+  // outlive the server. The node replaces `membership`'s set at each epoch.
+  static Result<std::unique_ptr<PeerServer>> Start(std::shared_ptr<Membership> membership,
+                                                   const CertAndKey& own,
+                                                   const std::string& listen_address,
+                                                   PeerHandler* handler);
+  // With one set for good (tests).
   static Result<std::unique_ptr<PeerServer>> Start(std::shared_ptr<const PeerSet> peers,
                                                    const CertAndKey& own,
                                                    const std::string& listen_address,
@@ -98,7 +108,8 @@ class PeerServer {
   // Idempotent.
   void Shutdown();
   PeerServerStats stats() const;
-  // For the validator `peer` (< PeerSet::size()), or all observers (== size()).
+  // For the validator `peer` (< limits::validators_max), or all observers
+  // (kObserverIndex).
   PeerRefusals refusals(uint32_t peer) const;
 
   class Service;  // the gRPC service, in peer_server.cc

@@ -66,7 +66,6 @@ class TestNode : public NodeView {
     NodeInfo info;
     info.chain_id = kChain;
     info.self_public_key = kValidatorKey;
-    info.self_validator_index = 0;
     info.mempool_txs = pool_.size();
     info.version = "test";
     info.syncing = syncing_;

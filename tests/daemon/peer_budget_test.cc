@@ -191,7 +191,7 @@ class InboundTest : public ::testing::Test {
 
   void MakeHandler(InboundBounds bounds) {
     handler_ = std::make_unique<NodePeerHandler>(replica_.get(), &admission_, store_.get(),
-                                                 "reel-test", kValidators, bounds);
+                                                 "reel-test", bounds);
   }
 
   static v1::ConsensusMessage Vote(uint32_t from, uint64_t round) {
@@ -399,21 +399,35 @@ TEST(MetricsLabelsTest, LabelledCountersRenderAsOneFamily) {
 
 TEST(MetricsLabelsTest, PeerMetricsSkipThisNode) {
   MetricsRegistry registry;
-  PeerMetrics metrics(registry, 4, 2, {"vote", "block_request"});
-  ASSERT_NE(metrics.dropped(4, 0), nullptr) << "observers";
-  EXPECT_EQ(metrics.ranges_refused(4), nullptr);
+  PeerMetrics metrics(registry, {"vote", "block_request"});
+  ASSERT_NE(metrics.dropped(net::kObserverIndex, 0), nullptr) << "observers";
+  EXPECT_EQ(metrics.ranges_refused(net::kObserverIndex), nullptr);
+  EXPECT_EQ(metrics.dropped(0, 0), nullptr) << "no epoch has had index 0 yet";
+  metrics.Grow(4, 2);
   EXPECT_EQ(metrics.dropped(2, 0), nullptr);
   EXPECT_EQ(metrics.ranges_refused(2), nullptr);
+  EXPECT_EQ(metrics.dropped(4, 0), nullptr) << "beyond the epoch's set";
   ASSERT_NE(metrics.dropped(3, 1), nullptr);
   AdvanceTo(*metrics.dropped(3, 1), 7);
   AdvanceTo(*metrics.dropped(3, 1), 5);  // never lowered
   AdvanceTo(*metrics.ranges_refused(0), 1);
-  const std::string text = registry.RenderPrometheus();
+  std::string text = registry.RenderPrometheus();
   EXPECT_NE(text.find("\nreel_peer_dropped_total{peer=\"3\",kind=\"block_request\"} 7\n"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("\nreel_sync_ranges_refused_total{peer=\"0\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("peer=\"observers\""), std::string::npos);
   EXPECT_EQ(text.find("peer=\"2\""), std::string::npos);
+  // A later epoch of six in which this node is index 0: index 2 and the new ones get
+  // theirs; what was counted stays.
+  metrics.Grow(6, 0);
+  ASSERT_NE(metrics.dropped(2, 0), nullptr);
+  ASSERT_NE(metrics.throttled(5), nullptr);
+  ASSERT_NE(metrics.dropped(0, 0), nullptr) << "registered in the first epoch";
+  text = registry.RenderPrometheus();
+  EXPECT_NE(text.find("\nreel_peer_dropped_total{peer=\"3\",kind=\"block_request\"} 7\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("reel_peer_throttled_total{peer=\"5\"} 0"), std::string::npos) << text;
 }
 
 }  // namespace
