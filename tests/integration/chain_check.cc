@@ -2,6 +2,7 @@
 // every node holds one chain and every acknowledged transaction on it exactly once.
 //
 //   chain_check --nodes A,B,C,D [--committed FILE] [--min-height H] [--wait-s S]
+//               [--max-gap-ms MS [--gap-from-height H]]
 //
 // --committed is reel-bench's --committed-out file (hex id and height of each
 // transaction it saw committed). The check waits up to --wait-s for every node to reach
@@ -12,7 +13,9 @@
 //   - no transaction recorded twice on one node (a later copy that the block marks
 //     DUPLICATE_TX is allowed: it has no record and changes nothing);
 //   - every transaction of the file on every node, at the height the file gives;
-//   - nodes that report the same height report the same block id and state root.
+//   - nodes that report the same height report the same block id and state root;
+//   - with --max-gap-ms, no two consecutive blocks from --gap-from-height (default 2)
+//     on are further apart in block time than MS: commits never stopped for longer.
 // Prints one summary line and exits 0; otherwise prints what differs and exits 1.
 #include <grpcpp/grpcpp.h>
 
@@ -126,7 +129,7 @@ bool ReadCommitted(const std::string& path, std::unordered_map<std::string, uint
 }
 
 int Run(const std::vector<std::string>& addresses, const std::string& committed_path,
-        uint64_t min_height, double wait_s) {
+        uint64_t min_height, double wait_s, uint64_t max_gap_ms, uint64_t gap_from_height) {
   std::unordered_map<std::string, uint64_t> committed;
   if (!committed_path.empty() && !ReadCommitted(committed_path, &committed)) return 1;
   uint64_t target = min_height;
@@ -213,6 +216,29 @@ int Run(const std::vector<std::string>& addresses, const std::string& committed_
              std::to_string(status->height()));
     }
   }
+  // The longest pause in commits: block times are the proposers' clocks, which on one
+  // machine are one clock.
+  uint64_t gap_ms = 0;
+  uint64_t gap_at = 0;
+  for (uint64_t h = std::max<uint64_t>(gap_from_height, 2); h <= height; ++h) {
+    v1::BlockHeader before;
+    v1::BlockHeader after;
+    if (!before.ParseFromString(nodes[0].headers[h - 2]) ||
+        !after.ParseFromString(nodes[0].headers[h - 1])) {
+      differ("a header does not parse at height " + std::to_string(h));
+      break;
+    }
+    const uint64_t gap =
+        after.timestamp_ms() > before.timestamp_ms() ? after.timestamp_ms() - before.timestamp_ms() : 0;
+    if (gap > gap_ms) {
+      gap_ms = gap;
+      gap_at = h;
+    }
+  }
+  if (max_gap_ms > 0 && gap_ms > max_gap_ms) {
+    differ("commits stopped for " + std::to_string(gap_ms) + " ms before height " +
+           std::to_string(gap_at) + " (at most " + std::to_string(max_gap_ms) + " allowed)");
+  }
   if (differences > 0) {
     std::cerr << "chain_check: " << differences << " difference(s) in all\n";
     return 1;
@@ -221,7 +247,8 @@ int Run(const std::vector<std::string>& addresses, const std::string& committed_
             << " (headers, so ids and state roots); " << committed.size()
             << " acknowledged transactions each once on every node, at their heights; "
             << nodes[0].tx_heights.size() << " transactions in all (and "
-            << nodes[0].duplicate_copies << " later copies refused as DUPLICATE_TX)\n";
+            << nodes[0].duplicate_copies << " later copies refused as DUPLICATE_TX); longest "
+            << "pause between blocks " << gap_ms << " ms (before height " << gap_at << ")\n";
   return 0;
 }
 
@@ -233,12 +260,18 @@ int main(int argc, char** argv) {
   std::string committed;
   uint64_t min_height = 1;
   double wait_s = 60;
+  uint64_t max_gap_ms = 0;
+  uint64_t gap_from_height = 2;
   CLI::App app{"chain_check: every node holds one chain, and every acknowledged transaction once"};
   app.add_option("--nodes", nodes, "Client API addresses")->delimiter(',')->required();
   app.add_option("--committed", committed, "reel-bench --committed-out file");
   app.add_option("--min-height", min_height, "Height every node must reach")->capture_default_str();
   app.add_option("--wait-s", wait_s, "How long to wait for the nodes to reach it")
       ->capture_default_str();
+  app.add_option("--max-gap-ms", max_gap_ms,
+                 "Fail if consecutive blocks are further apart in block time (0: no check)");
+  app.add_option("--gap-from-height", gap_from_height, "Where the --max-gap-ms check starts")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  return reel::Run(nodes, committed, min_height, wait_s);
+  return reel::Run(nodes, committed, min_height, wait_s, max_gap_ms, gap_from_height);
 }
