@@ -485,4 +485,16 @@ grpc::Status ApiService::ListViolations(grpc::ServerContext*,
   return Query(*node_, *request, response, &ledger::Queries::ListViolations);
 }
 
+grpc::Status ApiService::ListValidatorChanges(grpc::ServerContext*,
+                                              const v1::ListValidatorChangesRequest* request,
+                                              v1::ListValidatorChangesResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::ListValidatorChanges);
+}
+
+grpc::Status ApiService::GetValidatorChange(grpc::ServerContext*,
+                                            const v1::GetValidatorChangeRequest* request,
+                                            v1::GetValidatorChangeResponse* response) {
+  return Query(*node_, *request, response, &ledger::Queries::GetValidatorChange);
+}
+
 }  // namespace reel::api

@@ -100,6 +100,12 @@ class ApiService final : public v1::Api::Service {
   grpc::Status ListViolations(grpc::ServerContext* context,
                               const v1::ListViolationsRequest* request,
                               v1::ListViolationsResponse* response) override;
+  grpc::Status ListValidatorChanges(grpc::ServerContext* context,
+                                    const v1::ListValidatorChangesRequest* request,
+                                    v1::ListValidatorChangesResponse* response) override;
+  grpc::Status GetValidatorChange(grpc::ServerContext* context,
+                                  const v1::GetValidatorChangeRequest* request,
+                                  v1::GetValidatorChangeResponse* response) override;
 
  private:
   // Sends committed blocks from `from_height` (0: the next to commit) through `send`,

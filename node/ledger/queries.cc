@@ -13,6 +13,7 @@
 #include "node/ledger/ledger.h"
 #include "node/ledger/paging.h"
 #include "node/ledger/state.h"
+#include "node/ledger/validators.h"
 
 namespace reel::ledger {
 namespace {
@@ -1094,6 +1095,48 @@ Result<v1::ListViolationsResponse> Queries::ListViolations(
         *out.add_violations() = std::move(*v);
         return true;
       });
+}
+
+// --- Validator set ---------------------------------------------------------------------------
+
+Result<v1::ListValidatorChangesResponse> Queries::ListValidatorChanges(
+    const v1::ListValidatorChangesRequest& request) const {
+  Result<v1::ListValidatorChangesResponse> out = paging::ListPage<v1::ListValidatorChangesResponse>(
+      view_, request, Records(StateTag::kValidatorChange), limits_.page_keys_scanned_max,
+      [&](std::string_view k, std::string_view v, v1::ListValidatorChangesResponse& page) {
+        v1::ValidatorChangeRecord change = ParseValue<v1::ValidatorChangeRecord>(k, v);
+        if (request.status() != v1::VALIDATOR_CHANGE_STATUS_UNSPECIFIED &&
+            change.status() != request.status()) {
+          return false;
+        }
+        *page.add_changes() = std::move(change);
+        return true;
+      });
+  if (!out.ok()) return out;
+  // Two fixed reads beside the scan: what every page needs to judge its changes.
+  Result<v1::ValidatorGovernance> governance = GetValidatorGovernance(view_);
+  if (!governance.ok()) return governance.status();
+  Result<v1::ValidatorSet> current = CurrentValidatorSet(view_);
+  if (!current.ok()) return current.status();
+  *out->mutable_governance() = *std::move(governance);
+  *out->mutable_current() = *std::move(current);
+  return out;
+}
+
+Result<v1::GetValidatorChangeResponse> Queries::GetValidatorChange(
+    const v1::GetValidatorChangeRequest& request) const {
+  Result<std::optional<v1::ValidatorChangeRecord>> change =
+      ledger::GetValidatorChange(view_, request.change_id());
+  if (!change.ok()) return change.status();
+  if (!change->has_value()) {
+    return Status::NotFound("validator change '" + request.change_id() + "' does not exist");
+  }
+  Result<v1::ValidatorGovernance> governance = GetValidatorGovernance(view_);
+  if (!governance.ok()) return governance.status();
+  v1::GetValidatorChangeResponse out;
+  *out.mutable_change() = std::move(**change);
+  *out.mutable_governance() = *std::move(governance);
+  return out;
 }
 
 // --- Reports ---------------------------------------------------------------------------------

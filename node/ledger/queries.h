@@ -85,6 +85,14 @@ class Queries {
       const v1::MonthlyFlowReportRequest& request) const;
   Result<v1::ListViolationsResponse> ListViolations(const v1::ListViolationsRequest& request) const;
 
+  // Validator-set changes by change_id (their state key, so the order never depends on
+  // when they were proposed or decided), filtered by status; every page also carries the
+  // governance and the current set, read from the same snapshot.
+  Result<v1::ListValidatorChangesResponse> ListValidatorChanges(
+      const v1::ListValidatorChangesRequest& request) const;
+  Result<v1::GetValidatorChangeResponse> GetValidatorChange(
+      const v1::GetValidatorChangeRequest& request) const;
+
  private:
   const storage::ReadView& view_;
   QueryLimits limits_;

@@ -1,5 +1,6 @@
 // The queries through the client API: lookups answer or say NOT_FOUND, lists page with
-// their filters through the stub, and TraceLot draws Graphviz DOT when asked (the API's
+// their filters through the stub (validator changes with the governance and the current
+// set), and TraceLot draws Graphviz DOT when asked (the API's
 // part; the ledger gives the nodes and edges).
 #include <string>
 #include <vector>
@@ -265,6 +266,76 @@ TEST_F(ApiQueriesTest, ListRestrictionsPagesByIdWithFilters) {
   EXPECT_FALSE(response.restrictions(0).lifted());
   EXPECT_TRUE(response.restrictions(1).lifted());
   EXPECT_EQ(response.restrictions(1).match().countries(0), "SY");
+}
+
+// The test genesis has one governing organisation (miit, approvals_required 1), so a
+// proposal is approved at once and its block begins epoch 1.
+TEST_F(ApiQueriesTest, ValidatorChangesAreListedAndAnsweredOrNotFound) {
+  v1::TxBody timings = node_.Body("miit");
+  timings.mutable_propose_validator_change()->set_change_id("timings-1");
+  timings.mutable_propose_validator_change()->mutable_consensus()->set_round_timeout_ms(1500);
+  Commit({timings});
+
+  v1::ListValidatorChangesRequest list;
+  v1::ListValidatorChangesResponse listed;
+  {
+    grpc::ClientContext context;
+    Deadline(context);
+    ASSERT_OK(stub_->ListValidatorChanges(&context, list, &listed));
+  }
+  ASSERT_EQ(listed.changes_size(), 1);
+  EXPECT_EQ(listed.changes(0).change_id(), "timings-1");
+  EXPECT_EQ(listed.changes(0).status(), v1::VALIDATOR_CHANGE_STATUS_APPROVED);
+  EXPECT_EQ(listed.governance().approvals_required(), 1u);
+  ASSERT_EQ(listed.governance().governing_org_ids_size(), 1);
+  EXPECT_EQ(listed.governance().governing_org_ids(0), "miit");
+  EXPECT_EQ(listed.current().epoch(), 1u);
+  EXPECT_EQ(listed.current().start_height(), listed.changes(0).decided_height());
+  EXPECT_EQ(listed.current().consensus().round_timeout_ms(), 1500u);
+  EXPECT_EQ(listed.current().validators_size(), 1);
+  {
+    list.set_status(v1::VALIDATOR_CHANGE_STATUS_PENDING);
+    grpc::ClientContext context;
+    Deadline(context);
+    ASSERT_OK(stub_->ListValidatorChanges(&context, list, &listed));
+    EXPECT_EQ(listed.changes_size(), 0);
+    EXPECT_EQ(listed.governance().approvals_required(), 1u);  // even on an empty page
+  }
+  {
+    list.set_status(static_cast<v1::ValidatorChangeStatus>(9));
+    grpc::ClientContext context;
+    Deadline(context);
+    grpc::Status status = stub_->ListValidatorChanges(&context, list, &listed);
+    EXPECT_CODE(status, INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("status is 9"), std::string::npos);
+  }
+
+  v1::GetValidatorChangeRequest get;
+  get.set_change_id("timings-1");
+  v1::GetValidatorChangeResponse one;
+  {
+    grpc::ClientContext context;
+    Deadline(context);
+    ASSERT_OK(stub_->GetValidatorChange(&context, get, &one));
+    EXPECT_EQ(one.change().proposer_org_id(), "miit");
+    EXPECT_EQ(one.change().change().consensus().round_timeout_ms(), 1500u);
+    EXPECT_EQ(one.governance().approvals_required(), 1u);
+  }
+  {
+    get.set_change_id("ghost");
+    grpc::ClientContext context;
+    Deadline(context);
+    grpc::Status status = stub_->GetValidatorChange(&context, get, &one);
+    EXPECT_CODE(status, NOT_FOUND);
+    EXPECT_NE(status.error_message().find("validator change 'ghost' does not exist"),
+              std::string::npos);
+  }
+  {
+    get.set_change_id(std::string(limits::lot_id_bytes_max + 1, 'c'));
+    grpc::ClientContext context;
+    Deadline(context);
+    EXPECT_CODE(stub_->GetValidatorChange(&context, get, &one), INVALID_ARGUMENT);
+  }
 }
 
 TEST_F(ApiQueriesTest, TraceLotDrawsGraphvizOnlyWhenAsked) {

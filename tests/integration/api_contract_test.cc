@@ -694,6 +694,15 @@ std::string ApiContractTest::MakeScenario() {
     a->set_purpose("contract test");
     return Signed(body);
   };
+  {
+    // A validator-set change MIIT proposes and nobody approves here (MOFCOM's approval
+    // is needed too), so that no epoch ends under the tests.
+    v1::TxBody body = Body("miit");
+    v1::ProposeValidatorChange* p = body.mutable_propose_validator_change();
+    p->set_change_id("c-timings");
+    p->mutable_consensus()->set_round_timeout_ms(1500);
+    next.push_back(Signed(body));
+  }
   next.push_back(apply("c-lic-denied", "US", "Bad Actor Ltd"));
   next.push_back(apply("c-lic-pending", "DE", "Good Turbines GmbH"));
   if (std::string e = CommitAll(std::move(next)); !e.empty()) return "site, quota, licences: " + e;
@@ -841,6 +850,12 @@ std::unique_ptr<pb::Message> ApiContractTest::ValidRequest(const std::string& me
     return r;
   }
   if (method == "ListViolations") return std::make_unique<v1::ListViolationsRequest>();
+  if (method == "ListValidatorChanges") return std::make_unique<v1::ListValidatorChangesRequest>();
+  if (method == "GetValidatorChange") {
+    auto r = std::make_unique<v1::GetValidatorChangeRequest>();
+    r->set_change_id("c-timings");
+    return r;
+  }
   return nullptr;
 }
 
@@ -1449,6 +1464,28 @@ TEST_F(ApiContractTest, Quotas) {
   request.set_org_id("nobody");
   ASSERT_TRUE(Ok(0, "QuotaUse", request, &use));
   EXPECT_EQ(use.rows_size(), 0);
+}
+
+TEST_F(ApiContractTest, ValidatorChanges) {
+  v1::ListValidatorChangesRequest list;
+  list.set_status(v1::VALIDATOR_CHANGE_STATUS_PENDING);
+  v1::ListValidatorChangesResponse changes;
+  ASSERT_TRUE(Ok(0, "ListValidatorChanges", list, &changes));
+  ASSERT_EQ(changes.changes_size(), 1) << changes.ShortDebugString();
+  EXPECT_EQ(changes.changes(0).change_id(), "c-timings");
+  EXPECT_EQ(changes.governance().approvals_required(), 2u);  // MIIT and MOFCOM
+  EXPECT_EQ(changes.current().epoch(), 0u);
+  EXPECT_EQ(changes.current().validators_size(), 4);
+
+  v1::GetValidatorChangeRequest get;
+  get.set_change_id("c-timings");
+  v1::GetValidatorChangeResponse change;
+  ASSERT_TRUE(Ok(kObserver, "GetValidatorChange", get, &change));
+  EXPECT_EQ(change.change().status(), v1::VALIDATOR_CHANGE_STATUS_PENDING);
+  EXPECT_EQ(change.change().proposer_org_id(), "miit");
+  get.set_change_id("no-such-change");
+  EXPECT_TRUE(Fails(0, "GetValidatorChange", get, Code::NOT_FOUND,
+                    "validator change 'no-such-change' does not exist"));
 }
 
 // Issue 14, item 8: an application that a DENY and a REVIEW restriction both match is

@@ -3,6 +3,7 @@
 // (validators.h). One test per rule; certificates come from a CA made for the tests.
 #include "node/ledger/validators.h"
 
+#include "node/ledger/queries.h"
 #include "node/net/tls.h"
 #include "node/storage/leveldb_store.h"
 #include "tests/ledger/ledger_test_util.h"
@@ -360,6 +361,80 @@ TEST_F(ValidatorsTest, AddOfAnUnregisteredOrganisationIsRefused) {
   v1::Validator v5 = NewValidator(5);
   v5.set_org_id("nobody");
   Refused(Add("miit", "add-v5", v5), v1::ORG_NOT_FOUND);
+}
+
+// The queries a wallet and `reel validators` use (queries.h): changes by change_id,
+// filtered by status and paged, each page with the governance and the current set.
+TEST_F(ValidatorsTest, QueriesListChangesByIdWithTheGovernanceAndTheCurrentSet) {
+  Start(4, [](v1::Genesis& g) { g.mutable_consensus()->set_round_timeout_ms(2000); });
+  Ok(Add("miit", "c-add-v5", NewValidator(5)));    // stays pending
+  Ok(Add("mofcom", "a-add-v6", NewValidator(6)));  // withdrawn
+  Ok(Withdraw("mofcom", "a-add-v6"));
+  const Queries q(store());
+
+  v1::ListValidatorChangesRequest all;
+  v1::ListValidatorChangesResponse listed = q.ListValidatorChanges(all).value();
+  Names ids;
+  for (const v1::ValidatorChangeRecord& c : listed.changes()) ids.push_back(c.change_id());
+  EXPECT_EQ(ids, (Names{"a-add-v6", "c-add-v5"}));  // by id, not by height
+  EXPECT_TRUE(listed.next_page_token().empty());
+  EXPECT_EQ(listed.governance().approvals_required(), 2u);
+  EXPECT_EQ(Ids(listed.governance().governing_org_ids()), (Names{"miit", "mofcom", "ndrc"}));
+  EXPECT_EQ(listed.current().epoch(), 0u);
+  EXPECT_EQ(NamesOf(listed.current()), (Names{"v1", "v2", "v3", "v4"}));
+  EXPECT_EQ(listed.current().consensus().round_timeout_ms(), 2000u);
+
+  // An approved change, then every status filter; the approving block began epoch 1.
+  Approved(Replace("miit", "d-rekey-v3", "v3", PublicKey("v3-new"), ""));
+  const uint64_t approving = height();
+  const Queries after(store());
+  auto with = [&](v1::ValidatorChangeStatus status) {
+    v1::ListValidatorChangesRequest r;
+    r.set_status(status);
+    Names got;
+    const v1::ListValidatorChangesResponse page = after.ListValidatorChanges(r).value();
+    for (const auto& c : page.changes()) got.push_back(c.change_id());
+    return got;
+  };
+  EXPECT_EQ(with(v1::VALIDATOR_CHANGE_STATUS_PENDING), (Names{"c-add-v5"}));
+  EXPECT_EQ(with(v1::VALIDATOR_CHANGE_STATUS_WITHDRAWN), (Names{"a-add-v6"}));
+  EXPECT_EQ(with(v1::VALIDATOR_CHANGE_STATUS_APPROVED), (Names{"d-rekey-v3"}));
+  v1::ListValidatorChangesResponse later = after.ListValidatorChanges(all).value();
+  EXPECT_EQ(later.current().epoch(), 1u);
+  EXPECT_EQ(later.current().start_height(), approving);
+
+  // One a page, in the same order; a token is refused with other filters.
+  v1::ListValidatorChangesRequest paged;
+  paged.set_page_size(1);
+  Names pages;
+  for (int i = 0; i < 10; ++i) {
+    v1::ListValidatorChangesResponse page = after.ListValidatorChanges(paged).value();
+    for (const auto& c : page.changes()) pages.push_back(c.change_id());
+    EXPECT_EQ(page.governance().approvals_required(), 2u);  // on every page
+    EXPECT_EQ(page.current().validators_size(), 4);
+    if (page.next_page_token().empty()) break;
+    paged.set_page_token(page.next_page_token());
+  }
+  EXPECT_EQ(pages, (Names{"a-add-v6", "c-add-v5", "d-rekey-v3"}));
+  v1::ListValidatorChangesRequest first;
+  first.set_page_size(1);
+  v1::ListValidatorChangesRequest other;
+  other.set_page_size(1);
+  other.set_status(v1::VALIDATOR_CHANGE_STATUS_PENDING);
+  other.set_page_token(after.ListValidatorChanges(first).value().next_page_token());
+  EXPECT_EQ(after.ListValidatorChanges(other).status().code(), Code::kInvalidArgument);
+
+  v1::GetValidatorChangeRequest get;
+  get.set_change_id("d-rekey-v3");
+  v1::GetValidatorChangeResponse one = after.GetValidatorChange(get).value();
+  EXPECT_EQ(one.change().status(), v1::VALIDATOR_CHANGE_STATUS_APPROVED);
+  EXPECT_EQ(one.change().decided_height(), approving);
+  EXPECT_EQ(Ids(one.change().approver_org_ids()), (Names{"miit", "mofcom"}));
+  EXPECT_EQ(one.governance().approvals_required(), 2u);
+  get.set_change_id("ghost");
+  Result<v1::GetValidatorChangeResponse> ghost = after.GetValidatorChange(get);
+  EXPECT_EQ(ghost.status().code(), Code::kNotFound);
+  EXPECT_NE(ghost.status().message().find("'ghost' does not exist"), std::string::npos);
 }
 
 // On LevelDB, after a reopen: what consensus will read after a restart.

@@ -477,7 +477,7 @@ TEST(ProtoServices, ApiAnswersEveryDomainQuery) {
   const ServiceDescriptor* api = DescriptorPool::generated_pool()->FindServiceByName("reel.v1.Api");
   ASSERT_NE(api, nullptr);
   for (const char* name : {"SubmitTransaction", "GetTransaction", "GetBlock", "GetStatus", "GetLot",
-                           "GetOrg", "GetLicence", "LicenceVerdict"}) {
+                           "GetOrg", "GetLicence", "LicenceVerdict", "GetValidatorChange"}) {
     ExpectMethod(api, name, false, false);
   }
   ExpectMethod(api, "StreamBlocks", false, true);
@@ -485,7 +485,8 @@ TEST(ProtoServices, ApiAnswersEveryDomainQuery) {
   for (const char* name :
        {"LotHistory", "TraceLot", "Holdings", "QuotaUse", "ListLicences", "MatchingRestrictions",
         "RestrictionImpact", "ExportStats", "MassBalance", "MonthlyFlowReport", "ListOrgs",
-        "ListSites", "ListViolations", "ListRestrictions", "ListExports", "ListTransferOffers"}) {
+        "ListSites", "ListViolations", "ListRestrictions", "ListExports", "ListTransferOffers",
+        "ListValidatorChanges"}) {
     ExpectMethod(api, name, false, false);
     const auto* method = api->FindMethodByName(name);
     if (method != nullptr) {

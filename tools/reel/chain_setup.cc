@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -72,6 +73,30 @@ Result<std::string> ReadPublicKey(const std::string& text) {
   return Status::InvalidArgument(text +
                                  ": neither a reel key file nor a public key file (64 hex digits "
                                  "on one line)");
+}
+
+Status Prefixed(const std::string& prefix, const Status& status) {
+  return Status(status.code(), prefix + ": " + status.message());
+}
+
+Result<std::string> ValidatorNameOf(const std::string& cert_pem, const std::string& name,
+                                    const std::string& cert_file, const std::string& at) {
+  Result<std::vector<std::string>> names = net::CertDnsNames(cert_pem);
+  if (!names.ok()) return Prefixed(at + ".tls_cert_pem: " + cert_file, names.status());
+  std::string chosen = name;
+  if (chosen.empty()) {
+    Result<std::string> common_name = net::CertCommonName(cert_pem);
+    if (!common_name.ok()) return Prefixed(at + ".name: " + cert_file, common_name.status());
+    chosen = *common_name;
+  }
+  if (std::find(names->begin(), names->end(), chosen) == names->end()) {
+    std::string listed;
+    for (const std::string& n : *names) listed += (listed.empty() ? "" : ", ") + n;
+    return Status::InvalidArgument(at + ".name: \"" + chosen + "\" is not a DNS name of " +
+                                   cert_file + " (it names: " + (listed.empty() ? "none" : listed) +
+                                   "); peers check a validator's certificate by its name");
+  }
+  return chosen;
 }
 
 Status WritePublicKeyFile(const std::string& path, const crypto::PublicKey& key) {

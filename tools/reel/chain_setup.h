@@ -27,6 +27,16 @@ std::string RawKey(const crypto::PublicKey& key);
 // the hex on one line (what `reel keys new` and `reel node request` write as *.pub).
 Result<std::string> ReadPublicKey(const std::string& text);
 
+// `status` with "<prefix>: " before its message, its code kept.
+Status Prefixed(const std::string& prefix, const Status& status);
+
+// A validator's name: `name`, or when empty the subject CN of its certificate; it must be
+// one of the certificate's DNS names, since peers check a validator's certificate by its
+// name (the TLS target name). `cert_file` names the certificate's file and `at` the
+// field in errors (`genesis.json: validators[4]`, `--tls-cert`).
+Result<std::string> ValidatorNameOf(const std::string& cert_pem, const std::string& name,
+                                    const std::string& cert_file, const std::string& at);
+
 // `<path>`: the hex of `key` and a newline, mode 0644.
 Status WritePublicKeyFile(const std::string& path, const crypto::PublicKey& key);
 

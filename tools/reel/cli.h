@@ -61,10 +61,11 @@ void RegisterGenesis(CLI::App& app, Globals& globals, Runner* selected);
 // (node_request_cmd.cc); genesis new|add-validator|add-org are in RegisterGenesis.
 void RegisterCa(CLI::App& app, Globals& globals, Runner* selected);
 void RegisterNodeSetup(CLI::App& app, Globals& globals, Runner* selected);
-// tx, query, watch and status; the first three each in their *_cmd.cc.
+// tx, query, watch, validators and status; all but status each in their *_cmd.cc.
 void RegisterNodeCommands(CLI::App& app, Globals& globals, Runner* selected);
 void RegisterTx(CLI::App& app, Globals& globals, Runner* selected);
 void RegisterQuery(CLI::App& app, Globals& globals, Runner* selected);
 void RegisterWatch(CLI::App& app, Globals& globals, Runner* selected);
+void RegisterValidators(CLI::App& app, Globals& globals, Runner* selected);
 
 }  // namespace reel::cli

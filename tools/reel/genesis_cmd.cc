@@ -29,11 +29,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// `status` with "<prefix>: " before its message, its code kept.
-Status Prefixed(const std::string& prefix, const Status& status) {
-  return Status(status.code(), prefix + ": " + status.message());
-}
-
 Status RunShow(const Globals& globals, const std::string& path) {
   Result<v1::Genesis> genesis = ReadGenesisFile(path);
   if (!genesis.ok()) return genesis.status();
@@ -127,28 +122,6 @@ Result<std::string> ReadValidatorCert(const v1::Genesis& genesis, const AddValid
   return cert;
 }
 
-// The validator's name: one of its certificate's DNS names, since peers check its
-// certificate by it (the TLS target name).
-Result<std::string> ValidatorName(const std::string& cert, const AddValidatorOptions& o,
-                                  const std::string& at) {
-  Result<std::vector<std::string>> names = net::CertDnsNames(cert);
-  if (!names.ok()) return Prefixed(at + ".tls_cert_pem: " + o.cert, names.status());
-  std::string name = o.name;
-  if (name.empty()) {
-    Result<std::string> common_name = net::CertCommonName(cert);
-    if (!common_name.ok()) return Prefixed(at + ".name: " + o.cert, common_name.status());
-    name = *common_name;
-  }
-  if (std::find(names->begin(), names->end(), name) == names->end()) {
-    std::string listed;
-    for (const std::string& n : *names) listed += (listed.empty() ? "" : ", ") + n;
-    return Status::InvalidArgument(at + ".name: \"" + name + "\" is not a DNS name of " + o.cert +
-                                   " (it names: " + (listed.empty() ? "none" : listed) +
-                                   "); peers check a validator's certificate by its name");
-  }
-  return name;
-}
-
 Status RunAddValidator(const Globals& globals, const AddValidatorOptions& o) {
   Result<v1::Genesis> genesis = ReadGenesisFile(o.file);
   if (!genesis.ok()) return genesis.status();
@@ -158,7 +131,7 @@ Status RunAddValidator(const Globals& globals, const AddValidatorOptions& o) {
   if (!key.ok()) return Prefixed(at + ".public_key: --key", key.status());
   Result<std::string> cert = ReadValidatorCert(*genesis, o, at);
   if (!cert.ok()) return cert.status();
-  Result<std::string> name = ValidatorName(*cert, o, at);
+  Result<std::string> name = ValidatorNameOf(*cert, o.name, o.cert, at);
   if (!name.ok()) return name.status();
 
   v1::Validator* validator = genesis->add_validators();

@@ -1,5 +1,6 @@
 // reel status, and the composition of the commands that talk to a node: tx
-// (tx_cmd.cc), query (query_cmd.cc) and watch (watch_cmd.cc).
+// (tx_cmd.cc), query (query_cmd.cc), watch (watch_cmd.cc) and validators
+// (validators_cmd.cc).
 #include <iostream>
 
 #include "tools/reel/cli.h"
@@ -33,6 +34,7 @@ void RegisterNodeCommands(CLI::App& app, Globals& globals, Runner* selected) {
   RegisterTx(app, globals, selected);
   RegisterQuery(app, globals, selected);
   RegisterWatch(app, globals, selected);
+  RegisterValidators(app, globals, selected);
 
   auto status = std::make_shared<NodeOptions>();
   CLI::App* status_cmd =

@@ -73,6 +73,13 @@ const std::map<std::string, QueryDoc>& QueryDocs() {
       {"MonthlyFlowReport",
        {"monthly-flow-report", "An enterprise's flows in a month (UTC+8)", "org_id year month"}},
       {"ListViolations", {"list-violations", "Recorded violations", ""}},
+      {"ListValidatorChanges",
+       {"list-validator-changes",
+        "Validator-set changes by status, with the governance and the current set "
+        "(reel validators list reads it for people)",
+        ""}},
+      {"GetValidatorChange",
+       {"validator-change", "A validator-set change with its approvals", "change_id"}},
   };
   return docs;
 }
