@@ -301,6 +301,10 @@ inline constexpr uint64_t api_stream_wait_slice_ms = 500;
 inline constexpr size_t api_commit_proof_descendants_max = 64;
 // Entries of each list of a StreamEvents filter.
 inline constexpr size_t api_event_filter_items_max = 64;
+// Epoch-change proofs in one GetEpochProofs answer: each carries two headers, QCs and a
+// validator set (certificates included), up to a few hundred KB with validators_max
+// validators, so a long chain of epochs is read in pages.
+inline constexpr size_t api_epoch_proofs_page_max = 16;
 // A page token the API passes on to the ledger; the ledger's own are at most
 // query_page_token_bytes_max.
 inline constexpr size_t api_page_token_bytes_max = 4096;

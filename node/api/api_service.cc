@@ -336,6 +336,17 @@ grpc::Status ApiService::StreamEvents(grpc::ServerContext* context,
                      });
 }
 
+grpc::Status ApiService::GetEpochProofs(grpc::ServerContext* context,
+                                        const v1::GetEpochProofsRequest* request,
+                                        v1::GetEpochProofsResponse* response) {
+  Opened committed = OpenCommitted(*node_);
+  if (!committed.reader.ok()) return ToGrpcStatus(committed.reader.status());
+  Result<v1::GetEpochProofsResponse> answer = committed.reader->EpochProofs(request->from_epoch());
+  if (!answer.ok()) return ToGrpcStatus(answer.status());
+  *response = std::move(answer).value();
+  return grpc::Status::OK;
+}
+
 grpc::Status ApiService::GetStatus(grpc::ServerContext* context,
                                    const v1::GetStatusRequest* request,
                                    v1::GetStatusResponse* response) {

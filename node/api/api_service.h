@@ -51,6 +51,9 @@ class ApiService final : public v1::Api::Service {
                             grpc::ServerWriter<v1::StreamEventsResponse>* writer) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::GetStatusResponse* response) override;
+  grpc::Status GetEpochProofs(grpc::ServerContext* context,
+                              const v1::GetEpochProofsRequest* request,
+                              v1::GetEpochProofsResponse* response) override;
 
   // --- Queries, delegated to ledger::Queries
   grpc::Status GetOrg(grpc::ServerContext* context, const v1::GetOrgRequest* request,

@@ -9,6 +9,8 @@
 #include "crypto/signing.h"
 #include "node/ledger/ledger.h"
 #include "node/ledger/state.h"
+#include "node/ledger/validators.h"
+#include "node/replica/chain_store.h"
 #include "node/replica/commit_proof.h"
 #include "node/storage/keys.h"
 
@@ -177,6 +179,25 @@ Result<v1::GetTransactionResponse> ChainReader::CommittedTransaction(
   Result<std::optional<v1::CommitProof>> proof = CommitProofOf(response.height());
   if (!proof.ok()) return proof.status();
   if (proof->has_value()) *response.mutable_commit_proof() = std::move(**proof);
+  return response;
+}
+
+Result<v1::GetEpochProofsResponse> ChainReader::EpochProofs(uint64_t from_epoch) const {
+  Result<v1::ValidatorSet> set = ledger::CurrentValidatorSet(*view_);
+  if (!set.ok()) return set.status();
+  const uint64_t current = set->epoch();
+  if (from_epoch > current) {
+    return Status::NotFound("epoch " + std::to_string(from_epoch) +
+                            " has not begun: the current epoch is " + std::to_string(current));
+  }
+  Result<std::vector<v1::EpochChangeProof>> proofs =
+      replica::ReadEpochProofs(*view_, from_epoch, current, limits::api_epoch_proofs_page_max);
+  if (!proofs.ok()) return proofs.status();
+  v1::GetEpochProofsResponse response;
+  response.set_current_epoch(current);
+  response.set_next_from_epoch(from_epoch + proofs->size());
+  response.set_complete(response.next_from_epoch() == current);
+  for (v1::EpochChangeProof& proof : *proofs) *response.add_proofs() = std::move(proof);
   return response;
 }
 

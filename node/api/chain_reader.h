@@ -70,6 +70,12 @@ class ChainReader {
   // blocks that commit it are not committed themselves.
   Result<std::optional<v1::CommitProof>> CommitProofOf(uint64_t height) const;
 
+  // GetEpochProofs: the epoch-change proofs this node holds from `from_epoch` on, in
+  // order without gaps, at most limits::api_epoch_proofs_page_max, with the current
+  // epoch and where the next page starts. NotFound when from_epoch is above the current
+  // epoch (an epoch that has not even begun).
+  Result<v1::GetEpochProofsResponse> EpochProofs(uint64_t from_epoch) const;
+
  private:
   ChainReader(const storage::ReadView& view, std::string chain_id, uint64_t committed_height)
       : view_(&view), chain_id_(std::move(chain_id)), committed_height_(committed_height) {}

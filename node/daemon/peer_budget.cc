@@ -116,6 +116,8 @@ DropKind DropKindOf(const v1::ConsensusMessage& message) {
       return DropKind::kVote;
     case v1::ConsensusMessage::kTimeout:
       return DropKind::kTimeout;
+    case v1::ConsensusMessage::kEpochChangeVote:
+      return DropKind::kVote;  // a vote too, once per validator and epoch
     case v1::ConsensusMessage::MESSAGE_NOT_SET:
       return DropKind::kEmpty;
   }

@@ -10,6 +10,7 @@
 #include "node/replica/chain_store.h"
 #include "node/replica/codec.h"
 #include "node/replica/commit_proof.h"
+#include "node/replica/epoch_proof.h"
 #include "node/replica/internal.h"
 #include "node/storage/keys.h"
 
@@ -70,6 +71,39 @@ Status CheckQc(const consensus::QuorumCert& qc, const ChainPoint& point, uint64_
   return Status::Ok();
 }
 
+// When the range's last block ended its epoch and this node holds that epoch's proof,
+// the proof goes with it: a node that crosses the epoch by block sync gets it so.
+Status AttachEpochProof(const storage::ReadView& view, v1::GetBlocksResponse* response) {
+  if (response->blocks_size() == 0) return Status::Ok();
+  const v1::BlockHeader& last = response->blocks(response->blocks_size() - 1).header();
+  Result<std::optional<v1::EpochEnd>> end = ReadEpochEnd(view, last.epoch());
+  if (!end.ok()) return end.status();
+  if (!end->has_value() || (*end)->height() != last.height()) return Status::Ok();
+  Result<std::optional<v1::EpochChangeProof>> proof = ReadEpochProof(view, last.epoch());
+  if (!proof.ok()) return proof.status();
+  if (proof->has_value()) *response->mutable_epoch_change_proof() = std::move(**proof);
+  return Status::Ok();
+}
+
+// Keeps `proof` (verified by VerifyRange, on the range's last block) unless the node holds
+// one already; only on this node's own block at that height.
+Status KeepEpochProof(storage::KvStore& store, const consensus::Block& last,
+                      const v1::EpochChangeProof& proof, storage::WriteBatch* batch) {
+  Result<std::optional<v1::EpochChangeProof>> held = ReadEpochProof(store, proof.epoch());
+  if (!held.ok()) return held.status();
+  if (held->has_value()) return Status::Ok();
+  Result<std::optional<std::string>> at =
+      store.Get(keys::BlockHeightByIdKey(std::string(crypto::AsBytes(last.id))));
+  if (!at.ok()) return at.status();
+  if (!at->has_value() || **at != keys::EncodeHeight(last.header.height)) {
+    return Status::FailedPrecondition("the epoch-change proof of epoch " +
+                                      std::to_string(proof.epoch()) +
+                                      " is on a block this node has not committed");
+  }
+  PutEpochProof(*batch, proof);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<v1::GetBlocksResponse> ReadRange(const storage::ReadView& view, std::string_view chain_id,
@@ -118,6 +152,7 @@ Result<v1::GetBlocksResponse> ReadRange(const storage::ReadView& view, std::stri
     }
     response.mutable_blocks()->RemoveLast();
   }
+  REEL_RETURN_IF_ERROR(AttachEpochProof(view, &response));
   return response;
 }
 
@@ -171,12 +206,26 @@ Result<SyncedRange> VerifyRange(const consensus::VerifyContext& ctx, const Chain
   range.qcs.back().height = previous.height;
   REEL_RETURN_IF_ERROR(VerifyCommitProof(previous.id, response.commit_proof(), ctx));
   range.proof = response.commit_proof();
+  if (response.has_epoch_change_proof()) {
+    // Checked with the keys of the epoch the range is in, on its last block: a proof
+    // that does not hold refuses the range, as any other lie of the peer does.
+    const v1::EpochChangeProof& proof = response.epoch_change_proof();
+    Result<v1::ValidatorSet> next = VerifyEpochChangeProof(ctx, proof);
+    if (!next.ok())
+      return Status::InvalidArgument("epoch_change_proof: " + next.status().message());
+    Result<crypto::Hash32> id = HeaderId(proof.header(), ctx.chain_id);
+    if (!id.ok() || *id != previous.id) {
+      return Status::InvalidArgument("epoch_change_proof: not on the range's last block");
+    }
+    range.epoch_proof = proof;
+  }
   return range;
 }
 
 Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedRange& range) {
   REEL_ASSERT(!range.blocks.empty() && range.blocks.size() == range.qcs.size());
   bool applied = false;
+  v1::ValidatorSet epoch_set;  // the set of the epoch the last applied block was in
   for (size_t i = 0; i < range.blocks.size(); ++i) {
     const consensus::Block& block = range.blocks[i];
     const uint64_t height = block.header.height;
@@ -203,6 +252,7 @@ Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedR
     // have certified blocks that no honest node commits.
     Result<v1::ValidatorSet> current = ledger::CurrentValidatorSet(store);
     if (!current.ok()) return current.status();
+    epoch_set = *current;
     if (block.header.epoch != current->epoch()) {
       return Status::FailedPrecondition(
           At(height) + " is of epoch " + std::to_string(block.header.epoch) +
@@ -234,12 +284,27 @@ Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedR
     // The range's last block ended its epoch: the proof is kept for good (KEYS.md).
     const consensus::BlockHeader& last = range.blocks.back().header;
     const bool ends_epoch = app.EpochEndedAt(last.height).has_value();
-    if (ends_epoch) PutEpochEnd(batch, last.epoch, last.height, range.proof);
+    if (ends_epoch) {
+      PutEpochEnd(batch, last.epoch, last.height, range.proof, epoch_set);
+      if (range.epoch_proof) {
+        REEL_RETURN_IF_ERROR(
+            KeepEpochProof(store, range.blocks.back(), *range.epoch_proof, &batch));
+      }
+    }
     if (Status s = store.Write(batch, /*sync=*/ends_epoch); !s.ok()) {
       // As the replica does for the same record (kv.h: after a failed write the store
       // may refuse every later one; the node stops rather than go on without it).
       Fatal("cannot store the commit proof of synced block " +
             std::to_string(app.committed_height()) + ": " + s.ToString());
+    }
+  } else if (range.epoch_proof && !applied) {
+    // The end was committed here before (by consensus, or a range without the proof):
+    // only the proof is new (BlockSync asks for it again when idle).
+    storage::WriteBatch batch;
+    REEL_RETURN_IF_ERROR(KeepEpochProof(store, range.blocks.back(), *range.epoch_proof, &batch));
+    if (Status s = store.Write(batch, /*sync=*/true); !s.ok()) {
+      Fatal("cannot store the epoch-change proof of epoch " +
+            std::to_string(range.epoch_proof->epoch()) + ": " + s.ToString());
     }
   }
   return Status::Ok();
@@ -279,6 +344,10 @@ void BlockSync::Run() {
     const bool progressed = SyncRound();
     lock.lock();
     if (!progressed) {
+      lock.unlock();
+      FetchMissingProof();
+      lock.lock();
+      if (stopping_) break;
       wake_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms),
                      [this] { return stopping_; });
     }
@@ -366,6 +435,59 @@ bool BlockSync::SyncRound() {
     if (stopping()) return applied;
   }
   return applied;
+}
+
+void BlockSync::FetchMissingProof() {
+  std::unique_ptr<storage::Snapshot> snapshot = store_->GetSnapshot();
+  Result<v1::ValidatorSet> current = ledger::CurrentValidatorSet(*snapshot);
+  if (!current.ok()) return;  // the next round tries again
+  // The oldest ended epoch without a proof that this node can check (its end records
+  // the ended set; a record written before it did cannot be checked, and is passed).
+  std::optional<EpochState> missing;
+  for (; proofs_held_below_ < current->epoch(); ++proofs_held_below_) {
+    Result<std::optional<v1::EpochChangeProof>> held =
+        ReadEpochProof(*snapshot, proofs_held_below_);
+    if (!held.ok()) return;
+    if (held->has_value()) continue;
+    Result<std::optional<EpochState>> ended =
+        ReadEndedEpoch(*snapshot, chain_id_, proofs_held_below_);
+    if (!ended.ok()) return;
+    if (!ended->has_value()) continue;
+    missing = std::move(**ended);
+    break;
+  }
+  if (!missing) return;
+  Result<std::optional<v1::EpochEnd>> end = ReadEpochEnd(*snapshot, missing->epoch);
+  if (!end.ok() || !end->has_value() || (*end)->height() == 0) return;
+  const uint64_t height = (*end)->height();
+  Result<v1::Block> parent = ReadCommittedBlock(*snapshot, height - 1);
+  if (!parent.ok()) return;
+  Result<crypto::Hash32> parent_id = HeaderId(parent->header(), chain_id_);
+  if (!parent_id.ok()) return;
+  const ChainPoint from{height - 1, *parent_id};
+  v1::GetBlocksRequest request;
+  request.set_from_height(height);
+  request.set_to_height(height);
+  for (uint32_t peer : peers_->Candidates()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    Result<v1::GetBlocksResponse> response = peers_->GetBlocks(peer, request);
+    if (!response.ok() || !response->has_epoch_change_proof()) continue;  // not made there yet
+    Result<SyncedRange> range =
+        VerifyRange(missing->Context(chain_id_), from, *response, options_.bug);
+    if (!range.ok()) {
+      CountRefused(peer);
+      if (on_error_) on_error_(peer, range.status());
+      continue;
+    }
+    // The block is committed here already: applying the range keeps only the proof.
+    if (Status s = apply_(std::move(range).value()); !s.ok()) {
+      if (on_error_) on_error_(peer, s);
+    }
+    return;
+  }
 }
 
 void BlockSync::CountRefused(uint32_t peer) {

@@ -28,6 +28,13 @@
 //     and nothing after; the sync thread reports it (OnError), does not count it
 //     against the peer, and tries again at its next round. A write that fails stops the
 //     node (internal::Fatal), as for a block committed by consensus (ledger_app.h).
+//   - Epoch-change proofs travel with the ranges (epoch_proof.h): a range that ends an
+//     epoch carries its proof when the server holds one; VerifyRange refuses the range
+//     if the proof does not hold with that epoch's keys on the range's last block, and
+//     ApplyRange keeps it with the end of the epoch. When it has nothing to sync, the
+//     sync thread asks its peers again for the one-block range that ended the oldest
+//     epoch whose proof this node lacks (one epoch per idle round), so a proof that was
+//     not made yet when the node crossed the epoch comes later.
 //   - The sync thread asks each peer where it is every limits::sync_poll_interval_ms
 //     and fetches from the furthest while it is more than `lag_blocks_min` ahead,
 //     then from the next furthest when one fails;
@@ -41,6 +48,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -69,6 +77,9 @@ struct SyncedRange {
   std::vector<consensus::Block> blocks;    // consecutive heights, sealed, oldest first
   std::vector<consensus::QuorumCert> qcs;  // qcs[i] certifies blocks[i]
   v1::CommitProof proof;                   // proves blocks.back() committed
+  // The proof of the end of the range's epoch, when the peer sent one: verified with that
+  // epoch's keys, on blocks.back(). ApplyRange keeps it.
+  std::optional<v1::EpochChangeProof> epoch_proof;
 };
 
 // A committed block of this node: where a range must start above.
@@ -82,12 +93,15 @@ Result<ChainPoint> CommittedPoint(const storage::ReadView& view, std::string_vie
 
 // What a node answers to GetBlocks: its committed blocks from `from` to `to` (to is
 // clamped to its committed height and the bounds of base/limits.h), the QC on the
-// last and that block's commit proof. A newest block whose proof is not on disk yet
-// is left out. Empty when it has nothing at `from`.
+// last and that block's commit proof, and the epoch-change proof when the last block
+// ended its epoch and the node holds that proof. A newest block whose proof is not on
+// disk yet is left out. Empty when it has nothing at `from`.
 Result<v1::GetBlocksResponse> ReadRange(const storage::ReadView& view, std::string_view chain_id,
                                         uint64_t from, uint64_t to);
 
-// `bug` is kNone except in the whole-node simulator's planted-bug runs.
+// `bug` is kNone except in the whole-node simulator's planted-bug runs. A response with
+// an epoch_change_proof is refused unless VerifyEpochChangeProof accepts it with `ctx`
+// and its header is the range's last block.
 Result<SyncedRange> VerifyRange(const consensus::VerifyContext& ctx, const ChainPoint& from,
                                 const v1::GetBlocksResponse& response,
                                 PlantedBug bug = PlantedBug::kNone);
@@ -95,7 +109,9 @@ Result<SyncedRange> VerifyRange(const consensus::VerifyContext& ctx, const Chain
 // Executes the blocks of `range` above `app`'s committed height, in order, and stores
 // the range's commit proof as the tip. A block of another epoch than the committed
 // state's is refused (FailedPrecondition): consensus may have ended the epoch the range
-// was checked in since it was asked for. FailedPrecondition if the range does not
+// was checked in since it was asked for. Keeps the range's epoch-change proof (unless one
+// is held already) with the end of the epoch, or alone when the node had committed the
+// range's last block before. FailedPrecondition if the range does not
 // continue the node's chain (consensus moved it meanwhile onto other blocks: not
 // possible unless more than f validators are faulty, but checked); the store's Status
 // if a read fails. Runs on the thread that owns `app`.
@@ -141,6 +157,8 @@ class BlockSync {
   // One round: find the furthest peer and fetch from it while behind. True if it
   // applied any block (then the next round starts at once).
   bool SyncRound();
+  // When idle: asks the peers for the proof of the oldest ended epoch without one.
+  void FetchMissingProof();
   void CountRefused(uint32_t peer);
 
   const std::string chain_id_;
@@ -157,6 +175,7 @@ class BlockSync {
   uint64_t refused_total_ = 0;                    // guarded by mu_
   std::thread thread_;
   std::atomic<uint64_t> blocks_synced_{0};
+  uint64_t proofs_held_below_ = 0;  // sync thread only: every ended epoch below has a proof
   std::atomic<bool> behind_{false};
 };
 

@@ -217,16 +217,62 @@ Result<EpochState> ReadEpoch(const storage::ReadView& store, const std::string& 
 }
 
 void PutEpochEnd(storage::WriteBatch& batch, uint64_t epoch, uint64_t height,
-                 const v1::CommitProof& proof) {
+                 const v1::CommitProof& proof, const v1::ValidatorSet& set) {
+  REEL_ASSERT(set.epoch() == epoch);
   v1::EpochEnd end;
   end.set_epoch(epoch);
   end.set_height(height);
   *end.mutable_proof() = proof;
+  *end.mutable_set() = set;
   batch.Put(keys::EpochEndKey(epoch), end.SerializeAsString());
 }
 
 Result<std::optional<v1::EpochEnd>> ReadEpochEnd(const storage::ReadView& store, uint64_t epoch) {
   return ReadProto<v1::EpochEnd>(store, keys::EpochEndKey(epoch), "epoch end");
+}
+
+Result<std::optional<EpochState>> ReadEndedEpoch(const storage::ReadView& store,
+                                                 const std::string& chain_id, uint64_t epoch) {
+  Result<std::optional<v1::EpochEnd>> end = ReadEpochEnd(store, epoch);
+  if (!end.ok()) return end.status();
+  if (!end->has_value() || !(*end)->has_set()) return std::optional<EpochState>();
+  EpochState e;
+  e.epoch = epoch;
+  e.set = (*end)->set();
+  e.root_height = e.set.start_height();
+  Result<consensus::ValidatorSet> keys = KeysOf(e.set);
+  if (!keys.ok()) {
+    return Status::Corruption("the end of epoch " + std::to_string(epoch) + ": " +
+                              keys.status().message());
+  }
+  e.keys = *std::move(keys);
+  Result<v1::Block> root = ReadCommittedBlock(store, e.root_height);
+  if (!root.ok()) return root.status();
+  Result<consensus::Block> block = FromProto(*root, chain_id);
+  if (!block.ok()) return Status::Corruption("epoch root block: " + block.status().message());
+  e.root_id = block->id;
+  return std::optional<EpochState>(std::move(e));
+}
+
+void PutEpochProof(storage::WriteBatch& batch, const v1::EpochChangeProof& proof) {
+  batch.Put(keys::EpochProofKey(proof.epoch()), proof.SerializeAsString());
+}
+
+Result<std::optional<v1::EpochChangeProof>> ReadEpochProof(const storage::ReadView& store,
+                                                           uint64_t epoch) {
+  return ReadProto<v1::EpochChangeProof>(store, keys::EpochProofKey(epoch), "epoch-change proof");
+}
+
+Result<std::vector<v1::EpochChangeProof>> ReadEpochProofs(const storage::ReadView& store,
+                                                          uint64_t from, uint64_t to, size_t max) {
+  std::vector<v1::EpochChangeProof> out;
+  for (uint64_t e = from; e < to && out.size() < max; ++e) {
+    Result<std::optional<v1::EpochChangeProof>> proof = ReadEpochProof(store, e);
+    if (!proof.ok()) return proof.status();
+    if (!proof->has_value()) break;
+    out.push_back(std::move(**proof));
+  }
+  return out;
 }
 
 Result<v1::QuorumCert> ReadCommitQc(const storage::ReadView& store, uint64_t height) {

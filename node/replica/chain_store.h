@@ -17,7 +17,9 @@
 //     set, node/ledger/validators.h) with its root block: what a (re)starting replica
 //     runs and what block sync checks the next range with.
 //   - The end of each epoch (EpochEnd) is kept for good: the height of the block that
-//     ended it and that block's proof, which no other record holds.
+//     ended it, that block's proof, which no other record holds, and the ended epoch's
+//     set; and so is its epoch-change proof (EpochChangeProof) once the node holds a
+//     verified one.
 // Thread safety: none of its own; the replica calls it from its loop thread.
 #pragma once
 
@@ -59,11 +61,29 @@ struct EpochState {
 Result<consensus::ValidatorSet> KeysOf(const v1::ValidatorSet& set);
 Result<EpochState> ReadEpoch(const storage::ReadView& store, const std::string& chain_id);
 
-// Adds the record of epoch `epoch`'s end to `batch` (KEYS.md, epoch_end).
+// Adds the record of epoch `epoch`'s end to `batch` (KEYS.md, epoch_end): the height of
+// the block that ended it, that block's proof and `set`, the ended epoch's validators as
+// this node's state held them.
 void PutEpochEnd(storage::WriteBatch& batch, uint64_t epoch, uint64_t height,
-                 const v1::CommitProof& proof);
+                 const v1::CommitProof& proof, const v1::ValidatorSet& set);
 // The end of `epoch`, if it has ended.
 Result<std::optional<v1::EpochEnd>> ReadEpochEnd(const storage::ReadView& store, uint64_t epoch);
+// Epoch `epoch`, which has ended here, as it was: its set (from its EpochEnd record), keys
+// and root block, so that Context checks its certificates. nullopt if it has not ended
+// on this node, or its record predates the set it now carries.
+Result<std::optional<EpochState>> ReadEndedEpoch(const storage::ReadView& store,
+                                                 const std::string& chain_id, uint64_t epoch);
+
+// Epoch-change proofs (epoch_proof.h; KEYS.md, epoch_proof). The caller stores only a
+// proof that VerifyEpochChangeProof accepted with the keys of the epoch it ends.
+void PutEpochProof(storage::WriteBatch& batch, const v1::EpochChangeProof& proof);
+// The proof of `epoch`'s end, if this node holds one.
+Result<std::optional<v1::EpochChangeProof>> ReadEpochProof(const storage::ReadView& store,
+                                                           uint64_t epoch);
+// The proofs of epochs from, from + 1, ... up to `to` (exclusive) in order, stopping at
+// the first this node does not hold and after `max` of them.
+Result<std::vector<v1::EpochChangeProof>> ReadEpochProofs(const storage::ReadView& store,
+                                                          uint64_t from, uint64_t to, size_t max);
 
 // The committed height (0 after genesis); Corruption if the pointer is missing.
 Result<uint64_t> CommittedHeight(const storage::ReadView& store);

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "base/overloaded.h"
+#include "node/ledger/validators.h"
 #include "node/replica/chain_store.h"
 #include "node/replica/codec.h"
 #include "node/replica/commit_proof.h"
@@ -139,7 +140,13 @@ void Replica::PostMessage(uint32_t from, v1::ConsensusMessage message,
         if (handled) handled();
       }
     } done{handled};
-    if (!*alive || !Running() || core_ == nullptr) return;
+    if (!*alive || !Running()) return;
+    if (message.has_epoch_change_vote()) {
+      // Not for the core; its signature, not the sender index, says whose it is.
+      OnEpochChangeVote(message.epoch_change_vote());
+      return;
+    }
+    if (core_ == nullptr) return;
     // The authenticated sender, not the claimed one, is who the core hears from.
     if (message.sender_index() != from) return;
     Result<consensus::Message> decoded = FromProto(message, config_.consensus.chain_id);
@@ -184,6 +191,7 @@ void Replica::PostSyncedRange(SyncedRange range, std::function<void(Status)> don
       if (!now_in.ok())
         Fatal("cannot read the epoch after block sync: " + now_in.status().ToString());
       if (now_in->epoch != epoch_.epoch || core_ == nullptr) {
+        if (now_in->epoch != epoch_.epoch) OnEpochEnded();
         EnterEpoch();  // a new epoch, or still none to vote in: the core (if any) starts over
       } else {
         Result<consensus::StartState> start =
@@ -264,7 +272,10 @@ void Replica::Handle(consensus::Step step) {
         },
         action);
   }
-  if (epoch_ended) EnterEpoch();
+  if (epoch_ended) {
+    OnEpochEnded();
+    EnterEpoch();
+  }
 }
 
 void Replica::PersistSafetyState(const consensus::SafetyState& state) {
@@ -312,10 +323,79 @@ void Replica::StoreCommitProof(const consensus::Commit& commit) {
   // between the ending block's batch and this write loses it on this node only.)
   const bool ends_epoch = commit.next_epoch.has_value();
   if (ends_epoch) {
-    PutEpochEnd(batch, epoch_.epoch, commit.blocks.back().block.header.height, proof);
+    PutEpochEnd(batch, epoch_.epoch, commit.blocks.back().block.header.height, proof, epoch_.set);
   }
   if (Status s = store_->Write(batch, /*sync=*/ends_epoch); !s.ok()) {
     Fatal("cannot store the commit proof: " + s.ToString());
+  }
+}
+
+void Replica::OnEpochEnded() {
+  const std::string& chain_id = config_.consensus.chain_id;
+  // Votes that came before this replica's own end are kept; any other aggregator is of
+  // an older epoch, whose proof block sync brings if it was not made.
+  if (current_votes_ && current_votes_->epoch() == epoch_.epoch) {
+    ended_votes_ = std::move(current_votes_);
+  } else {
+    ended_votes_.emplace(chain_id, epoch_);
+  }
+  current_votes_.reset();
+  // The statement, from this node's own committed state only.
+  Result<std::optional<v1::EpochEnd>> end = ReadEpochEnd(*store_, epoch_.epoch);
+  if (!end.ok()) Fatal("cannot read the end of epoch " + std::to_string(epoch_.epoch));
+  if (!end->has_value()) {
+    // Lost to a failed write (StoreCommitProof): nothing to sign; a peer's proof may come.
+    ended_votes_.reset();
+    return;
+  }
+  Result<v1::Block> block = ReadCommittedBlock(*store_, (*end)->height());
+  if (!block.ok()) Fatal("cannot read the block that ended epoch " + std::to_string(epoch_.epoch));
+  Result<v1::ValidatorSet> next = ledger::CurrentValidatorSet(*store_);
+  if (!next.ok()) Fatal("cannot read the next validator set: " + next.status().ToString());
+  Result<std::optional<v1::EpochChangeProof>> made =
+      ended_votes_->SetStatement(block->header(), (*end)->proof(), *next);
+  // Made of records this node wrote itself; a refusal would be a bug, not a peer's lie.
+  REEL_ASSERT(made.ok());
+  if (made->has_value()) KeepEpochProof(**made);
+  const std::optional<uint32_t> self = epoch_.IndexOf(key_.public_key());
+  if (!self) return;  // not a validator of the epoch that ended: nothing to sign
+  Result<EpochChangeStatement> statement = EpochChangeStatementOf(chain_id, block->header(), *next);
+  REEL_ASSERT(statement.ok());  // SetStatement accepted the same
+  v1::ConsensusMessage message;
+  message.set_sender_index(*self);
+  message.set_epoch(epoch_.epoch);
+  *message.mutable_epoch_change_vote() = SignEpochChange(chain_id, *statement, *self, key_);
+  Result<std::optional<v1::EpochChangeProof>> own = ended_votes_->Add(message.epoch_change_vote());
+  REEL_ASSERT(own.ok());
+  if (own->has_value()) KeepEpochProof(**own);
+  transport_->Broadcast(message);
+}
+
+void Replica::OnEpochChangeVote(const v1::EpochChangeVote& vote) {
+  EpochChangeAggregator* votes = nullptr;
+  if (ended_votes_ && vote.epoch() == ended_votes_->epoch()) {
+    votes = &*ended_votes_;
+  } else if (vote.epoch() == epoch_.epoch) {
+    if (!current_votes_) current_votes_.emplace(config_.consensus.chain_id, epoch_);
+    votes = &*current_votes_;
+  } else {
+    return;  // an epoch this replica collects no votes of (any more)
+  }
+  if (votes->proof().has_value()) return;  // made already
+  Result<std::optional<v1::EpochChangeProof>> made = votes->Add(vote);
+  // A refused vote (bad signature, not a validator's, a second statement) is dropped.
+  if (made.ok() && made->has_value()) KeepEpochProof(**made);
+}
+
+void Replica::KeepEpochProof(const v1::EpochChangeProof& proof) {
+  Result<std::optional<v1::EpochChangeProof>> held = ReadEpochProof(*store_, proof.epoch());
+  if (!held.ok()) Fatal("cannot read the epoch-change proofs: " + held.status().ToString());
+  if (held->has_value()) return;  // block sync brought one first
+  storage::WriteBatch batch;
+  PutEpochProof(batch, proof);
+  if (Status s = store_->Write(batch, /*sync=*/true); !s.ok()) {
+    Fatal("cannot store the epoch-change proof of epoch " + std::to_string(proof.epoch()) + ": " +
+          s.ToString());
   }
 }
 

@@ -18,6 +18,18 @@
 // into another, the replica records the end (EpochEnd, synced), tells the transport
 // the new set, and starts a core for the new epoch if it is a member of it.
 //
+// Epoch-change proofs (epoch_proof.h). When the replica's committed state leaves epoch e
+// (by its core or by block sync), it makes the statement from its own state (the ending
+// block's header, its proof in the EpochEnd record, the set the ledger made current) and,
+// if it is a validator of e, signs it and broadcasts the vote (an EpochChangeVote
+// ConsensusMessage). Votes never reach the core: an aggregator per epoch collects them,
+// one for the epoch the replica is in (votes that come before its own end) and one for
+// the last epoch that ended, no more; a vote of any other epoch is dropped. A vote's
+// signer is its validator_index in its epoch, which its signature proves (the transport's
+// sender index is of the receiver's epoch). Once a quorum signed the statement, the proof
+// is stored (synced; chain_store.h PutEpochProof) unless one is held already. A lost vote
+// only delays: block sync brings the proof from a peer that holds it (block_sync.h).
+//
 // Thread safety: every method named Post* may be called from any thread; they
 // queue work on the loop. Everything else runs on the loop thread only.
 #pragma once
@@ -26,12 +38,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "consensus/core.h"
 #include "node/replica/block_sync.h"
 #include "node/replica/chain_store.h"
+#include "node/replica/epoch_proof.h"
 #include "node/replica/ledger_app.h"
 #include "node/replica/serve_fetch.h"
 #include "node/storage/kv.h"
@@ -121,6 +135,12 @@ class Replica {
   void SendMessage(uint32_t to, const consensus::Message& message);
   void BroadcastMessage(const consensus::Message& message);
   void StoreCommitProof(const consensus::Commit& commit);
+  // The committed state has just left epoch_ (not replaced yet): makes the statement,
+  // votes if a validator of it, and keeps the aggregator of its votes.
+  void OnEpochEnded();
+  void OnEpochChangeVote(const v1::EpochChangeVote& vote);
+  // Stores a proof an aggregator made, unless one is held.
+  void KeepEpochProof(const v1::EpochChangeProof& proof);
   // Reads the epoch of the committed state and starts its core (or none, if this
   // replica is not in its set) from the store; Fatal if the store cannot say.
   void EnterEpoch();
@@ -138,6 +158,9 @@ class Replica {
   LedgerApplication* app_;
   Transport* transport_;
   std::unique_ptr<consensus::Core> core_;
+  // Votes of the epoch the replica is in, and of the last one that ended (see above).
+  std::optional<EpochChangeAggregator> current_votes_;
+  std::optional<EpochChangeAggregator> ended_votes_;
   asio::steady_timer timer_;
   // Peers may reach the replica before Start (the peer server listens from Open on):
   // their messages are dropped until the core has started, as the protocol tolerates.

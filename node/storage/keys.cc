@@ -92,6 +92,14 @@ std::string EpochEndKey(uint64_t epoch) {
   return EpochEndPrefix() + EncodeHeight(epoch);
 }
 
+std::string EpochProofPrefix() {
+  return WithPrefix(Prefix::kConsensus, "epoch_proof/");
+}
+
+std::string EpochProofKey(uint64_t epoch) {
+  return EpochProofPrefix() + EncodeHeight(epoch);
+}
+
 std::string StateRootKey(uint64_t height) {
   return WithPrefix(Prefix::kConsensus, "state_root/" + EncodeHeight(height));
 }

@@ -84,5 +84,10 @@ std::string CommitTipKey();
 // committed record holds them). Value: reel.v1.EpochEnd; written once.
 std::string EpochEndKey(uint64_t epoch);
 std::string EpochEndPrefix();
+// The epoch-change proof of epoch `epoch`'s end (a quorum of that epoch signed the next
+// set), once this node holds one it verified. Value: reel.v1.EpochChangeProof; written
+// once.
+std::string EpochProofKey(uint64_t epoch);
+std::string EpochProofPrefix();
 
 }  // namespace reel::storage::keys

@@ -583,6 +583,29 @@ TEST_F(ApiTest, GetStatusReportsTheCommittedTip) {
   EXPECT_EQ(response.self_validator_index(), 0);
 }
 
+// In epoch 0 no epoch has ended: the answer is empty and complete; an epoch that has not
+// begun is NOT_FOUND (chains of proofs: tests/replica and integration.epoch).
+TEST_F(ApiTest, GetEpochProofsInTheFirstEpochIsEmptyAndComplete) {
+  node_.CommitBlock({node_.Sign(node_.Quota(2026, 3))});
+  grpc::ClientContext context;
+  Deadline(context);
+  v1::GetEpochProofsResponse response;
+  ASSERT_OK(stub_->GetEpochProofs(&context, v1::GetEpochProofsRequest(), &response));
+  EXPECT_EQ(response.proofs_size(), 0);
+  EXPECT_EQ(response.current_epoch(), 0u);
+  EXPECT_EQ(response.next_from_epoch(), 0u);
+  EXPECT_TRUE(response.complete());
+
+  grpc::ClientContext later;
+  Deadline(later);
+  v1::GetEpochProofsRequest ahead;
+  ahead.set_from_epoch(1);
+  grpc::Status status = stub_->GetEpochProofs(&later, ahead, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(status.error_message().find("has not begun"), std::string::npos)
+      << status.error_message();
+}
+
 TEST_F(ApiTest, HealthServiceAnswersServing) {
   int serving = -1;
   grpc::Status status = HealthCheck(channel_, "", &serving);

@@ -118,7 +118,8 @@ const pb::ServiceDescriptor& ApiService() {
 // proto/CONTRACT.md "Every query": all but the transaction, block, stream and status ones.
 bool IsQuery(const std::string& method) {
   static const std::set<std::string> others = {"SubmitTransaction", "GetTransaction", "GetBlock",
-                                               "StreamBlocks",      "StreamEvents",   "GetStatus"};
+                                               "StreamBlocks",      "StreamEvents",   "GetStatus",
+                                               "GetEpochProofs"};
   return others.count(method) == 0;
 }
 
@@ -759,6 +760,7 @@ std::unique_ptr<pb::Message> ApiContractTest::ValidRequest(const std::string& me
     return r;
   }
   if (method == "GetStatus") return std::make_unique<v1::GetStatusRequest>();
+  if (method == "GetEpochProofs") return std::make_unique<v1::GetEpochProofsRequest>();
   if (method == "GetOrg") {
     auto r = std::make_unique<v1::GetOrgRequest>();
     r->set_org_id("c-miner");
@@ -1263,6 +1265,21 @@ TEST_F(ApiContractTest, GetBlockByHeightOrIdAndWhatIsNotThere) {
       Fails(0, "GetBlock", by_id, Code::INVALID_ARGUMENT, "block_id must be 32 bytes, got 31"));
   EXPECT_TRUE(Fails(0, "GetBlock", v1::GetBlockRequest(), Code::INVALID_ARGUMENT,
                     "set height or block_id"));
+}
+
+// No epoch ends on this network: the chain of proofs is empty and complete, on the
+// observer too (chains that end epochs: integration.epoch).
+TEST_F(ApiContractTest, GetEpochProofsFromGenesisAndAnEpochNotBegun) {
+  for (int node : {0, kObserver}) {
+    v1::GetEpochProofsResponse proofs;
+    ASSERT_TRUE(Ok(node, "GetEpochProofs", v1::GetEpochProofsRequest(), &proofs));
+    EXPECT_EQ(proofs.proofs_size(), 0);
+    EXPECT_EQ(proofs.current_epoch(), 0u);
+    EXPECT_TRUE(proofs.complete());
+  }
+  v1::GetEpochProofsRequest ahead;
+  ahead.set_from_epoch(5);
+  EXPECT_TRUE(Fails(0, "GetEpochProofs", ahead, Code::NOT_FOUND, "has not begun"));
 }
 
 TEST_F(ApiContractTest, GetStatusDescribesTheNode) {

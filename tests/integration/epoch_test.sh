@@ -8,6 +8,10 @@
 # commit proofs check with the right epoch's keys only. Then they remove node4: in epoch
 # 2 the other four commit without it, node4 stops voting and follows the chain, and an
 # observer started afterwards syncs from genesis across both epochs.
+# After each change every node (node4 and the observer too) serves a chain of
+# epoch-change proofs that `reel query epochs --genesis` verifies up to its current
+# epoch, and `reel query transaction --genesis` proves transactions of epochs 0 and 1
+# through it, and refuses them with a genesis whose validators are not the chain's.
 # (Adding a member genesis does not name needs the peer transport to build its peers
 # from each epoch's set, not built yet: docs/DECISIONS.md, "Epochs".)
 # Usage: epoch_test.sh BUILD_DIR
@@ -24,6 +28,17 @@ fail() {
 metric() { curl -s --max-time 2 "http://$(metrics_addr "$1")/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 epoch_of() { "$reel" --json status --node "$(api_addr "$1")" 2> /dev/null | jq -r '.epoch // "0"'; }
 voters="0 1 2 3 4"
+# Node $1 serves epoch-change proofs that verify from genesis up to epoch $2 (waits for
+# them: a proof is made once a quorum of the ended epoch has signed).
+proofs_reach() {
+  local out deadline=$((SECONDS + 30))
+  while true; do
+    out="$("$reel" query epochs --json --node "$(api_addr "$1")" --genesis "$run_dir/genesis.json" 2>&1)" &&
+      [ "$(echo "$out" | jq -r '.reached_epoch')" = "$2" ] && return 0
+    [ $SECONDS -lt $deadline ] || { echo "node$1: $out"; return 1; }
+    sleep 0.3
+  done
+}
 nodes() {
   local i out=""
   for i in $voters; do out+="${out:+,}$(api_addr "$i")"; done
@@ -78,21 +93,33 @@ echo "reel-bench across the change: $line"
 "$bin_dir/chain_check" --nodes "$(nodes)" --committed "$run_dir/committed.txt" --wait-s 60 ||
   fail "the validators do not hold one chain with every acknowledged transaction"
 
-# The commit proof of a transaction of epoch 0 checks with genesis' keys alone; one of
-# epoch 1 is signed in epoch 1, so genesis alone does not prove it (a client needs the
-# epoch's proof, not built yet), and reel says so rather than accept it.
+# Every validator holds the proof of epoch 0's end: from genesis, it proves epoch 1's set.
+for i in $voters; do proofs_reach "$i" 1 || fail "node$i serves no chain of proofs to epoch 1"; done
+"$reel" query epochs --node "$node0" --genesis "$run_dir/genesis.json" | tee "$run_dir/epochs.txt" |
+  grep -q "verified from genesis" || fail "reel query epochs did not say it verified the chain"
+
+# The commit proof of a transaction of epoch 0 checks with genesis' keys; one of epoch 1
+# with epoch 1's, which the chain of proofs gives. A genesis whose validators are in
+# another order proves neither.
 first_tx="$(head -1 "$run_dir/committed.txt" | awk '{print $1}')"
 last_tx="$(tail -1 "$run_dir/committed.txt" | awk '{print $1}')"
 first_height="$(head -1 "$run_dir/committed.txt" | awk '{print $2}')"
 last_height="$(tail -1 "$run_dir/committed.txt" | awk '{print $2}')"
+jq '.validators |= ([.[1], .[0]] + .[2:])' "$run_dir/genesis.json" > "$run_dir/other-genesis.json"
 if [ "$first_height" -lt "$approving" ]; then
   "$reel" query transaction --node "$node0" --tx-id "$first_tx" --genesis "$run_dir/genesis.json" \
     > /dev/null || fail "the proof of a transaction of epoch 0 does not check with genesis"
 fi
-if [ "$last_height" -gt "$approving" ]; then
-  ! "$reel" query transaction --node "$node0" --tx-id "$last_tx" --genesis "$run_dir/genesis.json" \
-    > /dev/null 2>&1 || fail "a proof of epoch 1 was accepted with genesis' keys"
+[ "$last_height" -gt "$approving" ] || fail "reel-bench committed nothing in epoch 1"
+"$reel" query transaction --node "$node0" --tx-id "$last_tx" --genesis "$run_dir/genesis.json" \
+  > "$run_dir/epoch1-tx.txt" || fail "the proof of a transaction of epoch 1 does not check through the chain"
+grep -q "through epoch 1" "$run_dir/epoch1-tx.txt" || fail "reel did not check the epoch-1 proof with epoch 1"
+if "$reel" query transaction --node "$node0" --tx-id "$last_tx" --genesis "$run_dir/other-genesis.json" \
+  > "$run_dir/forged.txt" 2>&1; then
+  fail "a proof of epoch 1 was accepted from another genesis"
 fi
+grep -q "does not verify from genesis" "$run_dir/forged.txt" ||
+  fail "reel refused the other genesis without saying why: $(cat "$run_dir/forged.txt")"
 
 # MIIT and MOFCOM remove node4: epoch 2 runs on the other four, without a restart.
 "$reel" tx propose-validator-change --node "$node0" --key "$run_dir/keys/miit.key" \
@@ -125,6 +152,8 @@ node4="$("$reel" --json status --node "$(api_addr 4)")"
   fail "node4 still reports a validator index: $node4"
 "$bin_dir/chain_check" --nodes "$(nodes)" --wait-s 60 || fail "the four do not hold one chain"
 
+for i in $voters 4; do proofs_reach "$i" 2 || fail "node$i serves no chain of proofs to epoch 2"; done
+
 # An observer started now syncs from genesis across both epochs, to the same blocks.
 start_observer 0
 target="$(height_of 0)"
@@ -133,5 +162,9 @@ wait_height "$observer" "$target" 120 || fail "the observer did not sync across 
 for h in "$approving" $((approving + 1)) "$removed_at" $((removed_at + 1)) "$target"; do
   [ "$(header_at "$observer" "$h")" = "$(header_at 0 "$h")" ] || fail "the observer disagrees at height $h"
 done
+# It got both proofs by block sync: its chain verifies, and proves the epoch-1 transaction.
+proofs_reach "$observer" 2 || fail "the observer serves no chain of proofs to epoch 2"
+"$reel" query transaction --node "$(api_addr "$observer")" --tx-id "$last_tx" \
+  --genesis "$run_dir/genesis.json" > /dev/null || fail "the observer's proof of epoch 1 does not check"
 echo "epoch test passed: epoch 0 ended at $approving, epoch 1 at $removed_at (node4 removed)," \
   "the observer synced to $target"

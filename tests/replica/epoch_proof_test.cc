@@ -17,6 +17,8 @@
 #include "node/net/tls.h"
 #include "node/replica/codec.h"
 #include "node/replica/commit_proof.h"
+#include "node/storage/keys.h"
+#include "node/storage/memory_store.h"
 #include "tests/test_util.h"
 
 namespace reel::replica {
@@ -933,6 +935,48 @@ TEST(ValidatorSetDigestTest, EveryFieldCounts) {
     ASSERT_OK(d) << i;
     EXPECT_TRUE(digests.insert(*d).second) << "change " << i << " left the digest unchanged";
   }
+}
+
+// --- Stored proofs (chain_store.h) -----------------------------------------------------
+
+TEST(EpochProofStoreTest, ProofsRoundTripInOrderAndStopAtTheFirstGap) {
+  const Chain chain = MakeChain();
+  std::unique_ptr<storage::KvStore> store = storage::NewMemoryStore();
+  EXPECT_FALSE(ReadEpochProof(*store, 0)->has_value());
+  storage::WriteBatch batch;
+  PutEpochProof(batch, chain.ends[0].proof);
+  PutEpochProof(batch, chain.ends[2].proof);
+  ASSERT_OK(store->Write(batch, /*sync=*/true));
+  Result<std::optional<v1::EpochChangeProof>> read = ReadEpochProof(*store, 2);
+  ASSERT_OK(read);
+  ASSERT_TRUE(read->has_value());
+  EXPECT_EQ((*read)->SerializeAsString(), chain.ends[2].proof.SerializeAsString());
+  EXPECT_OK(VerifyEnd(chain, 2, **read));
+  // Epoch 1's is missing: a read from 0 stops there, one from 2 gives epoch 2's.
+  EXPECT_EQ(ReadEpochProofs(*store, 0, 3, 16)->size(), 1u);
+  EXPECT_EQ(ReadEpochProofs(*store, 1, 3, 16)->size(), 0u);
+  ASSERT_EQ(ReadEpochProofs(*store, 2, 3, 16)->size(), 1u);
+  EXPECT_EQ(ReadEpochProofs(*store, 2, 2, 16)->size(), 0u) << "`to` is exclusive";
+
+  storage::WriteBatch more;
+  PutEpochProof(more, chain.ends[1].proof);
+  ASSERT_OK(store->Write(more, /*sync=*/true));
+  Result<std::vector<v1::EpochChangeProof>> all = ReadEpochProofs(*store, 0, 3, 16);
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 3u);
+  for (uint64_t e = 0; e < 3; ++e) EXPECT_EQ((*all)[e].epoch(), e);
+  EXPECT_OK(VerifyEpochChain(chain.genesis, *all));
+  EXPECT_EQ(ReadEpochProofs(*store, 0, 3, 2)->size(), 2u) << "at most `max`";
+
+  // A record that does not decode is Corruption, never an empty answer.
+  ASSERT_OK(store->Write(
+      [] {
+        storage::WriteBatch garbage;
+        garbage.Put(storage::keys::EpochProofKey(1), std::string("\xff\xff\xff", 3));
+        return garbage;
+      }(),
+      true));
+  EXPECT_EQ(ReadEpochProof(*store, 1).status().code(), Code::kCorruption);
 }
 
 }  // namespace

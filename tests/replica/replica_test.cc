@@ -242,9 +242,12 @@ TEST(ReplicaTest, FourReplicasCommitTheSameBlocksAndSurviveARestart) {
 }
 
 // An epoch change with real replicas: the approving block ends epoch 0 on every node,
+// every replica signs that end and keeps the epoch-change proof their votes make,
 // commits go on in epoch 1 on the same four, a restarted replica resumes in epoch 1, each
 // block's proof checks with its own epoch's keys, and a fresh node block-syncs across the
-// boundary (the ranges end at it) to the same state.
+// boundary (the ranges end at it) to the same state, with the proof the range carries.
+// A node that crossed without the proof asks for it again once idle, and a forged proof
+// is refused with the range that carries it.
 TEST(ReplicaTest, AnEpochChangeKeepsCommittingAndBlockSyncCrossesIt) {
   World world;
   Network net(&world);
@@ -259,6 +262,24 @@ TEST(ReplicaTest, AnEpochChangeKeepsCommittingAndBlockSyncCrossesIt) {
   ASSERT_TRUE(net.WaitFor(all_committed({0, 1, 2, 3}))) << "the change did not commit on all";
   for (const crypto::Hash32& id : net.SubmitQuotas(10, 5000)) ids.push_back(id);
   ASSERT_TRUE(net.WaitFor(all_committed({0, 1, 2, 3}))) << "no commits in the new epoch";
+  // Every replica holds the proof of epoch 0's end, which epoch 0's keys verify.
+  auto proof_on = [](const storage::ReadView& store) {
+    Result<std::optional<v1::EpochChangeProof>> proof = ReadEpochProof(store, 0);
+    return proof.ok() ? *proof : std::nullopt;
+  };
+  ASSERT_TRUE(net.WaitFor([&] {
+    for (uint32_t i = 0; i < Network::kValidators; ++i) {
+      if (!proof_on(*net.node(i).store)) return false;
+    }
+    return true;
+  })) << "a replica holds no epoch-change proof of epoch 0";
+  for (uint32_t i = 0; i < Network::kValidators; ++i) {
+    Result<v1::ValidatorSet> next =
+        VerifyEpochChangeProof(net.VerifyContext(), *proof_on(*net.node(i).store));
+    ASSERT_OK(next) << "node " << i;
+    EXPECT_EQ(next->epoch(), 1u);
+    EXPECT_EQ(next->consensus().round_timeout_ms(), 600u);
+  }
 
   // Restarted, a replica resumes in epoch 1 and goes on committing with the others.
   net.StopNode(3);
@@ -318,6 +339,79 @@ TEST(ReplicaTest, AnEpochChangeKeepsCommittingAndBlockSyncCrossesIt) {
   EXPECT_EQ(ReadEpoch(*fresh->store, kChain)->epoch, 1u);
   ASSERT_TRUE(ReadEpochEnd(*fresh->store, 0)->has_value());
   EXPECT_EQ(*fresh->store->Get(keys::StateRootKey(top)), *source->Get(keys::StateRootKey(top)));
+  // The range that ended epoch 0 carried its proof, verified before it was kept.
+  ASSERT_TRUE(proof_on(*fresh->store).has_value()) << "the synced node holds no proof";
+  EXPECT_OK(VerifyEpochChangeProof(net.VerifyContext(), *proof_on(*fresh->store)));
+  Result<std::vector<v1::EpochChangeProof>> chain = ReadEpochProofs(*fresh->store, 0, 1, 16);
+  ASSERT_OK(chain);
+  Result<EpochState> reached = VerifyEpochChain(net.genesis(), *chain);
+  ASSERT_OK(reached);
+  EXPECT_EQ(reached->epoch, 1u);
+  EXPECT_EQ(reached->root_id, epoch->root_id);
+
+  // A peer that withholds the proof: the node crosses without it, then, idle, asks again
+  // for the range that ended the epoch and gets it once the peer serves it.
+  std::atomic<bool> withhold{true};
+  testing::ServingPeers late_peers(source.get(), {1}, [&](uint32_t, v1::GetBlocksResponse& r) {
+    if (withhold) r.clear_epoch_change_proof();
+  });
+  std::unique_ptr<testing::Replay> late = net.OpenReplay("late-proof");
+  LedgerApplication& late_app = *late->app;
+  BlockSync late_sync(
+      kChain, &late_peers, late->store.get(),
+      [&](SyncedRange r) { return ApplyRange(late_app, *late->store, r); }, options);
+  late_sync.Start();
+  ASSERT_TRUE(net.WaitFor([&] { return late_app.committed_height() == top; }));
+  EXPECT_FALSE(proof_on(*late->store).has_value()) << "the proof was withheld";
+  withhold = false;
+  ASSERT_TRUE(net.WaitFor([&] { return proof_on(*late->store).has_value(); }))
+      << "the idle node did not ask for the missing proof again";
+  late_sync.Stop();
+  EXPECT_OK(VerifyEpochChangeProof(net.VerifyContext(), *proof_on(*late->store)));
+
+  // A peer that forges the proof (one signature changed): the range that carries it is
+  // refused and counted against that peer; an honest peer serves the node instead.
+  testing::ServingPeers forging(source.get(), {1, 2}, [&](uint32_t peer, v1::GetBlocksResponse& r) {
+    if (peer != 1 || !r.has_epoch_change_proof()) return;
+    std::string* sig = r.mutable_epoch_change_proof()->mutable_signatures(0)->mutable_signature();
+    (*sig)[0] = static_cast<char>((*sig)[0] ^ 1);
+  });
+  std::unique_ptr<testing::Replay> wary = net.OpenReplay("forged-proof");
+  LedgerApplication& wary_app = *wary->app;
+  BlockSync wary_sync(
+      kChain, &forging, wary->store.get(),
+      [&](SyncedRange r) { return ApplyRange(wary_app, *wary->store, r); }, options);
+  wary_sync.Start();
+  ASSERT_TRUE(net.WaitFor([&] { return wary_app.committed_height() == top; }));
+  wary_sync.Stop();
+  EXPECT_GE(wary_sync.refused_by_peer()[1], 1u) << "the forged proof was not refused";
+  EXPECT_EQ(wary_sync.refused_by_peer().count(2), 0u);
+  ASSERT_TRUE(proof_on(*wary->store).has_value());
+  EXPECT_OK(VerifyEpochChangeProof(net.VerifyContext(), *proof_on(*wary->store)));
+
+  // VerifyRange alone: the range that ends epoch 0 with a forged proof is refused, with it
+  // intact it verifies and carries the proof.
+  const uint64_t end_height = (*end)->height();
+  Result<v1::GetBlocksResponse> ending = ReadRange(*source, kChain, end_height, end_height);
+  ASSERT_OK(ending);
+  ASSERT_TRUE(ending->has_epoch_change_proof()) << "the server did not attach its proof";
+  Result<v1::Block> parent = ReadCommittedBlock(*source, end_height - 1);
+  ASSERT_OK(parent);
+  const ChainPoint below{end_height - 1, *HeaderId(parent->header(), kChain)};
+  Result<SyncedRange> honest = VerifyRange(first, below, *ending);
+  ASSERT_OK(honest);
+  EXPECT_TRUE(honest->epoch_proof.has_value());
+  v1::GetBlocksResponse forged = *ending;
+  forged.mutable_epoch_change_proof()->mutable_next()->mutable_validators(0)->set_name("mallory");
+  EXPECT_FALSE(VerifyRange(first, below, forged).ok()) << "a changed next set was accepted";
+  forged = *ending;
+  forged.mutable_epoch_change_proof()->mutable_signatures()->RemoveLast();
+  forged.mutable_epoch_change_proof()->mutable_signatures()->RemoveLast();
+  EXPECT_FALSE(VerifyRange(first, below, forged).ok()) << "a proof short of a quorum was accepted";
+  // Not served with a range that does not end the epoch.
+  Result<v1::GetBlocksResponse> inner = ReadRange(*source, kChain, 1, end_height - 1);
+  ASSERT_OK(inner);
+  EXPECT_FALSE(inner->has_epoch_change_proof());
 }
 
 }  // namespace

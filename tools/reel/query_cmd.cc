@@ -3,19 +3,25 @@
 // `reel query NAME --flags` has one subcommand per unary query, with flags made from
 // the request message (proto_flags.h) and the answer printed as a record and tables
 // (proto_print.h), or as JSON with --json. `reel query trace` also draws the graph
-// (--dot, --svg FILE). `reel query METHOD --request JSON` calls any unary method by
+// (--dot, --svg FILE). `reel query transaction --genesis FILE` checks the answer's proof
+// with the keys of its block's epoch, proved from genesis by the node's epoch-change
+// proofs; `reel query epochs --genesis FILE` prints the sets they prove.
+// `reel query METHOD --request JSON` calls any unary method by
 // its proto name, through the service descriptor.
 #include <unistd.h>
 
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "base/bytes.h"
 #include "node/config/genesis.h"
 #include "node/replica/commit_proof.h"
+#include "node/replica/epoch_proof.h"
 #include "reel/v1/api.grpc.pb.h"
 #include "tools/reel/cli.h"
 #include "tools/reel/proto_flags.h"
@@ -39,6 +45,8 @@ const std::map<std::string, QueryDoc>& QueryDocs() {
   static const std::map<std::string, QueryDoc> docs = {
       {"GetTransaction", {"transaction", "A transaction by id (hex) with its result", "tx_id"}},
       {"GetBlock", {"block", "A committed block by --height or --block-id", ""}},
+      {"GetEpochProofs",
+       {"epochs", "The epoch-change proofs; with --genesis, the validator sets they prove", ""}},
       {"GetOrg", {"org", "An organisation: kind, roles, keys, quorum, status", "org_id"}},
       {"ListOrgs", {"list-orgs", "Organisations, by role, kind or status", ""}},
       {"ListSites", {"list-sites", "Mines and plants, by owner, kind, deposit or province", ""}},
@@ -245,21 +253,94 @@ void RegisterTrace(CLI::App* query, const pb::MethodDescriptor* method, Globals&
   OnRun(command, selected, [&globals, q, t] { return RunTrace(globals, *q, *t); });
 }
 
-// --- reel query transaction: the answer, and its proof checked against genesis ------
+// --- The chain of epochs, from genesis (proto/README.md "Epoch-change proofs") ------
 
-// Checks the answer's proof with the validator keys of `genesis_file` (proto/README.md
-// step 10) and says who signed, or why the proof does not hold.
-Result<replica::ProvedTransaction> CheckProof(const v1::GetTransactionResponse& answer,
+// The node's epoch-change proofs from epoch 0 on, page after page, until it has given
+// `wanted` of them or has no more; and the node's current epoch.
+struct NodeProofs {
+  std::vector<v1::EpochChangeProof> proofs;
+  uint64_t current_epoch = 0;
+};
+
+Result<NodeProofs> FetchEpochProofs(const NodeOptions& node, uint64_t wanted) {
+  const pb::MethodDescriptor* method = ApiService()->FindMethodByName("GetEpochProofs");
+  REEL_ASSERT(method != nullptr);
+  NodeProofs out;
+  while (out.proofs.size() < wanted) {
+    v1::GetEpochProofsRequest request;
+    request.set_from_epoch(out.proofs.size());
+    v1::GetEpochProofsResponse page;
+    REEL_RETURN_IF_ERROR(CallUnary(node, method, request, &page));
+    out.current_epoch = page.current_epoch();
+    for (const v1::EpochChangeProof& proof : page.proofs()) out.proofs.push_back(proof);
+    if (page.proofs_size() == 0 || page.complete()) break;
+  }
+  return out;
+}
+
+// Epoch `epoch` as genesis and the node's proofs prove it: its keys and root, and the
+// height of its last block when it has ended (its proof names it). FailedPrecondition
+// when the node does not give the proofs up to it, or they do not verify from genesis.
+struct ProvedEpoch {
+  replica::EpochState state;
+  std::optional<uint64_t> end_height;
+};
+
+Result<ProvedEpoch> ProveEpoch(const NodeOptions& node, const v1::Genesis& genesis,
+                               uint64_t epoch) {
+  Result<NodeProofs> fetched = FetchEpochProofs(node, epoch + 1);
+  if (!fetched.ok()) return fetched.status();
+  std::vector<v1::EpochChangeProof>& proofs = fetched->proofs;
+  if (proofs.size() < epoch) {
+    return Status::FailedPrecondition(
+        "cannot prove the validators of epoch " + std::to_string(epoch) +
+        ": the node gave the epoch-change proofs of " + std::to_string(proofs.size()) +
+        " epoch(s) from genesis (it may not hold the next one yet: ask again, or another node)");
+  }
+  ProvedEpoch out;
+  if (proofs.size() > epoch) out.end_height = proofs[epoch].header().height();
+  std::vector<v1::EpochChangeProof> before(proofs.begin(), proofs.begin() + epoch);
+  Result<replica::EpochState> state = replica::VerifyEpochChain(genesis, before);
+  if (!state.ok()) {
+    return Status::FailedPrecondition(
+        "the node's chain of epoch-change proofs does not verify "
+        "from genesis: " +
+        state.status().message());
+  }
+  out.state = std::move(state).value();
+  if (out.end_height) {
+    // Its end too, so that a block above it (which the old set may have certified, but
+    // no honest node committed) is not taken for one of the epoch.
+    Result<v1::ValidatorSet> next =
+        replica::VerifyEpochChangeProof(out.state.Context(genesis.chain_id()), proofs[epoch]);
+    if (!next.ok()) {
+      return Status::FailedPrecondition("the node's proof of the end of epoch " +
+                                        std::to_string(epoch) +
+                                        " does not verify: " + next.status().message());
+    }
+  }
+  return out;
+}
+
+// --- reel query transaction: the answer, and its proof checked from genesis --------
+
+// Checks the answer's proof (proto/README.md step 10) with the keys of the epoch of its
+// block, which genesis and the node's epoch-change proofs prove, and says who signed, or
+// why the proof does not hold.
+Result<replica::ProvedTransaction> CheckProof(const NodeOptions& node,
+                                              const v1::GetTransactionResponse& answer,
                                               const std::string& genesis_file) {
   Result<v1::Genesis> genesis = config::LoadGenesis(genesis_file);
   if (!genesis.ok()) return genesis.status();
-  const consensus::ValidatorSet validators = replica::ValidatorsOf(*genesis);
-  consensus::VerifyContext ctx;
-  ctx.chain_id = genesis->chain_id();
-  ctx.epoch = 0;
-  ctx.validators = &validators;
-  ctx.epoch_root_id = consensus::MakeGenesisBlock(ctx.chain_id, 0).id;
-  return replica::VerifyTransactionProof(answer, ctx);
+  const uint64_t epoch = answer.header().epoch();
+  const uint64_t height = answer.header().height();
+  Result<ProvedEpoch> proved = ProveEpoch(node, *genesis, epoch);
+  if (!proved.ok()) return proved.status();
+  if (height <= proved->state.root_height || (proved->end_height && height > *proved->end_height)) {
+    return Status::FailedPrecondition("block " + std::to_string(height) +
+                                      " is not in the heights of epoch " + std::to_string(epoch));
+  }
+  return replica::VerifyTransactionProof(answer, proved->state.Context(genesis->chain_id()));
 }
 
 nlohmann::json ProofJson(const Result<replica::ProvedTransaction>& proved) {
@@ -297,7 +378,7 @@ void RegisterTransaction(CLI::App* query, const pb::MethodDescriptor* method, Gl
       Print(globals, answer);
       return Status::Ok();
     }
-    const Result<replica::ProvedTransaction> proved = CheckProof(answer, *genesis_file);
+    const Result<replica::ProvedTransaction> proved = CheckProof(q->node, answer, *genesis_file);
     if (globals.json) {
       nlohmann::json out;
       out["answer"] = nlohmann::json::parse(ToJson(answer));
@@ -306,9 +387,10 @@ void RegisterTransaction(CLI::App* query, const pb::MethodDescriptor* method, Gl
     } else {
       PrintReadable(answer);
       if (proved.ok()) {
-        std::cout << "\nproof: verified with " << *genesis_file << ": committed at height "
-                  << proved->height << " (block " << crypto::HashToHex(proved->block_id)
-                  << "), index " << proved->tx_index << ", signed by";
+        std::cout << "\nproof: verified from " << *genesis_file << " through epoch "
+                  << answer.header().epoch() << ": committed at height " << proved->height
+                  << " (block " << crypto::HashToHex(proved->block_id) << "), index "
+                  << proved->tx_index << ", signed by";
         for (const crypto::PublicKey& key : proved->signers) {
           std::cout << " " << ToHex(crypto::AsBytes(key));
         }
@@ -320,6 +402,81 @@ void RegisterTransaction(CLI::App* query, const pb::MethodDescriptor* method, Gl
       return Status::FailedPrecondition("the node's proof does not hold: " +
                                         proved.status().message());
     }
+    return Status::Ok();
+  });
+}
+
+// --- reel query epochs: the proofs, or with --genesis the sets they prove ----------
+
+void PrintEpoch(uint64_t epoch, const v1::ValidatorSet& set) {
+  std::cout << "epoch " << epoch << ": from height " << set.start_height() << ", "
+            << set.validators_size() << " validators:";
+  for (const v1::Validator& v : set.validators()) std::cout << " " << v.name();
+  std::cout << "\n";
+}
+
+Status RunEpochs(const Globals& globals, const Query& q, const std::string& genesis_file) {
+  Result<v1::Genesis> genesis = config::LoadGenesis(genesis_file);
+  if (!genesis.ok()) return genesis.status();
+  Result<NodeProofs> fetched = FetchEpochProofs(q.node, std::numeric_limits<uint64_t>::max());
+  if (!fetched.ok()) return fetched.status();
+  const std::vector<v1::EpochChangeProof>& proofs = fetched->proofs;
+  Result<replica::EpochState> reached = replica::VerifyEpochChain(*genesis, proofs);
+  if (!reached.ok()) {
+    return Status::FailedPrecondition(
+        "the node's chain of epoch-change proofs does not verify "
+        "from genesis: " +
+        reached.status().message());
+  }
+  const bool current = reached->epoch == fetched->current_epoch;
+  Result<replica::EpochState> first = replica::VerifyEpochChain(*genesis, {});
+  if (!first.ok()) return first.status();
+  if (globals.json) {
+    nlohmann::json out;
+    out["verified_from_genesis"] = true;
+    out["current_epoch"] = fetched->current_epoch;
+    out["reached_epoch"] = reached->epoch;
+    out["epochs"] = nlohmann::json::array();
+    for (uint64_t e = 0; e <= reached->epoch; ++e) {
+      const v1::ValidatorSet& set = e == 0 ? first->set : proofs[e - 1].next();
+      nlohmann::json j;
+      j["epoch"] = e;
+      j["start_height"] = set.start_height();
+      j["validators"] = nlohmann::json::array();
+      for (const v1::Validator& v : set.validators()) j["validators"].push_back(v.name());
+      out["epochs"].push_back(j);
+    }
+    std::cout << out.dump(2) << "\n";
+  } else {
+    PrintEpoch(0, first->set);
+    for (const v1::EpochChangeProof& proof : proofs) PrintEpoch(proof.epoch() + 1, proof.next());
+    std::cout << "verified from genesis: " << proofs.size() << " epoch-change proof(s), epoch "
+              << reached->epoch << (current ? " is the node's current epoch" : "") << "\n";
+  }
+  if (!current) {
+    return Status::FailedPrecondition(
+        "the node is in epoch " + std::to_string(fetched->current_epoch) +
+        " but gave the proofs up to epoch " + std::to_string(reached->epoch) +
+        " only (it may not hold the next one yet: ask again, or another node)");
+  }
+  return Status::Ok();
+}
+
+void RegisterEpochs(CLI::App* query, const pb::MethodDescriptor* method, Globals& globals,
+                    Runner* selected) {
+  auto q = std::make_shared<Query>();
+  auto genesis_file = std::make_shared<std::string>();
+  CLI::App* command = AddQuery(query, method, QueryDocs().at(method->name()), globals, *q, {});
+  command->add_option("--genesis", *genesis_file,
+                      "Walk every proof from this genesis.json and print each epoch's "
+                      "validators, trusting the node for nothing");
+  OnRun(command, selected, [&globals, q, genesis_file]() -> Status {
+    if (!genesis_file->empty()) return RunEpochs(globals, *q, *genesis_file);
+    v1::GetEpochProofsRequest request;
+    REEL_RETURN_IF_ERROR(q->flags->Apply(&request));
+    Result<std::unique_ptr<pb::Message>> response = Call(*q, request);
+    if (!response.ok()) return response.status();
+    Print(globals, **response);
     return Status::Ok();
   });
 }
@@ -392,6 +549,8 @@ void RegisterQuery(CLI::App& app, Globals& globals, Runner* selected) {
     if (QueryDocs().count(method->name()) == 0) continue;  // status, submit, streams
     if (method->name() == "TraceLot") {
       RegisterTrace(query, method, globals, selected);
+    } else if (method->name() == "GetEpochProofs") {
+      RegisterEpochs(query, method, globals, selected);
     } else if (method->name() == "GetTransaction") {
       RegisterTransaction(query, method, globals, selected);
     } else {
