@@ -46,8 +46,8 @@ struct NodeInfo {
   // This node's validator key (32 bytes), or empty for an observer. A node with a key
   // votes in the epochs whose set names it, and follows the chain in the others.
   std::string self_public_key;
-  bool syncing = false;               // catching up with peers
-  uint64_t round = 0;                 // consensus round; 0 on an observer
+  bool syncing = false;  // catching up with peers
+  uint64_t round = 0;    // consensus round; 0 on an observer
   uint64_t mempool_txs = 0;
   std::string version;
 };

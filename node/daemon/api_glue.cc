@@ -49,10 +49,9 @@ std::vector<Result<crypto::Hash32>> DaemonNodeView::Submit(
   if (!set.ok()) {
     return std::vector<Result<crypto::Hash32>>(txs.size(), Result<crypto::Hash32>(set.status()));
   }
-  const bool member = std::any_of(set->validators().begin(), set->validators().end(),
-                                  [this](const v1::Validator& v) {
-                                    return v.public_key() == info_.self_public_key;
-                                  });
+  const bool member = std::any_of(
+      set->validators().begin(), set->validators().end(),
+      [this](const v1::Validator& v) { return v.public_key() == info_.self_public_key; });
   if (!member) {
     // Not (yet, or any longer) a validator: it proposes no block and the validators
     // take no gossip from it.

@@ -233,8 +233,8 @@ struct Node::Impl {
     followed_epoch.store(set.epoch());
     const bool member = !peers->observer();
     if (peer_metrics != nullptr) {
-      peer_metrics->Grow(peers->size(), member ? std::optional<uint32_t>(peers->self_index())
-                                               : std::nullopt);
+      peer_metrics->Grow(peers->size(),
+                         member ? std::optional<uint32_t>(peers->self_index()) : std::nullopt);
     }
     Log(LogLevel::kInfo, "p2p", "peers follow the epoch's validators",
         {{"epoch", set.epoch()},
@@ -406,10 +406,9 @@ Result<std::unique_ptr<Node>> Node::Open(config::LoadedHome home) {
     };
   }
   impl->followed_epoch.store(current_set->epoch());
-  impl->peer_metrics->Grow(impl->peers->size(),
-                           impl->peers->observer()
-                               ? std::nullopt
-                               : std::optional<uint32_t>(impl->peers->self_index()));
+  impl->peer_metrics->Grow(
+      impl->peers->size(),
+      impl->peers->observer() ? std::nullopt : std::optional<uint32_t>(impl->peers->self_index()));
   impl->sync_source = std::make_unique<PeerSyncSource>(impl->peers.get());
   impl->sync = std::make_unique<replica::BlockSync>(genesis.chain_id(), impl->sync_source.get(),
                                                     impl->store.get(), std::move(apply),

@@ -69,8 +69,8 @@ Result<PeerSet> PeerSet::FromGenesis(const reel::v1::Genesis& genesis) {
   std::set<std::string> names;
   std::set<std::string> fingerprints;
   for (int i = 0; i < count; ++i) {
-    Result<PeerInfo> peer = CheckedPeer(static_cast<uint32_t>(i), genesis.validators(i), names,
-                                        fingerprints);
+    Result<PeerInfo> peer =
+        CheckedPeer(static_cast<uint32_t>(i), genesis.validators(i), names, fingerprints);
     if (!peer.ok()) return peer.status();
     set.peers_.push_back(std::move(peer).value());
   }
@@ -94,8 +94,7 @@ Result<PeerSet> PeerSet::FromValidatorSet(const reel::v1::ValidatorSet& validato
   std::set<std::string> fingerprints;
   for (int i = 0; i < count; ++i) {
     const reel::v1::Validator& validator = validators.validators(i);
-    Result<PeerInfo> peer =
-        CheckedPeer(static_cast<uint32_t>(i), validator, names, fingerprints);
+    Result<PeerInfo> peer = CheckedPeer(static_cast<uint32_t>(i), validator, names, fingerprints);
     if (peer.ok()) {
       set.peers_.push_back(std::move(peer).value());
       continue;

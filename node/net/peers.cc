@@ -5,7 +5,7 @@ namespace {
 
 Status NoSuchPeer(uint32_t index) {
   return Status::FailedPrecondition("no validator " + std::to_string(index) +
-                             " to call in this node's epoch");
+                                    " to call in this node's epoch");
 }
 
 }  // namespace

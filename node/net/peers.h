@@ -80,7 +80,7 @@ class Peers {
   // One epoch's view: the set, this node's place in it, and a client per other peer.
   struct View {
     std::shared_ptr<const PeerSet> set;
-    uint32_t self_index = 0;  // set->size() when not named
+    uint32_t self_index = 0;                           // set->size() when not named
     std::vector<std::shared_ptr<PeerClient>> clients;  // by index; null for self, unreachable
   };
   Peers(const CertAndKey& own, bool observer, PeerClientOptions options);

@@ -228,8 +228,9 @@ int Run(const std::vector<std::string>& addresses, const std::string& committed_
       differ("a header does not parse at height " + std::to_string(h));
       break;
     }
-    const uint64_t gap =
-        after.timestamp_ms() > before.timestamp_ms() ? after.timestamp_ms() - before.timestamp_ms() : 0;
+    const uint64_t gap = after.timestamp_ms() > before.timestamp_ms()
+                             ? after.timestamp_ms() - before.timestamp_ms()
+                             : 0;
     if (gap > gap_ms) {
       gap_ms = gap;
       gap_at = h;
