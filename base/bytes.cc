@@ -48,4 +48,15 @@ std::optional<std::string> FromHex(std::string_view hex) {
   return out;
 }
 
+bool IsDnsName(std::string_view name, size_t max_bytes) {
+  if (name.empty() || name.size() > max_bytes) return false;
+  if (name.front() == '-' || name.front() == '.' || name.back() == '.') return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace reel

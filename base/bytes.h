@@ -26,4 +26,9 @@ std::string ToHex(std::string_view bytes);
 // Lower or upper case; nullopt on odd length or a non-hex character.
 std::optional<std::string> FromHex(std::string_view hex);
 
+// A DNS label or dotted name of [A-Za-z0-9.-], not starting with '-' or '.', not ending
+// with '.', of 1..max_bytes bytes: what a certificate host may be, and (at most 64 bytes)
+// a validator name, so that it can be the TLS target name its peers dial.
+bool IsDnsName(std::string_view name, size_t max_bytes = 253);
+
 }  // namespace reel

@@ -3,9 +3,11 @@
 // (validators.h). Certificates are checked against the chain's CA with OpenSSL, at the
 // block time, so every node decides alike.
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <ctime>
@@ -79,6 +81,29 @@ Refusal CheckCertificate(const TxContext& ctx, const v1::ValidatorGovernance& go
                     " is not signed by the chain's CA, or not valid at the block time: " + reason);
 }
 
+// Peers dial a validator by its name and check that its certificate is for that name
+// (TLS host name check), so a certificate that does not name it leaves it unreachable.
+Refusal CheckCertificateNames(std::string_view cert_pem, std::string_view name) {
+  std::unique_ptr<X509, X509Free> cert = ParsePem(cert_pem);
+  const bool names = cert && X509_check_host(cert.get(), name.data(), name.size(), 0, nullptr) == 1;
+  ERR_clear_error();
+  if (names) return Accept();
+  return Refuse(v1::CERT_NAME_MISMATCH, "the certificate is not for the name '" +
+                                            std::string(name) +
+                                            "' (its peers dial the validator by that name)");
+}
+
+// SHA-256 of a certificate's DER, to tell certificates apart whatever their PEM text;
+// empty when it does not parse.
+std::string CertFingerprint(std::string_view cert_pem) {
+  std::unique_ptr<X509, X509Free> cert = ParsePem(cert_pem);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  const bool ok = cert && X509_digest(cert.get(), EVP_sha256(), digest, &size) == 1;
+  ERR_clear_error();
+  return ok ? std::string(reinterpret_cast<const char*>(digest), size) : std::string();
+}
+
 // --- State ----------------------------------------------------------------------------
 
 struct Validators {
@@ -121,9 +146,21 @@ const v1::Validator* FindByKey(const v1::ValidatorSet& set, std::string_view key
   return nullptr;
 }
 
-// A name or key used in the current set or in the next one is taken.
-Refusal CheckUnused(const Validators& v, std::string_view name, std::string_view key) {
+// A name, key or certificate used in the current set or in the next one is taken.
+Refusal CheckUnused(const Validators& v, std::string_view name, std::string_view key,
+                    std::string_view cert_pem = {}) {
+  const std::string fingerprint = cert_pem.empty() ? std::string() : CertFingerprint(cert_pem);
   for (const v1::ValidatorSet* set : {&v.current, &v.base()}) {
+    for (const v1::Validator& other : set->validators()) {
+      if (fingerprint.empty()) break;
+      const std::string theirs = other.tls_cert_pem().empty()
+                                     ? other.tls_cert_sha256()
+                                     : CertFingerprint(other.tls_cert_pem());
+      if (theirs == fingerprint) {
+        return Refuse(v1::VALIDATOR_IN_USE,
+                      "the certificate is already validator '" + other.name() + "''s");
+      }
+    }
     if (!name.empty() && FindByName(*set, name) != nullptr) {
       return Refuse(v1::VALIDATOR_IN_USE,
                     "a validator is already named '" + std::string(name) + "'");
@@ -163,7 +200,7 @@ Refusal CheckChange(const TxContext& ctx, const Validators& v, const v1::Validat
   switch (change.change_case()) {
     case v1::ValidatorChange::kAdd: {
       const v1::Validator& add = change.add();
-      REEL_TRY(CheckUnused(v, add.name(), add.public_key()));
+      REEL_TRY(CheckUnused(v, add.name(), add.public_key(), add.tls_cert_pem()));
       if (!ctx.state.GetOrg(add.org_id()).has_value()) {
         return Refuse(v1::ORG_NOT_FOUND,
                       "the validator's organisation '" + add.org_id() + "' is not registered");
@@ -173,8 +210,9 @@ Refusal CheckChange(const TxContext& ctx, const Validators& v, const v1::Validat
             v1::TOO_MANY_ITEMS,
             "the set already has " + std::to_string(limits::validators_max) + " validators");
       }
-      return CheckCertificate(ctx, v.governance, add.tls_cert_pem(),
-                              "the new validator's certificate");
+      REEL_TRY(CheckCertificate(ctx, v.governance, add.tls_cert_pem(),
+                                "the new validator's certificate"));
+      return CheckCertificateNames(add.tls_cert_pem(), add.name());
     }
     case v1::ValidatorChange::kRemove:
       return CheckRemoval(v, change.remove().name());
@@ -183,9 +221,10 @@ Refusal CheckChange(const TxContext& ctx, const Validators& v, const v1::Validat
       if (FindByName(v.base(), r.name()) == nullptr) {
         return Refuse(v1::VALIDATOR_NOT_FOUND, "no validator '" + r.name() + "' to change");
       }
-      REEL_TRY(CheckUnused(v, "", r.public_key()));
+      REEL_TRY(CheckUnused(v, "", r.public_key(), r.tls_cert_pem()));
       if (r.tls_cert_pem().empty()) return Accept();
-      return CheckCertificate(ctx, v.governance, r.tls_cert_pem(), "the new certificate");
+      REEL_TRY(CheckCertificate(ctx, v.governance, r.tls_cert_pem(), "the new certificate"));
+      return CheckCertificateNames(r.tls_cert_pem(), r.name());
     }
     case v1::ValidatorChange::kConsensus:
       return Accept();
@@ -266,11 +305,18 @@ Refusal CheckValidatorKey(std::string_view key) {
   return Refuse(v1::INVALID_PUBLIC_KEY, "a validator key must be a 32-byte Ed25519 public key");
 }
 
+// A validator's name is the TLS name its peers dial: a DNS name, as genesis' must be.
 Refusal CheckValidatorName(std::string_view name) {
   REEL_TRY(CheckText(name, "validator name", true));
-  if (name.size() <= limits::daemon_moniker_bytes_max) return Accept();
-  return Refuse(v1::INVALID_TEXT, "a validator name has at most " +
-                                      std::to_string(limits::daemon_moniker_bytes_max) + " bytes");
+  if (name.size() > limits::daemon_moniker_bytes_max) {
+    return Refuse(v1::INVALID_TEXT, "a validator name has at most " +
+                                        std::to_string(limits::daemon_moniker_bytes_max) +
+                                        " bytes");
+  }
+  if (IsDnsName(name, limits::daemon_moniker_bytes_max)) return Accept();
+  return Refuse(v1::INVALID_TEXT,
+                "a validator name is the DNS name its peers dial: [A-Za-z0-9.-], not starting "
+                "with '.' or '-', not ending with '.'");
 }
 
 // host:port, with a port of 1..65535; the host is not resolved.

@@ -191,17 +191,6 @@ Result<std::string> ReadBoundedFile(const std::string& path, bool private_key) {
 
 }  // namespace
 
-bool IsDnsName(std::string_view name, size_t max_bytes) {
-  if (name.empty() || name.size() > max_bytes) return false;
-  if (name.front() == '-' || name.front() == '.' || name.back() == '.') return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 Validity ValidForDays(uint32_t days) {
   Validity validity;
   validity.not_after_from_now = std::chrono::hours(24) * days;

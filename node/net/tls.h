@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/bytes.h"
 #include "base/status.h"
 
 namespace reel::net {
@@ -87,10 +88,8 @@ Result<std::string> CertSha256(std::string_view cert_pem);
 // Checked at startup: gRPC would only fail later, in every handshake.
 Status CheckCertAndKey(const CertAndKey& material);
 
-// A DNS label or dotted name of [A-Za-z0-9.-], not starting with '-' or '.', not ending
-// with '.': what a certificate host may be, and (at most 64 bytes) a validator name,
-// so that it can be the TLS target name.
-bool IsDnsName(std::string_view name, size_t max_bytes = 253);
+// What a certificate host may be, and (at most 64 bytes) a validator name (base/bytes.h).
+using ::reel::IsDnsName;
 
 // Subject CN of the certificate in `cert_pem`.
 Result<std::string> CertCommonName(std::string_view cert_pem);

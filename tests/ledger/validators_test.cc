@@ -3,6 +3,8 @@
 // (validators.h). One test per rule; certificates come from a CA made for the tests.
 #include "node/ledger/validators.h"
 
+#include <map>
+
 #include "node/ledger/queries.h"
 #include "node/net/tls.h"
 #include "node/storage/leveldb_store.h"
@@ -27,6 +29,15 @@ std::string CertFor(const std::string& name, const net::CertAndKey& ca = ChainCa
   return net::MakeNodeCert(ca, name, {}, validity).value().cert_pem;
 }
 
+// The one certificate of the chain's CA for `name` in this test program: what genesis
+// gave a validator, for the tests that reuse it.
+const std::string& TheCertOf(const std::string& name) {
+  static std::map<std::string, std::string> made;
+  auto [it, inserted] = made.try_emplace(name);
+  if (inserted) it->second = CertFor(name);
+  return it->second;
+}
+
 class ValidatorsTest : public ::testing::Test, public World {
  protected:
   // Genesis with `count` validators v1..vN of miit; the governing organisations are the
@@ -46,7 +57,7 @@ class ValidatorsTest : public ::testing::Test, public World {
     v.set_org_id("miit");
     v.set_public_key(PublicKey("validator-" + name));
     v.set_address("10.0.0." + std::to_string(i) + ":7000");
-    v.set_tls_cert_pem(CertFor(name));
+    v.set_tls_cert_pem(TheCertOf(name));
     return v;
   }
 
@@ -286,6 +297,28 @@ TEST_F(ValidatorsTest, ANameOrKeyAlreadyInUseIsRefused) {
   Refused(Add("miit", "add-v5-again", NewValidator(5)), v1::VALIDATOR_IN_USE);
 }
 
+// Two validators with one certificate could not be told apart by their peers.
+TEST_F(ValidatorsTest, ACertificateAlreadyInUseIsRefused) {
+  Start(4);
+  v1::Validator same_cert = NewValidator(5);
+  same_cert.set_tls_cert_pem(NewValidator(2).tls_cert_pem());
+  Refused(Add("miit", "add-a", same_cert), v1::VALIDATOR_IN_USE);
+  // Whatever its PEM text looks like (a fingerprint of the DER is what counts).
+  same_cert.set_tls_cert_pem("\n" + NewValidator(3).tls_cert_pem());
+  Refused(Add("miit", "add-b", same_cert), v1::VALIDATOR_IN_USE);
+  Refused(Replace("miit", "rk-v3", "v3", "", NewValidator(1).tls_cert_pem()), v1::VALIDATOR_IN_USE);
+}
+
+// Peers dial a validator by its name and check its certificate against it.
+TEST_F(ValidatorsTest, ACertificateThatDoesNotNameTheValidatorIsRefused) {
+  Start(4);
+  v1::Validator v5 = NewValidator(5);
+  v5.set_tls_cert_pem(CertFor("someone-else"));
+  Refused(Add("miit", "add-v5", v5), v1::CERT_NAME_MISMATCH);
+  Refused(Replace("miit", "rk-v2", "v2", "", CertFor("v3")), v1::CERT_NAME_MISMATCH);
+  Approved(Replace("miit", "rk-v2b", "v2", "", CertFor("v2")));
+}
+
 TEST_F(ValidatorsTest, NonGoverningOrganisationsMayNotProposeOrApprove) {
   Start(4);
   Refused(Add("gacc", "add-v5", NewValidator(5)), v1::NOT_GOVERNING_ORG);
@@ -347,6 +380,9 @@ TEST_F(ValidatorsTest, FormRefusesWhatNeedsNoState) {
   v1::Validator bad_address = NewValidator(5);
   bad_address.set_address("10.0.0.5");
   Refused(Add("miit", "c", bad_address), v1::INVALID_TEXT);
+  v1::Validator not_a_dns_name = NewValidator(5);
+  not_a_dns_name.set_name("Ministry node");  // its peers could not dial it by this name
+  Refused(Add("miit", "c", not_a_dns_name), v1::INVALID_TEXT);
   Refused(Replace("miit", "c", "v1", "", ""), v1::EMPTY_UPDATE);
   v1::TxBody timings = Body("miit");
   timings.mutable_propose_validator_change()->set_change_id("c");
