@@ -72,10 +72,17 @@ start_member() {
     "${@:2}" >> "$run_dir/node$i.log" 2>&1 &
   echo $! > "$run_dir/node$i.pid"
 }
-add_member() {  # add_member I: MIIT and MOFCOM add node I
-  local i=$1
-  governed "add-node$i" --add-name "node$i" --add-org miit --add-public-key "$run_dir/node$i/keys/validator_key.pub" \
-    --add-address "127.0.0.1:$((base_port + 10 * i))" --add-tls-cert-pem "$run_dir/node$i/tls/node.crt"
+# add_member I: MIIT and MOFCOM add node I as the README's step by step does, with
+# `reel validators` and the member's folder; prints the height of the approving block.
+add_member() {
+  local i=$1 out
+  out="$("$reel" validators propose add --node "$(api_addr 0)" --key "$run_dir/keys/miit.key" \
+    --change-id "add-node$i" --org miit --from-request "$run_dir/node$i" \
+    --address "127.0.0.1:$((base_port + 10 * i))" 2>&1)" || fail "MIIT's proposal to add node$i: $out"
+  echo "$out" | grep -q "PENDING" || fail "the proposal to add node$i is not pending: $out"
+  out="$("$reel" --json validators approve "add-node$i" --node "$(api_addr 3)" \
+    --key "$run_dir/keys/mofcom.key" 2>&1)" || fail "MOFCOM's approval to add node$i: $out"
+  echo "$out" | jq -r '.height'
 }
 # Heights from $2 to the node's height at which validator index $3 proposed a block, or
 # whose QC holds its vote (qc_signers bit), as node $1 serves them: "proposed voted".

@@ -399,6 +399,81 @@ TEST_F(TransportTest, CaSignedCertificateNotInGenesisMaySyncOnly) {
             Code::kFailedPrecondition);
 }
 
+// Epochs change who the validators are (docs/DECISIONS.md, "Epochs"): the server
+// authenticates against the set of the moment (Membership) and clients follow it
+// (Peers::SetPeerSet). A validator to be may only sync; once added it is heard under its
+// index; when an earlier validator leaves, its index moves and the open stream carries
+// on under the new one; the removed validator is refused, even on a stream it opened
+// while it was a member.
+TEST_F(TransportTest, ServerAndClientsFollowTheEpochsSet) {
+  const Material& m = TheMaterial();
+  FakeNode node;
+  auto set_of = [&](const std::vector<std::pair<std::string, const CertAndKey*>>& members,
+                    const std::string& v0_address) {
+    reel::v1::ValidatorSet set;
+    for (const auto& [name, cert] : members) {
+      reel::v1::Validator* v = set.add_validators();
+      v->set_name(name);
+      v->set_address(name == "v0" ? v0_address : "127.0.0.1:1");
+      v->set_tls_cert_pem(cert->cert_pem);
+    }
+    return std::make_shared<const PeerSet>(Unwrap(PeerSet::FromValidatorSet(set, m.ca.cert_pem)));
+  };
+  auto membership = std::make_shared<Membership>(
+      set_of({{"v0", &m.validators[0]}, {"v1", &m.validators[1]}}, ""));
+  auto server = Unwrap(PeerServer::Start(membership, m.validators[0], "127.0.0.1:0", &node));
+  const std::string v0 = "127.0.0.1:" + std::to_string(server->port());
+  const auto epoch_a = set_of({{"v0", &m.validators[0]}, {"v1", &m.validators[1]}}, v0);
+  const auto epoch_b =
+      set_of({{"v0", &m.validators[0]}, {"v1", &m.validators[1]}, {"stranger", &m.stranger}}, v0);
+  const auto epoch_c = set_of({{"v0", &m.validators[0]}, {"stranger", &m.stranger}}, v0);
+  membership->Set(epoch_a);
+
+  // Epoch A: the newcomer is not a validator yet: it sends nothing and may sync.
+  auto newcomer = Unwrap(Peers::CreateValidator(epoch_a, m.stranger));
+  EXPECT_TRUE(newcomer->observer());
+  newcomer->Send(0, Numbered(1));
+  EXPECT_OK(newcomer->GetSyncInfo(0).status());
+  EXPECT_EQ(newcomer->GossipTxs(0, {}).status().code(), Code::kUnauthenticated);
+  auto v1 = Unwrap(Peers::CreateValidator(epoch_a, m.validators[1]));
+  v1->Send(0, Numbered(2));
+  ASSERT_TRUE(node.WaitForCount(1));
+
+  // Epoch B adds it as validator 2.
+  membership->Set(epoch_b);
+  newcomer->SetPeerSet(epoch_b);
+  v1->SetPeerSet(epoch_b);
+  EXPECT_FALSE(newcomer->observer());
+  EXPECT_EQ(newcomer->self_index(), 2u);
+  newcomer->Send(0, Numbered(3));
+  ASSERT_TRUE(node.WaitForCount(2));
+
+  // Epoch C removes v1: the newcomer is validator 1 now, on the stream it already has.
+  membership->Set(epoch_c);
+  newcomer->SetPeerSet(epoch_c);
+  EXPECT_EQ(newcomer->self_index(), 1u);
+  newcomer->Send(0, Numbered(4));
+  ASSERT_TRUE(node.WaitForCount(3));
+  EXPECT_EQ(newcomer->stats(0).streams_opened, 1u) << "the client to v0 is kept across epochs";
+  // v1 has not noticed: what it sends on its open stream is refused.
+  const uint64_t refused_before = server->stats().refused_unauthenticated;
+  v1->Send(0, Numbered(5));
+  ASSERT_TRUE(Eventually([&] { return server->stats().refused_unauthenticated > refused_before; }));
+  EXPECT_EQ(RawPush(MakePeerChannel(v0, "v0", m.ca.cert_pem, m.validators[1]), {Numbered(6)})
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  const auto received = node.received();
+  ASSERT_EQ(received.size(), 3u);
+  EXPECT_EQ(received[0].first, 1u);  // v1 in epoch A
+  EXPECT_EQ(received[0].second.epoch(), 2u);
+  EXPECT_EQ(received[1].first, 2u);  // the newcomer in epoch B
+  EXPECT_EQ(received[1].second.epoch(), 3u);
+  EXPECT_EQ(received[2].first, 1u);  // the newcomer in epoch C
+  EXPECT_EQ(received[2].second.epoch(), 4u);
+  server->Shutdown();
+}
+
 TEST_F(TransportTest, ValidatorClaimingToBeAnotherIsRefused) {
   // v1's own certificate, messages that say they are from v2.
   ConsensusMessage forged = Numbered(1);
