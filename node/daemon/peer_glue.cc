@@ -239,19 +239,24 @@ bool NodePeerHandler::OnConsensusMessage(uint32_t from_index, v1::ConsensusMessa
   return true;
 }
 
-void NodePeerHandler::OnGossipTxs(uint32_t from_index, const v1::GossipTxsRequest& request,
-                                  v1::GossipTxsResponse* response) {
+Status NodePeerHandler::OnGossipTxs(uint32_t from_index, const v1::GossipTxsRequest& request,
+                                    v1::GossipTxsResponse* response) {
   std::vector<v1::Transaction> txs(request.txs().begin(), request.txs().end());
   std::unique_ptr<storage::Snapshot> snapshot = store_->GetSnapshot();
   Result<uint64_t> height = replica::CommittedHeight(*snapshot);
-  const uint64_t next = height.ok() ? *height + 1 : 1;
-  for (const Result<crypto::Hash32>& answer : admission_->Admit(txs, *snapshot, next)) {
+  if (!height.ok()) return height.status();  // not the transactions' fault
+  for (const Result<crypto::Hash32>& answer : admission_->Admit(txs, *snapshot, *height + 1)) {
     if (answer.ok() || answer.status().code() == Code::kAlreadyExists) {
       response->add_codes(v1::OK);
-    } else {
+    } else if (answer.status().detail() != 0) {
       response->add_codes(ledger::ErrorCodeOf(answer.status()));
+    } else {
+      // A full queue or mempool, or a store that failed: this node's state, not a rule
+      // the transaction broke, so no ErrorCode fits (peer.proto).
+      return answer.status();
     }
   }
+  return Status::Ok();
 }
 
 // One read of committed blocks for a peer: holds one of its read places while it lives,

@@ -173,8 +173,8 @@ class NodePeerHandler : public net::PeerHandler {
                   std::string chain_id, InboundBounds bounds = InboundBounds());
 
   bool OnConsensusMessage(uint32_t from_index, v1::ConsensusMessage message) override;
-  void OnGossipTxs(uint32_t from_index, const v1::GossipTxsRequest& request,
-                   v1::GossipTxsResponse* response) override;
+  Status OnGossipTxs(uint32_t from_index, const v1::GossipTxsRequest& request,
+                     v1::GossipTxsResponse* response) override;
   Status GetBlocks(uint32_t from_index, const v1::GetBlocksRequest& request,
                    v1::GetBlocksResponse* response) override;
   Status GetBlock(uint32_t from_index, const v1::GetBlockByIdRequest& request,

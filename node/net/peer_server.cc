@@ -99,7 +99,10 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
                           "more than " + std::to_string(limits::net_gossip_txs_max) +
                               " transactions in one GossipTxs");
     }
-    handler_->OnGossipTxs(*from, *request, response);
+    if (Status handled = handler_->OnGossipTxs(*from, *request, response); !handled.ok()) {
+      response->Clear();
+      return ToGrpcStatus(handled);
+    }
     if (response->codes_size() != request->txs_size()) {
       response->Clear();
       return grpc::Status(grpc::StatusCode::INTERNAL, "handler answered for the wrong count");

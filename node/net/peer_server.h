@@ -50,9 +50,11 @@ class PeerHandler {
   // inside is not checked here: that is the node's job.
   virtual bool OnConsensusMessage(uint32_t from_index, reel::v1::ConsensusMessage message) = 0;
 
-  // Fills one code per transaction of the request, in order.
-  virtual void OnGossipTxs(uint32_t from_index, const reel::v1::GossipTxsRequest& request,
-                           reel::v1::GossipTxsResponse* response) = 0;
+  // Fills one code per transaction of the request, in order; or fails the whole call
+  // when what stops a transaction is the node's state, not the transaction (a full
+  // mempool, a store that cannot be read): the caller gets that status.
+  virtual Status OnGossipTxs(uint32_t from_index, const reel::v1::GossipTxsRequest& request,
+                             reel::v1::GossipTxsResponse* response) = 0;
 
   // GetBlocks and GetSyncInfo are read-only and open to observers too: a caller whose
   // certificate the chain's CA signed but the current epoch does not name comes with

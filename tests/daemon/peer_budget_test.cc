@@ -20,6 +20,7 @@
 #include "node/replica/replica.h"
 #include "node/storage/memory_store.h"
 #include "tests/daemon/daemon_test_util.h"
+#include "tests/storage/faulty_store.h"
 
 namespace reel::daemon {
 namespace {
@@ -219,7 +220,9 @@ class InboundTest : public ::testing::Test {
     io_.poll();
   }
 
-  std::unique_ptr<storage::KvStore> store_ = storage::NewMemoryStore();
+  // Fails reads on request (GossipFailsAsAWholeWhenTheStoreCannotBeRead).
+  std::unique_ptr<storage::testing::FaultyStore> store_ =
+      std::make_unique<storage::testing::FaultyStore>(storage::NewMemoryStore());
   mempool::Mempool pool_;
   mempool::Admission admission_{"reel-test", &pool_, 1};
   std::unique_ptr<replica::LedgerApplication> app_;
@@ -228,6 +231,26 @@ class InboundTest : public ::testing::Test {
   std::unique_ptr<replica::Replica> replica_;
   std::unique_ptr<NodePeerHandler> handler_;
 };
+
+// Gossiped transactions get one code each, for what is wrong with them; a store that
+// cannot be read is this node's trouble, not theirs, and fails the whole call (it used to
+// answer every transaction MALFORMED).
+TEST_F(InboundTest, GossipFailsAsAWholeWhenTheStoreCannotBeRead) {
+  MakeHandler(InboundBounds());
+  v1::GossipTxsRequest request;
+  request.add_txs()->set_body("not a TxBody");
+  v1::GossipTxsResponse response;
+  ASSERT_OK(handler_->OnGossipTxs(1, request, &response));
+  ASSERT_EQ(response.codes_size(), 1);
+  EXPECT_EQ(response.codes(0), v1::MALFORMED);  // its body is no TxBody
+  using storage::testing::FaultyStore;
+  store_->Arm(FaultyStore::Fault(FaultyStore::Op::kRead).Times(FaultyStore::kForever));
+  response.Clear();
+  const Status failed = handler_->OnGossipTxs(1, request, &response);
+  EXPECT_EQ(failed.code(), Code::kIoError) << failed.ToString();
+  EXPECT_EQ(response.codes_size(), 0);
+  store_->Heal();
+}
 
 TEST_F(InboundTest, AFloodingPeerIsDroppedAtItsCountBoundAndOthersAreNot) {
   MakeHandler({.consensus = {16, 1 << 20}, .consensus_wait = kNoWait, .block_requests = 4});

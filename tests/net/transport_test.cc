@@ -46,14 +46,15 @@ class FakeNode : public PeerHandler {
     changed_.notify_all();
     return true;
   }
-  void OnGossipTxs(uint32_t from_index, const reel::v1::GossipTxsRequest& request,
-                   reel::v1::GossipTxsResponse* response) override {
+  Status OnGossipTxs(uint32_t from_index, const reel::v1::GossipTxsRequest& request,
+                     reel::v1::GossipTxsResponse* response) override {
     std::lock_guard lock(mutex_);
     ++calls_;
     gossip_from_.push_back(from_index);
     for (const auto& tx : request.txs()) {
       response->add_codes(tx.body().empty() ? reel::v1::ErrorCode(1) : reel::v1::OK);
     }
+    return Status::Ok();
   }
   Status GetBlocks(uint32_t from_index, const reel::v1::GetBlocksRequest& request,
                    reel::v1::GetBlocksResponse* response) override {
