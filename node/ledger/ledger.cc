@@ -175,23 +175,6 @@ Refusal NoRules(const v1::TxBody& body) {
                                    std::to_string(static_cast<int>(body.action_case())));
 }
 
-Refusal CheckRole(const v1::Org& signer, const v1::TxBody& body, const TxKindEntry& kind) {
-  using Rule = SignerRole::Rule;
-  const std::string& name = v1::TxKind_Name(static_cast<v1::TxKind>(body.action_case()));
-  if (kind.signer.rule == Rule::kNone) return Accept();
-  if (kind.signer.rule == Rule::kAnyCustody) {
-    if (HasCustodyRole(signer)) return Accept();
-    return Refuse(v1::UNAUTHORIZED_ROLE, "'" + signer.org_id() +
-                                             "' holds no custody role (MINER, "
-                                             "SMELTER_SEPARATOR, PROCESSOR or EXPORTER) for " +
-                                             name);
-  }
-  const v1::Role role = kind.signer.rule == Rule::kRole ? kind.signer.role : kind.signer.of(body);
-  if (role == v1::ROLE_UNSPECIFIED || HasRole(signer, role)) return Accept();
-  return Refuse(v1::UNAUTHORIZED_ROLE, name + " needs " + v1::Role_Name(role) + ", which '" +
-                                           signer.org_id() + "' does not hold");
-}
-
 // The role the action needs, then its form; Check and ExecuteBlock both run these. When
 // they accept, *kind is the action's entry.
 Refusal CheckAction(const v1::Org& signer, const v1::TxBody& body, const TxKindEntry** kind) {

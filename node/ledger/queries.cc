@@ -13,6 +13,7 @@
 #include "node/ledger/ledger.h"
 #include "node/ledger/paging.h"
 #include "node/ledger/state.h"
+#include "node/ledger/tx_kinds.h"
 #include "node/ledger/validators.h"
 
 namespace reel::ledger {
@@ -1010,9 +1011,13 @@ Result<v1::LicenceVerdictResponse> Queries::LicenceVerdict(
       r = Refuse(v1::SIGNER_NOT_FOUND,
                  "applicant '" + request.applicant_org_id() + "' is not registered");
     }
-    if (r.ok() && !HasRole(*applicant, v1::ROLE_EXPORTER)) {
-      r = Refuse(v1::UNAUTHORIZED_ROLE,
-                 "applicant '" + request.applicant_org_id() + "' is not an EXPORTER");
+    if (r.ok()) {
+      // The role the table gives the kind, as the ledger would check it.
+      v1::TxBody as_submitted;
+      *as_submitted.mutable_apply_export_license() = application;
+      const TxKindEntry* kind = FindTxKind(v1::TxBody::kApplyExportLicense);
+      REEL_ASSERT(kind != nullptr);
+      r = CheckRole(*applicant, as_submitted, *kind);
     }
     if (r.ok() && applicant->status() != v1::ORG_STATUS_ACTIVE) {
       r = Refuse(v1::ORG_SUSPENDED, "applicant '" + request.applicant_org_id() + "' is suspended");

@@ -72,6 +72,11 @@ struct TxKindEntry {
   CliDoc cli;
 };
 
+// Whether `signer` holds the role `kind` needs for `body` (its SignerRole):
+// UNAUTHORIZED_ROLE naming the kind and the role otherwise. What the ledger checks before
+// an action's form, and what a query that answers "would this be accepted" asks too.
+Refusal CheckRole(const v1::Org& signer, const v1::TxBody& body, const TxKindEntry& kind);
+
 // Every entry, in the order of the cases of TxBody.action.
 std::span<const TxKindEntry> TxKinds();
 

@@ -328,6 +328,9 @@ TEST_F(QueriesTest, LotHistoryQuotaOrgsSitesLicencesViolations) {
   v = q.LicenceVerdict(verdict);
   ASSERT_OK(v);
   EXPECT_EQ(v->code(), v1::UNAUTHORIZED_ROLE);
+  // The role check is the ledger's own (tx_kinds.h), with its words.
+  EXPECT_NE(v->message().find("APPLY_EXPORT_LICENSE needs ROLE_EXPORTER"), std::string::npos)
+      << v->message();
 
   // What a DENY on Acme would hit: the pending licence, then the exporter's oxide lot.
   v1::RestrictionImpactRequest impact;
