@@ -96,8 +96,7 @@ class MetricsRegistry {
     Gauge* gauge = nullptr;
     Histogram* histogram = nullptr;
   };
-  Entry* Find(std::string_view name, Kind kind, std::string_view labels = {})
-      REEL_REQUIRES(mutex_);
+  Entry* Find(std::string_view name, Kind kind, std::string_view labels = {}) REEL_REQUIRES(mutex_);
 
   // Guards the entries and the deques, not the values (atomics).
   mutable Mutex mutex_;
