@@ -71,10 +71,7 @@ class CondVar {
   // As Wait, for at most `timeout`; false when it timed out.
   template <typename Rep, typename Period>
   bool WaitFor(Mutex* mu, std::chrono::duration<Rep, Period> timeout) REEL_REQUIRES(mu) {
-    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
-    const bool signalled = cv_.wait_for(lock, timeout) == std::cv_status::no_timeout;
-    lock.release();
-    return signalled;
+    return WaitUntil(mu, std::chrono::steady_clock::now() + timeout);
   }
   // As Wait, until `deadline` at the latest; false when it passed.
   template <typename Clock, typename Duration>

@@ -28,9 +28,7 @@ bool PeerBudget::Take(uint32_t peer, size_t bytes, std::chrono::milliseconds wai
     // An item larger than the whole budget would wait in vain.
     if (wait.count() == 0 || bytes > bounds_.bytes_max) return false;
     while (!Fits(h, bytes)) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) return false;
-      room_[peer].WaitFor(&mu_, deadline - now);
+      if (!room_[peer].WaitUntil(&mu_, deadline) && !Fits(h, bytes)) return false;
     }
   }
   ++h.items;

@@ -152,11 +152,9 @@ bool PeerClient::WaitBackoff(uint64_t ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   MutexLock lock(&mutex_);
   while (!stopping_) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) return true;
-    wake_.WaitFor(&mutex_, deadline - now);
+    if (!wake_.WaitUntil(&mutex_, deadline)) break;
   }
-  return false;
+  return !stopping_;
 }
 
 Status PeerClient::CheckServerIdentity(const grpc::ClientContext& context) const {

@@ -349,9 +349,7 @@ void BlockSync::Run() {
         std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.poll_interval_ms);
     MutexLock lock(&mu_);
     while (!stopping_) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= deadline) break;
-      wake_.WaitFor(&mu_, deadline - now);
+      if (!wake_.WaitUntil(&mu_, deadline)) break;
     }
   }
 }
