@@ -20,13 +20,13 @@ bool PeerBudget::TryTake(uint32_t peer, size_t bytes) {
 }
 
 bool PeerBudget::Take(uint32_t peer, size_t bytes, std::chrono::milliseconds wait) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
   MutexLock lock(&mu_);
   REEL_ASSERT(peer < held_.size());
   Held& h = held_[peer];
   if (!Fits(h, bytes)) {
     // An item larger than the whole budget would wait in vain.
     if (wait.count() == 0 || bytes > bounds_.bytes_max) return false;
+    const auto deadline = std::chrono::steady_clock::now() + wait;
     while (!Fits(h, bytes)) {
       if (!room_[peer].WaitUntil(&mu_, deadline) && !Fits(h, bytes)) return false;
     }
