@@ -3,7 +3,7 @@
 // fuzzers use) checks that every member marked REEL_GUARDED_BY(mu_) is touched only
 // with mu_ held. GCC sees plain wrappers.
 //
-// Write waits as loops (`while (!ready_) cv_.Wait();`): the analysis does not follow
+// Write waits as loops (`while (!ready_) cv_.Wait(&mu_);`): the analysis does not follow
 // a lambda predicate into the caller's lock.
 #pragma once
 
@@ -53,22 +53,31 @@ class REEL_SCOPED_CAPABILITY MutexLock {
   Mutex* const mu_;
 };
 
-// A condition variable tied to one Mutex, which every wait must hold.
+// A condition variable. Each wait names the Mutex it holds (the same one for every
+// wait on this CondVar), so that the analysis can check it is held: a mutex stored
+// in the CondVar would be a different expression to clang than the caller's mu_.
 class CondVar {
  public:
-  explicit CondVar(Mutex* mu) : mu_(mu) {}
+  CondVar() = default;
+  CondVar(const CondVar&) = delete;
+  CondVar& operator=(const CondVar&) = delete;
 
-  // Releases the mutex until signalled (or spuriously woken); holds it again on return.
-  void Wait() REEL_REQUIRES(mu_) {
-    std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
+  // Releases `mu` until signalled (or spuriously woken); holds it again on return.
+  void Wait(Mutex* mu) REEL_REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
     cv_.wait(lock);
     lock.release();  // still held: the caller's MutexLock releases it
   }
   // As Wait, for at most `timeout`; false when it timed out.
   template <typename Rep, typename Period>
-  bool WaitFor(std::chrono::duration<Rep, Period> timeout) REEL_REQUIRES(mu_) {
-    std::unique_lock<std::mutex> lock(mu_->mu_, std::adopt_lock);
-    const bool signalled = cv_.wait_for(lock, timeout) == std::cv_status::no_timeout;
+  bool WaitFor(Mutex* mu, std::chrono::duration<Rep, Period> timeout) REEL_REQUIRES(mu) {
+    return WaitUntil(mu, std::chrono::steady_clock::now() + timeout);
+  }
+  // As Wait, until `deadline` at the latest; false when it passed.
+  template <typename Clock, typename Duration>
+  bool WaitUntil(Mutex* mu, std::chrono::time_point<Clock, Duration> deadline) REEL_REQUIRES(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
+    const bool signalled = cv_.wait_until(lock, deadline) == std::cv_status::no_timeout;
     lock.release();
     return signalled;
   }
@@ -76,7 +85,6 @@ class CondVar {
   void SignalAll() { cv_.notify_all(); }
 
  private:
-  Mutex* const mu_;
   std::condition_variable cv_;
 };
 

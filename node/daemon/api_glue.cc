@@ -78,17 +78,19 @@ bool DaemonNodeView::IsPending(const crypto::Hash32& tx_id) const {
 }
 
 uint64_t DaemonNodeView::WaitForCommitAbove(uint64_t height, api::Deadline deadline) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  committed_cv_.wait_until(lock, deadline, [&] { return committed_height_.load() > height; });
-  return committed_height_.load();
+  MutexLock lock(&mu_);
+  while (committed_height_ <= height) {
+    if (!committed_cv_.WaitUntil(&mu_, deadline)) break;
+  }
+  return committed_height_;
 }
 
 void DaemonNodeView::OnCommitted(uint64_t height) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    committed_height_.store(height);
+    MutexLock lock(&mu_);
+    committed_height_ = height;
   }
-  committed_cv_.notify_all();
+  committed_cv_.SignalAll();
 }
 
 }  // namespace reel::daemon

@@ -9,9 +9,8 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 
+#include "base/mutex.h"
 #include "node/api/node_view.h"
 #include "node/daemon/peer_glue.h"
 #include "node/mempool/admission.h"
@@ -45,9 +44,9 @@ class DaemonNodeView : public api::NodeView {
   mempool::Mempool* const pool_;
   mempool::Admission* const admission_;
   Gossip* const gossip_;
-  mutable std::mutex mu_;
-  mutable std::condition_variable committed_cv_;
-  std::atomic<uint64_t> committed_height_;
+  mutable Mutex mu_;
+  mutable CondVar committed_cv_;
+  uint64_t committed_height_ REEL_GUARDED_BY(mu_);
 };
 
 }  // namespace reel::daemon

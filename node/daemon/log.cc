@@ -6,19 +6,12 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
+
+#include "base/mutex.h"
 
 namespace reel::daemon {
 namespace {
-
-struct LogState {
-  std::mutex mutex;
-  std::shared_ptr<spdlog::sinks::stderr_sink_mt> sink;
-  std::map<std::string, std::shared_ptr<spdlog::logger>, std::less<>> loggers;
-  spdlog::level::level_enum level = spdlog::level::info;
-  config::LogFormat format = config::LogFormat::kText;
-};
 
 // The time is UTC so that the logs of nodes in several time zones sort together.
 std::unique_ptr<spdlog::formatter> MakeFormatter(config::LogFormat format) {
@@ -29,13 +22,21 @@ std::unique_ptr<spdlog::formatter> MakeFormatter(config::LogFormat format) {
                                                      std::string("\n"));
 }
 
+struct LogState {
+  LogState() { sink->set_formatter(MakeFormatter(format)); }
+
+  Mutex mutex;
+  // The sink is thread-safe itself (_mt); its formatter changes with mutex held.
+  const std::shared_ptr<spdlog::sinks::stderr_sink_mt> sink =
+      std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  std::map<std::string, std::shared_ptr<spdlog::logger>, std::less<>> loggers
+      REEL_GUARDED_BY(mutex);
+  spdlog::level::level_enum level REEL_GUARDED_BY(mutex) = spdlog::level::info;
+  config::LogFormat format REEL_GUARDED_BY(mutex) = config::LogFormat::kText;
+};
+
 LogState& State() {
-  static LogState* state = [] {
-    auto* s = new LogState;  // never destroyed: threads may log during exit
-    s->sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-    s->sink->set_formatter(MakeFormatter(s->format));
-    return s;
-  }();
+  static LogState* state = new LogState;  // never destroyed: threads may log during exit
   return *state;
 }
 
@@ -57,7 +58,8 @@ spdlog::level::level_enum ToSpdlog(LogLevel level) {
   return spdlog::level::info;
 }
 
-std::shared_ptr<spdlog::logger> LoggerFor(LogState& state, std::string_view component) {
+std::shared_ptr<spdlog::logger> LoggerFor(LogState& state, std::string_view component)
+    REEL_REQUIRES(state.mutex) {
   auto it = state.loggers.find(component);
   if (it != state.loggers.end()) return it->second;
   // Not registered in spdlog's global registry: these loggers are ours alone.
@@ -102,7 +104,7 @@ Status ConfigureLogging(std::string_view level, config::LogFormat format) {
   // spdlog reads every name of config::kLogLevels ("warn" and "error" included).
   const spdlog::level::level_enum parsed = spdlog::level::from_str(std::string(level));
   LogState& state = State();
-  std::lock_guard<std::mutex> lock(state.mutex);
+  MutexLock lock(&state.mutex);
   state.level = parsed;
   state.format = format;
   state.sink->set_formatter(MakeFormatter(format));
@@ -145,7 +147,7 @@ void Log(LogLevel level, std::string_view component, std::string_view message,
   std::shared_ptr<spdlog::logger> logger;
   config::LogFormat format;
   {
-    std::lock_guard<std::mutex> lock(state.mutex);
+    MutexLock lock(&state.mutex);
     if (spd_level < state.level || spd_level == spdlog::level::off) return;
     logger = LoggerFor(state, component);
     format = state.format;

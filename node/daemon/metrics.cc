@@ -105,7 +105,7 @@ Counter& MetricsRegistry::AddCounter(std::string_view name, std::string_view hel
                                      const Labels& labels) {
   REEL_ASSERT(IsMetricName(name));
   std::string rendered = RenderLabels(labels);
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   if (Entry* entry = Find(name, Kind::kCounter, rendered)) {
     return *entry->counter;
   }
@@ -117,7 +117,7 @@ Counter& MetricsRegistry::AddCounter(std::string_view name, std::string_view hel
 
 Gauge& MetricsRegistry::AddGauge(std::string_view name, std::string_view help) {
   REEL_ASSERT(IsMetricName(name));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   if (Entry* entry = Find(name, Kind::kGauge)) {
     return *entry->gauge;
   }
@@ -129,7 +129,7 @@ Gauge& MetricsRegistry::AddGauge(std::string_view name, std::string_view help) {
 Histogram& MetricsRegistry::AddHistogram(std::string_view name, std::string_view help,
                                          std::vector<uint64_t> bounds) {
   REEL_ASSERT(IsMetricName(name));
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   if (Entry* entry = Find(name, Kind::kHistogram)) {
     REEL_ASSERT(entry->histogram->bounds() == bounds);
     return *entry->histogram;
@@ -141,7 +141,7 @@ Histogram& MetricsRegistry::AddHistogram(std::string_view name, std::string_view
 }
 
 std::string MetricsRegistry::RenderPrometheus() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   // A family's counters go together, where its first one was registered.
   std::map<std::string_view, std::vector<const Entry*>> families;
   for (const Entry& entry : entries_) families[entry.name].push_back(&entry);

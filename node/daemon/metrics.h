@@ -23,13 +23,13 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "base/mutex.h"
 #include "node/net/peer_set.h"
 
 namespace reel::daemon {
@@ -96,13 +96,15 @@ class MetricsRegistry {
     Gauge* gauge = nullptr;
     Histogram* histogram = nullptr;
   };
-  Entry* Find(std::string_view name, Kind kind, std::string_view labels = {});
+  Entry* Find(std::string_view name, Kind kind, std::string_view labels = {}) REEL_REQUIRES(mutex_);
 
-  mutable std::mutex mutex_;  // guards entries_ and the deques (not the values)
-  std::vector<Entry> entries_;
-  std::deque<Counter> counters_;  // deques: growing never moves an element
-  std::deque<Gauge> gauges_;
-  std::deque<std::unique_ptr<Histogram>> histograms_;
+  // Guards the entries and the deques, not the values (atomics).
+  mutable Mutex mutex_;
+  std::vector<Entry> entries_ REEL_GUARDED_BY(mutex_);
+  // Deques: growing never moves an element.
+  std::deque<Counter> counters_ REEL_GUARDED_BY(mutex_);
+  std::deque<Gauge> gauges_ REEL_GUARDED_BY(mutex_);
+  std::deque<std::unique_ptr<Histogram>> histograms_ REEL_GUARDED_BY(mutex_);
 };
 
 // The node's metrics, registered once at start-up. Components get a reference.

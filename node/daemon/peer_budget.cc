@@ -7,7 +7,7 @@
 namespace reel::daemon {
 
 PeerBudget::PeerBudget(size_t peers, Bounds bounds)
-    : bounds_(bounds), held_(peers), room_(new std::condition_variable[peers]) {
+    : bounds_(bounds), peers_(peers), held_(peers), room_(new CondVar[peers]) {
   REEL_ASSERT(bounds_.items_max > 0 && bounds_.bytes_max > 0);
 }
 
@@ -20,13 +20,16 @@ bool PeerBudget::TryTake(uint32_t peer, size_t bytes) {
 }
 
 bool PeerBudget::Take(uint32_t peer, size_t bytes, std::chrono::milliseconds wait) {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   REEL_ASSERT(peer < held_.size());
   Held& h = held_[peer];
   if (!Fits(h, bytes)) {
     // An item larger than the whole budget would wait in vain.
     if (wait.count() == 0 || bytes > bounds_.bytes_max) return false;
-    if (!room_[peer].wait_for(lock, wait, [&] { return Fits(h, bytes); })) return false;
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    while (!Fits(h, bytes)) {
+      if (!room_[peer].WaitUntil(&mu_, deadline) && !Fits(h, bytes)) return false;
+    }
   }
   ++h.items;
   h.bytes += bytes;
@@ -35,18 +38,18 @@ bool PeerBudget::Take(uint32_t peer, size_t bytes, std::chrono::milliseconds wai
 
 void PeerBudget::Give(uint32_t peer, size_t bytes) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     REEL_ASSERT(peer < held_.size());
     Held& h = held_[peer];
     REEL_ASSERT(h.items > 0 && h.bytes >= bytes);
     --h.items;
     h.bytes -= bytes;
   }
-  room_[peer].notify_all();
+  room_[peer].SignalAll();
 }
 
 PeerBudget::Held PeerBudget::held(uint32_t peer) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   REEL_ASSERT(peer < held_.size());
   return held_[peer];
 }
@@ -72,7 +75,7 @@ void PeerPace::Refill(Bucket& bucket, Clock::time_point now) const {
 }
 
 std::chrono::milliseconds PeerPace::Wait(uint32_t peer, Clock::time_point now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   REEL_ASSERT(peer < buckets_.size());
   Bucket& bucket = buckets_[peer];
   Refill(bucket, now);
@@ -81,7 +84,7 @@ std::chrono::milliseconds PeerPace::Wait(uint32_t peer, Clock::time_point now) {
 }
 
 void PeerPace::Charge(uint32_t peer, uint64_t bytes, Clock::time_point now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   REEL_ASSERT(peer < buckets_.size());
   Bucket& bucket = buckets_[peer];
   Refill(bucket, now);

@@ -35,14 +35,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "reel/v1/peer.pb.h"
 
 namespace reel::daemon {
@@ -67,16 +66,17 @@ class PeerBudget {
 
   Held held(uint32_t peer) const;
   const Bounds& bounds() const { return bounds_; }
-  size_t peers() const { return held_.size(); }
+  size_t peers() const { return peers_; }
 
  private:
   bool Fits(const Held& held, size_t bytes) const;
 
   const Bounds bounds_;
-  mutable std::mutex mu_;
-  std::vector<Held> held_;  // guarded by mu_
+  const size_t peers_;  // held_.size(), which never changes
+  mutable Mutex mu_;
+  std::vector<Held> held_ REEL_GUARDED_BY(mu_);
   // One per peer, so that a Give wakes only the Takes of its own peer.
-  std::unique_ptr<std::condition_variable[]> room_;
+  std::unique_ptr<CondVar[]> room_;
 };
 
 class PeerPace {
@@ -96,8 +96,8 @@ class PeerPace {
 
   const int64_t rate_;   // bytes per second
   const int64_t burst_;  // bytes
-  std::mutex mu_;
-  std::vector<Bucket> buckets_;  // guarded by mu_
+  Mutex mu_;
+  std::vector<Bucket> buckets_ REEL_GUARDED_BY(mu_);
 };
 
 // What a peer sent that the node dropped, by what it was.

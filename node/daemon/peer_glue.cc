@@ -25,24 +25,24 @@ Worker::Worker(size_t capacity) : capacity_(capacity), thread_([this] { Run(); }
 
 Worker::~Worker() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
     jobs_.clear();
   }
-  ready_.notify_all();
+  ready_.SignalAll();
   thread_.join();
 }
 
 bool Worker::Post(std::function<void()> job) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_ || jobs_.size() >= capacity_) {
       ++dropped_;
       return false;
     }
     jobs_.push_back(std::move(job));
   }
-  ready_.notify_one();
+  ready_.Signal();
   return true;
 }
 
@@ -50,8 +50,8 @@ void Worker::Run() {
   for (;;) {
     std::function<void()> job;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      MutexLock lock(&mu_);
+      while (!stopping_ && jobs_.empty()) ready_.Wait(&mu_);
       if (stopping_) return;
       job = std::move(jobs_.front());
       jobs_.pop_front();
@@ -141,7 +141,7 @@ bool Gossip::Add(const v1::Transaction& tx) {
     if (queues_[i] == nullptr) {
       // The first time the epoch's set reaches this index: its queue and senders, kept
       // for good (an index is whichever validator holds it in the epoch of the moment).
-      queues_[i] = std::make_unique<PeerQueue>(&mu_);
+      queues_[i] = std::make_unique<PeerQueue>();
       for (size_t k = 0; k < limits::gossip_calls_per_peer_max; ++k) {
         senders_.emplace_back([this, i, queue = queues_[i].get()] { Run(i, queue); });
       }
@@ -163,7 +163,7 @@ void Gossip::Run(uint32_t peer, PeerQueue* queue) {
     v1::GossipTxsRequest request;
     {
       MutexLock lock(&mu_);
-      while (!stopping_ && queue->pending.empty()) queue->ready.Wait();
+      while (!stopping_ && queue->pending.empty()) queue->ready.Wait(&mu_);
       if (stopping_) return;
       const size_t take = std::min(queue->pending.size(), limits::net_gossip_txs_max);
       for (size_t k = 0; k < take; ++k) {

@@ -25,12 +25,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "base/limits.h"
@@ -54,10 +52,10 @@ class Worker {
  private:
   void Run();
   const size_t capacity_;
-  std::mutex mu_;
-  std::condition_variable ready_;
-  std::deque<std::function<void()>> jobs_;
-  bool stopping_ = false;
+  Mutex mu_;
+  CondVar ready_;
+  std::deque<std::function<void()>> jobs_ REEL_GUARDED_BY(mu_);
+  bool stopping_ REEL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> dropped_{0};
   std::thread thread_;
 };
@@ -119,7 +117,6 @@ class Gossip {
 
  private:
   struct PeerQueue {
-    explicit PeerQueue(Mutex* mu) : ready(mu) {}
     std::deque<std::shared_ptr<const v1::Transaction>> pending;  // guarded by Gossip::mu_
     CondVar ready;                                               // its senders wait here
   };

@@ -28,12 +28,12 @@ PeerClient::PeerClient(PeerInfo remote, const std::string& ca_pem, const CertAnd
 
 PeerClient::~PeerClient() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
     // A write can block on flow control while the peer does not read; cancel it.
     if (stream_context_ != nullptr) stream_context_->TryCancel();
   }
-  wake_.notify_all();
+  wake_.SignalAll();
   sender_.join();
 }
 
@@ -41,7 +41,7 @@ void PeerClient::Send(std::shared_ptr<const reel::v1::ConsensusMessage> message)
   REEL_ASSERT(message != nullptr);
   const size_t bytes = message->ByteSizeLong();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     if (bytes > limits::net_message_bytes_max || bytes > options_.queue_bytes_max) {
       // Every server would refuse it and break the stream; it can never be delivered.
       ++stats_.dropped;
@@ -57,7 +57,7 @@ void PeerClient::Send(std::shared_ptr<const reel::v1::ConsensusMessage> message)
     queue_bytes_ += bytes;
     ++stats_.queued;
   }
-  wake_.notify_one();
+  wake_.Signal();
 }
 
 void PeerClient::SenderLoop() {
@@ -65,7 +65,7 @@ void PeerClient::SenderLoop() {
   uint64_t backoff_ms = options_.backoff_ms_min;
   auto back_off = [&] {
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(&mutex_);
       ++stats_.reconnects;
     }
     const bool go_on = WaitBackoff(backoff_ms);
@@ -74,8 +74,8 @@ void PeerClient::SenderLoop() {
   };
   for (;;) {
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(&mutex_);
+      while (!stopping_ && queue_.empty()) wake_.Wait(&mutex_);
       if (stopping_) break;
     }
     if (stream == nullptr) {
@@ -88,7 +88,7 @@ void PeerClient::SenderLoop() {
     }
     Queued next;
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(&mutex_);
       if (queue_.empty()) continue;
       next = std::move(queue_.front());
       queue_.pop_front();
@@ -96,7 +96,7 @@ void PeerClient::SenderLoop() {
     }
     const bool written = stream->writer->Write(*next.message);
     {
-      std::lock_guard lock(mutex_);
+      MutexLock lock(&mutex_);
       ++(written ? stats_.sent : stats_.lost);
     }
     if (!written) {
@@ -110,7 +110,7 @@ void PeerClient::SenderLoop() {
 std::unique_ptr<PeerClient::Stream> PeerClient::OpenStream() {
   auto stream = std::make_unique<Stream>();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(&mutex_);
     if (stopping_) return nullptr;
     stream_context_ = &stream->context;
   }
@@ -129,7 +129,7 @@ std::unique_ptr<PeerClient::Stream> PeerClient::OpenStream() {
     CloseStream(std::move(stream), /*cancel=*/true, status);
     return nullptr;
   }
-  std::lock_guard lock(mutex_);
+  MutexLock lock(&mutex_);
   ++stats_.streams_opened;
   stats_.connected = true;
   return stream;
@@ -140,7 +140,7 @@ void PeerClient::CloseStream(std::unique_ptr<Stream> stream, bool cancel, const 
   // or it is not the peer we wanted) is cancelled first, so that it returns.
   if (cancel) stream->context.TryCancel();
   const grpc::Status status = stream->writer->Finish();
-  std::lock_guard lock(mutex_);
+  MutexLock lock(&mutex_);
   stream_context_ = nullptr;
   stats_.connected = false;
   // The server's status says why, unless we ended the stream ourselves for a reason.
@@ -149,8 +149,12 @@ void PeerClient::CloseStream(std::unique_ptr<Stream> stream, bool cancel, const 
 }
 
 bool PeerClient::WaitBackoff(uint64_t ms) {
-  std::unique_lock lock(mutex_);
-  return !wake_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  MutexLock lock(&mutex_);
+  while (!stopping_) {
+    if (!wake_.WaitUntil(&mutex_, deadline)) break;
+  }
+  return !stopping_;
 }
 
 Status PeerClient::CheckServerIdentity(const grpc::ClientContext& context) const {
@@ -204,14 +208,14 @@ Result<reel::v1::SyncInfo> PeerClient::GetSyncInfo() {
 }
 
 PeerClientStats PeerClient::stats() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(&mutex_);
   PeerClientStats out = stats_;
   out.queue_length = queue_.size();
   return out;
 }
 
 std::string PeerClient::last_stream_error() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(&mutex_);
   return last_stream_error_;
 }
 

@@ -21,15 +21,14 @@
 #include <grpcpp/channel.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "base/limits.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "node/net/peer_set.h"
 #include "node/net/tls.h"
@@ -103,15 +102,15 @@ class PeerClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<reel::v1::Peer::Stub> stub_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;  // queue gained a message, or stopping
-  std::deque<Queued> queue_;      // guarded by mutex_
-  size_t queue_bytes_ = 0;        // guarded by mutex_
-  bool stopping_ = false;         // guarded by mutex_
+  mutable Mutex mutex_;
+  CondVar wake_;  // queue gained a message, or stopping
+  std::deque<Queued> queue_ REEL_GUARDED_BY(mutex_);
+  size_t queue_bytes_ REEL_GUARDED_BY(mutex_) = 0;
+  bool stopping_ REEL_GUARDED_BY(mutex_) = false;
   // The open stream's context, so the destructor can cancel a blocked write.
-  grpc::ClientContext* stream_context_ = nullptr;  // guarded by mutex_
-  PeerClientStats stats_;                          // guarded by mutex_
-  std::string last_stream_error_;                  // guarded by mutex_
+  grpc::ClientContext* stream_context_ REEL_GUARDED_BY(mutex_) = nullptr;
+  PeerClientStats stats_ REEL_GUARDED_BY(mutex_);
+  std::string last_stream_error_ REEL_GUARDED_BY(mutex_);
 
   std::thread sender_;  // last: starts after everything above exists
 };

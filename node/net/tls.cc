@@ -16,11 +16,11 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 
 #include "base/file.h"
 #include "base/limits.h"
+#include "base/mutex.h"
 
 namespace reel::net {
 namespace {
@@ -423,20 +423,20 @@ namespace {
 class FingerprintCache {
  public:
   std::optional<std::string> Find(std::string_view pem) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = entries_.find(pem);
     if (it == entries_.end()) return std::nullopt;
     return it->second;
   }
   void Add(std::string_view pem, const std::string& sha256) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (entries_.size() >= limits::tls_fingerprint_cache_entries_max) entries_.clear();
     entries_.emplace(std::string(pem), sha256);
   }
 
  private:
-  std::mutex mu_;
-  std::map<std::string, std::string, std::less<>> entries_;
+  Mutex mu_;
+  std::map<std::string, std::string, std::less<>> entries_ REEL_GUARDED_BY(mu_);
 };
 
 FingerprintCache& Fingerprints() {

@@ -330,33 +330,33 @@ void BlockSync::Start() {
 
 void BlockSync::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.SignalAll();
   if (thread_.joinable()) thread_.join();
 }
 
 void BlockSync::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    lock.unlock();
-    const bool progressed = SyncRound();
-    lock.lock();
-    if (!progressed) {
-      lock.unlock();
-      FetchMissingProof();
-      lock.lock();
-      if (stopping_) break;
-      wake_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms),
-                     [this] { return stopping_; });
+  for (;;) {
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    if (SyncRound()) continue;
+    FetchMissingProof();
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.poll_interval_ms);
+    MutexLock lock(&mu_);
+    while (!stopping_) {
+      if (!wake_.WaitUntil(&mu_, deadline)) break;
     }
   }
 }
 
 bool BlockSync::SyncRound() {
   auto stopping = [this] {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return stopping_;
   };
   auto fail = [this](uint32_t peer, const Status& status) {
@@ -470,7 +470,7 @@ void BlockSync::FetchMissingProof() {
   request.set_to_height(height);
   for (uint32_t peer : peers_->Candidates()) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (stopping_) return;
     }
     Result<v1::GetBlocksResponse> response = peers_->GetBlocks(peer, request);
@@ -491,13 +491,13 @@ void BlockSync::FetchMissingProof() {
 }
 
 void BlockSync::CountRefused(uint32_t peer) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++refused_by_peer_[peer];
   ++refused_total_;
 }
 
 std::map<uint32_t, uint64_t> BlockSync::refused_by_peer() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return refused_by_peer_;
 }
 

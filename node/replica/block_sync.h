@@ -43,16 +43,15 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "consensus/types.h"
 #include "node/replica/ledger_app.h"
@@ -148,7 +147,7 @@ class BlockSync {
   // Ranges that failed VerifyRange, per peer index (for /metrics), and in all.
   std::map<uint32_t, uint64_t> refused_by_peer() const;
   uint64_t ranges_refused() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return refused_total_;
   }
 
@@ -168,11 +167,11 @@ class BlockSync {
   const Options options_;
   const OnError on_error_;
 
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::map<uint32_t, uint64_t> refused_by_peer_;  // guarded by mu_
-  uint64_t refused_total_ = 0;                    // guarded by mu_
+  mutable Mutex mu_;
+  CondVar wake_;
+  bool stopping_ REEL_GUARDED_BY(mu_) = false;
+  std::map<uint32_t, uint64_t> refused_by_peer_ REEL_GUARDED_BY(mu_);
+  uint64_t refused_total_ REEL_GUARDED_BY(mu_) = 0;
   std::thread thread_;
   std::atomic<uint64_t> blocks_synced_{0};
   uint64_t proofs_held_below_ = 0;  // sync thread only: every ended epoch below has a proof

@@ -1,9 +1,9 @@
 #include "node/storage/memory_store.h"
 
 #include <map>
-#include <mutex>
 
 #include "base/assert.h"
+#include "base/mutex.h"
 
 namespace reel::storage {
 namespace {
@@ -17,9 +17,9 @@ using Map = std::map<std::string, std::string, std::less<>>;
 // is exact: 1 means nobody else can be reading the map, and Write may change it in
 // place; more means a snapshot or iterator pins it, and Write must copy first.
 struct State {
-  std::mutex mu;
-  std::shared_ptr<Map> current = std::make_shared<Map>();
-  int readers_alive = 0;  // snapshots and iterators not yet destroyed
+  Mutex mu;
+  std::shared_ptr<Map> current REEL_GUARDED_BY(mu) = std::make_shared<Map>();
+  int readers_alive REEL_GUARDED_BY(mu) = 0;  // snapshots and iterators not yet destroyed
 };
 
 // A reference to one immutable version of the map, taken and dropped under the
@@ -28,12 +28,12 @@ class PinnedVersion {
  public:
   explicit PinnedVersion(std::shared_ptr<State> state, const PinnedVersion* same_as = nullptr)
       : state_(std::move(state)) {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    MutexLock lock(&state_->mu);
     map_ = same_as != nullptr ? same_as->map_ : state_->current;
     ++state_->readers_alive;
   }
   ~PinnedVersion() {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    MutexLock lock(&state_->mu);
     map_.reset();
     --state_->readers_alive;
   }
@@ -107,13 +107,13 @@ class MemoryStore final : public KvStore {
  public:
   MemoryStore() : state_(std::make_shared<State>()) {}
   ~MemoryStore() override {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    MutexLock lock(&state_->mu);
     // Same contract as the LevelDB store, where a leftover reader is a use after free.
     REEL_ASSERT(state_->readers_alive == 0);
   }
 
   Result<std::optional<std::string>> Get(std::string_view key) const override {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    MutexLock lock(&state_->mu);
     auto it = state_->current->find(key);
     if (it == state_->current->end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
@@ -128,7 +128,7 @@ class MemoryStore final : public KvStore {
   }
 
   Status Write(const WriteBatch& batch, bool /*sync*/) override {
-    std::lock_guard<std::mutex> lock(state_->mu);
+    MutexLock lock(&state_->mu);
     if (state_->current.use_count() > 1) state_->current = std::make_shared<Map>(*state_->current);
     Map& map = *state_->current;
     for (const WriteBatch::Op& op : batch.ops()) {

@@ -93,7 +93,7 @@ std::vector<v1::Transaction> Lane::SitesAndQuotas(const crypto::KeyPair& regulat
 }
 
 bool Lane::Ready(Kind kind) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   switch (kind) {
     case Kind::kExtract:
     case Kind::kLicence:
@@ -130,7 +130,7 @@ Prepared Lane::Extract() {
   v1::TxBody body = network_->Body(miner_);
   SetExtract(&body, mine_, lot_id);
   return {Kind::kExtract, network_->Sign(body, miner_key_), [this, lot_id] {
-            std::lock_guard<std::mutex> lock(mu_);
+            MutexLock lock(&mu_);
             PushBounded(&mined_lots_, lot_id);
           }};
 }
@@ -138,7 +138,7 @@ Prepared Lane::Extract() {
 Prepared Lane::Transfer() {
   bool accept = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     accept = !open_offers_.empty();
   }
   return accept ? Accept() : Offer();
@@ -147,7 +147,7 @@ Prepared Lane::Transfer() {
 Prepared Lane::Offer() {
   OpenOffer offer{NextId("SHIP-"), {}};
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     while (offer.lot_ids.size() < kLotsPerOffer && !mined_lots_.empty()) {
       offer.lot_ids.push_back(PopFront(&mined_lots_));
     }
@@ -156,7 +156,7 @@ Prepared Lane::Offer() {
   v1::TxBody body = network_->Body(miner_);
   SetOffer(&body, offer.offer_id, offer.lot_ids, separator_);
   return {Kind::kTransfer, network_->Sign(body, miner_key_), [this, offer] {
-            std::lock_guard<std::mutex> lock(mu_);
+            MutexLock lock(&mu_);
             PushBounded(&open_offers_, offer);
           }};
 }
@@ -164,14 +164,14 @@ Prepared Lane::Offer() {
 Prepared Lane::Accept() {
   OpenOffer offer;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     offer = PopFront(&open_offers_);
   }
   v1::TxBody body = network_->Body(separator_);
   SetAccept(&body, offer.offer_id);
   return {Kind::kTransfer, network_->Sign(body, separator_key_),
           [this, lots = std::move(offer.lot_ids)] {
-            std::lock_guard<std::mutex> lock(mu_);
+            MutexLock lock(&mu_);
             for (const std::string& lot : lots) PushBounded(&received_lots_, lot);
           }};
 }
@@ -180,7 +180,7 @@ Prepared Lane::Accept() {
 Prepared Lane::Process() {
   std::string input;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     input = PopFront(&received_lots_);
   }
   v1::TxBody body = network_->Body(separator_);

@@ -17,10 +17,10 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "crypto/keys.h"
 #include "tools/bench/mix.h"
 #include "tools/bench/network.h"
@@ -72,10 +72,10 @@ class Lane {
   const crypto::KeyPair miner_key_, separator_key_, exporter_key_;
   uint64_t sequence_ = 0;
 
-  mutable std::mutex mu_;
-  std::deque<std::string> mined_lots_;     // committed, held by the miner
-  std::deque<OpenOffer> open_offers_;      // committed, to the separator
-  std::deque<std::string> received_lots_;  // accepted, held by the separator
+  mutable Mutex mu_;
+  std::deque<std::string> mined_lots_ REEL_GUARDED_BY(mu_);     // committed, held by the miner
+  std::deque<OpenOffer> open_offers_ REEL_GUARDED_BY(mu_);      // committed, to the separator
+  std::deque<std::string> received_lots_ REEL_GUARDED_BY(mu_);  // accepted, held by the separator
 };
 
 }  // namespace reel::bench

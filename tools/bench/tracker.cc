@@ -21,20 +21,20 @@ uint64_t Percentile(const std::vector<uint64_t>& sorted, double p) {
 }  // namespace
 
 size_t Tracker::outstanding() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return pending_.size();
 }
 
 void Tracker::Submitted(std::string id, Kind kind, Clock::time_point since,
                         std::function<void()> on_commit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   ++kinds_[static_cast<size_t>(kind)].submitted;
   pending_[std::move(id)] = Pending{kind, since, std::move(on_commit)};
 }
 
 void Tracker::Refused(const std::string& id, Kind kind, const std::string& why) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     ++kinds_[static_cast<size_t>(kind)].refused;
     pending_.erase(id);
   }
@@ -42,7 +42,7 @@ void Tracker::Refused(const std::string& id, Kind kind, const std::string& why) 
 }
 
 void Tracker::Complain(const std::string& what) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (complaints_++ < kComplaintsMax) std::cerr << "reel-bench: " << what << "\n";
 }
 
@@ -72,7 +72,7 @@ void Tracker::Watch(uint64_t from_height) {
     const auto now = Clock::now();
     Consequences then;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       for (int i = 0; i < block.block().txs_size(); ++i) {
         const v1::TxResult& result =
             i < block.results_size() ? block.results(i) : v1::TxResult::default_instance();
@@ -94,7 +94,7 @@ void Tracker::WaitDrained(Clock::duration max) {
   const auto until = Clock::now() + max;
   while (Clock::now() < until) {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (pending_.empty()) return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -102,7 +102,7 @@ void Tracker::WaitDrained(Clock::duration max) {
 }
 
 uint64_t Tracker::Report(std::ostream& out, Clock::time_point start) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::array<uint64_t, kKinds> uncommitted{};
   for (const auto& [id, p] : pending_) ++uncommitted[static_cast<size_t>(p.kind)];
   if (!pending_.empty()) std::cerr << "reel-bench: " << pending_.size() << " never committed\n";
@@ -129,7 +129,7 @@ uint64_t Tracker::Report(std::ostream& out, Clock::time_point start) {
 }
 
 void Tracker::WriteCommitted(std::ostream& out) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& [id, height] : committed_) out << ToHex(id) << ' ' << height << '\n';
 }
 

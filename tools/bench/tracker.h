@@ -12,11 +12,11 @@
 #include <chrono>
 #include <functional>
 #include <iosfwd>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "base/mutex.h"
 #include "tools/bench/mix.h"
 #include "tools/bench/network.h"
 
@@ -66,16 +66,16 @@ class Tracker {
   };
   // Records one committed transaction of a block, if it is ours.
   void Committed(const std::string& id, const v1::TxResult& result, uint64_t height,
-                 Clock::time_point now, Consequences* then);
+                 Clock::time_point now, Consequences* then) REEL_REQUIRES(mu_);
   void Complain(const std::string& what);
 
   const Network* const network_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Pending> pending_;
-  std::array<PerKind, kKinds> kinds_;
-  std::vector<std::pair<std::string, uint64_t>> committed_;  // id, height
-  Clock::time_point last_commit_{};
-  uint64_t complaints_ = 0;
+  Mutex mu_;
+  std::unordered_map<std::string, Pending> pending_ REEL_GUARDED_BY(mu_);
+  std::array<PerKind, kKinds> kinds_ REEL_GUARDED_BY(mu_);
+  std::vector<std::pair<std::string, uint64_t>> committed_ REEL_GUARDED_BY(mu_);  // id, height
+  Clock::time_point last_commit_ REEL_GUARDED_BY(mu_){};
+  uint64_t complaints_ REEL_GUARDED_BY(mu_) = 0;
   grpc::ClientContext watch_context_;
 };
 
