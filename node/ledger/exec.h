@@ -63,98 +63,110 @@ Refusal CheckIdList(const google::protobuf::RepeatedPtrField<std::string>& ids,
 void AddLotIds(const google::protobuf::RepeatedPtrField<std::string>& ids, v1::Event* e);
 
 // --- Governance (exec_governance.cc) ---------------------------------------------------
-Refusal FormRegisterOrg(const v1::RegisterOrg& a);
-Refusal ApplyRegisterOrg(TxContext& ctx, const v1::RegisterOrg& a);
-void EventRegisterOrg(const v1::RegisterOrg& a, const TxOutcome& outcome, v1::Event* e);
-Refusal FormUpdateOrg(const v1::UpdateOrg& a);
-Refusal ApplyUpdateOrg(TxContext& ctx, const v1::UpdateOrg& a);
-void EventUpdateOrg(const v1::UpdateOrg& a, const TxOutcome& outcome, v1::Event* e);
-Refusal FormRegisterSite(const v1::RegisterSite& a);
-Refusal ApplyRegisterSite(TxContext& ctx, const v1::RegisterSite& a);
-void EventRegisterSite(const v1::RegisterSite& a, const TxOutcome& outcome, v1::Event* e);
-Refusal FormSetQuota(const v1::SetQuota& a);
-Refusal ApplySetQuota(TxContext& ctx, const v1::SetQuota& a);
-void EventSetQuota(const v1::SetQuota& a, const TxOutcome& outcome, v1::Event* e);
-Refusal FormRotateKeys(const v1::RotateKeys& a);
-Refusal ApplyRotateKeys(TxContext& ctx, const v1::RotateKeys& a);
-void EventRotateKeys(const v1::RotateKeys& a, const TxOutcome& outcome, v1::Event* e);
+Refusal FormRegisterOrg(const v1::RegisterOrg& register_org);
+Refusal ApplyRegisterOrg(TxContext& ctx, const v1::RegisterOrg& register_org);
+void EventRegisterOrg(const v1::RegisterOrg& register_org, const TxOutcome& outcome, v1::Event* e);
+Refusal FormUpdateOrg(const v1::UpdateOrg& update_org);
+Refusal ApplyUpdateOrg(TxContext& ctx, const v1::UpdateOrg& update_org);
+void EventUpdateOrg(const v1::UpdateOrg& update_org, const TxOutcome& outcome, v1::Event* e);
+Refusal FormRegisterSite(const v1::RegisterSite& register_site);
+Refusal ApplyRegisterSite(TxContext& ctx, const v1::RegisterSite& register_site);
+void EventRegisterSite(const v1::RegisterSite& register_site, const TxOutcome& outcome,
+                       v1::Event* e);
+Refusal FormSetQuota(const v1::SetQuota& set_quota);
+Refusal ApplySetQuota(TxContext& ctx, const v1::SetQuota& set_quota);
+void EventSetQuota(const v1::SetQuota& set_quota, const TxOutcome& outcome, v1::Event* e);
+Refusal FormRotateKeys(const v1::RotateKeys& rotate_keys);
+Refusal ApplyRotateKeys(TxContext& ctx, const v1::RotateKeys& rotate_keys);
+void EventRotateKeys(const v1::RotateKeys& rotate_keys, const TxOutcome& outcome, v1::Event* e);
 
 // --- Custody (exec_custody.cc) ----------------------------------------------------------
-Refusal FormExtract(const v1::Extract& a);
-Refusal ApplyExtract(TxContext& ctx, const v1::Extract& a);
-void EventExtract(const v1::Extract& a, const TxOutcome& outcome, v1::Event* e);
-Refusal FormImport(const v1::Import& a);
-Refusal ApplyImport(TxContext& ctx, const v1::Import& a);
-void EventImport(const v1::Import& a, const TxOutcome& outcome, v1::Event* e);
-Refusal FormProcess(const v1::Process& a);
-Refusal ApplyProcess(TxContext& ctx, const v1::Process& a);
-void EventProcess(const v1::Process& a, const TxOutcome& outcome, v1::Event* e);
+Refusal FormExtract(const v1::Extract& extract);
+Refusal ApplyExtract(TxContext& ctx, const v1::Extract& extract);
+void EventExtract(const v1::Extract& extract, const TxOutcome& outcome, v1::Event* e);
+Refusal FormImport(const v1::Import& import);
+Refusal ApplyImport(TxContext& ctx, const v1::Import& import);
+void EventImport(const v1::Import& import, const TxOutcome& outcome, v1::Event* e);
+Refusal FormProcess(const v1::Process& process);
+Refusal ApplyProcess(TxContext& ctx, const v1::Process& process);
+void EventProcess(const v1::Process& process, const TxOutcome& outcome, v1::Event* e);
 // The role a Process needs: that of its highest output form.
-v1::Role ProcessRole(const v1::Process& a);
-Refusal FormSplit(const v1::Split& a);
-Refusal ApplySplit(TxContext& ctx, const v1::Split& a);
-void EventSplit(const v1::Split& a, const TxOutcome& outcome, v1::Event* e);
-Refusal FormMerge(const v1::Merge& a);
-Refusal ApplyMerge(TxContext& ctx, const v1::Merge& a);
-void EventMerge(const v1::Merge& a, const TxOutcome& outcome, v1::Event* e);
-Refusal FormTransferOffer(const v1::TransferOffer& a);
-Refusal ApplyTransferOffer(TxContext& ctx, const v1::TransferOffer& a);
-void EventTransferOffer(const v1::TransferOffer& a, const TxOutcome& outcome, v1::Event* e);
-Refusal FormTransferAccept(const v1::TransferAccept& a);
-Refusal ApplyTransferAccept(TxContext& ctx, const v1::TransferAccept& a);
-void EventTransferAccept(const v1::TransferAccept& a, const TxOutcome& outcome, v1::Event* e);
-Refusal FormTransferReject(const v1::TransferReject& a);
-Refusal ApplyTransferReject(TxContext& ctx, const v1::TransferReject& a);
-void EventTransferReject(const v1::TransferReject& a, const TxOutcome& outcome, v1::Event* e);
-Refusal FormTransferCancel(const v1::TransferCancel& a);
-Refusal ApplyTransferCancel(TxContext& ctx, const v1::TransferCancel& a);
-void EventTransferCancel(const v1::TransferCancel& a, const TxOutcome& outcome, v1::Event* e);
+v1::Role ProcessRole(const v1::Process& process);
+Refusal FormSplit(const v1::Split& split);
+Refusal ApplySplit(TxContext& ctx, const v1::Split& split);
+void EventSplit(const v1::Split& split, const TxOutcome& outcome, v1::Event* e);
+Refusal FormMerge(const v1::Merge& merge);
+Refusal ApplyMerge(TxContext& ctx, const v1::Merge& merge);
+void EventMerge(const v1::Merge& merge, const TxOutcome& outcome, v1::Event* e);
+Refusal FormTransferOffer(const v1::TransferOffer& transfer_offer);
+Refusal ApplyTransferOffer(TxContext& ctx, const v1::TransferOffer& transfer_offer);
+void EventTransferOffer(const v1::TransferOffer& transfer_offer, const TxOutcome& outcome,
+                        v1::Event* e);
+Refusal FormTransferAccept(const v1::TransferAccept& transfer_accept);
+Refusal ApplyTransferAccept(TxContext& ctx, const v1::TransferAccept& transfer_accept);
+void EventTransferAccept(const v1::TransferAccept& transfer_accept, const TxOutcome& outcome,
+                         v1::Event* e);
+Refusal FormTransferReject(const v1::TransferReject& transfer_reject);
+Refusal ApplyTransferReject(TxContext& ctx, const v1::TransferReject& transfer_reject);
+void EventTransferReject(const v1::TransferReject& transfer_reject, const TxOutcome& outcome,
+                         v1::Event* e);
+Refusal FormTransferCancel(const v1::TransferCancel& transfer_cancel);
+Refusal ApplyTransferCancel(TxContext& ctx, const v1::TransferCancel& transfer_cancel);
+void EventTransferCancel(const v1::TransferCancel& transfer_cancel, const TxOutcome& outcome,
+                         v1::Event* e);
 
 // --- Export (exec_export.cc) ------------------------------------------------------------
-Refusal FormApplyExportLicense(const v1::ApplyExportLicense& a);
-Refusal ApplyApplyExportLicense(TxContext& ctx, const v1::ApplyExportLicense& a);
-void EventApplyExportLicense(const v1::ApplyExportLicense& a, const TxOutcome& outcome,
-                             v1::Event* e);
-Refusal FormDecideExportLicense(const v1::DecideExportLicense& a);
-Refusal ApplyDecideExportLicense(TxContext& ctx, const v1::DecideExportLicense& a);
-void EventDecideExportLicense(const v1::DecideExportLicense& a, const TxOutcome& outcome,
-                              v1::Event* e);
-Refusal FormSetExportRestriction(const v1::SetExportRestriction& a);
-Refusal ApplySetExportRestriction(TxContext& ctx, const v1::SetExportRestriction& a);
-void EventSetExportRestriction(const v1::SetExportRestriction& a, const TxOutcome& outcome,
-                               v1::Event* e);
-Refusal FormLiftExportRestriction(const v1::LiftExportRestriction& a);
-Refusal ApplyLiftExportRestriction(TxContext& ctx, const v1::LiftExportRestriction& a);
-void EventLiftExportRestriction(const v1::LiftExportRestriction& a, const TxOutcome& outcome,
-                                v1::Event* e);
-Refusal FormClearExport(const v1::ClearExport& a);
-Refusal ApplyClearExport(TxContext& ctx, const v1::ClearExport& a);
-void EventClearExport(const v1::ClearExport& a, const TxOutcome& outcome, v1::Event* e);
+Refusal FormApplyExportLicense(const v1::ApplyExportLicense& apply_export_license);
+Refusal ApplyApplyExportLicense(TxContext& ctx, const v1::ApplyExportLicense& apply_export_license);
+void EventApplyExportLicense(const v1::ApplyExportLicense& apply_export_license,
+                             const TxOutcome& outcome, v1::Event* e);
+Refusal FormDecideExportLicense(const v1::DecideExportLicense& decide_export_license);
+Refusal ApplyDecideExportLicense(TxContext& ctx,
+                                 const v1::DecideExportLicense& decide_export_license);
+void EventDecideExportLicense(const v1::DecideExportLicense& decide_export_license,
+                              const TxOutcome& outcome, v1::Event* e);
+Refusal FormSetExportRestriction(const v1::SetExportRestriction& set_export_restriction);
+Refusal ApplySetExportRestriction(TxContext& ctx,
+                                  const v1::SetExportRestriction& set_export_restriction);
+void EventSetExportRestriction(const v1::SetExportRestriction& set_export_restriction,
+                               const TxOutcome& outcome, v1::Event* e);
+Refusal FormLiftExportRestriction(const v1::LiftExportRestriction& lift_export_restriction);
+Refusal ApplyLiftExportRestriction(TxContext& ctx,
+                                   const v1::LiftExportRestriction& lift_export_restriction);
+void EventLiftExportRestriction(const v1::LiftExportRestriction& lift_export_restriction,
+                                const TxOutcome& outcome, v1::Event* e);
+Refusal FormClearExport(const v1::ClearExport& clear_export);
+Refusal ApplyClearExport(TxContext& ctx, const v1::ClearExport& clear_export);
+void EventClearExport(const v1::ClearExport& clear_export, const TxOutcome& outcome, v1::Event* e);
 // The in-force restrictions at `time_ms` that match `terms`, split by effect, sorted.
 void MatchingInForce(const State& state, const LicenceTerms& terms, uint64_t time_ms,
                      std::vector<std::string>* deny_ids, std::vector<std::string>* review_ids);
 
 // --- Enforcement (exec_enforcement.cc) ----------------------------------------------------
-Refusal FormRecordViolation(const v1::RecordViolation& a);
-Refusal ApplyRecordViolation(TxContext& ctx, const v1::RecordViolation& a);
-void EventRecordViolation(const v1::RecordViolation& a, const TxOutcome& outcome, v1::Event* e);
-Refusal FormReinstate(const v1::Reinstate& a);
-Refusal ApplyReinstate(TxContext& ctx, const v1::Reinstate& a);
-void EventReinstate(const v1::Reinstate& a, const TxOutcome& outcome, v1::Event* e);
+Refusal FormRecordViolation(const v1::RecordViolation& record_violation);
+Refusal ApplyRecordViolation(TxContext& ctx, const v1::RecordViolation& record_violation);
+void EventRecordViolation(const v1::RecordViolation& record_violation, const TxOutcome& outcome,
+                          v1::Event* e);
+Refusal FormReinstate(const v1::Reinstate& reinstate);
+Refusal ApplyReinstate(TxContext& ctx, const v1::Reinstate& reinstate);
+void EventReinstate(const v1::Reinstate& reinstate, const TxOutcome& outcome, v1::Event* e);
 
 // --- Validators (exec_validators.cc) -------------------------------------------------------
-Refusal FormProposeValidatorChange(const v1::ProposeValidatorChange& a);
-Refusal ApplyProposeValidatorChange(TxContext& ctx, const v1::ProposeValidatorChange& a);
-void EventProposeValidatorChange(const v1::ProposeValidatorChange& a, const TxOutcome& outcome,
-                                 v1::Event* e);
-Refusal FormApproveValidatorChange(const v1::ApproveValidatorChange& a);
-Refusal ApplyApproveValidatorChange(TxContext& ctx, const v1::ApproveValidatorChange& a);
-void EventApproveValidatorChange(const v1::ApproveValidatorChange& a, const TxOutcome& outcome,
-                                 v1::Event* e);
-Refusal FormWithdrawValidatorChange(const v1::WithdrawValidatorChange& a);
-Refusal ApplyWithdrawValidatorChange(TxContext& ctx, const v1::WithdrawValidatorChange& a);
-void EventWithdrawValidatorChange(const v1::WithdrawValidatorChange& a, const TxOutcome& outcome,
-                                  v1::Event* e);
+Refusal FormProposeValidatorChange(const v1::ProposeValidatorChange& propose_validator_change);
+Refusal ApplyProposeValidatorChange(TxContext& ctx,
+                                    const v1::ProposeValidatorChange& propose_validator_change);
+void EventProposeValidatorChange(const v1::ProposeValidatorChange& propose_validator_change,
+                                 const TxOutcome& outcome, v1::Event* e);
+Refusal FormApproveValidatorChange(const v1::ApproveValidatorChange& approve_validator_change);
+Refusal ApplyApproveValidatorChange(TxContext& ctx,
+                                    const v1::ApproveValidatorChange& approve_validator_change);
+void EventApproveValidatorChange(const v1::ApproveValidatorChange& approve_validator_change,
+                                 const TxOutcome& outcome, v1::Event* e);
+Refusal FormWithdrawValidatorChange(const v1::WithdrawValidatorChange& withdraw_validator_change);
+Refusal ApplyWithdrawValidatorChange(TxContext& ctx,
+                                     const v1::WithdrawValidatorChange& withdraw_validator_change);
+void EventWithdrawValidatorChange(const v1::WithdrawValidatorChange& withdraw_validator_change,
+                                  const TxOutcome& outcome, v1::Event* e);
 // Genesis: the governance of the validator set and the validators of epoch 0.
 void PutGenesisValidators(const v1::Genesis& genesis, State& state);
 // At the end of a block, after its transactions: if any approved a validator change, the

@@ -117,30 +117,33 @@ int64_t ReoFromInput(const ElementGrams& output, const ElementGrams& input,
 
 // --- Extract -------------------------------------------------------------------------------
 
-Refusal FormExtract(const v1::Extract& a) {
-  REEL_TRY(CheckObjectId(a.site_id(), "site id"));
-  REEL_TRY(CheckObjectId(a.lot_id(), "lot id"));
-  REEL_TRY(CheckKnownForm(a.product(), "Extract"));
-  if (a.product() != v1::PRODUCT_FORM_ORE && a.product() != v1::PRODUCT_FORM_CONCENTRATE) {
+Refusal FormExtract(const v1::Extract& extract) {
+  REEL_TRY(CheckObjectId(extract.site_id(), "site id"));
+  REEL_TRY(CheckObjectId(extract.lot_id(), "lot id"));
+  REEL_TRY(CheckKnownForm(extract.product(), "Extract"));
+  if (extract.product() != v1::PRODUCT_FORM_ORE &&
+      extract.product() != v1::PRODUCT_FORM_CONCENTRATE) {
     return Refuse(v1::PRODUCT_NOT_ALLOWED,
-                  "Extract makes ORE or CONCENTRATE, not " + FormName(a.product()));
+                  "Extract makes ORE or CONCENTRATE, not " + FormName(extract.product()));
   }
   int64_t reo = 0;
-  return CheckComposition(a.composition(), a.mass_g(), &reo, "lot '" + a.lot_id() + "'");
+  return CheckComposition(extract.composition(), extract.mass_g(), &reo,
+                          "lot '" + extract.lot_id() + "'");
 }
 
-Refusal ApplyExtract(TxContext& ctx, const v1::Extract& a) {
+Refusal ApplyExtract(TxContext& ctx, const v1::Extract& extract) {
   v1::Site site;
-  REEL_TRY(CheckOwnSite(ctx, a.site_id(), &site));
+  REEL_TRY(CheckOwnSite(ctx, extract.site_id(), &site));
   if (site.kind() != v1::SITE_KIND_MINE) {
     return Refuse(v1::SITE_NOT_MINE,
-                  "site '" + a.site_id() + "' is a plant; extraction happens at a mine");
+                  "site '" + extract.site_id() + "' is a plant; extraction happens at a mine");
   }
-  REEL_TRY(CheckLotIdFree(ctx, a.lot_id()));
+  REEL_TRY(CheckLotIdFree(ctx, extract.lot_id()));
   int64_t reo = 0;
-  REEL_TRY(CheckComposition(a.composition(), a.mass_g(), &reo, "lot"));
+  REEL_TRY(CheckComposition(extract.composition(), extract.mass_g(), &reo, "lot"));
   REEL_TRY(ChargeQuota(ctx, ctx.signer_id(), MiningCategory(site.deposit_type()), reo));
-  v1::Lot lot = NewLot(ctx, a.lot_id(), a.product(), a.mass_g(), a.composition(), reo, a.site_id());
+  v1::Lot lot = NewLot(ctx, extract.lot_id(), extract.product(), extract.mass_g(),
+                       extract.composition(), reo, extract.site_id());
   ctx.state.PutLot(lot);
   v1::LotEvent e = NewEvent(ctx, lot, v1::BIZ_STEP_EXTRACTING, v1::EPCIS_EVENT_TYPE_OBJECT,
                             v1::EPCIS_ACTION_ADD);
@@ -150,78 +153,82 @@ Refusal ApplyExtract(TxContext& ctx, const v1::Extract& a) {
   return Accept();
 }
 
-void EventExtract(const v1::Extract& a, const TxOutcome&, v1::Event* e) {
-  e->add_lot_ids(a.lot_id());
-  e->set_site_id(a.site_id());
+void EventExtract(const v1::Extract& extract, const TxOutcome&, v1::Event* e) {
+  e->add_lot_ids(extract.lot_id());
+  e->set_site_id(extract.site_id());
 }
 
 // --- Import --------------------------------------------------------------------------------
 
-Refusal FormImport(const v1::Import& a) {
-  REEL_TRY(CheckObjectId(a.lot_id(), "lot id"));
-  REEL_TRY(CheckKnownForm(a.product(), "Import"));
-  if (!IsUpstream(a.product())) {
+Refusal FormImport(const v1::Import& import) {
+  REEL_TRY(CheckObjectId(import.lot_id(), "lot id"));
+  REEL_TRY(CheckKnownForm(import.product(), "Import"));
+  if (!IsUpstream(import.product())) {
     return Refuse(v1::PRODUCT_NOT_ALLOWED,
                   "Import brings in ore, concentrate or mixed products for "
                   "smelting and separation, not " +
-                      FormName(a.product()));
+                      FormName(import.product()));
   }
   int64_t reo = 0;
-  REEL_TRY(CheckComposition(a.composition(), a.mass_g(), &reo, "lot '" + a.lot_id() + "'"));
-  REEL_TRY(CheckCountry(a.origin_country(), "origin country"));
-  REEL_TRY(CheckText(a.supplier(), "supplier", true));
-  REEL_TRY(CheckText(a.customs_declaration(), "customs declaration", true));
-  if (!a.site_id().empty()) REEL_TRY(CheckObjectId(a.site_id(), "site id"));
+  REEL_TRY(CheckComposition(import.composition(), import.mass_g(), &reo,
+                            "lot '" + import.lot_id() + "'"));
+  REEL_TRY(CheckCountry(import.origin_country(), "origin country"));
+  REEL_TRY(CheckText(import.supplier(), "supplier", true));
+  REEL_TRY(CheckText(import.customs_declaration(), "customs declaration", true));
+  if (!import.site_id().empty()) REEL_TRY(CheckObjectId(import.site_id(), "site id"));
   return Accept();
 }
 
-Refusal ApplyImport(TxContext& ctx, const v1::Import& a) {
-  if (!a.site_id().empty()) REEL_TRY(CheckOwnSite(ctx, a.site_id(), nullptr));
-  REEL_TRY(CheckLotIdFree(ctx, a.lot_id()));
+Refusal ApplyImport(TxContext& ctx, const v1::Import& import) {
+  if (!import.site_id().empty()) REEL_TRY(CheckOwnSite(ctx, import.site_id(), nullptr));
+  REEL_TRY(CheckLotIdFree(ctx, import.lot_id()));
   int64_t reo = 0;
-  REEL_TRY(CheckComposition(a.composition(), a.mass_g(), &reo, "lot"));
-  v1::Lot lot = NewLot(ctx, a.lot_id(), a.product(), a.mass_g(), a.composition(), reo, a.site_id());
-  lot.mutable_origin()->set_country(a.origin_country());
-  lot.mutable_origin()->set_supplier(a.supplier());
-  lot.mutable_origin()->set_customs_declaration(a.customs_declaration());
+  REEL_TRY(CheckComposition(import.composition(), import.mass_g(), &reo, "lot"));
+  v1::Lot lot = NewLot(ctx, import.lot_id(), import.product(), import.mass_g(),
+                       import.composition(), reo, import.site_id());
+  lot.mutable_origin()->set_country(import.origin_country());
+  lot.mutable_origin()->set_supplier(import.supplier());
+  lot.mutable_origin()->set_customs_declaration(import.customs_declaration());
   ctx.state.PutLot(lot);
   v1::LotEvent e =
       NewEvent(ctx, lot, v1::BIZ_STEP_IMPORTING, v1::EPCIS_EVENT_TYPE_OBJECT, v1::EPCIS_ACTION_ADD);
-  e.set_country(a.origin_country());
+  e.set_country(import.origin_country());
   e.set_to_org_id(ctx.signer_id());
-  e.set_reference(a.customs_declaration());
+  e.set_reference(import.customs_declaration());
   ctx.state.AddLotEvent(e, lot.lot_id());
   v1::FlowEntry entry;
-  entry.set_country(a.origin_country());
+  entry.set_country(import.origin_country());
   RecordFlow(ctx, ctx.signer_id(), kFlowImported, {&lot}, entry);
   return Accept();
 }
 
-void EventImport(const v1::Import& a, const TxOutcome&, v1::Event* e) {
-  e->add_lot_ids(a.lot_id());
-  e->set_site_id(a.site_id());
+void EventImport(const v1::Import& import, const TxOutcome&, v1::Event* e) {
+  e->add_lot_ids(import.lot_id());
+  e->set_site_id(import.site_id());
 }
 
 // --- Process -------------------------------------------------------------------------------
 
-v1::Role ProcessRole(const v1::Process& a) {
+v1::Role ProcessRole(const v1::Process& process) {
   int rank = 0;
-  for (const v1::LotOutput& o : a.outputs()) rank = std::max(rank, FormRank(o.product()));
+  for (const v1::LotOutput& o : process.outputs()) rank = std::max(rank, FormRank(o.product()));
   if (rank == 0) return v1::ROLE_UNSPECIFIED;
   if (rank <= 2) return v1::ROLE_MINER;
   if (rank <= 4) return v1::ROLE_SMELTER_SEPARATOR;
   return v1::ROLE_PROCESSOR;
 }
 
-Refusal FormProcess(const v1::Process& a) {
-  REEL_TRY(CheckIdList(a.input_lot_ids(), "input lots", 1, v1::NO_INPUTS));
-  if (a.outputs().empty()) return Refuse(v1::NO_OUTPUTS, "Process needs at least one output lot");
-  if (static_cast<size_t>(a.outputs_size() + a.input_lot_ids_size()) > limits::ledger_tx_lots_max) {
+Refusal FormProcess(const v1::Process& process) {
+  REEL_TRY(CheckIdList(process.input_lot_ids(), "input lots", 1, v1::NO_INPUTS));
+  if (process.outputs().empty())
+    return Refuse(v1::NO_OUTPUTS, "Process needs at least one output lot");
+  if (static_cast<size_t>(process.outputs_size() + process.input_lot_ids_size()) >
+      limits::ledger_tx_lots_max) {
     return Refuse(v1::TOO_MANY_ITEMS, "more than " + std::to_string(limits::ledger_tx_lots_max) +
                                           " lots in one Process");
   }
-  std::set<std::string_view> ids(a.input_lot_ids().begin(), a.input_lot_ids().end());
-  for (const v1::LotOutput& o : a.outputs()) {
+  std::set<std::string_view> ids(process.input_lot_ids().begin(), process.input_lot_ids().end());
+  for (const v1::LotOutput& o : process.outputs()) {
     REEL_TRY(CheckObjectId(o.lot_id(), "output lot id"));
     if (!ids.insert(o.lot_id()).second) {
       return Refuse(v1::DUPLICATE_ITEM, "lot '" + o.lot_id() + "' is named twice in the Process");
@@ -231,7 +238,7 @@ Refusal FormProcess(const v1::Process& a) {
     REEL_TRY(
         CheckComposition(o.composition(), o.mass_g(), &reo, "output lot '" + o.lot_id() + "'"));
   }
-  if (!a.site_id().empty()) REEL_TRY(CheckObjectId(a.site_id(), "site id"));
+  if (!process.site_id().empty()) REEL_TRY(CheckObjectId(process.site_id(), "site id"));
   return Accept();
 }
 
@@ -245,8 +252,8 @@ struct ProcessInputs {
   int64_t reo_g = 0;
 };
 
-Refusal LoadInputs(const TxContext& ctx, const v1::Process& a, ProcessInputs* in) {
-  REEL_TRY(LoadOwnActiveLots(ctx, a.input_lot_ids(), &in->lots));
+Refusal LoadInputs(const TxContext& ctx, const v1::Process& process, ProcessInputs* in) {
+  REEL_TRY(LoadOwnActiveLots(ctx, process.input_lot_ids(), &in->lots));
   for (const v1::Lot& lot : in->lots) {
     in->rank = std::max(in->rank, FormRank(lot.product()));
     if (!AddGrams(&in->grams, ToGrams(lot.composition())) ||
@@ -258,9 +265,9 @@ Refusal LoadInputs(const TxContext& ctx, const v1::Process& a, ProcessInputs* in
 }
 
 // Form order, who may hold the outputs, fresh ids; sums the outputs' REO per element.
-Refusal CheckOutputs(const TxContext& ctx, const v1::Process& a, int input_rank,
+Refusal CheckOutputs(const TxContext& ctx, const v1::Process& process, int input_rank,
                      ElementGrams* out_grams, int* output_rank) {
-  for (const v1::LotOutput& o : a.outputs()) {
+  for (const v1::LotOutput& o : process.outputs()) {
     if (FormRank(o.product()) < input_rank) {
       return Refuse(v1::FORM_ORDER_VIOLATED, "output '" + o.lot_id() + "' is " +
                                                  FormName(o.product()) +
@@ -292,13 +299,13 @@ Refusal Conserve(const ElementGrams& in, const ElementGrams& out, ElementGrams* 
 }
 
 // The output lots, each with every input as a parent and the REO it took from it.
-std::vector<v1::Lot> MakeOutputs(const TxContext& ctx, const v1::Process& a,
+std::vector<v1::Lot> MakeOutputs(const TxContext& ctx, const v1::Process& process,
                                  const ProcessInputs& in) {
   std::vector<v1::Lot> made;
-  for (const v1::LotOutput& o : a.outputs()) {
+  for (const v1::LotOutput& o : process.outputs()) {
     const ElementGrams out = ToGrams(o.composition());
     v1::Lot lot = NewLot(ctx, o.lot_id(), o.product(), o.mass_g(), o.composition(), SumGrams(out),
-                         a.site_id());
+                         process.site_id());
     for (const v1::Lot& input : in.lots) {
       v1::LotParent* parent = lot.add_parents();
       parent->set_lot_id(input.lot_id());
@@ -311,23 +318,23 @@ std::vector<v1::Lot> MakeOutputs(const TxContext& ctx, const v1::Process& a,
 
 }  // namespace
 
-Refusal ApplyProcess(TxContext& ctx, const v1::Process& a) {
-  if (!a.site_id().empty()) REEL_TRY(CheckOwnSite(ctx, a.site_id(), nullptr));
+Refusal ApplyProcess(TxContext& ctx, const v1::Process& process) {
+  if (!process.site_id().empty()) REEL_TRY(CheckOwnSite(ctx, process.site_id(), nullptr));
   ProcessInputs in;
-  REEL_TRY(LoadInputs(ctx, a, &in));
+  REEL_TRY(LoadInputs(ctx, process, &in));
   ElementGrams out_grams{};
   int output_rank = 0;
-  REEL_TRY(CheckOutputs(ctx, a, in.rank, &out_grams, &output_rank));
+  REEL_TRY(CheckOutputs(ctx, process, in.rank, &out_grams, &output_rank));
   ElementGrams loss{};
   REEL_TRY(Conserve(in.grams, out_grams, &loss));
   // Mixed and separated products are smelting and separation: charged by the inputs' REO.
   if (output_rank == 3 || output_rank == 4) {
     REEL_TRY(ChargeQuota(ctx, ctx.signer_id(), v1::QUOTA_CATEGORY_SMELTING_SEPARATION, in.reo_g));
   }
-  const std::vector<std::string> input_ids = Ids(a.input_lot_ids());
+  const std::vector<std::string> input_ids = Ids(process.input_lot_ids());
   std::vector<std::string> output_ids;
-  for (const v1::LotOutput& o : a.outputs()) output_ids.push_back(o.lot_id());
-  const std::vector<v1::Lot> made = MakeOutputs(ctx, a, in);
+  for (const v1::LotOutput& o : process.outputs()) output_ids.push_back(o.lot_id());
+  const std::vector<v1::Lot> made = MakeOutputs(ctx, process, in);
   for (const v1::Lot& lot : made) Create(ctx, lot, v1::BIZ_STEP_PROCESSING, input_ids);
   RecordTransformation(ctx, in.lots, made, &loss);
   for (v1::Lot& lot : in.lots) {
@@ -337,22 +344,23 @@ Refusal ApplyProcess(TxContext& ctx, const v1::Process& a) {
   return Accept();
 }
 
-void EventProcess(const v1::Process& a, const TxOutcome&, v1::Event* e) {
-  AddLotIds(a.input_lot_ids(), e);
-  for (const v1::LotOutput& o : a.outputs()) e->add_lot_ids(o.lot_id());
-  e->set_site_id(a.site_id());
+void EventProcess(const v1::Process& process, const TxOutcome&, v1::Event* e) {
+  AddLotIds(process.input_lot_ids(), e);
+  for (const v1::LotOutput& o : process.outputs()) e->add_lot_ids(o.lot_id());
+  e->set_site_id(process.site_id());
 }
 
 // --- Split ---------------------------------------------------------------------------------
 
-Refusal FormSplit(const v1::Split& a) {
-  REEL_TRY(CheckObjectId(a.lot_id(), "lot id"));
-  if (a.parts_size() < 2) return Refuse(v1::SPLIT_TOO_FEW_PARTS, "Split needs at least two parts");
-  if (static_cast<size_t>(a.parts_size()) > limits::ledger_tx_lots_max) {
+Refusal FormSplit(const v1::Split& split) {
+  REEL_TRY(CheckObjectId(split.lot_id(), "lot id"));
+  if (split.parts_size() < 2)
+    return Refuse(v1::SPLIT_TOO_FEW_PARTS, "Split needs at least two parts");
+  if (static_cast<size_t>(split.parts_size()) > limits::ledger_tx_lots_max) {
     return Refuse(v1::TOO_MANY_ITEMS, "too many parts");
   }
-  std::set<std::string_view> ids{a.lot_id()};
-  for (const v1::SplitPart& p : a.parts()) {
+  std::set<std::string_view> ids{split.lot_id()};
+  for (const v1::SplitPart& p : split.parts()) {
     REEL_TRY(CheckObjectId(p.lot_id(), "part lot id"));
     if (!ids.insert(p.lot_id()).second) {
       return Refuse(v1::DUPLICATE_ITEM, "lot '" + p.lot_id() + "' is named twice in the Split");
@@ -363,11 +371,11 @@ Refusal FormSplit(const v1::Split& a) {
   return Accept();
 }
 
-Refusal ApplySplit(TxContext& ctx, const v1::Split& a) {
+Refusal ApplySplit(TxContext& ctx, const v1::Split& split) {
   v1::Lot whole;
-  REEL_TRY(LoadOwnActiveLot(ctx, a.lot_id(), &whole));
+  REEL_TRY(LoadOwnActiveLot(ctx, split.lot_id(), &whole));
   int64_t mass = 0;
-  for (const v1::SplitPart& p : a.parts()) {
+  for (const v1::SplitPart& p : split.parts()) {
     if (!AddChecked(mass, p.mass_g(), &mass))
       return Refuse(v1::AMOUNT_OVERFLOW, "part masses overflow");
     REEL_TRY(CheckLotIdFree(ctx, p.lot_id()));
@@ -380,9 +388,9 @@ Refusal ApplySplit(TxContext& ctx, const v1::Split& a) {
   const ElementGrams grams = ToGrams(whole.composition());
   ElementGrams given{};
   std::vector<v1::Lot> parts;
-  for (int i = 0; i < a.parts_size(); ++i) {
-    const v1::SplitPart& p = a.parts(i);
-    const bool last = i + 1 == a.parts_size();
+  for (int i = 0; i < split.parts_size(); ++i) {
+    const v1::SplitPart& p = split.parts(i);
+    const bool last = i + 1 == split.parts_size();
     ElementGrams share{};
     for (size_t e = 1; e < grams.size(); ++e) {
       share[e] =
@@ -407,32 +415,32 @@ Refusal ApplySplit(TxContext& ctx, const v1::Split& a) {
   for (const v1::Lot& p : parts) part_ids.push_back(p.lot_id());
   for (const v1::Lot& p : parts) Create(ctx, p, v1::BIZ_STEP_SPLITTING, {whole.lot_id()});
   RecordTransformation(ctx, {whole}, parts, nullptr);
-  Consume(ctx, std::move(whole), v1::BIZ_STEP_SPLITTING, {a.lot_id()}, part_ids);
+  Consume(ctx, std::move(whole), v1::BIZ_STEP_SPLITTING, {split.lot_id()}, part_ids);
   return Accept();
 }
 
-void EventSplit(const v1::Split& a, const TxOutcome&, v1::Event* e) {
-  e->add_lot_ids(a.lot_id());
-  for (const v1::SplitPart& p : a.parts()) e->add_lot_ids(p.lot_id());
+void EventSplit(const v1::Split& split, const TxOutcome&, v1::Event* e) {
+  e->add_lot_ids(split.lot_id());
+  for (const v1::SplitPart& p : split.parts()) e->add_lot_ids(p.lot_id());
 }
 
 // --- Merge ---------------------------------------------------------------------------------
 
-Refusal FormMerge(const v1::Merge& a) {
-  REEL_TRY(CheckIdList(a.input_lot_ids(), "input lots", 2, v1::MERGE_TOO_FEW_INPUTS));
-  REEL_TRY(CheckObjectId(a.output_lot_id(), "output lot id"));
-  for (const std::string& id : a.input_lot_ids()) {
-    if (id == a.output_lot_id())
+Refusal FormMerge(const v1::Merge& merge) {
+  REEL_TRY(CheckIdList(merge.input_lot_ids(), "input lots", 2, v1::MERGE_TOO_FEW_INPUTS));
+  REEL_TRY(CheckObjectId(merge.output_lot_id(), "output lot id"));
+  for (const std::string& id : merge.input_lot_ids()) {
+    if (id == merge.output_lot_id())
       return Refuse(v1::DUPLICATE_ITEM, "the output id is also an input");
   }
-  if (!a.site_id().empty()) REEL_TRY(CheckObjectId(a.site_id(), "site id"));
+  if (!merge.site_id().empty()) REEL_TRY(CheckObjectId(merge.site_id(), "site id"));
   return Accept();
 }
 
-Refusal ApplyMerge(TxContext& ctx, const v1::Merge& a) {
-  if (!a.site_id().empty()) REEL_TRY(CheckOwnSite(ctx, a.site_id(), nullptr));
+Refusal ApplyMerge(TxContext& ctx, const v1::Merge& merge) {
+  if (!merge.site_id().empty()) REEL_TRY(CheckOwnSite(ctx, merge.site_id(), nullptr));
   std::vector<v1::Lot> inputs;
-  REEL_TRY(LoadOwnActiveLots(ctx, a.input_lot_ids(), &inputs));
+  REEL_TRY(LoadOwnActiveLots(ctx, merge.input_lot_ids(), &inputs));
   const v1::ProductForm form = inputs.front().product();
   int64_t mass = 0;
   ElementGrams grams{};
@@ -448,26 +456,26 @@ Refusal ApplyMerge(TxContext& ctx, const v1::Merge& a) {
     }
   }
   REEL_TRY(CheckMayHold(*ctx.signer, form));
-  REEL_TRY(CheckLotIdFree(ctx, a.output_lot_id()));
-  v1::Lot out =
-      NewLot(ctx, a.output_lot_id(), form, mass, FromGrams(grams), SumGrams(grams), a.site_id());
+  REEL_TRY(CheckLotIdFree(ctx, merge.output_lot_id()));
+  v1::Lot out = NewLot(ctx, merge.output_lot_id(), form, mass, FromGrams(grams), SumGrams(grams),
+                       merge.site_id());
   for (const v1::Lot& in : inputs) {
     v1::LotParent* parent = out.add_parents();
     parent->set_lot_id(in.lot_id());
     parent->set_reo_g(in.reo_g());
   }
-  const std::vector<std::string> input_ids = Ids(a.input_lot_ids());
+  const std::vector<std::string> input_ids = Ids(merge.input_lot_ids());
   Create(ctx, out, v1::BIZ_STEP_MERGING, input_ids);
   RecordTransformation(ctx, inputs, {out}, nullptr);
   for (v1::Lot& in : inputs)
-    Consume(ctx, std::move(in), v1::BIZ_STEP_MERGING, input_ids, {a.output_lot_id()});
+    Consume(ctx, std::move(in), v1::BIZ_STEP_MERGING, input_ids, {merge.output_lot_id()});
   return Accept();
 }
 
-void EventMerge(const v1::Merge& a, const TxOutcome&, v1::Event* e) {
-  AddLotIds(a.input_lot_ids(), e);
-  e->add_lot_ids(a.output_lot_id());
-  e->set_site_id(a.site_id());
+void EventMerge(const v1::Merge& merge, const TxOutcome&, v1::Event* e) {
+  AddLotIds(merge.input_lot_ids(), e);
+  e->add_lot_ids(merge.output_lot_id());
+  e->set_site_id(merge.site_id());
 }
 
 // --- Transfers -----------------------------------------------------------------------------
@@ -551,52 +559,54 @@ void FromOffer(const std::string& offer_id, const Overlay& after, v1::Event* e) 
 
 }  // namespace
 
-Refusal FormTransferOffer(const v1::TransferOffer& a) {
-  REEL_TRY(CheckObjectId(a.offer_id(), "offer id"));
-  REEL_TRY(CheckIdList(a.lot_ids(), "offered lots", 1, v1::MALFORMED));
-  REEL_TRY(CheckOrgId(a.to_org_id(), "recipient"));
+Refusal FormTransferOffer(const v1::TransferOffer& transfer_offer) {
+  REEL_TRY(CheckObjectId(transfer_offer.offer_id(), "offer id"));
+  REEL_TRY(CheckIdList(transfer_offer.lot_ids(), "offered lots", 1, v1::MALFORMED));
+  REEL_TRY(CheckOrgId(transfer_offer.to_org_id(), "recipient"));
   return Accept();
 }
 
-Refusal ApplyTransferOffer(TxContext& ctx, const v1::TransferOffer& a) {
-  if (ctx.state.GetOffer(a.offer_id()).has_value()) {
-    return Refuse(v1::OFFER_EXISTS,
-                  "offer '" + a.offer_id() + "' already exists; offer ids are unique forever");
+Refusal ApplyTransferOffer(TxContext& ctx, const v1::TransferOffer& transfer_offer) {
+  if (ctx.state.GetOffer(transfer_offer.offer_id()).has_value()) {
+    return Refuse(v1::OFFER_EXISTS, "offer '" + transfer_offer.offer_id() +
+                                        "' already exists; offer ids are unique forever");
   }
-  if (a.to_org_id() == ctx.signer_id())
+  if (transfer_offer.to_org_id() == ctx.signer_id())
     return Refuse(v1::TRANSFER_TO_SELF, "an offer to oneself moves nothing");
-  std::optional<v1::Org> to = ctx.state.GetOrg(a.to_org_id());
+  std::optional<v1::Org> to = ctx.state.GetOrg(transfer_offer.to_org_id());
   if (!to.has_value())
-    return Refuse(v1::RECIPIENT_NOT_FOUND, "recipient '" + a.to_org_id() + "' is not registered");
+    return Refuse(v1::RECIPIENT_NOT_FOUND,
+                  "recipient '" + transfer_offer.to_org_id() + "' is not registered");
   if (to->status() != v1::ORG_STATUS_ACTIVE) {
-    return Refuse(v1::RECIPIENT_NOT_ACTIVE, "recipient '" + a.to_org_id() + "' is suspended");
+    return Refuse(v1::RECIPIENT_NOT_ACTIVE,
+                  "recipient '" + transfer_offer.to_org_id() + "' is suspended");
   }
   if (!HasCustodyRole(*to)) {
     return Refuse(v1::RECIPIENT_NO_CUSTODY_ROLE,
-                  "recipient '" + a.to_org_id() +
+                  "recipient '" + transfer_offer.to_org_id() +
                       "' holds no custody role (MINER, SMELTER_SEPARATOR, "
                       "PROCESSOR or EXPORTER)");
   }
   std::vector<v1::Lot> lots;
-  REEL_TRY(LoadOwnActiveLots(ctx, a.lot_ids(), &lots));
+  REEL_TRY(LoadOwnActiveLots(ctx, transfer_offer.lot_ids(), &lots));
   for (const v1::Lot& lot : lots) REEL_TRY(CheckMayHold(*to, lot.product()));
   for (v1::Lot& lot : lots) {
     lot.set_status(v1::LOT_STATUS_IN_TRANSIT);
-    lot.set_offer_id(a.offer_id());
+    lot.set_offer_id(transfer_offer.offer_id());
     lot.set_updated_height(ctx.block.height);
     ctx.state.PutLot(lot);
     v1::LotEvent e = NewEvent(ctx, lot, v1::BIZ_STEP_SHIPPING, v1::EPCIS_EVENT_TYPE_TRANSACTION,
                               v1::EPCIS_ACTION_OBSERVE);
     e.set_from_org_id(ctx.signer_id());
-    e.set_to_org_id(a.to_org_id());
-    e.set_reference(a.offer_id());
+    e.set_to_org_id(transfer_offer.to_org_id());
+    e.set_reference(transfer_offer.offer_id());
     ctx.state.AddLotEvent(e, lot.lot_id());
   }
   v1::TransferOfferRecord offer;
-  offer.set_offer_id(a.offer_id());
+  offer.set_offer_id(transfer_offer.offer_id());
   offer.set_from_org_id(ctx.signer_id());
-  offer.set_to_org_id(a.to_org_id());
-  *offer.mutable_lot_ids() = a.lot_ids();
+  offer.set_to_org_id(transfer_offer.to_org_id());
+  *offer.mutable_lot_ids() = transfer_offer.lot_ids();
   offer.set_status(v1::TRANSFER_STATUS_OPEN);
   offer.set_created_height(ctx.block.height);
   offer.set_created_time_ms(ctx.block.time_ms);
@@ -604,22 +614,22 @@ Refusal ApplyTransferOffer(TxContext& ctx, const v1::TransferOffer& a) {
   return Accept();
 }
 
-void EventTransferOffer(const v1::TransferOffer& a, const TxOutcome&, v1::Event* e) {
-  AddLotIds(a.lot_ids(), e);
-  e->add_org_ids(a.to_org_id());
-  e->set_offer_id(a.offer_id());
+void EventTransferOffer(const v1::TransferOffer& transfer_offer, const TxOutcome&, v1::Event* e) {
+  AddLotIds(transfer_offer.lot_ids(), e);
+  e->add_org_ids(transfer_offer.to_org_id());
+  e->set_offer_id(transfer_offer.offer_id());
 }
 
-Refusal FormTransferAccept(const v1::TransferAccept& a) {
-  return FormOfferRef(a.offer_id(), "");
+Refusal FormTransferAccept(const v1::TransferAccept& transfer_accept) {
+  return FormOfferRef(transfer_accept.offer_id(), "");
 }
 
-Refusal ApplyTransferAccept(TxContext& ctx, const v1::TransferAccept& a) {
+Refusal ApplyTransferAccept(TxContext& ctx, const v1::TransferAccept& transfer_accept) {
   v1::TransferOfferRecord offer;
-  REEL_TRY(LoadOffer(ctx, a.offer_id(), &offer));
+  REEL_TRY(LoadOffer(ctx, transfer_accept.offer_id(), &offer));
   if (offer.to_org_id() != ctx.signer_id()) {
-    return Refuse(v1::NOT_RECIPIENT,
-                  "offer '" + a.offer_id() + "' is made to '" + offer.to_org_id() + "'");
+    return Refuse(v1::NOT_RECIPIENT, "offer '" + transfer_accept.offer_id() + "' is made to '" +
+                                         offer.to_org_id() + "'");
   }
   // Roles may have changed since the offer: the recipient must still be able to hold.
   for (const std::string& lot_id : offer.lot_ids()) {
@@ -630,48 +640,51 @@ Refusal ApplyTransferAccept(TxContext& ctx, const v1::TransferAccept& a) {
   return Accept();
 }
 
-void EventTransferAccept(const v1::TransferAccept& a, const TxOutcome& outcome, v1::Event* e) {
-  FromOffer(a.offer_id(), outcome.after, e);
+void EventTransferAccept(const v1::TransferAccept& transfer_accept, const TxOutcome& outcome,
+                         v1::Event* e) {
+  FromOffer(transfer_accept.offer_id(), outcome.after, e);
 }
 
-Refusal FormTransferReject(const v1::TransferReject& a) {
-  return FormOfferRef(a.offer_id(), a.reason());
+Refusal FormTransferReject(const v1::TransferReject& transfer_reject) {
+  return FormOfferRef(transfer_reject.offer_id(), transfer_reject.reason());
 }
 
-Refusal ApplyTransferReject(TxContext& ctx, const v1::TransferReject& a) {
+Refusal ApplyTransferReject(TxContext& ctx, const v1::TransferReject& transfer_reject) {
   v1::TransferOfferRecord offer;
-  REEL_TRY(LoadOffer(ctx, a.offer_id(), &offer));
+  REEL_TRY(LoadOffer(ctx, transfer_reject.offer_id(), &offer));
   if (offer.to_org_id() != ctx.signer_id()) {
-    return Refuse(v1::NOT_RECIPIENT,
-                  "offer '" + a.offer_id() + "' is made to '" + offer.to_org_id() + "'");
+    return Refuse(v1::NOT_RECIPIENT, "offer '" + transfer_reject.offer_id() + "' is made to '" +
+                                         offer.to_org_id() + "'");
   }
   const std::string from = offer.from_org_id();
-  CloseOffer(ctx, std::move(offer), v1::TRANSFER_STATUS_REJECTED, from, a.reason());
+  CloseOffer(ctx, std::move(offer), v1::TRANSFER_STATUS_REJECTED, from, transfer_reject.reason());
   return Accept();
 }
 
-void EventTransferReject(const v1::TransferReject& a, const TxOutcome& outcome, v1::Event* e) {
-  FromOffer(a.offer_id(), outcome.after, e);
+void EventTransferReject(const v1::TransferReject& transfer_reject, const TxOutcome& outcome,
+                         v1::Event* e) {
+  FromOffer(transfer_reject.offer_id(), outcome.after, e);
 }
 
-Refusal FormTransferCancel(const v1::TransferCancel& a) {
-  return FormOfferRef(a.offer_id(), a.reason());
+Refusal FormTransferCancel(const v1::TransferCancel& transfer_cancel) {
+  return FormOfferRef(transfer_cancel.offer_id(), transfer_cancel.reason());
 }
 
-Refusal ApplyTransferCancel(TxContext& ctx, const v1::TransferCancel& a) {
+Refusal ApplyTransferCancel(TxContext& ctx, const v1::TransferCancel& transfer_cancel) {
   v1::TransferOfferRecord offer;
-  REEL_TRY(LoadOffer(ctx, a.offer_id(), &offer));
+  REEL_TRY(LoadOffer(ctx, transfer_cancel.offer_id(), &offer));
   if (offer.from_org_id() != ctx.signer_id()) {
-    return Refuse(v1::NOT_SENDER,
-                  "offer '" + a.offer_id() + "' was made by '" + offer.from_org_id() + "'");
+    return Refuse(v1::NOT_SENDER, "offer '" + transfer_cancel.offer_id() + "' was made by '" +
+                                      offer.from_org_id() + "'");
   }
   const std::string from = offer.from_org_id();
-  CloseOffer(ctx, std::move(offer), v1::TRANSFER_STATUS_CANCELLED, from, a.reason());
+  CloseOffer(ctx, std::move(offer), v1::TRANSFER_STATUS_CANCELLED, from, transfer_cancel.reason());
   return Accept();
 }
 
-void EventTransferCancel(const v1::TransferCancel& a, const TxOutcome& outcome, v1::Event* e) {
-  FromOffer(a.offer_id(), outcome.after, e);
+void EventTransferCancel(const v1::TransferCancel& transfer_cancel, const TxOutcome& outcome,
+                         v1::Event* e) {
+  FromOffer(transfer_cancel.offer_id(), outcome.after, e);
 }
 
 }  // namespace reel::ledger

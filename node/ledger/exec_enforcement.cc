@@ -13,37 +13,39 @@ constexpr int64_t kFixedFineMaxFen = 200'000'000;
 constexpr uint32_t kMultiplierMin = 5;
 constexpr uint32_t kMultiplierMax = 10;
 
-Refusal CheckPenalty(const v1::RecordViolation& a) {
-  if (a.illegal_revenue_fen() < 0 || a.fine_fen() < 0) {
+Refusal CheckPenalty(const v1::RecordViolation& record_violation) {
+  if (record_violation.illegal_revenue_fen() < 0 || record_violation.fine_fen() < 0) {
     return Refuse(v1::INVALID_AMOUNT, "revenue and fine must not be negative");
   }
-  if (a.illegal_revenue_fen() > 0) {
-    if (a.multiplier() < kMultiplierMin || a.multiplier() > kMultiplierMax) {
+  if (record_violation.illegal_revenue_fen() > 0) {
+    if (record_violation.multiplier() < kMultiplierMin ||
+        record_violation.multiplier() > kMultiplierMax) {
       return Refuse(v1::MULTIPLIER_OUT_OF_RANGE,
                     "with illegal revenue the multiplier must be 5 to 10, not " +
-                        std::to_string(a.multiplier()));
+                        std::to_string(record_violation.multiplier()));
     }
     int64_t fine = 0;
-    if (__builtin_mul_overflow(a.illegal_revenue_fen(), static_cast<int64_t>(a.multiplier()),
-                               &fine)) {
+    if (__builtin_mul_overflow(record_violation.illegal_revenue_fen(),
+                               static_cast<int64_t>(record_violation.multiplier()), &fine)) {
       return Refuse(v1::AMOUNT_OVERFLOW, "revenue x multiplier overflows");
     }
-    if (fine != a.fine_fen()) {
+    if (fine != record_violation.fine_fen()) {
       return Refuse(v1::FINE_MISMATCH,
                     "the fine must be revenue x multiplier = " + std::to_string(fine) +
-                        " fen, not " + std::to_string(a.fine_fen()));
+                        " fen, not " + std::to_string(record_violation.fine_fen()));
     }
     return Accept();
   }
-  if (a.multiplier() != 0) {
+  if (record_violation.multiplier() != 0) {
     return Refuse(v1::MULTIPLIER_OUT_OF_RANGE,
                   "without illegal revenue there is no multiplier (0)");
   }
-  if (a.fine_fen() < kFixedFineMinFen || a.fine_fen() > kFixedFineMaxFen) {
+  if (record_violation.fine_fen() < kFixedFineMinFen ||
+      record_violation.fine_fen() > kFixedFineMaxFen) {
     return Refuse(v1::PENALTY_OUT_OF_RANGE,
                   "without illegal revenue the fine must be 500,000 to 2,000,000 "
                   "yuan (50,000,000 to 200,000,000 fen), not " +
-                      std::to_string(a.fine_fen()) + " fen");
+                      std::to_string(record_violation.fine_fen()) + " fen");
   }
   return Accept();
 }
@@ -64,33 +66,37 @@ void CutQuotas(TxContext& ctx, const std::string& org, uint32_t year, int64_t cu
 
 }  // namespace
 
-Refusal FormRecordViolation(const v1::RecordViolation& a) {
-  REEL_TRY(CheckObjectId(a.violation_id(), "violation id"));
-  REEL_TRY(CheckOrgId(a.org_id(), "offender"));
-  if (a.kind() == v1::VIOLATION_KIND_UNSPECIFIED || !v1::ViolationKind_IsValid(a.kind())) {
+Refusal FormRecordViolation(const v1::RecordViolation& record_violation) {
+  REEL_TRY(CheckObjectId(record_violation.violation_id(), "violation id"));
+  REEL_TRY(CheckOrgId(record_violation.org_id(), "offender"));
+  if (record_violation.kind() == v1::VIOLATION_KIND_UNSPECIFIED ||
+      !v1::ViolationKind_IsValid(record_violation.kind())) {
     return Refuse(v1::INVALID_ENUM, "violation kind is required");
   }
-  REEL_TRY(CheckPenalty(a));
-  if (a.quota_cut_g() < 0) return Refuse(v1::INVALID_AMOUNT, "quota_cut_g must not be negative");
-  if (!a.seize_lot_ids().empty())
-    REEL_TRY(CheckIdList(a.seize_lot_ids(), "seized lots", 0, v1::MALFORMED));
-  return CheckText(a.description(), "description", false);
+  REEL_TRY(CheckPenalty(record_violation));
+  if (record_violation.quota_cut_g() < 0)
+    return Refuse(v1::INVALID_AMOUNT, "quota_cut_g must not be negative");
+  if (!record_violation.seize_lot_ids().empty())
+    REEL_TRY(CheckIdList(record_violation.seize_lot_ids(), "seized lots", 0, v1::MALFORMED));
+  return CheckText(record_violation.description(), "description", false);
 }
 
-Refusal ApplyRecordViolation(TxContext& ctx, const v1::RecordViolation& a) {
-  if (ctx.state.GetViolation(a.violation_id()).has_value()) {
-    return Refuse(v1::VIOLATION_EXISTS, "violation '" + a.violation_id() + "' already exists");
+Refusal ApplyRecordViolation(TxContext& ctx, const v1::RecordViolation& record_violation) {
+  if (ctx.state.GetViolation(record_violation.violation_id()).has_value()) {
+    return Refuse(v1::VIOLATION_EXISTS,
+                  "violation '" + record_violation.violation_id() + "' already exists");
   }
-  std::optional<v1::Org> offender = ctx.state.GetOrg(a.org_id());
+  std::optional<v1::Org> offender = ctx.state.GetOrg(record_violation.org_id());
   if (!offender.has_value())
-    return Refuse(v1::ORG_NOT_FOUND, "organisation '" + a.org_id() + "' is not registered");
+    return Refuse(v1::ORG_NOT_FOUND,
+                  "organisation '" + record_violation.org_id() + "' is not registered");
   std::vector<v1::Lot> lots;
-  for (const std::string& id : a.seize_lot_ids()) {
+  for (const std::string& id : record_violation.seize_lot_ids()) {
     std::optional<v1::Lot> lot = ctx.state.GetLot(id);
     if (!lot.has_value()) return Refuse(v1::LOT_NOT_FOUND, "lot '" + id + "' does not exist");
     const bool held =
         lot->status() == v1::LOT_STATUS_ACTIVE || lot->status() == v1::LOT_STATUS_IN_TRANSIT;
-    if (!held || lot->holder_org_id() != a.org_id()) {
+    if (!held || lot->holder_org_id() != record_violation.org_id()) {
       return Refuse(v1::LOT_NOT_SEIZABLE,
                     "lot '" + id + "' is " + v1::LotStatus_Name(lot->status()) + " and held by '" +
                         lot->holder_org_id() +
@@ -98,24 +104,25 @@ Refusal ApplyRecordViolation(TxContext& ctx, const v1::RecordViolation& a) {
     }
     lots.push_back(std::move(*lot));
   }
-  if (a.suspend() && offender->status() == v1::ORG_STATUS_ACTIVE &&
-      HasRole(*offender, v1::ROLE_REGULATOR) && !ctx.state.OtherActiveRegulatorExists(a.org_id())) {
+  if (record_violation.suspend() && offender->status() == v1::ORG_STATUS_ACTIVE &&
+      HasRole(*offender, v1::ROLE_REGULATOR) &&
+      !ctx.state.OtherActiveRegulatorExists(record_violation.org_id())) {
     return Refuse(v1::LAST_REGULATOR,
-                  "suspending '" + a.org_id() + "' would leave no ACTIVE REGULATOR");
+                  "suspending '" + record_violation.org_id() + "' would leave no ACTIVE REGULATOR");
   }
   const uint32_t cut_year = ctx.year() + 1;
   v1::Violation v;
-  v.set_violation_id(a.violation_id());
-  v.set_org_id(a.org_id());
-  v.set_kind(a.kind());
-  v.set_illegal_revenue_fen(a.illegal_revenue_fen());
-  v.set_multiplier(a.multiplier());
-  v.set_fine_fen(a.fine_fen());
-  *v.mutable_seized_lot_ids() = a.seize_lot_ids();
-  v.set_suspended(a.suspend());
-  v.set_quota_cut_g(a.quota_cut_g());
-  if (a.quota_cut_g() > 0) v.set_quota_cut_year(cut_year);
-  v.set_description(a.description());
+  v.set_violation_id(record_violation.violation_id());
+  v.set_org_id(record_violation.org_id());
+  v.set_kind(record_violation.kind());
+  v.set_illegal_revenue_fen(record_violation.illegal_revenue_fen());
+  v.set_multiplier(record_violation.multiplier());
+  v.set_fine_fen(record_violation.fine_fen());
+  *v.mutable_seized_lot_ids() = record_violation.seize_lot_ids();
+  v.set_suspended(record_violation.suspend());
+  v.set_quota_cut_g(record_violation.quota_cut_g());
+  if (record_violation.quota_cut_g() > 0) v.set_quota_cut_year(cut_year);
+  v.set_description(record_violation.description());
   v.set_recorded_by_org_id(ctx.signer_id());
   v.set_height(ctx.block.height);
   v.set_time_ms(ctx.block.time_ms);
@@ -123,14 +130,14 @@ Refusal ApplyRecordViolation(TxContext& ctx, const v1::RecordViolation& a) {
   ctx.state.PutViolation(v, ctx.index);
   for (v1::Lot& lot : lots) {
     lot.set_status(v1::LOT_STATUS_SEIZED);
-    lot.set_violation_id(a.violation_id());
+    lot.set_violation_id(record_violation.violation_id());
     lot.set_updated_height(ctx.block.height);
     ctx.state.PutLot(lot);
     v1::LotEvent e = NewEvent(ctx, lot, v1::BIZ_STEP_SEIZING, v1::EPCIS_EVENT_TYPE_OBJECT,
                               v1::EPCIS_ACTION_DELETE);
-    e.set_from_org_id(a.org_id());
-    e.set_reference(a.violation_id());
-    e.set_reason(a.description());
+    e.set_from_org_id(record_violation.org_id());
+    e.set_reference(record_violation.violation_id());
+    e.set_reason(record_violation.description());
     ctx.state.AddLotEvent(e, lot.lot_id());
   }
   if (!lots.empty()) {
@@ -138,35 +145,37 @@ Refusal ApplyRecordViolation(TxContext& ctx, const v1::RecordViolation& a) {
     for (const v1::Lot& lot : lots) seized.push_back(&lot);
     v1::FlowEntry entry;
     entry.set_counterparty_org_id(ctx.signer_id());
-    RecordFlow(ctx, a.org_id(), kFlowSeized, seized, entry);
+    RecordFlow(ctx, record_violation.org_id(), kFlowSeized, seized, entry);
   }
-  if (a.suspend() && offender->status() == v1::ORG_STATUS_ACTIVE) {
+  if (record_violation.suspend() && offender->status() == v1::ORG_STATUS_ACTIVE) {
     offender->set_status(v1::ORG_STATUS_SUSPENDED);
-    offender->set_suspended_by_violation_id(a.violation_id());
+    offender->set_suspended_by_violation_id(record_violation.violation_id());
     offender->set_updated_height(ctx.block.height);
     ctx.state.PutOrg(*offender);
   }
-  if (a.quota_cut_g() > 0) CutQuotas(ctx, a.org_id(), cut_year, a.quota_cut_g());
+  if (record_violation.quota_cut_g() > 0)
+    CutQuotas(ctx, record_violation.org_id(), cut_year, record_violation.quota_cut_g());
   return Accept();
 }
 
-void EventRecordViolation(const v1::RecordViolation& a, const TxOutcome&, v1::Event* e) {
-  e->add_org_ids(a.org_id());
-  AddLotIds(a.seize_lot_ids(), e);
-  e->set_violation_id(a.violation_id());
+void EventRecordViolation(const v1::RecordViolation& record_violation, const TxOutcome&,
+                          v1::Event* e) {
+  e->add_org_ids(record_violation.org_id());
+  AddLotIds(record_violation.seize_lot_ids(), e);
+  e->set_violation_id(record_violation.violation_id());
 }
 
-Refusal FormReinstate(const v1::Reinstate& a) {
-  REEL_TRY(CheckOrgId(a.org_id(), "organisation id"));
-  return CheckText(a.reason(), "reason", false);
+Refusal FormReinstate(const v1::Reinstate& reinstate) {
+  REEL_TRY(CheckOrgId(reinstate.org_id(), "organisation id"));
+  return CheckText(reinstate.reason(), "reason", false);
 }
 
-Refusal ApplyReinstate(TxContext& ctx, const v1::Reinstate& a) {
-  std::optional<v1::Org> org = ctx.state.GetOrg(a.org_id());
+Refusal ApplyReinstate(TxContext& ctx, const v1::Reinstate& reinstate) {
+  std::optional<v1::Org> org = ctx.state.GetOrg(reinstate.org_id());
   if (!org.has_value())
-    return Refuse(v1::ORG_NOT_FOUND, "organisation '" + a.org_id() + "' is not registered");
+    return Refuse(v1::ORG_NOT_FOUND, "organisation '" + reinstate.org_id() + "' is not registered");
   if (org->status() != v1::ORG_STATUS_SUSPENDED) {
-    return Refuse(v1::ORG_NOT_SUSPENDED, "'" + a.org_id() + "' is not suspended");
+    return Refuse(v1::ORG_NOT_SUSPENDED, "'" + reinstate.org_id() + "' is not suspended");
   }
   org->set_status(v1::ORG_STATUS_ACTIVE);
   org->clear_suspended_by_violation_id();
@@ -175,8 +184,8 @@ Refusal ApplyReinstate(TxContext& ctx, const v1::Reinstate& a) {
   return Accept();
 }
 
-void EventReinstate(const v1::Reinstate& a, const TxOutcome&, v1::Event* e) {
-  e->add_org_ids(a.org_id());
+void EventReinstate(const v1::Reinstate& reinstate, const TxOutcome&, v1::Event* e) {
+  e->add_org_ids(reinstate.org_id());
 }
 
 }  // namespace reel::ledger

@@ -35,7 +35,7 @@ Refusal CheckNoDeny(TxContext& ctx, const v1::Licence& licence, std::string_view
 }
 
 // Revokes the GRANTED licences with unused mass that `a` matches, by licence id.
-Refusal RevokeOutstanding(TxContext& ctx, const v1::SetExportRestriction& a) {
+Refusal RevokeOutstanding(TxContext& ctx, const v1::SetExportRestriction& set_export_restriction) {
   // Ids first: the licences are rewritten in the layer being scanned.
   std::vector<std::string> granted;
   const std::string prefix = layout::IndexPrefix(layout::IndexTag::kGrantedLicence);
@@ -46,9 +46,10 @@ Refusal RevokeOutstanding(TxContext& ctx, const v1::SetExportRestriction& a) {
   for (const std::string& id : granted) {
     v1::Licence l;
     REEL_TRY(LoadLicence(ctx, id, &l));
-    if (l.exported_mass_g() >= l.mass_g() || !Matches(a.match(), TermsOf(l))) continue;
+    if (l.exported_mass_g() >= l.mass_g() || !Matches(set_export_restriction.match(), TermsOf(l)))
+      continue;
     l.set_status(v1::LICENCE_STATUS_REVOKED);
-    l.set_revoked_by_restriction_id(a.restriction_id());
+    l.set_revoked_by_restriction_id(set_export_restriction.restriction_id());
     ctx.state.PutLicence(l);
     ctx.result.add_revoked_licence_ids(id);
   }
@@ -68,45 +69,49 @@ void MatchingInForce(const State& state, const LicenceTerms& terms, uint64_t tim
 
 // --- ApplyExportLicense ----------------------------------------------------------------
 
-Refusal FormApplyExportLicense(const v1::ApplyExportLicense& a) {
-  REEL_TRY(CheckObjectId(a.licence_id(), "licence id"));
-  REEL_TRY(CheckCountry(a.destination_country(), "destination country"));
-  REEL_TRY(CheckText(a.consignee(), "consignee", true));
-  REEL_TRY(CheckText(a.end_user(), "end user", true));
-  REEL_TRY(CheckText(a.purpose(), "purpose", false));
-  if (!IsKnownIndustry(a.industry()))
+Refusal FormApplyExportLicense(const v1::ApplyExportLicense& apply_export_license) {
+  REEL_TRY(CheckObjectId(apply_export_license.licence_id(), "licence id"));
+  REEL_TRY(CheckCountry(apply_export_license.destination_country(), "destination country"));
+  REEL_TRY(CheckText(apply_export_license.consignee(), "consignee", true));
+  REEL_TRY(CheckText(apply_export_license.end_user(), "end user", true));
+  REEL_TRY(CheckText(apply_export_license.purpose(), "purpose", false));
+  if (!IsKnownIndustry(apply_export_license.industry()))
     return Refuse(v1::INVALID_ENUM, "the application needs an industry");
-  if (!IsKnownForm(a.product()))
+  if (!IsKnownForm(apply_export_license.product()))
     return Refuse(v1::INVALID_ENUM, "the application needs a product form");
-  if (a.elements().empty()) return Refuse(v1::INVALID_ENUM, "the application names no element");
-  if (static_cast<size_t>(a.elements_size()) > limits::ledger_match_items_max) {
+  if (apply_export_license.elements().empty())
+    return Refuse(v1::INVALID_ENUM, "the application names no element");
+  if (static_cast<size_t>(apply_export_license.elements_size()) > limits::ledger_match_items_max) {
     return Refuse(v1::TOO_MANY_ITEMS, "too many elements");
   }
   std::set<int> seen;
-  for (int e : a.elements()) {
+  for (int e : apply_export_license.elements()) {
     if (!IsKnownElement(e)) return Refuse(v1::INVALID_ENUM, "unknown element in the application");
     if (!seen.insert(e).second) return Refuse(v1::DUPLICATE_ITEM, "an element is named twice");
   }
-  if (a.mass_g() <= 0) return Refuse(v1::INVALID_AMOUNT, "the licence's mass_g must be positive");
+  if (apply_export_license.mass_g() <= 0)
+    return Refuse(v1::INVALID_AMOUNT, "the licence's mass_g must be positive");
   return Accept();
 }
 
-Refusal ApplyApplyExportLicense(TxContext& ctx, const v1::ApplyExportLicense& a) {
-  if (ctx.state.GetLicence(a.licence_id()).has_value()) {
-    return Refuse(v1::LICENCE_EXISTS, "licence '" + a.licence_id() + "' already exists");
+Refusal ApplyApplyExportLicense(TxContext& ctx,
+                                const v1::ApplyExportLicense& apply_export_license) {
+  if (ctx.state.GetLicence(apply_export_license.licence_id()).has_value()) {
+    return Refuse(v1::LICENCE_EXISTS,
+                  "licence '" + apply_export_license.licence_id() + "' already exists");
   }
   v1::Licence l;
-  l.set_licence_id(a.licence_id());
+  l.set_licence_id(apply_export_license.licence_id());
   l.set_applicant_org_id(ctx.signer_id());
-  l.set_destination_country(a.destination_country());
-  l.set_consignee(a.consignee());
-  l.set_end_user(a.end_user());
-  l.set_industry(a.industry());
-  l.set_product(a.product());
-  *l.mutable_elements() = a.elements();
+  l.set_destination_country(apply_export_license.destination_country());
+  l.set_consignee(apply_export_license.consignee());
+  l.set_end_user(apply_export_license.end_user());
+  l.set_industry(apply_export_license.industry());
+  l.set_product(apply_export_license.product());
+  *l.mutable_elements() = apply_export_license.elements();
   std::sort(l.mutable_elements()->begin(), l.mutable_elements()->end());
-  l.set_mass_g(a.mass_g());
-  l.set_purpose(a.purpose());
+  l.set_mass_g(apply_export_license.mass_g());
+  l.set_purpose(apply_export_license.purpose());
   l.set_applied_height(ctx.block.height);
   l.set_applied_time_ms(ctx.block.time_ms);
   std::vector<std::string> deny, review;
@@ -137,81 +142,93 @@ Refusal ApplyApplyExportLicense(TxContext& ctx, const v1::ApplyExportLicense& a)
   return Accept();
 }
 
-void EventApplyExportLicense(const v1::ApplyExportLicense& a, const TxOutcome&, v1::Event* e) {
-  e->add_licence_ids(a.licence_id());
+void EventApplyExportLicense(const v1::ApplyExportLicense& apply_export_license, const TxOutcome&,
+                             v1::Event* e) {
+  e->add_licence_ids(apply_export_license.licence_id());
 }
 
 // --- DecideExportLicense ----------------------------------------------------------------
 
-Refusal FormDecideExportLicense(const v1::DecideExportLicense& a) {
-  REEL_TRY(CheckObjectId(a.licence_id(), "licence id"));
-  REEL_TRY(CheckText(a.reason(), "reason", false));
-  if (a.decision() != v1::DECISION_GRANT && a.decision() != v1::DECISION_DENY) {
+Refusal FormDecideExportLicense(const v1::DecideExportLicense& decide_export_license) {
+  REEL_TRY(CheckObjectId(decide_export_license.licence_id(), "licence id"));
+  REEL_TRY(CheckText(decide_export_license.reason(), "reason", false));
+  if (decide_export_license.decision() != v1::DECISION_GRANT &&
+      decide_export_license.decision() != v1::DECISION_DENY) {
     return Refuse(v1::INVALID_ENUM, "decision must be GRANT or DENY");
   }
-  if (a.decision() == v1::DECISION_DENY && a.valid_until_ms() != 0) {
+  if (decide_export_license.decision() == v1::DECISION_DENY &&
+      decide_export_license.valid_until_ms() != 0) {
     return Refuse(v1::INVALID_VALIDITY, "a denial has no validity: valid_until_ms must be 0");
   }
   return Accept();
 }
 
-Refusal ApplyDecideExportLicense(TxContext& ctx, const v1::DecideExportLicense& a) {
+Refusal ApplyDecideExportLicense(TxContext& ctx,
+                                 const v1::DecideExportLicense& decide_export_license) {
   v1::Licence l;
-  REEL_TRY(LoadLicence(ctx, a.licence_id(), &l));
+  REEL_TRY(LoadLicence(ctx, decide_export_license.licence_id(), &l));
   if (l.status() != v1::LICENCE_STATUS_PENDING && l.status() != v1::LICENCE_STATUS_PENDING_REVIEW) {
     return Refuse(v1::LICENCE_NOT_PENDING, "licence '" + l.licence_id() + "' is already " +
                                                v1::LicenceStatus_Name(l.status()));
   }
-  if (a.decision() == v1::DECISION_GRANT) {
-    if (a.valid_until_ms() <= ctx.block.time_ms) {
+  if (decide_export_license.decision() == v1::DECISION_GRANT) {
+    if (decide_export_license.valid_until_ms() <= ctx.block.time_ms) {
       return Refuse(v1::INVALID_VALIDITY, "a grant needs valid_until_ms after the block time " +
                                               std::to_string(ctx.block.time_ms));
     }
     REEL_TRY(CheckNoDeny(ctx, l, "granting"));
     l.set_status(v1::LICENCE_STATUS_GRANTED);
-    l.set_valid_until_ms(a.valid_until_ms());
+    l.set_valid_until_ms(decide_export_license.valid_until_ms());
   } else {
     l.set_status(v1::LICENCE_STATUS_DENIED);
   }
   l.set_decided_height(ctx.block.height);
   l.set_decided_time_ms(ctx.block.time_ms);
   l.set_decided_by_org_id(ctx.signer_id());
-  l.set_decision_reason(a.reason());
+  l.set_decision_reason(decide_export_license.reason());
   ctx.state.PutLicence(l);
   return Accept();
 }
 
-void EventDecideExportLicense(const v1::DecideExportLicense& a, const TxOutcome&, v1::Event* e) {
-  e->add_licence_ids(a.licence_id());
+void EventDecideExportLicense(const v1::DecideExportLicense& decide_export_license,
+                              const TxOutcome&, v1::Event* e) {
+  e->add_licence_ids(decide_export_license.licence_id());
 }
 
 // --- Restrictions -----------------------------------------------------------------------
 
-Refusal FormSetExportRestriction(const v1::SetExportRestriction& a) {
-  REEL_TRY(CheckObjectId(a.restriction_id(), "restriction id"));
-  REEL_TRY(CheckMatch(a.match()));
-  REEL_TRY(CheckText(a.reason(), "reason", true));
-  if (a.effect() != v1::RESTRICTION_EFFECT_DENY && a.effect() != v1::RESTRICTION_EFFECT_REVIEW) {
+Refusal FormSetExportRestriction(const v1::SetExportRestriction& set_export_restriction) {
+  REEL_TRY(CheckObjectId(set_export_restriction.restriction_id(), "restriction id"));
+  REEL_TRY(CheckMatch(set_export_restriction.match()));
+  REEL_TRY(CheckText(set_export_restriction.reason(), "reason", true));
+  if (set_export_restriction.effect() != v1::RESTRICTION_EFFECT_DENY &&
+      set_export_restriction.effect() != v1::RESTRICTION_EFFECT_REVIEW) {
     return Refuse(v1::INVALID_ENUM, "effect must be DENY or REVIEW");
   }
-  if (a.revoke_outstanding() && a.effect() != v1::RESTRICTION_EFFECT_DENY) {
+  if (set_export_restriction.revoke_outstanding() &&
+      set_export_restriction.effect() != v1::RESTRICTION_EFFECT_DENY) {
     return Refuse(v1::MALFORMED,
                   "revoke_outstanding needs effect DENY: a REVIEW restriction refuses nothing");
   }
-  if (a.effective_until_ms() != 0 && a.effective_until_ms() <= a.effective_from_ms()) {
+  if (set_export_restriction.effective_until_ms() != 0 &&
+      set_export_restriction.effective_until_ms() <= set_export_restriction.effective_from_ms()) {
     return Refuse(v1::INVALID_EFFECTIVE_PERIOD,
                   "effective_until_ms must be after effective_from_ms");
   }
   return Accept();
 }
 
-Refusal ApplySetExportRestriction(TxContext& ctx, const v1::SetExportRestriction& a) {
-  if (ctx.state.GetRestriction(a.restriction_id()).has_value()) {
+Refusal ApplySetExportRestriction(TxContext& ctx,
+                                  const v1::SetExportRestriction& set_export_restriction) {
+  if (ctx.state.GetRestriction(set_export_restriction.restriction_id()).has_value()) {
     return Refuse(v1::RESTRICTION_EXISTS,
-                  "restriction '" + a.restriction_id() + "' already exists");
+                  "restriction '" + set_export_restriction.restriction_id() + "' already exists");
   }
-  const uint64_t from = a.effective_from_ms() == 0 ? ctx.block.time_ms : a.effective_from_ms();
-  if (a.effective_until_ms() != 0 && a.effective_until_ms() <= std::max(from, ctx.block.time_ms)) {
+  const uint64_t from = set_export_restriction.effective_from_ms() == 0
+                            ? ctx.block.time_ms
+                            : set_export_restriction.effective_from_ms();
+  if (set_export_restriction.effective_until_ms() != 0 &&
+      set_export_restriction.effective_until_ms() <= std::max(from, ctx.block.time_ms)) {
     return Refuse(v1::INVALID_EFFECTIVE_PERIOD, "the restriction would end before it is in force");
   }
   if (ctx.state.OpenRestrictionCount() >= limits::ledger_restrictions_open_max) {
@@ -220,63 +237,66 @@ Refusal ApplySetExportRestriction(TxContext& ctx, const v1::SetExportRestriction
                                           " restrictions not lifted; lift some first");
   }
   v1::Restriction r;
-  r.set_restriction_id(a.restriction_id());
-  *r.mutable_match() = a.match();
-  r.set_effect(a.effect());
-  r.set_reason(a.reason());
-  r.set_revoke_outstanding(a.revoke_outstanding());
+  r.set_restriction_id(set_export_restriction.restriction_id());
+  *r.mutable_match() = set_export_restriction.match();
+  r.set_effect(set_export_restriction.effect());
+  r.set_reason(set_export_restriction.reason());
+  r.set_revoke_outstanding(set_export_restriction.revoke_outstanding());
   r.set_effective_from_ms(from);
-  r.set_effective_until_ms(a.effective_until_ms());
+  r.set_effective_until_ms(set_export_restriction.effective_until_ms());
   r.set_set_by_org_id(ctx.signer_id());
   r.set_set_height(ctx.block.height);
   r.set_set_time_ms(ctx.block.time_ms);
-  if (a.revoke_outstanding()) {
-    REEL_TRY(RevokeOutstanding(ctx, a));
+  if (set_export_restriction.revoke_outstanding()) {
+    REEL_TRY(RevokeOutstanding(ctx, set_export_restriction));
     r.set_revoked_licence_count(ctx.result.revoked_licence_ids_size());
   }
   ctx.state.PutRestriction(r);
   return Accept();
 }
 
-void EventSetExportRestriction(const v1::SetExportRestriction& a, const TxOutcome& outcome,
-                               v1::Event* e) {
-  e->add_restriction_ids(a.restriction_id());
+void EventSetExportRestriction(const v1::SetExportRestriction& set_export_restriction,
+                               const TxOutcome& outcome, v1::Event* e) {
+  e->add_restriction_ids(set_export_restriction.restriction_id());
   for (const std::string& id : outcome.result.revoked_licence_ids()) e->add_licence_ids(id);
 }
 
-Refusal FormLiftExportRestriction(const v1::LiftExportRestriction& a) {
-  REEL_TRY(CheckObjectId(a.restriction_id(), "restriction id"));
-  return CheckText(a.reason(), "reason", false);
+Refusal FormLiftExportRestriction(const v1::LiftExportRestriction& lift_export_restriction) {
+  REEL_TRY(CheckObjectId(lift_export_restriction.restriction_id(), "restriction id"));
+  return CheckText(lift_export_restriction.reason(), "reason", false);
 }
 
-Refusal ApplyLiftExportRestriction(TxContext& ctx, const v1::LiftExportRestriction& a) {
-  std::optional<v1::Restriction> r = ctx.state.GetRestriction(a.restriction_id());
+Refusal ApplyLiftExportRestriction(TxContext& ctx,
+                                   const v1::LiftExportRestriction& lift_export_restriction) {
+  std::optional<v1::Restriction> r =
+      ctx.state.GetRestriction(lift_export_restriction.restriction_id());
   if (!r.has_value()) {
     return Refuse(v1::RESTRICTION_NOT_FOUND,
-                  "restriction '" + a.restriction_id() + "' does not exist");
+                  "restriction '" + lift_export_restriction.restriction_id() + "' does not exist");
   }
   if (r->lifted())
-    return Refuse(v1::RESTRICTION_LIFTED,
-                  "restriction '" + a.restriction_id() + "' is already lifted");
+    return Refuse(
+        v1::RESTRICTION_LIFTED,
+        "restriction '" + lift_export_restriction.restriction_id() + "' is already lifted");
   r->set_lifted(true);
   r->set_lifted_height(ctx.block.height);
   r->set_lifted_time_ms(ctx.block.time_ms);
-  r->set_lift_reason(a.reason());
+  r->set_lift_reason(lift_export_restriction.reason());
   ctx.state.PutRestriction(*r);
   return Accept();
 }
 
-void EventLiftExportRestriction(const v1::LiftExportRestriction& a, const TxOutcome&,
-                                v1::Event* e) {
-  e->add_restriction_ids(a.restriction_id());
+void EventLiftExportRestriction(const v1::LiftExportRestriction& lift_export_restriction,
+                                const TxOutcome&, v1::Event* e) {
+  e->add_restriction_ids(lift_export_restriction.restriction_id());
 }
 
 // --- ClearExport ---------------------------------------------------------------------------
 
-Refusal FormClearExport(const v1::ClearExport& a) {
-  REEL_TRY(CheckObjectId(a.licence_id(), "licence id"));
-  REEL_TRY(CheckIdList(a.lot_ids(), "cleared lots", 1, v1::MALFORMED));
-  return CheckText(a.customs_declaration(), "customs declaration", true);
+Refusal FormClearExport(const v1::ClearExport& clear_export) {
+  REEL_TRY(CheckObjectId(clear_export.licence_id(), "licence id"));
+  REEL_TRY(CheckIdList(clear_export.lot_ids(), "cleared lots", 1, v1::MALFORMED));
+  return CheckText(clear_export.customs_declaration(), "customs declaration", true);
 }
 
 namespace {
@@ -326,14 +346,14 @@ Refusal CheckClearedLot(const v1::Licence& l, const v1::Lot& lot) {
 
 }  // namespace
 
-Refusal ApplyClearExport(TxContext& ctx, const v1::ClearExport& a) {
+Refusal ApplyClearExport(TxContext& ctx, const v1::ClearExport& clear_export) {
   v1::Licence l;
-  REEL_TRY(LoadLicence(ctx, a.licence_id(), &l));
+  REEL_TRY(LoadLicence(ctx, clear_export.licence_id(), &l));
   REEL_TRY(CheckLicenceUsable(ctx, l));
   std::vector<v1::Lot> lots;
   int64_t mass = l.exported_mass_g();
   ElementGrams grams{};
-  for (const std::string& id : a.lot_ids()) {
+  for (const std::string& id : clear_export.lot_ids()) {
     std::optional<v1::Lot> lot = ctx.state.GetLot(id);
     if (!lot.has_value()) return Refuse(v1::LOT_NOT_FOUND, "lot '" + id + "' does not exist");
     REEL_TRY(CheckClearedLot(l, *lot));
@@ -357,11 +377,11 @@ Refusal ApplyClearExport(TxContext& ctx, const v1::ClearExport& a) {
   x.set_end_user(l.end_user());
   x.set_industry(l.industry());
   x.set_product(l.product());
-  *x.mutable_lot_ids() = a.lot_ids();
+  *x.mutable_lot_ids() = clear_export.lot_ids();
   x.set_mass_g(mass - l.exported_mass_g());
   *x.mutable_composition() = FromGrams(grams);
   x.set_reo_g(SumGrams(grams));
-  x.set_customs_declaration(a.customs_declaration());
+  x.set_customs_declaration(clear_export.customs_declaration());
   x.set_height(ctx.block.height);
   x.set_time_ms(ctx.block.time_ms);
   ctx.state.PutExport(x, ctx.index);
@@ -374,7 +394,7 @@ Refusal ApplyClearExport(TxContext& ctx, const v1::ClearExport& a) {
                               v1::EPCIS_ACTION_DELETE);
     e.set_country(l.destination_country());
     e.set_from_org_id(l.applicant_org_id());
-    e.set_reference(a.customs_declaration());
+    e.set_reference(clear_export.customs_declaration());
     ctx.state.AddLotEvent(e, lot.lot_id());
   }
   std::vector<const v1::Lot*> exported;
@@ -390,9 +410,9 @@ Refusal ApplyClearExport(TxContext& ctx, const v1::ClearExport& a) {
   return Accept();
 }
 
-void EventClearExport(const v1::ClearExport& a, const TxOutcome&, v1::Event* e) {
-  e->add_licence_ids(a.licence_id());
-  AddLotIds(a.lot_ids(), e);
+void EventClearExport(const v1::ClearExport& clear_export, const TxOutcome&, v1::Event* e) {
+  e->add_licence_ids(clear_export.licence_id());
+  AddLotIds(clear_export.lot_ids(), e);
 }
 
 }  // namespace reel::ledger

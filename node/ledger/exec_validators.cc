@@ -355,20 +355,20 @@ Refusal FormConsensus(const v1::ConsensusParams& p) {
   return Accept();
 }
 
-v1::ValidatorChange ChangeOf(const v1::ProposeValidatorChange& a) {
+v1::ValidatorChange ChangeOf(const v1::ProposeValidatorChange& propose_validator_change) {
   v1::ValidatorChange change;
-  switch (a.change_case()) {
+  switch (propose_validator_change.change_case()) {
     case v1::ProposeValidatorChange::kAdd:
-      *change.mutable_add() = a.add();
+      *change.mutable_add() = propose_validator_change.add();
       break;
     case v1::ProposeValidatorChange::kRemove:
-      *change.mutable_remove() = a.remove();
+      *change.mutable_remove() = propose_validator_change.remove();
       break;
     case v1::ProposeValidatorChange::kReplace:
-      *change.mutable_replace() = a.replace();
+      *change.mutable_replace() = propose_validator_change.replace();
       break;
     case v1::ProposeValidatorChange::kConsensus:
-      *change.mutable_consensus() = a.consensus();
+      *change.mutable_consensus() = propose_validator_change.consensus();
       break;
     case v1::ProposeValidatorChange::CHANGE_NOT_SET:
       break;
@@ -380,49 +380,53 @@ v1::ValidatorChange ChangeOf(const v1::ProposeValidatorChange& a) {
 
 // --- Kinds ------------------------------------------------------------------------------
 
-Refusal FormProposeValidatorChange(const v1::ProposeValidatorChange& a) {
-  REEL_TRY(CheckObjectId(a.change_id(), "change id"));
-  switch (a.change_case()) {
+Refusal FormProposeValidatorChange(const v1::ProposeValidatorChange& propose_validator_change) {
+  REEL_TRY(CheckObjectId(propose_validator_change.change_id(), "change id"));
+  switch (propose_validator_change.change_case()) {
     case v1::ProposeValidatorChange::kAdd:
-      REEL_TRY(CheckValidatorName(a.add().name()));
-      REEL_TRY(CheckOrgId(a.add().org_id(), "validator organisation"));
-      REEL_TRY(CheckValidatorKey(a.add().public_key()));
-      REEL_TRY(CheckAddress(a.add().address()));
-      if (a.add().tls_cert_pem().empty() || !a.add().tls_cert_sha256().empty()) {
+      REEL_TRY(CheckValidatorName(propose_validator_change.add().name()));
+      REEL_TRY(CheckOrgId(propose_validator_change.add().org_id(), "validator organisation"));
+      REEL_TRY(CheckValidatorKey(propose_validator_change.add().public_key()));
+      REEL_TRY(CheckAddress(propose_validator_change.add().address()));
+      if (propose_validator_change.add().tls_cert_pem().empty() ||
+          !propose_validator_change.add().tls_cert_sha256().empty()) {
         return Refuse(v1::MALFORMED,
                       "a new validator needs tls_cert_pem (and no tls_cert_sha256): the ledger "
                       "checks the certificate against the chain's CA");
       }
       return Accept();
     case v1::ProposeValidatorChange::kRemove:
-      return CheckValidatorName(a.remove().name());
+      return CheckValidatorName(propose_validator_change.remove().name());
     case v1::ProposeValidatorChange::kReplace:
-      REEL_TRY(CheckValidatorName(a.replace().name()));
-      if (a.replace().public_key().empty() && a.replace().tls_cert_pem().empty()) {
+      REEL_TRY(CheckValidatorName(propose_validator_change.replace().name()));
+      if (propose_validator_change.replace().public_key().empty() &&
+          propose_validator_change.replace().tls_cert_pem().empty()) {
         return Refuse(v1::EMPTY_UPDATE, "the replacement names neither a key nor a certificate");
       }
-      if (!a.replace().public_key().empty()) REEL_TRY(CheckValidatorKey(a.replace().public_key()));
+      if (!propose_validator_change.replace().public_key().empty())
+        REEL_TRY(CheckValidatorKey(propose_validator_change.replace().public_key()));
       return Accept();
     case v1::ProposeValidatorChange::kConsensus:
-      return FormConsensus(a.consensus());
+      return FormConsensus(propose_validator_change.consensus());
     case v1::ProposeValidatorChange::CHANGE_NOT_SET:
       break;
   }
   return Refuse(v1::MALFORMED, "the proposal names no change (add, remove, replace or consensus)");
 }
 
-Refusal ApplyProposeValidatorChange(TxContext& ctx, const v1::ProposeValidatorChange& a) {
+Refusal ApplyProposeValidatorChange(TxContext& ctx,
+                                    const v1::ProposeValidatorChange& propose_validator_change) {
   const Validators v = Load(ctx.state);
   REEL_TRY(RequireGoverning(ctx, v));
-  const std::string key = layout::ValidatorChangeKey(a.change_id());
+  const std::string key = layout::ValidatorChangeKey(propose_validator_change.change_id());
   if (ctx.state.overlay().Get(key).has_value()) {
     return Refuse(v1::VALIDATOR_CHANGE_EXISTS,
-                  "validator change '" + a.change_id() + "' already exists");
+                  "validator change '" + propose_validator_change.change_id() + "' already exists");
   }
   v1::ValidatorChangeRecord record;
-  record.set_change_id(a.change_id());
+  record.set_change_id(propose_validator_change.change_id());
   record.set_proposer_org_id(ctx.signer_id());
-  *record.mutable_change() = ChangeOf(a);
+  *record.mutable_change() = ChangeOf(propose_validator_change);
   REEL_TRY(CheckChange(ctx, v, record.change()));
   record.set_status(v1::VALIDATOR_CHANGE_STATUS_PENDING);
   record.add_approver_org_ids(ctx.signer_id());
@@ -432,61 +436,64 @@ Refusal ApplyProposeValidatorChange(TxContext& ctx, const v1::ProposeValidatorCh
   return Accept();
 }
 
-void EventProposeValidatorChange(const v1::ProposeValidatorChange& a, const TxOutcome&,
-                                 v1::Event* e) {
-  e->set_validator_change_id(a.change_id());
-  if (a.has_add()) e->add_org_ids(a.add().org_id());
+void EventProposeValidatorChange(const v1::ProposeValidatorChange& propose_validator_change,
+                                 const TxOutcome&, v1::Event* e) {
+  e->set_validator_change_id(propose_validator_change.change_id());
+  if (propose_validator_change.has_add()) e->add_org_ids(propose_validator_change.add().org_id());
 }
 
-Refusal FormApproveValidatorChange(const v1::ApproveValidatorChange& a) {
-  return CheckObjectId(a.change_id(), "change id");
+Refusal FormApproveValidatorChange(const v1::ApproveValidatorChange& approve_validator_change) {
+  return CheckObjectId(approve_validator_change.change_id(), "change id");
 }
 
-Refusal ApplyApproveValidatorChange(TxContext& ctx, const v1::ApproveValidatorChange& a) {
+Refusal ApplyApproveValidatorChange(TxContext& ctx,
+                                    const v1::ApproveValidatorChange& approve_validator_change) {
   const Validators v = Load(ctx.state);
   REEL_TRY(RequireGoverning(ctx, v));
   v1::ValidatorChangeRecord record;
-  REEL_TRY(LoadPending(ctx, a.change_id(), &record));
+  REEL_TRY(LoadPending(ctx, approve_validator_change.change_id(), &record));
   auto* approvers = record.mutable_approver_org_ids();
   if (std::find(approvers->begin(), approvers->end(), ctx.signer_id()) != approvers->end()) {
-    return Refuse(v1::ALREADY_APPROVED,
-                  "'" + ctx.signer_id() + "' has already approved '" + a.change_id() + "'");
+    return Refuse(v1::ALREADY_APPROVED, "'" + ctx.signer_id() + "' has already approved '" +
+                                            approve_validator_change.change_id() + "'");
   }
   *approvers->Add() = ctx.signer_id();
   std::sort(approvers->begin(), approvers->end());
   if (static_cast<uint32_t>(approvers->size()) >= v.governance.approvals_required()) {
     REEL_TRY(TakeEffect(ctx, v, &record));
   }
-  ctx.state.Write(layout::ValidatorChangeKey(a.change_id()), record);
+  ctx.state.Write(layout::ValidatorChangeKey(approve_validator_change.change_id()), record);
   return Accept();
 }
 
-void EventApproveValidatorChange(const v1::ApproveValidatorChange& a, const TxOutcome&,
-                                 v1::Event* e) {
-  e->set_validator_change_id(a.change_id());
+void EventApproveValidatorChange(const v1::ApproveValidatorChange& approve_validator_change,
+                                 const TxOutcome&, v1::Event* e) {
+  e->set_validator_change_id(approve_validator_change.change_id());
 }
 
-Refusal FormWithdrawValidatorChange(const v1::WithdrawValidatorChange& a) {
-  REEL_TRY(CheckObjectId(a.change_id(), "change id"));
-  return CheckText(a.reason(), "reason", false);
+Refusal FormWithdrawValidatorChange(const v1::WithdrawValidatorChange& withdraw_validator_change) {
+  REEL_TRY(CheckObjectId(withdraw_validator_change.change_id(), "change id"));
+  return CheckText(withdraw_validator_change.reason(), "reason", false);
 }
 
-Refusal ApplyWithdrawValidatorChange(TxContext& ctx, const v1::WithdrawValidatorChange& a) {
+Refusal ApplyWithdrawValidatorChange(TxContext& ctx,
+                                     const v1::WithdrawValidatorChange& withdraw_validator_change) {
   v1::ValidatorChangeRecord record;
-  REEL_TRY(LoadPending(ctx, a.change_id(), &record));
+  REEL_TRY(LoadPending(ctx, withdraw_validator_change.change_id(), &record));
   if (record.proposer_org_id() != ctx.signer_id()) {
     return Refuse(v1::NOT_PROPOSER, "only its proposer '" + record.proposer_org_id() +
-                                        "' may withdraw '" + a.change_id() + "'");
+                                        "' may withdraw '" + withdraw_validator_change.change_id() +
+                                        "'");
   }
   record.set_status(v1::VALIDATOR_CHANGE_STATUS_WITHDRAWN);
   record.set_decided_height(ctx.block.height);
-  ctx.state.Write(layout::ValidatorChangeKey(a.change_id()), record);
+  ctx.state.Write(layout::ValidatorChangeKey(withdraw_validator_change.change_id()), record);
   return Accept();
 }
 
-void EventWithdrawValidatorChange(const v1::WithdrawValidatorChange& a, const TxOutcome&,
-                                  v1::Event* e) {
-  e->set_validator_change_id(a.change_id());
+void EventWithdrawValidatorChange(const v1::WithdrawValidatorChange& withdraw_validator_change,
+                                  const TxOutcome&, v1::Event* e) {
+  e->set_validator_change_id(withdraw_validator_change.change_id());
 }
 
 // --- Genesis and queries (validators.h) ---------------------------------------------------
