@@ -3,9 +3,9 @@
 //
 // The server requires a client certificate and verifies its chain against the CA
 // (GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY); which validator it is,
-// if any, is decided per call by the PeerServer from genesis. A client verifies the
-// server's chain against the CA and its name against the validator name it dialled
-// (the SSL target name override), whatever host:port it used to get there.
+// if any, is decided per call by the PeerServer from the current epoch's set. A client
+// verifies the server's chain against the CA and its name against the validator name it
+// dialled (the SSL target name override), whatever host:port it used to get there.
 #pragma once
 
 #include <grpcpp/channel.h>

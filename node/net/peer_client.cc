@@ -162,8 +162,8 @@ Status PeerClient::CheckServerIdentity(const grpc::ClientContext& context) const
   if (!cert.has_value()) return Status::Unauthenticated("no server certificate");
   auto sha256 = CertSha256(*cert);
   if (!sha256.ok() || *sha256 != remote_.cert_sha256) {
-    return Status::Unauthenticated("server certificate is not the one genesis names for " +
-                                   remote_.name);
+    return Status::Unauthenticated(
+        "server certificate is not the one the validator set names for " + remote_.name);
   }
   return Status::Ok();
 }

@@ -11,8 +11,8 @@
 //
 // Block sync and gossip are request/response calls made on the caller's thread, each
 // with a deadline. Every call, and every Push stream, checks that the server presented
-// the certificate genesis names for this validator (TLS has already checked the CA and
-// the name); an answer from anyone else is discarded as UNAUTHENTICATED.
+// the certificate its epoch's set names for this validator (TLS has already checked the
+// CA and the name); an answer from anyone else is discarded as UNAUTHENTICATED.
 //
 // Thread-safe: any thread may call any method at once. The destructor stops the sender
 // (cancelling a write in progress) and drops what is queued.
