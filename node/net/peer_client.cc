@@ -163,7 +163,7 @@ Status PeerClient::CheckServerIdentity(const grpc::ClientContext& context) const
   auto sha256 = CertSha256(*cert);
   if (!sha256.ok() || *sha256 != remote_.cert_sha256) {
     return Status::Unauthenticated(
-        "server certificate is not the one the validator set names for " + remote_.name);
+        "server certificate is not the one genesis or a later epoch names for " + remote_.name);
   }
   return Status::Ok();
 }
