@@ -19,6 +19,7 @@ Core::Core(Config config, crypto::KeyPair key, Application* app)
   REEL_ASSERT(config_.validators.n() >= 1 && config_.validators.n() <= limits::validators_max);
   REEL_ASSERT(config_.self_index < config_.validators.n());
   REEL_ASSERT(key_.public_key() == config_.validators.keys[config_.self_index]);
+  heard_round_.assign(config_.validators.n(), 0);
   const bool first_epoch = config_.epoch_root_id == Hash32{};
   REEL_ASSERT(!first_epoch || config_.epoch_root_height == 0);
   root_qc_ = MakeRootQc(
@@ -104,7 +105,7 @@ void Core::Root(const StartState& start, uint64_t now_ms, uint64_t round_min) {
   const SafetyState& s = safety_.state();
   const uint64_t round =
       std::max({s.high_qc.round + 1, s.highest_voted_round, s.highest_timeout_round, round_min});
-  pacemaker_.Start(round, now_ms);
+  pacemaker_.Start(round, now_ms, s.high_qc.round);
   // The TC that took this replica into its round, from its own disk (checked: the disk
   // may be damaged), so that its timeouts can show it again.
   if (s.high_tc && s.high_tc->epoch == config_.epoch && VerifyTc(*s.high_tc, ctx_).ok()) {
@@ -195,6 +196,7 @@ void Core::ProcessQc(const QuorumCert& qc, uint32_t from) {
 
 void Core::ProcessTc(const TimeoutCert& tc) {
   safety_.ObserveTc(tc);  // persisted with the next signature
+  for (const TimeoutSignature& signer : tc.signers) Heard(signer.index, tc.round);
   if (pacemaker_.AdvanceOnTc(tc, now_ms_)) {
     ++view_changes_;
     votes_.PruneBelow(pacemaker_.round() - 1);
@@ -240,7 +242,7 @@ void Core::CommitUpTo(const Block& child, const QuorumCert& child_qc) {
     // that QC (votes go to one leader); from the timeout they commit the block too and
     // move on, instead of waiting for a TC in an epoch that is over. It comes before
     // the Commit so that the driver has it on disk before it starts the next epoch.
-    LocalTimeout();
+    LocalTimeout(/*with_vote=*/false);  // no help for a block past the end
     ended_ = true;
   }
   // The proof of the last executed block: the path above it, then the child.
@@ -333,11 +335,9 @@ Status Core::InsertBlock(const Block& block, bool store) {
   }
   tree_->Insert(block);
   if (store) out_.push_back(StoreBlock{block});
-  if (leaders_.LeaderOf(block.header.round + 1, block.header.committed_height) ==
-      config_.self_index) {
-    if (auto qc = votes_.TryForm(block.header.round, block.id, block.header.height, ctx_)) {
-      OnQcFormed(*qc);
-    }
+  // Votes that came before the block (to the next leader, or broadcast at a timeout).
+  if (auto qc = votes_.TryForm(block.header.round, block.id, block.header.height, ctx_)) {
+    OnQcFormed(*qc);
   }
   return Status::Ok();
 }
@@ -350,6 +350,7 @@ Step Core::OnProposal(uint32_t from, const Proposal& received) {
   p.block.Seal(config_.chain_id);
   Status form = CheckProposalForm(p);
   if (!form.ok()) return Finish(form);
+  Heard(p.block.header.proposer_index, p.block.header.round);
   // The certificates are self-verifying and checked: take them even from a proposer
   // this replica does not expect, so that a replica whose leader schedule lags (its
   // history is short of the others') catches up instead of staying behind.
@@ -408,8 +409,25 @@ void Core::VoteIfAllowed(const Proposal& p, Status* status) {
   vote.signer = config_.self_index;
   vote.signature =
       key_.SignDigest(VoteDigest(config_.chain_id, config_.epoch, vote.block_id, vote.round));
-  // To the leader of this block's child, which is drawn from this block's history.
-  SignedSend(Send{leaders_.LeaderOf(h.round + 1, h.committed_height), vote});
+  // To the leader of this block's child, which is drawn from this block's history;
+  // to everyone if that leader has sent nothing since a round that timed out (it has
+  // likely crashed): then every replica forms the QC at once and enters the next round,
+  // instead of waiting for the timer and broadcasting it there (LocalTimeout). Votes
+  // stay linear while every leader is heard.
+  last_vote_ = vote;
+  const uint32_t next_leader = leaders_.LeaderOf(h.round + 1, h.committed_height);
+  const auto& high_tc = pacemaker_.high_tc();
+  if (next_leader != config_.self_index && high_tc && heard_round_[next_leader] < high_tc->round) {
+    ++votes_broadcast_;
+    SignedSend(Broadcast{vote});
+  } else {
+    SignedSend(Send{next_leader, vote});
+  }
+}
+
+void Core::Heard(uint32_t validator, uint64_t round) {
+  if (validator < heard_round_.size())
+    heard_round_[validator] = std::max(heard_round_[validator], round);
 }
 
 Step Core::OnVote(uint32_t from, const Vote& vote) {
@@ -417,13 +435,10 @@ Step Core::OnVote(uint32_t from, const Vote& vote) {
   if (vote.epoch != config_.epoch && config_.bug != PlantedBug::kOldEpochVote) {
     return Finish(Status::InvalidArgument("vote of another epoch"));
   }
-  if (const Block* b = tree_->Find(vote.block_id);
-      b != nullptr &&
-      leaders_.LeaderOf(vote.round + 1, b->header.committed_height) != config_.self_index) {
-    return Finish(Status::InvalidArgument("vote sent to a replica that does not lead next"));
-  }
-  // A vote for a block not here yet is kept (bounded by rounds and validators): the
-  // block may follow, and only then can this replica tell whose child it leads.
+  // Taken whoever leads next: votes go to the next leader, and every voter broadcasts its
+  // vote when the round times out (LocalTimeout), so that a quorum of them certifies the
+  // block at every replica even when that leader is down. A vote for a block not here
+  // yet is kept (bounded by rounds and validators): the block may follow.
   if (vote.round + 1 < pacemaker_.round()) return Finish(Status::Ok());  // stale
   if (vote.round > pacemaker_.round() + limits::consensus_future_rounds_max) {
     return Finish(Status::ResourceExhausted("vote too far in the future"));
@@ -432,6 +447,7 @@ Step Core::OnVote(uint32_t from, const Vote& vote) {
   if (config_.bug == PlantedBug::kOldEpochVote) vote_ctx.epoch = vote.epoch;
   Status s = VerifyVote(vote, vote_ctx);
   if (!s.ok()) return Finish(s);
+  Heard(vote.signer, vote.round);
   if (!votes_.Add(vote, ctx_)) return Finish(Status::Ok());  // duplicate
   if (const Block* b = tree_->Find(vote.block_id)) {
     if (b->header.round != vote.round)
@@ -466,6 +482,7 @@ Step Core::OnTimeout(uint32_t from, const Timeout& t) {
   }
   Status s = VerifyTimeoutSignature(t, ctx_);
   if (!s.ok()) return Finish(s);
+  Heard(t.signer, t.round);
   if (!timeouts_.Add(t, ctx_)) return Finish(Status::Ok());
   // f + 1 timeouts include an honest one: join rather than wait for our timer,
   // in a later round too (its senders may have restarted into it without the
@@ -496,10 +513,17 @@ Step Core::OnTick(uint64_t now_ms) {
 // The round timer fired (or f + 1 others gave up): stop voting in this round
 // and tell everyone, with our high QC and TC. Re-sent unchanged while the
 // round lasts, so that a lossy network cannot starve the TC.
-void Core::LocalTimeout() {
+void Core::LocalTimeout(bool with_vote) {
   if (ended_) return;
   pacemaker_.Rearm(now_ms_);
   const uint64_t r = pacemaker_.round();
+  // Our vote of this round went to the next leader only; if that leader is down, the
+  // block it certifies is lost with it. Sent to everyone (as Aptos' timeout votes do),
+  // a quorum of such votes certifies the block at every replica, which then enter the
+  // next round by that QC: a dead leader costs its own round, not the round before it
+  // too. Before the timeout, so that a receiver forms the QC first. Already signed and
+  // persisted: no new signature.
+  if (with_vote && last_vote_ && last_vote_->round == r) out_.push_back(Broadcast{*last_vote_});
   if (last_timeout_ && last_timeout_->round == r) {
     Timeout again = *last_timeout_;
     again.high_tc = pacemaker_.high_tc();

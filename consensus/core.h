@@ -184,6 +184,8 @@ class Core {
   uint64_t committed_height() const { return committed_height_; }
   // Rounds this replica left by a timeout certificate (view changes), since start.
   uint64_t view_changes() const { return view_changes_; }
+  // Votes sent to every validator because the next leader went unheard (VoteIfAllowed).
+  uint64_t votes_broadcast() const { return votes_broadcast_; }
   const SafetyState& safety_state() const { return safety_.state(); }
   // Blocks above the committed one, for answering peers' fetches.
   const BlockTree& tree() const { return *tree_; }
@@ -210,7 +212,8 @@ class Core {
   void RestoreBlocks(std::vector<Block> blocks);
   Status HandleProposalWithParent(const Proposal& proposal);
   void VoteIfAllowed(const Proposal& proposal, Status* status);
-  void LocalTimeout();
+  void LocalTimeout(bool with_vote = true);
+  void Heard(uint32_t validator, uint64_t round);
   void MaybePropose();
   void RequestFetch(const Hash32& block_id, uint32_t peer);
   void RetryFetches();
@@ -230,8 +233,13 @@ class Core {
   uint64_t committed_height_ = 0;
   bool ended_ = false;
   uint64_t view_changes_ = 0;
+  uint64_t votes_broadcast_ = 0;
+  // Per validator, the highest round of a verified message it signed (a proposal, a
+  // vote, a timeout, a TC signature): who has been silent since a round timed out.
+  std::vector<uint64_t> heard_round_;
   uint64_t now_ms_ = 0;
   std::optional<Timeout> last_timeout_;  // re-sent unchanged while the round lasts
+  std::optional<Vote> last_vote_;        // broadcast when its round times out
   std::deque<std::pair<uint32_t, Proposal>> pending_proposals_;
   std::deque<std::pair<uint32_t, QuorumCert>> pending_qcs_;
   std::map<Hash32, uint32_t> fetches_;  // block id -> attempts so far

@@ -1,5 +1,7 @@
 #include "consensus/leader_schedule.h"
 
+#include <algorithm>
+
 #include "base/bytes.h"
 #include "crypto/hash.h"
 
@@ -35,30 +37,60 @@ void LeaderSchedule::OnCommitted(const BlockHeader& header) {
   e.proposer = header.height == 0 || header.epoch != epoch_ ? UINT32_MAX : header.proposer_index;
   if (e.proposer != UINT32_MAX) e.voters = header.qc_signers;
   e.digest = crypto::Blake2b256(CanonicalHeaderBytes(header));
-  history_.push_back(e);
+  e.round = header.round;
+  e.committed_height = header.committed_height;
+  PutFailures(e);
+  history_.push_back(std::move(e));
   while (history_.size() > HistoryBlocksMax(n_)) history_.pop_front();
+}
+
+// The validators of the rounds `e` skipped after its parent (history_.back()).
+void LeaderSchedule::PutFailures(Entry& e) const {
+  if (!reputation_ || e.proposer == UINT32_MAX) return;  // no one's block: nothing to say
+  if (history_.empty() || history_.back().height + 1 != e.height) {
+    e.failures_known = false;  // the parent is not here
+    return;
+  }
+  const Entry& parent = history_.back();
+  // The first block of an epoch: its parent's round is of the epoch before.
+  if (parent.proposer == UINT32_MAX || e.round <= parent.round + 1) return;
+  const uint64_t first = std::max(parent.round + 1, e.round - kFailedRoundsMax);
+  for (uint64_t s = first; s < e.round; ++s) {
+    const Draw draw = Compute(s, parent.committed_height, /*with_failures=*/false);
+    if (!draw.exact) {
+      e.failures_known = false;
+      e.failed.clear();
+      return;
+    }
+    if (std::find(e.failed.begin(), e.failed.end(), draw.leader) == e.failed.end())
+      e.failed.push_back(draw.leader);
+  }
 }
 
 uint32_t LeaderSchedule::LeaderOf(uint64_t round, uint64_t history_height) const {
   const auto key = std::make_pair(round, history_height);
   if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-  const uint32_t leader = Compute(round, history_height);
-  // Only an answer from a history this replica holds is final: one asked above the
-  // newest committed height is round-robin now and may not be after the next commit.
-  if (!history_.empty() && history_height <= history_.back().height) {
+  const Draw draw = Compute(round, history_height, /*with_failures=*/true);
+  // Only an exact answer is final: one asked above the newest committed height is
+  // round-robin now and may not be after the next commit.
+  if (draw.exact) {
     if (cache_.size() >= kCacheEntriesMax) cache_.clear();
-    cache_.emplace(key, leader);
+    cache_.emplace(key, draw.leader);
   }
-  return leader;
+  return draw.leader;
 }
 
-uint32_t LeaderSchedule::Compute(uint64_t round, uint64_t history_height) const {
-  const uint32_t round_robin = static_cast<uint32_t>(round % n_);
-  if (!reputation_ || history_.empty() || history_height == 0 ||
-      history_height > history_.back().height || history_height < history_.front().height) {
-    return round_robin;
+LeaderSchedule::Draw LeaderSchedule::Compute(uint64_t round, uint64_t history_height,
+                                             bool with_failures) const {
+  const Draw round_robin{static_cast<uint32_t>(round % n_), true};
+  if (!reputation_ || history_height == 0) return round_robin;
+  // History this replica does not hold (yet, or any more): round-robin, not exact.
+  if (history_.empty() || history_height > history_.back().height ||
+      history_height < history_.front().height) {
+    return Draw{round_robin.leader, false};
   }
   std::vector<bool> active(n_, false);
+  std::vector<bool> failed(n_, false);
   size_t own = 0;  // blocks of this epoch in the window
   const size_t top = static_cast<size_t>(history_height - history_.front().height);
   const Entry& newest = history_[top];
@@ -70,32 +102,54 @@ uint32_t LeaderSchedule::Compute(uint64_t round, uint64_t history_height) const 
     for (uint32_t v = 0; v < n_; ++v) {
       if (HasSigner(e.voters, v)) active[v] = true;
     }
+    if (!with_failures) continue;
+    if (!e.failures_known) return Draw{round_robin.leader, false};
+    for (uint32_t v : e.failed) {
+      if (v < n_) failed[v] = true;
+    }
   }
   // Too little history: the first blocks of an epoch (or of the chain) carry a root QC
   // with no signers, so a window of a few blocks names only their proposers, and one
   // of them (perhaps a faulty one) would lead almost every round. Round-robin until the
-  // window is full of this epoch's blocks.
-  if (own < Window(n_)) return round_robin;
+  // window is full of this epoch's blocks. The window reaching below the oldest header
+  // held, in a chain that has blocks there, is history this replica lacks.
+  if (own < Window(n_)) {
+    const bool lacking = top + 1 < Window(n_) && history_.front().height > 0 &&
+                         history_.front().proposer != UINT32_MAX;
+    return Draw{round_robin.leader, !lacking};
+  }
   std::vector<uint64_t> weights(n_);
   uint64_t total = 0;
   for (uint32_t v = 0; v < n_; ++v) {
-    weights[v] = active[v] ? kActiveWeight : kInactiveWeight;
+    weights[v] = failed[v] ? kFailedWeight : active[v] ? kActiveWeight : kInactiveWeight;
     total += weights[v];
   }
-  std::string seed_bytes = "reel/leader/v1";
-  AppendU64BE(seed_bytes, epoch_);
-  AppendU64BE(seed_bytes, round);
-  seed_bytes.append(crypto::AsBytes(newest.digest));
-  const Hash32 seed = crypto::Blake2b256(seed_bytes);
-  uint64_t draw = 0;
-  for (size_t i = 0; i < 8; ++i) draw = draw << 8 | seed[i];
-  draw %= total;
-  for (uint32_t v = 0; v < n_; ++v) {
-    if (draw < weights[v]) return v;
-    draw -= weights[v];
+  // Rounds go in groups of GroupSize(n); a group's leaders are drawn by weight without
+  // replacement, so no validator leads two rounds of a group.
+  const uint64_t group_size = GroupSize(n_);
+  const uint64_t group = round / group_size;
+  const uint64_t position = round % group_size;
+  std::string seed_prefix = "reel/leader/v2";
+  AppendU64BE(seed_prefix, epoch_);
+  AppendU64BE(seed_prefix, group);
+  seed_prefix.append(crypto::AsBytes(newest.digest));
+  for (uint64_t i = 0;; ++i) {
+    std::string seed_bytes = seed_prefix;
+    AppendU64BE(seed_bytes, i);
+    const Hash32 seed = crypto::Blake2b256(seed_bytes);
+    uint64_t draw = 0;
+    for (size_t b = 0; b < 8; ++b) draw = draw << 8 | seed[b];
+    draw %= total;
+    uint32_t v = 0;
+    for (; v < n_; ++v) {
+      if (draw < weights[v]) break;
+      draw -= weights[v];
+    }
+    REEL_ASSERT(v < n_ && "the draw is below the total weight");
+    if (i == position) return Draw{v, true};
+    total -= weights[v];  // drawn: out of the group's later rounds
+    weights[v] = 0;
   }
-  REEL_ASSERT(false && "the draw is below the total weight");
-  return round_robin;
 }
 
 }  // namespace reel::consensus

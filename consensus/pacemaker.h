@@ -4,13 +4,18 @@
 // so no choice of timeout can make a replica unsafe; a too short one only costs a
 // round, and the backoff below makes up for it.
 //
-// The round timer adapts to the rounds it observes (docs/DECISIONS.md): after a
-// round that ends by a QC it is kAdaptiveMultiplier times the longest of the last
-// kSamples QC-ended rounds, within [floor, initial] (the initial value until
-// kSamplesMin rounds were seen), plus the leader's idle wait when the chain is idle;
-// after a round that ends by a TC it grows x3/2, capped. So a failed round costs a
-// few round-trips of this network rather than a fixed second, while a slower
-// network (a WAN) keeps a timeout above its own round time.
+// The round timer adapts to the rounds it observes (docs/DECISIONS.md). Its base, set
+// at each round that ends by a QC, is kAdaptiveMultiplier times the longest of the
+// last kSamples QC-ended rounds, within [floor, initial] (the initial value until
+// kSamplesMin rounds were seen), plus the leader's idle wait when the chain is idle.
+// A round r gets the base grown x3/2 (capped) for each round since the newest
+// certified one (the high QC's round) short of r - 1: the streak of rounds that
+// certified nothing. So a failed round costs a few round-trips of this network rather
+// than a fixed second; a dead leader's round, followed by a round that certifies its
+// block, costs no growth after it (even when the TC of the dead round came first and
+// the QC of the next a moment later); and only a run of rounds that certify nothing (a
+// partition, a network slower than the timer) backs off, until the timer outlasts the
+// network's delays. A slower network (a WAN) keeps a timeout above its own round time.
 #pragma once
 
 #include <algorithm>
@@ -36,27 +41,50 @@ class Pacemaker {
         max_ms_(timeout_ms_max),
         floor_ms_(timeout_ms_floor == 0 ? timeout_ms_initial
                                         : std::min(timeout_ms_floor, timeout_ms_initial)),
-        duration_ms_(initial_ms_) {
+        base_ms_(initial_ms_) {
     REEL_ASSERT(initial_ms_ > 0 && initial_ms_ <= max_ms_);
   }
 
   uint64_t round() const { return round_; }
-  uint64_t duration_ms() const { return duration_ms_; }
+  // The current round's timer: the base grown for the streak of rounds that certified
+  // nothing before it.
+  uint64_t duration_ms() const {
+    uint64_t duration = std::min(base_ms_, max_ms_);
+    for (uint64_t k = round_ > high_qc_round_ + 1 ? round_ - high_qc_round_ - 1 : 0;
+         k > 0 && duration < max_ms_; --k) {
+      const uint64_t grown = duration * limits::round_timeout_backoff_numerator /
+                             limits::round_timeout_backoff_denominator;
+      duration = std::min(max_ms_, std::max(grown, duration + 1));
+    }
+    return duration;
+  }
   uint64_t deadline_ms() const { return deadline_ms_; }
   const std::optional<TimeoutCert>& high_tc() const { return high_tc_; }
 
-  // Starts (or restarts) in `round` at `now_ms`.
-  void Start(uint64_t round, uint64_t now_ms) { Enter(round, now_ms); }
+  // Starts (or restarts) in `round` at `now_ms`, with the highest QC it holds.
+  void Start(uint64_t round, uint64_t now_ms, uint64_t high_qc_round = 0) {
+    high_qc_round_ = high_qc_round;
+    Enter(round, now_ms);
+  }
 
   // True if the QC moved us to a new round. `leader_wait_ms`: how long the next
   // leader may wait on purpose before it proposes (an idle chain's pacing).
   bool AdvanceOnQc(uint64_t qc_round, uint64_t now_ms, uint64_t leader_wait_ms = 0) {
-    if (qc_round < round_) return false;
+    if (qc_round < round_) {
+      // A QC of an earlier round (a TC of it came first): the streak before this round
+      // is shorter than its timer assumed.
+      if (qc_round > high_qc_round_) {
+        high_qc_round_ = qc_round;
+        deadline_ms_ = std::min(deadline_ms_, entered_ms_ + duration_ms());
+      }
+      return false;
+    }
     if (qc_round == round_ && now_ms >= entered_ms_) {
       samples_.push_back(now_ms - entered_ms_);
       if (samples_.size() > kSamples) samples_.pop_front();
     }
-    duration_ms_ = std::min(max_ms_, Adaptive() + leader_wait_ms);
+    base_ms_ = std::min(max_ms_, Adaptive() + leader_wait_ms);
+    high_qc_round_ = qc_round;
     Enter(qc_round + 1, now_ms);
     return true;
   }
@@ -65,9 +93,7 @@ class Pacemaker {
   bool AdvanceOnTc(const TimeoutCert& tc, uint64_t now_ms) {
     if (!high_tc_ || tc.round > high_tc_->round) high_tc_ = tc;
     if (tc.round < round_) return false;
-    duration_ms_ = std::min(max_ms_, duration_ms_ * limits::round_timeout_backoff_numerator /
-                                         limits::round_timeout_backoff_denominator);
-    Enter(tc.round + 1, now_ms);
+    Enter(tc.round + 1, now_ms);  // one more round in the streak: a longer timer
     return true;
   }
 
@@ -80,13 +106,13 @@ class Pacemaker {
 
   bool Expired(uint64_t now_ms) const { return now_ms >= deadline_ms_; }
   // After a local timeout: fire again one duration later (to re-send it).
-  void Rearm(uint64_t now_ms) { deadline_ms_ = now_ms + duration_ms_; }
+  void Rearm(uint64_t now_ms) { deadline_ms_ = now_ms + duration_ms(); }
 
  private:
   void Enter(uint64_t round, uint64_t now_ms) {
     round_ = round;
     entered_ms_ = now_ms;
-    deadline_ms_ = now_ms + duration_ms_;
+    deadline_ms_ = now_ms + duration_ms();
   }
 
   uint64_t Adaptive() const {
@@ -100,7 +126,8 @@ class Pacemaker {
   uint64_t floor_ms_;
   std::deque<uint64_t> samples_;  // durations of the last QC-ended rounds
   uint64_t entered_ms_ = 0;
-  uint64_t duration_ms_;
+  uint64_t base_ms_;            // the timer of a round right after a certified one
+  uint64_t high_qc_round_ = 0;  // the newest round known to have certified a block
   uint64_t round_ = 1;
   uint64_t deadline_ms_ = 0;
   std::optional<TimeoutCert> high_tc_;

@@ -133,6 +133,63 @@ TEST_F(CoreTest, RefusesATimedOutRound) {
   EXPECT_TRUE(VotesIn(core_->OnProposal(1, SignProposal(On(genesis_, 1)))).empty());
 }
 
+TEST_F(CoreTest, ItsVoteIsBroadcastBeforeTheTimeoutWhenTheRoundTimesOut) {
+  ASSERT_EQ(VotesIn(core_->OnProposal(1, SignProposal(On(genesis_, 1)))).size(), 1u);
+  Step tick = core_->OnTick(kNow + 1000);
+  auto broadcasts = ActionsOf<Broadcast>(tick);
+  ASSERT_EQ(broadcasts.size(), 2u);
+  ASSERT_TRUE(std::holds_alternative<Vote>(broadcasts[0].message));
+  EXPECT_EQ(std::get<Vote>(broadcasts[0].message).round, 1u);
+  EXPECT_TRUE(std::holds_alternative<Timeout>(broadcasts[1].message));
+  // Re-sent with the timeout while the round lasts.
+  EXPECT_EQ(ActionsOf<Broadcast>(core_->OnTick(kNow + 2500)).size(), 2u);
+}
+
+TEST_F(CoreTest, AReplicaThatDoesNotLeadNextFormsTheQcFromBroadcastVotes) {
+  Block b1 = On(genesis_, 1);
+  ASSERT_OK(core_->OnProposal(1, SignProposal(b1)).status);
+  Block b2 = On(b1, 2);
+  ASSERT_EQ(b2.header.proposer_index, kSelf);
+  Step voted = core_->OnProposal(kSelf, SignProposal(b2));
+  ASSERT_EQ(VotesIn(voted).size(), 1u);
+  ASSERT_EQ(VotesIn(voted)[0].round, 2u);
+  ASSERT_EQ(ActionsOf<Send>(voted).size(), 1u);
+  EXPECT_EQ(ActionsOf<Send>(voted)[0].to, 3u);  // round 3's leader, not us
+  core_->OnVote(kSelf, VotesIn(voted)[0]);
+  // Validator 3, the next leader, is down: the others broadcast their votes at their timeout.
+  ASSERT_OK(core_->OnVote(0, SignVote(0, b2)).status);
+  EXPECT_EQ(core_->round(), 2u);
+  Step formed = core_->OnVote(1, SignVote(1, b2));
+  ASSERT_OK(formed.status);
+  EXPECT_EQ(core_->round(), 3u);
+  // Rounds 1 and 2 are consecutive: b1 is committed here too.
+  auto commits = ActionsOf<Commit>(formed);
+  ASSERT_EQ(commits.size(), 1u);
+  EXPECT_EQ(commits[0].blocks.back().block.id, b1.id);
+}
+
+TEST_F(CoreTest, VotesToEveryoneWhenTheNextLeaderWasSilentSinceTheNewestTc) {
+  // Round 3 timed out; validator 1, who leads round 5, signed none of the TC.
+  Block b4 = On(genesis_, 4);
+  ASSERT_EQ(b4.header.proposer_index, 0u);
+  Step step = core_->OnProposal(0, SignProposal(b4, MakeTc(3, {{0, 0}, {2, 0}, {3, 0}})));
+  ASSERT_OK(step.status);
+  EXPECT_TRUE(VotesIn(step).empty());
+  auto broadcasts = ActionsOf<Broadcast>(step);
+  ASSERT_EQ(broadcasts.size(), 1u);
+  ASSERT_TRUE(std::holds_alternative<Vote>(broadcasts[0].message));
+  EXPECT_EQ(std::get<Vote>(broadcasts[0].message).round, 4u);
+  EXPECT_EQ(core_->votes_broadcast(), 1u);
+
+  // The same with validator 1 in the TC: to validator 1 alone.
+  Restart(std::nullopt);
+  step = core_->OnProposal(0, SignProposal(b4, MakeTc(3, {{0, 0}, {1, 0}, {2, 0}})));
+  ASSERT_OK(step.status);
+  ASSERT_EQ(VotesIn(step).size(), 1u);
+  EXPECT_EQ(ActionsOf<Send>(step)[0].to, 1u);
+  EXPECT_TRUE(ActionsOf<Broadcast>(step).empty());
+}
+
 TEST_F(CoreTest, RefusesQcNotOfPreviousRoundWithoutTc) {
   Block b2 = On(genesis_, 2);  // QC of round 0 in round 2
   Step step = core_->OnProposal(2, SignProposal(b2));

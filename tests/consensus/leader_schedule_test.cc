@@ -1,10 +1,14 @@
 // Leader reputation (consensus/leader_schedule.h): round-robin without history,
-// the same answer on every replica that holds the history, a silent validator
-// dropped within a window and chosen again once it votes; and on the tests'
-// network, a crashed validator stops costing rounds.
+// the same answer on every replica that holds the history (with failed rounds in it
+// too), a silent validator dropped within a window and chosen again once it votes, the
+// leader of a skipped round dropped from the commit that shows it, no validator twice
+// in a group of rounds; and on the tests' network, a crashed validator stops costing
+// rounds.
 #include "consensus/leader_schedule.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "tests/consensus/consensus_test_util.h"
 
@@ -19,6 +23,7 @@ BlockHeader Header(uint64_t height, uint32_t proposer, const std::vector<uint32_
   h.epoch = 1;
   h.height = height;
   h.round = height;
+  h.committed_height = height >= 2 ? height - 2 : 0;
   h.proposer_index = proposer;
   for (uint32_t v : voters) h.qc_signers[v / 8] |= static_cast<uint8_t>(1u << (v % 8));
   return h;
@@ -76,6 +81,88 @@ TEST(LeaderScheduleTest, ASilentValidatorIsDroppedAndComesBackWhenItVotes) {
   // It votes again (one QC at height 61): active again.
   s.OnCommitted(Header(61, 1, {0, 1, 3}));
   EXPECT_GT(chosen(61, 3), 350);
+}
+
+// How many of rounds [1000, 3000) `who` leads for a child of a block whose committed
+// height is `height`.
+int Chosen(const LeaderSchedule& s, uint64_t height, uint32_t who) {
+  int count = 0;
+  for (uint64_t r = 1000; r < 3000; ++r) count += s.LeaderOf(r, height) == who ? 1 : 0;
+  return count;
+}
+
+TEST(LeaderScheduleTest, TheLeaderOfASkippedRoundIsDroppedFromTheCommitThatShowsIt) {
+  const uint32_t n = 4;
+  std::vector<BlockHeader> chain = Chain(30, {0, 1, 2, 3});
+  LeaderSchedule s(1, n);
+  s.Reset(chain);
+  // Block 31 extends block 30 (round 30) in round 32: round 31's leader failed. Who that
+  // was, every replica reads from block 30's history.
+  const uint32_t failed = s.LeaderOf(31, chain.back().committed_height);
+  EXPECT_GT(Chosen(s, 30, failed), 400);
+  BlockHeader skipping = Header(31, (failed + 1) % n, {0, 1, 2, 3});
+  skipping.round = 32;
+  s.OnCommitted(skipping);
+  // At once about 1 round in 3000, though its votes keep it active.
+  const int after = Chosen(s, 31, failed);
+  EXPECT_LT(after, 10) << "the failed leader still leads " << after << " of 2000 rounds";
+  // A window later, with no more failures, it leads its share again.
+  for (uint64_t h = 32; h <= 31 + LeaderSchedule::Window(n); ++h) {
+    BlockHeader next = Header(h, static_cast<uint32_t>(h % n), {0, 1, 2, 3});
+    next.round = h + 1;
+    s.OnCommitted(next);
+  }
+  EXPECT_GT(Chosen(s, 31 + LeaderSchedule::Window(n), failed), 400);
+}
+
+TEST(LeaderScheduleTest, NoValidatorLeadsTwoRoundsOfAGroup) {
+  for (uint32_t n : {4u, 7u, 10u}) {
+    std::vector<uint32_t> all(n);
+    for (uint32_t v = 0; v < n; ++v) all[v] = v;
+    LeaderSchedule s(1, n);
+    s.Reset(Chain(3 * n, all));
+    const uint64_t g = LeaderSchedule::GroupSize(n);
+    ASSERT_EQ(g, n - (n - 1) / 3);
+    size_t longest_run = 1, run = 1;
+    for (uint64_t r = 1; r < 3000; ++r) {
+      const uint32_t leader = s.LeaderOf(r, 3 * n);
+      for (uint64_t q = r - r % g; q < r; ++q) {
+        ASSERT_NE(s.LeaderOf(q, 3 * n), leader) << "n " << n << " rounds " << q << ", " << r;
+      }
+      run = leader == s.LeaderOf(r - 1, 3 * n) ? run + 1 : 1;
+      longest_run = std::max(longest_run, run);
+    }
+    EXPECT_LE(longest_run, 2u) << "n " << n;
+  }
+}
+
+TEST(LeaderScheduleTest, ReplicasAgreeWithFailuresInTheHistory) {
+  // Every fifth block skips a round, whose leader is put down as failed.
+  std::vector<BlockHeader> chain = {Header(0, 0, {})};
+  uint64_t round = 0;
+  for (uint64_t h = 1; h <= 120; ++h) {
+    round += h % 5 == 0 ? 2 : 1;
+    BlockHeader b = Header(h, static_cast<uint32_t>(h % 3), {0, 1, 2});
+    b.round = round;
+    chain.push_back(b);
+  }
+  LeaderSchedule ahead(1, 4), restarted(1, 4), plain(1, 4);
+  for (const BlockHeader& h : chain) ahead.OnCommitted(h);
+  const size_t keep = LeaderSchedule::HistoryBlocksMax(4);
+  restarted.Reset({chain.end() - static_cast<std::ptrdiff_t>(keep), chain.end()});
+  for (BlockHeader h : chain) {  // the same chain with no round skipped
+    h.round = h.height;
+    plain.OnCommitted(h);
+  }
+  int differ = 0;
+  for (uint64_t height = 120 - LeaderSchedule::kKeptBeyondWindow; height <= 120; ++height) {
+    for (uint64_t r = 200; r < 260; ++r) {
+      ASSERT_EQ(ahead.LeaderOf(r, height), restarted.LeaderOf(r, height))
+          << "round " << r << " height " << height;
+      differ += ahead.LeaderOf(r, height) != plain.LeaderOf(r, height) ? 1 : 0;
+    }
+  }
+  EXPECT_GT(differ, 100) << "the failures changed no draw";
 }
 
 TEST(LeaderScheduleTest, OtherVotersOrHistoryChangeTheDraw) {

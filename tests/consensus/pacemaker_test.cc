@@ -42,6 +42,44 @@ TEST(Pacemaker, BacksOffByHalfAfterTimeoutsCappedAndResetsAfterQc) {
   EXPECT_EQ(pm.deadline_ms(), 750u);
 }
 
+TEST(Pacemaker, GrowsWithTheStreakOfRoundsThatCertifiedNothingNotWithTheCountOfTcs) {
+  Pacemaker pm(100, 1000);
+  pm.Start(1, 0);
+  pm.AdvanceOnQc(1, 10);  // round 2, right after a certified round
+  EXPECT_EQ(pm.duration_ms(), 100u);
+  // Round 2's leader is dead: its TC takes us to round 3, one round short of a QC.
+  pm.AdvanceOnTc(testing::MakeTc(2, {{0, 1}, {1, 1}, {2, 1}}), 110);
+  EXPECT_EQ(pm.round(), 3u);
+  EXPECT_EQ(pm.duration_ms(), 150u);
+  // Round 3 certifies its block, but the TC of round 3 arrives first (its voters timed
+  // out): two rounds short for now...
+  pm.AdvanceOnTc(testing::MakeTc(3, {{0, 1}, {1, 1}, {2, 1}}), 260);
+  EXPECT_EQ(pm.round(), 4u);
+  EXPECT_EQ(pm.duration_ms(), 225u);
+  EXPECT_EQ(pm.deadline_ms(), 485u);
+  // ...and round 3's QC a moment later: round 4 follows a certified round.
+  EXPECT_FALSE(pm.AdvanceOnQc(3, 265));
+  EXPECT_EQ(pm.duration_ms(), 100u);
+  EXPECT_EQ(pm.deadline_ms(), 360u);  // from when the round began
+  // A partition: rounds that certify nothing, one after another, back off to the cap.
+  uint64_t now = 360;
+  uint64_t last = pm.duration_ms();
+  for (uint64_t r = 4; r < 12; ++r) {
+    pm.AdvanceOnTc(testing::MakeTc(r, {{0, 3}, {1, 3}, {2, 3}}), now);
+    now += pm.duration_ms();
+    EXPECT_GT(pm.duration_ms(), last) << "round " << pm.round();
+    last = pm.duration_ms();
+    if (last == 1000u) break;
+  }
+  EXPECT_EQ(pm.duration_ms(), 1000u);
+  // A restart in round 20 holding a QC of round 12: seven rounds of streak.
+  Pacemaker restarted(100, 1000);
+  restarted.Start(20, 0, 12);
+  EXPECT_EQ(restarted.duration_ms(), 1000u);  // 100 x 1.5^7, capped
+  restarted.Start(13, 0, 12);
+  EXPECT_EQ(restarted.duration_ms(), 100u);
+}
+
 TEST(Pacemaker, AdaptsToObservedRoundsWithinFloorAndInitialAndAllowsForAnIdleLeader) {
   Pacemaker pm(1000, 8000, 250);
   pm.Start(1, 0);

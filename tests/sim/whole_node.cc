@@ -70,6 +70,15 @@ constexpr uint64_t kAttackGapMsMax = 400;  // a Byzantine validator's crafted me
 constexpr size_t kFloodMessagesMax = 30;
 constexpr size_t kRecentMax = 32;  // committed envelopes and honest timeouts a liar replays
 constexpr size_t kViolationsMax = 20;
+// --down-one: one validator crashes for good at a seeded time, once the leader schedule
+// has a full window of history; the run then goes on this long, and the others must
+// never go longer than kDownOneGapMsMax without a commit: a few failed rounds (the
+// backed-off timer of three dead-leader rounds in a row is 250 + 375 + 562 ms) while
+// reputation still draws the dead one, none once it has left the window.
+constexpr uint64_t kDownOneAtMsMin = 1500;
+constexpr uint64_t kDownOneAtMsMax = 3000;
+constexpr uint64_t kDownOneWatchMs = 20'000;
+constexpr uint64_t kDownOneGapMsMax = 3000;
 
 crypto::KeyPair ValidatorKey(uint32_t index) {
   return crypto::KeyPair::FromSeed(
@@ -106,6 +115,7 @@ struct TickEvent {};
 struct RestartEvent {};
 struct CrashEvent {};      // chaos: a random replica crashes
 struct FarBehindEvent {};  // chaos: replica `to` goes down for long
+struct DownOneEvent {};    // --down-one: replica `to` crashes for good
 struct FetchRequest {
   Hash32 block_id{};
   uint64_t above_height = 0;
@@ -130,9 +140,10 @@ struct WatchEvent {};
 struct AttackEvent {};  // Byzantine `to` sends something crafted
 struct PartitionEvent {};
 struct ReplayEvent {};
-using Payload = std::variant<Deliver, TickEvent, RestartEvent, CrashEvent, FarBehindEvent,
-                             FetchRequest, FetchReply, Gossip, SyncPoll, SyncRequest, SyncReply,
-                             ClientEvent, WatchEvent, AttackEvent, PartitionEvent, ReplayEvent>;
+using Payload =
+    std::variant<Deliver, TickEvent, RestartEvent, CrashEvent, FarBehindEvent, DownOneEvent,
+                 FetchRequest, FetchReply, Gossip, SyncPoll, SyncRequest, SyncReply, ClientEvent,
+                 WatchEvent, AttackEvent, PartitionEvent, ReplayEvent>;
 
 struct Event {
   uint32_t to = 0;
@@ -179,6 +190,7 @@ struct Node {
   std::unique_ptr<replica::Replica> replica;
   uint64_t incarnation = 0;
   bool halted = false;          // stopped by Fatal; never restarted
+  bool gone = false;            // crashed for good (--down-one): the checks leave it out
   uint64_t checked_height = 0;  // committed heights compared with the canonical chain
   SyncSession sync;
   bool running() const { return replica != nullptr; }
@@ -260,13 +272,24 @@ class Simulation {
     duplicate_probability_ = std::vector<double>{0.0, 0.02, 0.05}[rng_.Uniform(0, 2)];
     crash_gap_ms_ = std::vector<uint64_t>{0, 3000, 1500}[rng_.Uniform(0, 2)];
     withhold_vote_probability_ = std::vector<double>{0.0, 0.1, 0.3}[rng_.Uniform(0, 2)];
+    if (opt_.down_one) {
+      // A sound network and no other fault: what is measured is the cost of the one down.
+      REEL_ASSERT(opt_.byzantine == 0);
+      drop_probability_ = duplicate_probability_ = withhold_vote_probability_ = 0;
+      crash_gap_ms_ = 0;
+    }
     blocked_.assign(n, std::vector<bool>(n, false));
   }
 
   WholeNodeResult Run() {
     FatalHandlerScope fatal_throws;
     for (uint32_t i = 0; i < nodes_.size(); ++i) StartNode(i);
-    Schedule(rng_.Uniform(0, 300), 0, PartitionEvent{});
+    if (opt_.down_one) {
+      const uint32_t who = static_cast<uint32_t>(rng_.Uniform(0, nodes_.size() - 1));
+      Schedule(rng_.Uniform(kDownOneAtMsMin, kDownOneAtMsMax), who, DownOneEvent{});
+    } else {
+      Schedule(rng_.Uniform(0, 300), 0, PartitionEvent{});
+    }
     Schedule(rng_.Uniform(0, 100), 0, ClientEvent{});
     Schedule(kWatchEveryMs, 0, WatchEvent{});
     Schedule(kReplayEveryMs, 0, ReplayEvent{});
@@ -276,7 +299,7 @@ class Simulation {
     }
     // Most seeds keep one honest replica down long enough to need block sync.
     std::vector<uint32_t> honest = HonestIndexes();
-    if (!honest.empty() && nodes_.size() > 1 && rng_.Chance(0.7)) {
+    if (!opt_.down_one && !honest.empty() && nodes_.size() > 1 && rng_.Chance(0.7)) {
       const uint32_t who = honest[rng_.Uniform(0, honest.size() - 1)];
       const uint64_t at = rng_.Uniform(200, 1500);
       far_behind_until_ = at + kFarBehindMsMax + 1;
@@ -342,7 +365,7 @@ class Simulation {
 
   void StartNode(uint32_t i) {
     Node& n = nodes_[i];
-    REEL_ASSERT(!n.running() && !n.halted);
+    REEL_ASSERT(!n.running() && !n.halted && !n.gone);
     ++n.incarnation;
     n.pool = std::make_unique<mempool::Mempool>();
     // One worker, never used: the simulator admits one transaction at a time, which
@@ -452,7 +475,7 @@ class Simulation {
   }
 
   void Handle(const Event& e, RestartEvent&) {
-    if (!nodes_[e.to].running() && !nodes_[e.to].halted) StartNode(e.to);
+    if (!nodes_[e.to].running() && !nodes_[e.to].halted && !nodes_[e.to].gone) StartNode(e.to);
   }
 
   void Handle(const Event&, CrashEvent&) {
@@ -528,8 +551,16 @@ class Simulation {
     const int copies = chaos_ && !once && rng_.Chance(duplicate_probability_) ? 2 : 1;
     for (int k = 0; k < copies; ++k) {
       uint64_t delay = rng_.Uniform(1, 30);
-      if (chaos_ && rng_.Chance(0.2)) delay += rng_.Uniform(0, 300);
-      Schedule(now_ + delay, to, k + 1 < copies ? payload : std::move(payload), incarnation, from);
+      if (chaos_ && !opt_.down_one && rng_.Chance(0.2)) delay += rng_.Uniform(0, 300);
+      uint64_t at = now_ + delay;
+      if (opt_.down_one) {
+        // One ordered stream per link, as the node's peer transport has (TCP): a
+        // message never overtakes one sent before it on the same link.
+        uint64_t& last = link_last_ms_[{from, to}];
+        at = std::max(at, last);
+        last = at;
+      }
+      Schedule(at, to, k + 1 < copies ? payload : std::move(payload), incarnation, from);
     }
     return true;
   }
@@ -556,6 +587,46 @@ class Simulation {
     }
     Log(0, 'P', 0, kind, 0);
   }
+
+  void Handle(const Event& e, DownOneEvent&) {
+    if (!nodes_[e.to].running()) return;
+    Crash(e.to, 0);
+    nodes_[e.to].gone = true;
+    down_since_ = now_;
+    down_progress_ms_ = now_;
+    down_height_ = LiveHeight();
+    result_.down_index = e.to;
+  }
+
+  // The highest height a replica that still runs has committed.
+  uint64_t LiveHeight() const {
+    uint64_t height = 0;
+    for (const Node& node : nodes_) {
+      if (Counted(node)) height = std::max(height, Height(node));
+    }
+    return height;
+  }
+
+  // With one down for good: the longest time the others went without a commit.
+  void WatchDownOne() {
+    if (!down_since_) return;
+    const uint64_t height = LiveHeight();
+    const uint64_t gap = now_ - down_progress_ms_;
+    if (height > down_height_) {
+      result_.down_gap_ms_max = std::max(result_.down_gap_ms_max, gap);
+      result_.down_commits += height - down_height_;
+      down_height_ = height;
+      down_progress_ms_ = now_;
+    } else if (chaos_ && gap > kDownOneGapMsMax) {
+      result_.down_gap_ms_max = gap;
+      Violation("with replica " + std::to_string(result_.down_index) + " down since t=" +
+                std::to_string(*down_since_) + " ms, the others committed nothing for " +
+                std::to_string(gap) + " ms (height " + std::to_string(height) + ")");
+    }
+  }
+
+  // A replica whose state the end-of-run checks read: honest, and not down for good.
+  static bool Counted(const Node& node) { return !node.byzantine && !node.gone; }
 
   static uint64_t RoundOf(const v1::ConsensusMessage& m) {
     if (m.has_proposal()) return m.proposal().block().header().round();
@@ -584,7 +655,8 @@ class Simulation {
   }
 
   void Handle(const Event&, ClientEvent&) {
-    if (!chaos_ || client_.size() >= opt_.transactions) return;
+    // With one down, clients go on as long as the watch does.
+    if (!chaos_ || (!opt_.down_one && client_.size() >= opt_.transactions)) return;
     // The epoch changes are spread evenly among the clients' transactions.
     const uint64_t slot = opt_.transactions / (uint64_t{opt_.epoch_changes} + 1);
     if (epoch_changes_sent_ < opt_.epoch_changes && slot > 0 &&
@@ -677,7 +749,7 @@ class Simulation {
     for (const ClientTx& c : client_) {
       if (!c.acknowledged) continue;
       for (const Node& node : nodes_) {
-        if (!node.byzantine && !TxRecord(node, c.tx.id)) return false;
+        if (Counted(node) && !TxRecord(node, c.tx.id)) return false;
       }
     }
     return true;
@@ -1076,7 +1148,7 @@ class Simulation {
     const uint64_t changes = ending_heights.size();
     result_.epochs = changes;
     for (const Node& node : nodes_) {
-      if (node.byzantine || node.store == nullptr) continue;
+      if (!Counted(node) || node.store == nullptr) continue;
       const uint64_t epoch = EpochOf(node).epoch;
       if (epoch != changes) {
         Violation("honest replica " + std::to_string(node.index) + " is in epoch " +
@@ -1114,7 +1186,7 @@ class Simulation {
       }
       std::optional<std::string> agreed;
       for (const Node& node : nodes_) {
-        if (node.byzantine) continue;
+        if (!Counted(node)) continue;
         std::optional<v1::GetTransactionResponse> record = TxRecord(node, c.tx.id);
         if (!record) {
           Violation("acknowledged transaction " + name + " is not committed on replica " +
@@ -1162,6 +1234,10 @@ class Simulation {
         node.seen_epoch = epoch;
         node.seen_round = 0;
       }
+      if (opt_.verbose && node.replica->round() != node.seen_round) {
+        std::printf("t=%llu R r%u round %llu\n", static_cast<unsigned long long>(now_), node.index,
+                    static_cast<unsigned long long>(node.replica->round()));
+      }
       node.seen_round = std::max(node.seen_round, node.replica->round());
       round = std::max(round, node.rounds_before + node.seen_round);
     }
@@ -1175,6 +1251,11 @@ class Simulation {
     }
     const uint64_t round = MaxHonestRound();
     result_.rounds = std::max(result_.rounds, round);
+    WatchDownOne();
+    if (chaos_ && opt_.down_one) {
+      if (down_since_ && now_ >= *down_since_ + kDownOneWatchMs) Heal();
+      return;
+    }
     if (chaos_) {
       const bool rounds_done = round >= std::max<uint64_t>(opt_.rounds / 2, 1);
       if ((rounds_done && now_ >= far_behind_until_) || now_ >= kChaosTimeMaxMs) Heal();
@@ -1182,7 +1263,7 @@ class Simulation {
     }
     bool progressed = true;
     for (const Node& node : nodes_) {
-      if (!node.byzantine && Height(node) <= heal_height_) progressed = false;
+      if (Counted(node) && Height(node) <= heal_height_) progressed = false;
     }
     if (progressed && round >= opt_.rounds && all_committed_) {
       ReplayCheck();
@@ -1210,7 +1291,7 @@ class Simulation {
     chaos_ = false;
     for (auto& row : blocked_) std::fill(row.begin(), row.end(), false);
     for (uint32_t i = 0; i < nodes_.size(); ++i) {
-      if (!nodes_[i].running() && !nodes_[i].halted) StartNode(i);
+      if (!nodes_[i].running() && !nodes_[i].halted && !nodes_[i].gone) StartNode(i);
     }
     heal_time_ = now_;
     heal_height_ = 0;
@@ -1252,7 +1333,11 @@ class Simulation {
   uint32_t epoch_changes_sent_ = 0;
   double drop_probability_ = 0;
   double duplicate_probability_ = 0;
-  uint64_t crash_gap_ms_ = 0;  // 0: no crashes but the far-behind one
+  uint64_t crash_gap_ms_ = 0;
+  std::optional<uint64_t> down_since_;  // --down-one: when the one went down
+  std::map<std::pair<uint32_t, uint32_t>, uint64_t> link_last_ms_;  // (from, to): last arrival
+  uint64_t down_progress_ms_ = 0;  // the others' last commit since then
+  uint64_t down_height_ = 0;       // and its height  // 0: no crashes but the far-behind one
   double withhold_vote_probability_ = 0;
   uint64_t far_behind_from_ = UINT64_MAX;  // while in [from, until) a replica is far behind
   uint64_t far_behind_until_ = 0;

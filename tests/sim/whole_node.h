@@ -26,6 +26,11 @@
 // ends when every honest replica has committed past its height at the heal, the
 // rounds are done, and every acknowledged transaction is committed everywhere.
 //
+// With --down-one (WholeNodeOptions::down_one) there is no chaos: one ordered stream
+// per link, clients all along, and one validator crashes for good at a seeded time; the
+// others must never pause longer than a few failed rounds without a commit while it is
+// down, and commit every acknowledged transaction.
+//
 // f Byzantine validators run the same parts, but their driver lies (lies.h says how
 // each lie is made): as leader it proposes known bodies with a signature byte
 // flipped, signatures removed or one added, a transaction twice, or one already
@@ -71,6 +76,10 @@ struct WholeNodeOptions {
   // Validator-set changes (new consensus timings) among the clients' transactions: each
   // ends an epoch on every replica while the faults go on.
   uint32_t epoch_changes = 0;
+  // No chaos but seeded delays: one validator crashes for good at a seeded time and the
+  // others must keep committing, never pausing longer than a few failed rounds (issue 11:
+  // leader reputation stops choosing it). Needs byzantine = 0.
+  bool down_one = false;
   replica::PlantedBug bug = replica::PlantedBug::kNone;
   bool verbose = false;  // print the event log
 };
@@ -99,6 +108,11 @@ struct WholeNodeResult {
   // Acknowledged transactions committed with a refusal, by ErrorCode name.
   std::map<std::string, uint64_t> committed_refused;
   std::map<std::string, uint64_t> lies;  // Byzantine actions by kind (lies.h names)
+  // --down-one: who went down, the blocks the others committed after, and the longest
+  // they went without one (simulated ms).
+  uint32_t down_index = 0;
+  uint64_t down_commits = 0;
+  uint64_t down_gap_ms_max = 0;
 };
 
 WholeNodeResult RunWholeNode(const WholeNodeOptions& options);

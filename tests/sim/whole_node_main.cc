@@ -2,6 +2,7 @@
 // simulator (whole_node.h) and reports, in main.cc's format: a FAIL line per failing
 // seed, what the seeds covered, and last `seeds=N violations=V stalled=S commits=C`.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -20,7 +21,8 @@ using ull = unsigned long long;
 struct Totals {
   uint64_t violations = 0, stalled = 0, commits = 0, crashes = 0, lost_writes = 0, far_behind = 0,
            fetches = 0, ranges_applied = 0, blocks_synced = 0, ranges_refused = 0, ranges_empty = 0,
-           replays = 0, acknowledged = 0, resubmitted = 0, epochs = 0;
+           replays = 0, acknowledged = 0, resubmitted = 0, epochs = 0, down_commits = 0,
+           down_gap_ms_max = 0;
   std::map<std::string, uint64_t> committed_refused, lies;
 
   void Add(const WholeNodeResult& r) {
@@ -37,6 +39,8 @@ struct Totals {
     epochs += r.epochs;
     acknowledged += r.acknowledged;
     resubmitted += r.resubmitted;
+    down_commits += r.down_commits;
+    down_gap_ms_max = std::max(down_gap_ms_max, r.down_gap_ms_max);
     for (const auto& [code, count] : r.committed_refused) committed_refused[code] += count;
     for (const auto& [kind, count] : r.lies) lies[kind] += count;
   }
@@ -76,6 +80,13 @@ void PrintCoverage(const Totals& t) {
   PrintCounts(t.lies);
 }
 
+void PrintDownOne(const Totals& t) {
+  std::printf(
+      "one down for good: %llu blocks committed by the others after it went down; "
+      "longest pause between their commits %llu ms (simulated)\n",
+      static_cast<ull>(t.down_commits), static_cast<ull>(t.down_gap_ms_max));
+}
+
 }  // namespace
 
 bool WantsWholeNode(int argc, char** argv) {
@@ -105,6 +116,8 @@ int WholeNodeMain(int argc, char** argv) {
                  "validator-set changes (new timings) among them, each ending an epoch");
   app.add_option("--bug", bug, "planted bug")
       ->check(CLI::IsMember({"none", "body-keyed-cache", "sync-skips-envelope-check"}));
+  app.add_flag("--down-one", opt.down_one,
+               "no chaos: one validator crashes for good; the others must keep committing");
   app.add_flag("--verbose", opt.verbose, "print the event log");
   CLI11_PARSE(app, argc, argv);
 
@@ -117,6 +130,10 @@ int WholeNodeMain(int argc, char** argv) {
   if (opt.byzantine > f) {
     std::fprintf(stderr, "--byzantine %u exceeds f = %llu for n = %u\n", opt.byzantine,
                  static_cast<ull>(f), opt.validators);
+    return 2;
+  }
+  if (opt.down_one && opt.byzantine != 0) {
+    std::fprintf(stderr, "--down-one runs without Byzantine validators\n");
     return 2;
   }
   if (replay) {
@@ -149,6 +166,7 @@ int WholeNodeMain(int argc, char** argv) {
       opt.validators, opt.byzantine, bug.c_str(), static_cast<ull>(opt.rounds), opt.transactions,
       seconds, static_cast<double>(seeds) / seconds);
   PrintCoverage(totals);
+  if (opt.down_one) PrintDownOne(totals);
   std::printf("seeds=%llu violations=%llu stalled=%llu commits=%llu\n", static_cast<ull>(seeds),
               static_cast<ull>(totals.violations), static_cast<ull>(totals.stalled),
               static_cast<ull>(totals.commits));
