@@ -74,7 +74,8 @@ Result<v1::SubmitTransactionResponse> Network::Submit(size_t node,
   return response;
 }
 
-Result<v1::GetTransactionResponse> Network::AwaitCommitted(const std::string& id) const {
+Result<v1::GetTransactionResponse> Network::AwaitCommitted(size_t node,
+                                                           const std::string& id) const {
   const auto give_up = std::chrono::steady_clock::now() + kSetupCommitTimeout;
   for (;;) {
     grpc::ClientContext context;
@@ -82,10 +83,10 @@ Result<v1::GetTransactionResponse> Network::AwaitCommitted(const std::string& id
     v1::GetTransactionRequest request;
     request.set_tx_id(id);
     v1::GetTransactionResponse response;
-    grpc::Status s = stubs_[0]->GetTransaction(&context, request, &response);
+    grpc::Status s = stubs_[node]->GetTransaction(&context, request, &response);
     // NOT_FOUND may be the moment between leaving the mempool and the commit showing.
     if (!s.ok() && s.error_code() != grpc::StatusCode::NOT_FOUND) {
-      return Status::IoError(nodes_[0] + ": " + s.error_message());
+      return Status::IoError(nodes_[node] + ": " + s.error_message());
     }
     if (s.ok() && response.status() == v1::TX_STATUS_COMMITTED) return response;
     if (std::chrono::steady_clock::now() > give_up) {
@@ -106,7 +107,7 @@ Result<uint64_t> Network::CommitAll(const std::vector<v1::Transaction>& txs) con
   }
   uint64_t height = 0;
   for (const v1::Transaction& tx : txs) {
-    Result<v1::GetTransactionResponse> committed = AwaitCommitted(IdOf(tx));
+    Result<v1::GetTransactionResponse> committed = AwaitCommitted(0, IdOf(tx));
     if (!committed.ok()) return committed.status();
     if (committed->result().code() != v1::OK) {
       return Status::FailedPrecondition(
@@ -114,6 +115,14 @@ Result<uint64_t> Network::CommitAll(const std::vector<v1::Transaction>& txs) con
           committed->result().message());
     }
     height = std::max(height, committed->height());
+  }
+  // The clients go to every node: each must have committed the setup, or one a block
+  // behind refuses the first transactions of a lane (SIGNER_NOT_FOUND).
+  for (size_t node = 1; node < stubs_.size(); ++node) {
+    for (const v1::Transaction& tx : txs) {
+      Result<v1::GetTransactionResponse> there = AwaitCommitted(node, IdOf(tx));
+      if (!there.ok()) return there.status();
+    }
   }
   return height;
 }

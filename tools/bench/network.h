@@ -44,8 +44,8 @@ class Network {
   Result<v1::SubmitTransactionResponse> Submit(size_t node, const v1::Transaction& tx) const;
 
   // Submits every transaction to the first node, then waits until each is committed
-  // with result OK (FailedPrecondition otherwise). For the setup: the height of the
-  // last block that holds one of them.
+  // with result OK (FailedPrecondition otherwise), there and then on every other node.
+  // For the setup: the height of the last block that holds one of them.
   Result<uint64_t> CommitAll(const std::vector<v1::Transaction>& txs) const;
 
   // The committed blocks from `from_height` on, with their results, from the first node.
@@ -53,7 +53,7 @@ class Network {
       grpc::ClientContext* context, uint64_t from_height) const;
 
  private:
-  Result<v1::GetTransactionResponse> AwaitCommitted(const std::string& id) const;
+  Result<v1::GetTransactionResponse> AwaitCommitted(size_t node, const std::string& id) const;
 
   std::vector<std::string> nodes_;
   std::vector<std::unique_ptr<v1::Api::Stub>> stubs_;
