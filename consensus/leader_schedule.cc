@@ -54,7 +54,8 @@ void LeaderSchedule::PutFailures(Entry& e) const {
   const Entry& parent = history_.back();
   // The first block of an epoch: its parent's round is of the epoch before.
   if (parent.proposer == UINT32_MAX || e.round <= parent.round + 1) return;
-  const uint64_t first = std::max(parent.round + 1, e.round - kFailedRoundsMax);
+  const uint64_t last_few = e.round > kFailedRoundsMax ? e.round - kFailedRoundsMax : 0;
+  const uint64_t first = std::max(parent.round + 1, last_few);
   for (uint64_t s = first; s < e.round; ++s) {
     const Draw draw = Compute(s, parent.committed_height, /*with_failures=*/false);
     if (!draw.exact) {

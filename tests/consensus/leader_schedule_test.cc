@@ -115,6 +115,23 @@ TEST(LeaderScheduleTest, TheLeaderOfASkippedRoundIsDroppedFromTheCommitThatShows
   EXPECT_GT(Chosen(s, 31 + LeaderSchedule::Window(n), failed), 400);
 }
 
+TEST(LeaderScheduleTest, RoundsSkippedEarlyInTheChainCountToo) {
+  // Block 3 extends block 2 (round 2) in round 5: rounds 3 and 4 failed. With no history
+  // below them, their leaders are round-robin's: validators 3 and 0.
+  std::vector<BlockHeader> chain = {Header(0, 0, {})};
+  for (uint64_t h = 1; h <= 10; ++h) {
+    BlockHeader b = Header(h, static_cast<uint32_t>(h % 4), {0, 1, 2, 3});
+    if (h >= 3) b.round = h + 2;
+    chain.push_back(b);
+  }
+  LeaderSchedule s(1, 4);
+  s.Reset(chain);
+  // Two of four failed: each group of three rounds takes the two others first, so the
+  // failed ones share its third round (a sixth of the rounds each, a quarter without).
+  for (uint32_t v : {0u, 3u}) EXPECT_LT(Chosen(s, 10, v), 400) << "validator " << v;
+  for (uint32_t v : {1u, 2u}) EXPECT_GT(Chosen(s, 10, v), 600) << "validator " << v;
+}
+
 TEST(LeaderScheduleTest, NoValidatorLeadsTwoRoundsOfAGroup) {
   for (uint32_t n : {4u, 7u, 10u}) {
     std::vector<uint32_t> all(n);
