@@ -37,6 +37,14 @@ std::vector<BlockHeader> Chain(uint64_t count, const std::vector<uint32_t>& who)
   return chain;
 }
 
+// How many of rounds [1000, 3000) `who` leads for a child of a block whose committed
+// height is `height`.
+int Chosen(const LeaderSchedule& s, uint64_t height, uint32_t who) {
+  int count = 0;
+  for (uint64_t r = 1000; r < 3000; ++r) count += s.LeaderOf(r, height) == who ? 1 : 0;
+  return count;
+}
+
 TEST(LeaderScheduleTest, RoundRobinWithoutHistory) {
   LeaderSchedule s(1, 4);
   s.Reset({Header(0, 0, {})});
@@ -67,28 +75,15 @@ TEST(LeaderScheduleTest, ASilentValidatorIsDroppedAndComesBackWhenItVotes) {
     chain.push_back(Header(h, static_cast<uint32_t>(h % 3), {0, 1, 2}));
   LeaderSchedule s(1, n);
   s.Reset(chain);
-  auto chosen = [&](uint64_t height, uint32_t who) {
-    int count = 0;
-    for (uint64_t r = 1000; r < 3000; ++r) count += s.LeaderOf(r, height) == who ? 1 : 0;
-    return count;
-  };
   // While it is in the window, it leads about a quarter of the rounds.
-  EXPECT_GT(chosen(20 + LeaderSchedule::Window(n) - 1, 3), 350);
+  EXPECT_GT(Chosen(s, 20 + LeaderSchedule::Window(n) - 1, 3), 350);
   // Once the window holds none of its votes or proposals: about 1 in 300.
-  const int silent = chosen(60, 3);
+  const int silent = Chosen(s, 60, 3);
   EXPECT_LT(silent, 30) << "a silent validator still leads " << silent << " of 2000 rounds";
-  EXPECT_GT(chosen(60, 0), 550);
+  EXPECT_GT(Chosen(s, 60, 0), 550);
   // It votes again (one QC at height 61): active again.
   s.OnCommitted(Header(61, 1, {0, 1, 3}));
-  EXPECT_GT(chosen(61, 3), 350);
-}
-
-// How many of rounds [1000, 3000) `who` leads for a child of a block whose committed
-// height is `height`.
-int Chosen(const LeaderSchedule& s, uint64_t height, uint32_t who) {
-  int count = 0;
-  for (uint64_t r = 1000; r < 3000; ++r) count += s.LeaderOf(r, height) == who ? 1 : 0;
-  return count;
+  EXPECT_GT(Chosen(s, 61, 3), 350);
 }
 
 TEST(LeaderScheduleTest, TheLeaderOfASkippedRoundIsDroppedFromTheCommitThatShowsIt) {
