@@ -21,6 +21,9 @@ inline constexpr size_t tx_envelope_bytes_max = tx_body_bytes_max + tx_signature
 // --- Blocks -------------------------------------------------------------------
 inline constexpr size_t block_txs_max = 2000;
 inline constexpr size_t block_bytes_max = 8 * 1024 * 1024;
+// The smallest block_bytes_max a chain may set (ConsensusParams): the largest
+// transaction and a block's framing must fit, or that transaction could never commit.
+inline constexpr size_t block_bytes_min = 256 * 1024;
 
 // --- Wire ---------------------------------------------------------------------
 // gRPC max receive size: one full block plus its certificates and framing.
@@ -33,7 +36,8 @@ inline constexpr size_t validators_max = 100;
 inline constexpr size_t key_file_bytes_max = 4096;
 
 // --- Consensus (consensus/, CONSENSUS.md) ----------------------------------------
-// Round timer: starts at the initial value; a round gets its base grown x3/2 for each
+// Round timer: starts at the initial value; a round gets its base grown x1.5 (the
+// default of ConsensusParams.round_timeout_backoff_percent) for each
 // round since the newest certified one short of the round before (consensus/pacemaker.h),
 // never beyond the max; the base is set again after each QC.
 inline constexpr uint64_t round_timeout_ms_initial = 1000;
@@ -41,10 +45,12 @@ inline constexpr uint64_t round_timeout_ms_max = 30000;
 // The round timer adapts to observed rounds (consensus/pacemaker.h) but never below
 // this: a few round trips and a block's execution on a loaded 2-core node.
 inline constexpr uint64_t round_timeout_ms_floor = 250;
-inline constexpr uint64_t round_timeout_backoff_numerator = 3;
-inline constexpr uint64_t round_timeout_backoff_denominator = 2;
-// How far a proposal's timestamp may run ahead of the voter's clock.
+inline constexpr uint32_t round_timeout_backoff_percent = 150;
+// How far a proposal's timestamp may run ahead of the voter's clock (the default of
+// ConsensusParams.clock_drift_max_ms), and the least a chain may set: below a second,
+// servers a few hundred milliseconds apart would refuse each other's blocks.
 inline constexpr uint64_t block_timestamp_drift_ms_max = 5000;
+inline constexpr uint64_t block_timestamp_drift_ms_min = 1000;
 // Votes and timeouts are kept only for rounds in [current - 1, current + this];
 // anything further ahead is dropped, so a flood of future rounds costs nothing.
 inline constexpr uint64_t consensus_future_rounds_max = 64;
@@ -60,10 +66,11 @@ inline constexpr size_t consensus_fetch_blocks_max = 64;
 inline constexpr size_t consensus_block_tree_blocks_max = 4096;
 
 static_assert(round_timeout_ms_initial <= round_timeout_ms_max);
-static_assert(round_timeout_backoff_numerator > round_timeout_backoff_denominator);
+static_assert(round_timeout_backoff_percent > 100);
+static_assert(block_timestamp_drift_ms_min <= block_timestamp_drift_ms_max);
 static_assert(consensus_block_tree_blocks_max > consensus_fetch_blocks_max);
 
-static_assert(tx_envelope_bytes_max < block_bytes_max);
+static_assert(tx_envelope_bytes_max < block_bytes_min && block_bytes_min <= block_bytes_max);
 static_assert(block_bytes_max < grpc_message_bytes_max);
 
 // --- Ledger (node/ledger/, docs/LEDGER.md) ---------------------------------------

@@ -13,6 +13,12 @@
 
 namespace reel::consensus {
 
+// How much one block may carry (Config::block_txs_max, block_bytes_max).
+struct PayloadLimits {
+  size_t txs_max = 0;
+  size_t bytes_max = 0;
+};
+
 class Application {
  public:
   virtual ~Application() = default;
@@ -35,10 +41,11 @@ class Application {
 
   // The transactions of a new block this replica leads. `uncommitted` are the
   // blocks between the committed one and the new block's parent (inclusive),
-  // oldest first: their transactions must be left out. At most
-  // limits::block_txs_max transactions and limits::block_bytes_max bytes.
-  virtual std::vector<std::string> PayloadForProposal(
-      const std::vector<const Block*>& uncommitted) = 0;
+  // oldest first: their transactions must be left out. At most `block_limits.txs_max`
+  // transactions and `block_limits.bytes_max` bytes of them (the epoch's, which voters
+  // check: a larger block gets no vote).
+  virtual std::vector<std::string> PayloadForProposal(const std::vector<const Block*>& uncommitted,
+                                                      const PayloadLimits& block_limits) = 0;
 
   // The Merkle leaf datum of one payload entry (for the header's tx_root). It must
   // cover every byte that execution depends on: for REEL the envelope digest, over the

@@ -11,13 +11,15 @@ Core::Core(Config config, crypto::KeyPair key, Application* app)
       key_(std::move(key)),
       app_(app),
       pacemaker_(config_.round_timeout_ms_initial, config_.round_timeout_ms_max,
-                 config_.round_timeout_ms_floor),
+                 config_.round_timeout_ms_floor, config_.round_timeout_backoff_percent),
       leaders_(config_.epoch, config_.validators.n(), config_.leader_reputation),
       safety_(SafetyState{}, config_.bug == PlantedBug::kWeakVoteRule,
               config_.bug == PlantedBug::kWeakTcRule) {
   REEL_ASSERT(app_ != nullptr);
   REEL_ASSERT(config_.validators.n() >= 1 && config_.validators.n() <= limits::validators_max);
   REEL_ASSERT(config_.self_index < config_.validators.n());
+  REEL_ASSERT(config_.block_txs_max >= 1 && config_.block_txs_max <= limits::block_txs_max);
+  REEL_ASSERT(config_.block_bytes_max <= limits::block_bytes_max);
   REEL_ASSERT(key_.public_key() == config_.validators.keys[config_.self_index]);
   heard_round_.assign(config_.validators.n(), 0);
   const bool first_epoch = config_.epoch_root_id == Hash32{};
@@ -301,7 +303,7 @@ Status Core::ValidateAgainstParent(const Block& block, const Block& parent) cons
   if (h.timestamp_ms <= parent.header.timestamp_ms) {
     return Status::InvalidArgument("timestamp not after the parent's");
   }
-  if (block.payload.size() != h.tx_count || block.payload.size() > limits::block_txs_max) {
+  if (block.payload.size() != h.tx_count || block.payload.size() > config_.block_txs_max) {
     return Status::InvalidArgument("tx_count does not match the payload or is too large");
   }
   size_t bytes = 0;
@@ -310,7 +312,7 @@ Status Core::ValidateAgainstParent(const Block& block, const Block& parent) cons
     bytes += tx.size();
     ids.push_back(app_->PayloadLeaf(tx));
   }
-  if (bytes > limits::block_bytes_max) return Status::InvalidArgument("payload too large");
+  if (bytes > config_.block_bytes_max) return Status::InvalidArgument("payload too large");
   if (crypto::MerkleRoot(ids) != h.tx_root) return Status::InvalidArgument("tx_root mismatch");
   auto expected = ExpectedCommitted(parent);
   if (!expected.ok()) return expected.status();
@@ -567,7 +569,9 @@ void Core::MaybePropose() {
   }
   auto committed = ExpectedCommitted(*parent);
   if (!committed.ok()) return;
-  std::vector<std::string> payload = app_->PayloadForProposal(tree_->PathFromRoot(parent->id));
+  std::vector<std::string> payload =
+      app_->PayloadForProposal(tree_->PathFromRoot(parent->id),
+                               PayloadLimits{config_.block_txs_max, config_.block_bytes_max});
   if (payload.empty() && now_ms_ < parent_time + config_.idle_block_interval_ms) {
     // Idle only if the two blocks above the committed one carry nothing: their
     // transactions commit once two more blocks certify them.
@@ -590,7 +594,7 @@ void Core::MaybePropose() {
   h.committed_state_root = committed->second;
   b.qc = hqc;
   b.payload = std::move(payload);
-  REEL_ASSERT(b.payload.size() <= limits::block_txs_max);
+  REEL_ASSERT(b.payload.size() <= config_.block_txs_max);
   std::vector<Hash32> ids;
   for (const std::string& tx : b.payload) ids.push_back(app_->PayloadLeaf(tx));
   h.tx_root = crypto::MerkleRoot(ids);

@@ -81,7 +81,12 @@ struct Config {
   // The lowest the round timer adapts down to (pacemaker.h); 0 keeps it at the
   // initial value.
   uint64_t round_timeout_ms_floor = limits::round_timeout_ms_floor;
+  uint32_t round_timeout_backoff_percent = limits::round_timeout_backoff_percent;
   uint64_t timestamp_drift_ms_max = limits::block_timestamp_drift_ms_max;
+  // A block's limits, which voters enforce and a leader's payload keeps to (the epoch's
+  // ConsensusParams, within base/limits.h).
+  size_t block_txs_max = limits::block_txs_max;
+  size_t block_bytes_max = limits::block_bytes_max;
   // Pacing, so that an idle chain does not write hundreds of empty blocks a second.
   // A leader proposes no sooner than block_interval_ms_min after its parent's
   // timestamp; and when it has nothing to order and its branch has nothing waiting

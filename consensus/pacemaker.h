@@ -8,7 +8,8 @@
 // at each round that ends by a QC, is kAdaptiveMultiplier times the longest of the
 // last kSamples QC-ended rounds, within [floor, initial] (the initial value until
 // kSamplesMin rounds were seen), plus the leader's idle wait when the chain is idle.
-// A round r gets the base grown x3/2 (capped) for each round since the newest
+// A round r gets the base grown by the backoff (x1.5 by default, capped) for each round
+// since the newest
 // certified one (the high QC's round) short of r - 1: the streak of rounds that
 // certified nothing. So a failed round costs a few round-trips of this network rather
 // than a fixed second; a dead leader's round, followed by a round that certifies its
@@ -35,14 +36,18 @@ class Pacemaker {
   static constexpr uint64_t kAdaptiveMultiplier = 3;
 
   // `timeout_ms_floor` 0 (or >= initial) keeps the timer at the initial value after
-  // every QC: no adaptation.
-  Pacemaker(uint64_t timeout_ms_initial, uint64_t timeout_ms_max, uint64_t timeout_ms_floor = 0)
+  // every QC: no adaptation. `backoff_percent`: the growth per round of a streak (150 =
+  // x1.5), above 100.
+  Pacemaker(uint64_t timeout_ms_initial, uint64_t timeout_ms_max, uint64_t timeout_ms_floor = 0,
+            uint32_t backoff_percent = limits::round_timeout_backoff_percent)
       : initial_ms_(timeout_ms_initial),
         max_ms_(timeout_ms_max),
         floor_ms_(timeout_ms_floor == 0 ? timeout_ms_initial
                                         : std::min(timeout_ms_floor, timeout_ms_initial)),
+        backoff_percent_(backoff_percent),
         base_ms_(initial_ms_) {
     REEL_ASSERT(initial_ms_ > 0 && initial_ms_ <= max_ms_);
+    REEL_ASSERT(backoff_percent_ > 100);
   }
 
   uint64_t round() const { return round_; }
@@ -52,8 +57,7 @@ class Pacemaker {
     uint64_t duration = std::min(base_ms_, max_ms_);
     for (uint64_t k = round_ > high_qc_round_ + 1 ? round_ - high_qc_round_ - 1 : 0;
          k > 0 && duration < max_ms_; --k) {
-      const uint64_t grown = duration * limits::round_timeout_backoff_numerator /
-                             limits::round_timeout_backoff_denominator;
+      const uint64_t grown = duration * backoff_percent_ / 100;
       duration = std::min(max_ms_, std::max(grown, duration + 1));
     }
     return duration;
@@ -124,6 +128,7 @@ class Pacemaker {
   uint64_t initial_ms_;
   uint64_t max_ms_;
   uint64_t floor_ms_;
+  uint64_t backoff_percent_;
   std::deque<uint64_t> samples_;  // durations of the last QC-ended rounds
   uint64_t entered_ms_ = 0;
   uint64_t base_ms_;            // the timer of a round right after a certified one

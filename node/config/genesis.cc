@@ -229,8 +229,17 @@ void CheckConsensusParams(const reel::v1::ConsensusParams& params, Checker& chec
                     " ms), or an idle leader would be timed out");
   check.Require(params.block_txs_max() <= limits::block_txs_max, "consensus.block_txs_max",
                 "must not exceed " + std::to_string(limits::block_txs_max));
-  check.Require(params.block_bytes_max() <= limits::block_bytes_max, "consensus.block_bytes_max",
-                "must not exceed " + std::to_string(limits::block_bytes_max));
+  check.Require(
+      params.block_bytes_max() == 0 || (params.block_bytes_max() >= limits::block_bytes_min &&
+                                        params.block_bytes_max() <= limits::block_bytes_max),
+      "consensus.block_bytes_max",
+      "must be between " + std::to_string(limits::block_bytes_min) + " and " +
+          std::to_string(limits::block_bytes_max) + ", or 0 for the default");
+  check.Require(params.clock_drift_max_ms() == 0 ||
+                    params.clock_drift_max_ms() >= limits::block_timestamp_drift_ms_min,
+                "consensus.clock_drift_max_ms",
+                "must be at least " + std::to_string(limits::block_timestamp_drift_ms_min) +
+                    " ms, or 0 for the default");
 }
 
 }  // namespace

@@ -352,6 +352,17 @@ Refusal FormConsensus(const v1::ConsensusParams& p) {
   if (p.block_txs_max() > limits::block_txs_max || p.block_bytes_max() > limits::block_bytes_max) {
     return Refuse(v1::INVALID_CONSENSUS_PARAMS, "block limits above base/limits.h");
   }
+  if (p.block_bytes_max() != 0 && p.block_bytes_max() < limits::block_bytes_min) {
+    return Refuse(v1::INVALID_CONSENSUS_PARAMS,
+                  "block_bytes_max below " + std::to_string(limits::block_bytes_min) +
+                      ": the largest transaction must fit in a block");
+  }
+  if (p.clock_drift_max_ms() != 0 &&
+      p.clock_drift_max_ms() < limits::block_timestamp_drift_ms_min) {
+    return Refuse(
+        v1::INVALID_CONSENSUS_PARAMS,
+        "clock_drift_max_ms below " + std::to_string(limits::block_timestamp_drift_ms_min) + " ms");
+  }
   return Accept();
 }
 

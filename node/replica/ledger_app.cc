@@ -30,6 +30,7 @@ constexpr size_t kVerifiedKeptMax = 4 * limits::block_txs_max;
 
 // Room left in a block for its header, QC and framing.
 constexpr size_t kBlockFramingBytes = 64 * 1024;
+static_assert(limits::tx_envelope_bytes_max + kBlockFramingBytes <= limits::block_bytes_min);
 
 }  // namespace
 
@@ -162,13 +163,14 @@ Result<crypto::Hash32> LedgerApplication::CommittedStateRoot(uint64_t height) co
 }
 
 std::vector<std::string> LedgerApplication::PayloadForProposal(
-    const std::vector<const consensus::Block*>& uncommitted) {
+    const std::vector<const consensus::Block*>& uncommitted,
+    const consensus::PayloadLimits& block_limits) {
   std::set<crypto::Hash32> in_branch;
   for (const consensus::Block* block : uncommitted) {
     for (const std::string& entry : block->payload) in_branch.insert(BodyId(entry));
   }
   std::vector<mempool::PooledTx> picked =
-      pool_->Reap(limits::block_txs_max, limits::block_bytes_max - kBlockFramingBytes, in_branch);
+      pool_->Reap(block_limits.txs_max, block_limits.bytes_max - kBlockFramingBytes, in_branch);
   // What voters check (ValidatePayload): a transaction whose signers no longer hold in
   // the committed state would cost the block its votes. It can never commit as signed:
   // out of the pool.

@@ -85,7 +85,8 @@ class LedgerApplication : public consensus::Application {
   // or malformed.
   Result<crypto::Hash32> CommittedStateRoot(uint64_t height) const;
   std::vector<std::string> PayloadForProposal(
-      const std::vector<const consensus::Block*>& uncommitted) override;
+      const std::vector<const consensus::Block*>& uncommitted,
+      const consensus::PayloadLimits& block_limits) override;
   // The envelope digest of the entry (ledger::EnvelopeDigestOf); of the raw bytes
   // when they do not decode (ValidatePayload refuses such a block anyway).
   crypto::Hash32 PayloadLeaf(std::string_view tx_bytes) const override;

@@ -60,6 +60,13 @@ void ApplyConsensusParams(const v1::ConsensusParams& params, consensus::Config* 
   if (params.idle_block_interval_ms() != 0) {
     config->idle_block_interval_ms = params.idle_block_interval_ms();
   }
+  if (params.round_timeout_backoff_percent() != 0) {
+    config->round_timeout_backoff_percent = params.round_timeout_backoff_percent();
+  }
+  if (params.clock_drift_max_ms() != 0)
+    config->timestamp_drift_ms_max = params.clock_drift_max_ms();
+  if (params.block_txs_max() != 0) config->block_txs_max = params.block_txs_max();
+  if (params.block_bytes_max() != 0) config->block_bytes_max = params.block_bytes_max();
 }
 
 void Replica::EnterEpoch() {

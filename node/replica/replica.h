@@ -83,6 +83,11 @@ struct ReplicaConfig {
   std::function<uint64_t()> clock;  // wall clock in ms; the system clock when empty
 };
 
+// Puts an epoch's consensus parameters (ValidatorSet.consensus) into a core's config:
+// each field set (non-zero) replaces the default of base/limits.h; the ledger and
+// genesis checks have kept every value within its bounds.
+void ApplyConsensusParams(const v1::ConsensusParams& params, consensus::Config* config);
+
 class Replica {
  public:
   // `io`, `store`, `app` and `transport` must outlive the replica. The store must

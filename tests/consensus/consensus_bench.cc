@@ -56,7 +56,8 @@ class BenchApp : public TestApp {
     executed.clear();
     return root;
   }
-  std::vector<std::string> PayloadForProposal(const std::vector<const Block*>&) override {
+  std::vector<std::string> PayloadForProposal(const std::vector<const Block*>&,
+                                              const PayloadLimits&) override {
     std::vector<std::string> txs(kTxsPerBlock, std::string(kTxBytes, 't'));
     for (std::string& tx : txs) {
       const uint64_t n = next_tx_++;

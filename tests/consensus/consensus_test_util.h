@@ -52,7 +52,8 @@ class TestApp : public Application {
     if (height >= roots_.size()) return std::nullopt;
     return roots_[height];
   }
-  std::vector<std::string> PayloadForProposal(const std::vector<const Block*>&) override {
+  std::vector<std::string> PayloadForProposal(const std::vector<const Block*>&,
+                                              const PayloadLimits&) override {
     return {"tx-" + std::to_string(next_tx_++)};
   }
   Hash32 PayloadLeaf(std::string_view tx) const override { return crypto::Blake2b256(tx); }

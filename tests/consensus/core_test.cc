@@ -428,11 +428,56 @@ TEST_F(CoreTest, LeaderProposesOncePerRoundAcrossRestarts) {
 // An application whose mempool holds `txs`.
 class MempoolApp : public TestApp {
  public:
-  std::vector<std::string> PayloadForProposal(const std::vector<const Block*>&) override {
+  std::vector<std::string> PayloadForProposal(const std::vector<const Block*>&,
+                                              const PayloadLimits& block_limits) override {
+    asked = block_limits;
     return txs;
   }
   std::vector<std::string> txs;
+  PayloadLimits asked;
 };
+
+// Block `b` with `txs` as its payload, header and seal to match.
+Block WithPayload(Block b, std::vector<std::string> txs) {
+  std::vector<Hash32> leaves;
+  for (const std::string& tx : txs) leaves.push_back(crypto::Blake2b256(tx));
+  b.payload = std::move(txs);
+  b.header.tx_root = crypto::MerkleRoot(leaves);
+  b.header.tx_count = static_cast<uint32_t>(b.payload.size());
+  b.Seal(kChain);
+  return b;
+}
+
+TEST(CoreLimits, VotersHoldBlocksToTheEpochsLimitsAndALeaderAsksForNoMore) {
+  const Block genesis = MakeGenesisBlock(kChain, 1);
+  TestApp ref;
+  const Block b1 = MakeBlock(genesis, MakeGenesisQc(genesis), 1, kN, ref);
+  const Block three = WithPayload(b1, {"tx-a", "tx-b", "tx-c"});
+  const Block large = WithPayload(b1, {std::string(limits::block_bytes_min + 1, 'x')});
+  auto votes_for = [&](const Block& block, size_t txs_max, size_t bytes_max) {
+    TestApp app;
+    Config config = TestConfig(kN, kSelf);
+    config.block_txs_max = txs_max;
+    config.block_bytes_max = bytes_max;
+    Core core(config, TestKey(kSelf), &app);
+    core.OnStart(FreshStart(), kNow);
+    return VotesIn(core.OnProposal(1, SignProposal(block))).size();
+  };
+  EXPECT_EQ(votes_for(three, 3, limits::block_bytes_max), 1u);
+  EXPECT_EQ(votes_for(three, 2, limits::block_bytes_max), 0u) << "three transactions, limit two";
+  EXPECT_EQ(votes_for(large, 2, limits::block_bytes_max), 1u);
+  EXPECT_EQ(votes_for(large, 2, limits::block_bytes_min), 0u) << "bytes over the limit";
+
+  MempoolApp app;
+  app.txs = {"tx"};
+  Config config = TestConfig(1, 0);
+  config.block_txs_max = 7;
+  config.block_bytes_max = limits::block_bytes_min;
+  Core leader(config, TestKey(0), &app);
+  ASSERT_EQ(ActionsOf<Broadcast>(leader.OnStart(FreshStart(), 10)).size(), 1u);
+  EXPECT_EQ(app.asked.txs_max, 7u);
+  EXPECT_EQ(app.asked.bytes_max, limits::block_bytes_min);
+}
 
 Config PacedConfig() {
   Config config = TestConfig(1, 0);

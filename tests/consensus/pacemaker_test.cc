@@ -80,6 +80,21 @@ TEST(Pacemaker, GrowsWithTheStreakOfRoundsThatCertifiedNothingNotWithTheCountOfT
   EXPECT_EQ(restarted.duration_ms(), 100u);
 }
 
+TEST(Pacemaker, GrowsByTheBackoffTheChainSets) {
+  Pacemaker doubling(100, 10'000, 0, 200);
+  doubling.Start(1, 0);
+  doubling.AdvanceOnQc(1, 10);
+  EXPECT_EQ(doubling.duration_ms(), 100u);
+  for (uint64_t r = 2, expected = 200; r < 6; ++r, expected *= 2) {
+    doubling.AdvanceOnTc(testing::MakeTc(r, {{0, 1}, {1, 1}, {2, 1}}), 100 * r);
+    EXPECT_EQ(doubling.duration_ms(), expected) << "round " << doubling.round();
+  }
+  // x1.01 still grows each round, by at least a millisecond.
+  Pacemaker slow(50, 10'000, 0, 101);
+  slow.Start(4, 0, 1);
+  EXPECT_EQ(slow.duration_ms(), 52u);
+}
+
 TEST(Pacemaker, AdaptsToObservedRoundsWithinFloorAndInitialAndAllowsForAnIdleLeader) {
   Pacemaker pm(1000, 8000, 250);
   pm.Start(1, 0);

@@ -390,6 +390,18 @@ TEST_F(ValidatorsTest, FormRefusesWhatNeedsNoState) {
       ->mutable_consensus()
       ->set_round_timeout_backoff_percent(90);
   Refused(timings, v1::INVALID_CONSENSUS_PARAMS);
+  // Timings that would stall the chain: a block too small for the largest transaction,
+  // clocks held closer than servers keep them.
+  v1::TxBody small_blocks = Body("miit");
+  small_blocks.mutable_propose_validator_change()->set_change_id("c");
+  small_blocks.mutable_propose_validator_change()->mutable_consensus()->set_block_bytes_max(
+      limits::block_bytes_min - 1);
+  Refused(small_blocks, v1::INVALID_CONSENSUS_PARAMS);
+  v1::TxBody tight_clocks = Body("miit");
+  tight_clocks.mutable_propose_validator_change()->set_change_id("c");
+  tight_clocks.mutable_propose_validator_change()->mutable_consensus()->set_clock_drift_max_ms(
+      limits::block_timestamp_drift_ms_min - 1);
+  Refused(tight_clocks, v1::INVALID_CONSENSUS_PARAMS);
 }
 
 TEST_F(ValidatorsTest, AddOfAnUnregisteredOrganisationIsRefused) {

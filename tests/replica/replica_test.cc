@@ -248,6 +248,69 @@ TEST(ReplicaTest, FourReplicasCommitTheSameBlocksAndSurviveARestart) {
 // boundary (the ranges end at it) to the same state, with the proof the range carries.
 // A node that crossed without the proof asks for it again once idle, and a forged proof
 // is refused with the range that carries it.
+TEST(ReplicaTest, EveryConsensusParameterOfTheEpochReachesTheCore) {
+  v1::ConsensusParams params;
+  params.set_round_timeout_ms(700);
+  params.set_round_timeout_max_ms(9000);
+  params.set_round_timeout_backoff_percent(200);
+  params.set_clock_drift_max_ms(2500);
+  params.set_block_txs_max(40);
+  params.set_block_bytes_max(limits::block_bytes_min);
+  params.set_block_interval_min_ms(30);
+  params.set_idle_block_interval_ms(300);
+  consensus::Config config;
+  ApplyConsensusParams(params, &config);
+  EXPECT_EQ(config.round_timeout_ms_initial, 700u);
+  EXPECT_EQ(config.round_timeout_ms_max, 9000u);
+  EXPECT_EQ(config.round_timeout_backoff_percent, 200u);
+  EXPECT_EQ(config.timestamp_drift_ms_max, 2500u);
+  EXPECT_EQ(config.block_txs_max, 40u);
+  EXPECT_EQ(config.block_bytes_max, limits::block_bytes_min);
+  EXPECT_EQ(config.block_interval_ms_min, 30u);
+  EXPECT_EQ(config.idle_block_interval_ms, 300u);
+  // Zero keeps what the node had: base/limits.h's defaults.
+  consensus::Config defaults;
+  const consensus::Config before = defaults;
+  ApplyConsensusParams(v1::ConsensusParams(), &defaults);
+  EXPECT_EQ(defaults.round_timeout_backoff_percent, before.round_timeout_backoff_percent);
+  EXPECT_EQ(defaults.timestamp_drift_ms_max, before.timestamp_drift_ms_max);
+  EXPECT_EQ(defaults.block_txs_max, limits::block_txs_max);
+  EXPECT_EQ(defaults.block_bytes_max, limits::block_bytes_max);
+}
+
+// The ministries shrink blocks on a running network: from the block after the change,
+// no block carries more than the new limit, though a leader has more waiting.
+TEST(ReplicaTest, AChangeOfBlockLimitsHoldsFromTheNextEpoch) {
+  World world;
+  Network net(&world);
+  for (uint32_t i = 0; i < Network::kValidators; ++i) net.StartNode(i);
+  v1::ConsensusParams params;
+  params.set_block_txs_max(2);
+  params.set_block_interval_min_ms(300);  // so that every leader finds more than 2 waiting
+  const v1::Transaction change = net.ConsensusChangeTx("small-blocks", params);
+  net.Submit(change);
+  std::vector<crypto::Hash32> ids = {net.IdOf(change)};
+  ASSERT_TRUE(net.WaitFor([&] { return net.AllCommitted({0, 1, 2, 3}, ids); }));
+  ids = net.SubmitQuotas(12, 1000);
+  ASSERT_TRUE(net.WaitFor([&] {
+    return net.AllCommitted({0, 1, 2, 3}, ids);
+  })) << "the quotas did not commit in the new epoch";
+  net.StopNode(0);
+  std::unique_ptr<storage::KvStore> store = net.OpenStopped(0);
+  Result<EpochState> epoch = ReadEpoch(*store, kChain);
+  ASSERT_OK(epoch);
+  ASSERT_EQ(epoch->epoch, 1u);
+  const uint64_t top = *CommittedHeight(*store);
+  int quotas = 0;
+  for (uint64_t h = epoch->root_height + 1; h <= top; ++h) {
+    Result<v1::Block> block = ReadCommittedBlock(*store, h);
+    ASSERT_OK(block);
+    EXPECT_LE(block->txs_size(), 2) << "height " << h;
+    quotas += block->txs_size();
+  }
+  EXPECT_EQ(quotas, 12);
+}
+
 TEST(ReplicaTest, AnEpochChangeKeepsCommittingAndBlockSyncCrossesIt) {
   World world;
   Network net(&world);

@@ -33,6 +33,9 @@ using Fault = FaultyStore::Fault;
 using Op = FaultyStore::Op;
 namespace keys = storage::keys;
 
+// The largest block a chain may set (base/limits.h).
+const consensus::PayloadLimits kBlockLimits{limits::block_txs_max, limits::block_bytes_max};
+
 // The value under `key`, or "<none>".
 std::string Value(const storage::ReadView& view, const std::string& key) {
   Result<std::optional<std::string>> got = view.Get(key);
@@ -199,11 +202,11 @@ TEST_F(LedgerAppFaultTest, AReadFailureWhileProposingKeepsTheTransactionInThePoo
   ASSERT_OK(admission.Admit({tx}, *faulty_->store, 1)[0]);
 
   faulty_->faults->Arm(Fault(Op::kRead).Prefix(keys::StateKey("")));
-  EXPECT_TRUE(faulty_->app->PayloadForProposal({}).empty());
+  EXPECT_TRUE(faulty_->app->PayloadForProposal({}, kBlockLimits).empty());
   EXPECT_EQ(faulty_->faults->failures(), 1u);
   EXPECT_TRUE(faulty_->pool.Contains(net_.IdOf(tx))) << "a read error dropped a pooled transaction";
   // The next proposal, with the store healed, takes it.
-  EXPECT_EQ(faulty_->app->PayloadForProposal({}).size(), 1u);
+  EXPECT_EQ(faulty_->app->PayloadForProposal({}, kBlockLimits).size(), 1u);
 }
 
 TEST_F(LedgerAppFaultTest, AStateRootThatCannotBeReadIsAnErrorNotAGuess) {

@@ -370,10 +370,16 @@ class Network {
   // miit alone governs the validator set here (the only ministry of genesis), so its
   // proposal is approved at once and ends the epoch.
   v1::Transaction TimingsChangeTx(const std::string& change_id, uint64_t round_timeout_ms) {
+    v1::ConsensusParams params;
+    params.set_round_timeout_ms(round_timeout_ms);
+    return ConsensusChangeTx(change_id, params);
+  }
+  v1::Transaction ConsensusChangeTx(const std::string& change_id,
+                                    const v1::ConsensusParams& params) {
     v1::TxBody body = world_->Body("miit");
     v1::ProposeValidatorChange* change = body.mutable_propose_validator_change();
     change->set_change_id(change_id);
-    change->mutable_consensus()->set_round_timeout_ms(round_timeout_ms);
+    *change->mutable_consensus() = params;
     return world_->Sign(body);
   }
   crypto::Hash32 IdOf(const v1::Transaction& tx) {

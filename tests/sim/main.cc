@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "tests/sim/sim.h"
 #include "tests/sim/whole_node.h"
@@ -37,6 +38,10 @@ int main(int argc, char** argv) {
   app.add_option("--epochs", opt.epochs,
                  "epoch changes, about one per this many committed blocks (epochs.h); 0: none")
       ->check(CLI::NonNegativeNumber);
+  std::vector<std::string> required;
+  app.add_option("--require", required,
+                 "fail unless the seeds covered this epoch case (a name the epochs line prints) "
+                 "at least once; repeatable");
   CLI11_PARSE(app, argc, argv);
 
   const std::map<std::string, PlantedBug> bugs = {
@@ -132,5 +137,14 @@ int main(int argc, char** argv) {
   std::printf("seeds=%llu violations=%llu stalled=%llu commits=%llu\n",
               static_cast<unsigned long long>(seeds), static_cast<unsigned long long>(violations),
               static_cast<unsigned long long>(stalled), static_cast<unsigned long long>(commits));
-  return violations != 0 || stalled != 0 ? 1 : 0;
+  // A change of the simulator that stops reaching a case must fail, not pass quietly.
+  uint64_t uncovered = 0;
+  for (const std::string& name : required) {
+    if (epochs[name] != 0) continue;
+    ++uncovered;
+    std::printf("FAIL not covered by seeds %llu..%llu: %s\n",
+                static_cast<unsigned long long>(first_seed),
+                static_cast<unsigned long long>(first_seed + seeds - 1), name.c_str());
+  }
+  return violations != 0 || stalled != 0 || uncovered != 0 ? 1 : 0;
 }

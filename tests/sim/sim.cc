@@ -107,7 +107,8 @@ class SimApp : public Application {
     if (height >= committed_.size()) return std::nullopt;
     return committed_[height].root;
   }
-  std::vector<std::string> PayloadForProposal(const std::vector<const Block*>&) override {
+  std::vector<std::string> PayloadForProposal(const std::vector<const Block*>&,
+                                              const PayloadLimits&) override {
     return {"tx/" + std::to_string(replica_) + "/" + std::to_string(next_tx_++)};
   }
   Hash32 PayloadLeaf(std::string_view tx) const override { return crypto::Blake2b256(tx); }

@@ -662,9 +662,11 @@ class Simulation {
     if (epoch_changes_sent_ < opt_.epoch_changes && slot > 0 &&
         client_.size() == slot * (epoch_changes_sent_ + 1)) {
       ++epoch_changes_sent_;
-      // Timers near the simulator's own (kRoundTimeoutInitialMs), a little different each time.
-      client_.push_back(
-          ClientTx{workload_.TimingsChange(kRoundTimeoutInitialMs + 10 * epoch_changes_sent_)});
+      // Timers near the simulator's own (kRoundTimeoutInitialMs), a little different each
+      // time; every other epoch, small blocks (leaders leave transactions for later blocks).
+      const uint32_t block_txs_max = epoch_changes_sent_ % 2 == 1 ? 3 : 0;
+      client_.push_back(ClientTx{workload_.TimingsChange(
+          kRoundTimeoutInitialMs + 10 * epoch_changes_sent_, block_txs_max)});
       Submit(client_.size() - 1);
       Schedule(now_ + rng_.Uniform(10, kClientGapMsMax), 0, ClientEvent{});
       return;
