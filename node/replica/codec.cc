@@ -269,9 +269,16 @@ Result<consensus::Message> FromProto(const v1::ConsensusMessage& m, std::string_
       if (!t.ok()) return t.status();
       return consensus::Message(std::move(t).value());
     }
-    default:
+    case v1::ConsensusMessage::kEpochChangeVote:
+      // Not for the core (Replica::PostMessage takes it first).
+      return Status::InvalidArgument("an epoch-change vote is not a consensus core message");
+    case v1::ConsensusMessage::MESSAGE_NOT_SET:
+      // Also what a case of a newer peer's proto parses to here.
       return Status::InvalidArgument("consensus message carries no proposal, vote or timeout");
   }
+  // No default above: a case added to peer.proto fails the build (-Wswitch) until it is
+  // handled here.
+  return Status::InvalidArgument("consensus message of an unknown case");
 }
 
 }  // namespace reel::replica

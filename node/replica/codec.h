@@ -37,7 +37,8 @@ Result<consensus::Timeout> FromProto(const v1::Timeout& timeout);
 // Seals the block under `chain_id`. Payload entries are the serialised transactions.
 Result<consensus::Block> FromProto(const v1::Block& block, std::string_view chain_id);
 Result<consensus::Proposal> FromProto(const v1::Proposal& proposal, std::string_view chain_id);
-// A Proposal, Vote or Timeout; QC and TC pushes are not core messages and are refused.
+// A Proposal, Vote or Timeout; an epoch-change vote (not for the core) and an empty
+// message are refused.
 Result<consensus::Message> FromProto(const v1::ConsensusMessage& message,
                                      std::string_view chain_id);
 

@@ -23,7 +23,7 @@ class ApiTest : public ::testing::Test {
   void SetUp() override {
     node_.Genesis();
     Result<std::unique_ptr<ApiServer>> server = ApiServer::Start(&node_, ApiServerOptions{});
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    ASSERT_OK(server);
     server_ = std::move(server).value();
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);  // blocks may be large; the client takes them all

@@ -74,7 +74,7 @@ class ApiQueriesTest : public ApiTest {
       Deadline(context);
       Response response;
       grpc::Status status = (stub_.get()->*method)(&context, request, &response);
-      EXPECT_TRUE(status.ok()) << status.error_message();
+      EXPECT_OK(status);
       if (!status.ok()) return ids;
       EXPECT_LE(static_cast<uint32_t>(items(response).size()), page_size);
       for (const Item& item : items(response)) ids.push_back((item.*id)());
@@ -95,7 +95,7 @@ TEST_F(ApiQueriesTest, GetOrgAnswersTheRecordOrNotFound) {
   grpc::ClientContext context;
   Deadline(context);
   grpc::Status status = stub_->GetOrg(&context, request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   EXPECT_EQ(response.org().org_id(), "mineco");
   EXPECT_EQ(response.org().kind(), v1::ORG_KIND_STATE_ENTERPRISE);
   ASSERT_EQ(response.org().roles_size(), 1);
@@ -133,7 +133,7 @@ TEST_F(ApiQueriesTest, GetLicenceAnswersTheRecordOrNotFound) {
   grpc::ClientContext context;
   Deadline(context);
   grpc::Status status = stub_->GetLicence(&context, request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   EXPECT_EQ(response.licence().licence_id(), "LIC-1");
   EXPECT_EQ(response.licence().applicant_org_id(), "exporter");
   EXPECT_EQ(response.licence().status(), v1::LICENCE_STATUS_PENDING);

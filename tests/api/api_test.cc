@@ -17,7 +17,7 @@ TEST_F(ApiTest, SubmitValidIsPendingWithItsId) {
   const v1::Transaction tx = node_.Sign(node_.Quota(2026, 500));
   v1::SubmitTransactionResponse response;
   grpc::Status status = Submit(tx, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   EXPECT_EQ(response.tx_id(), Bytes(TestNode::Id(tx)));
   EXPECT_EQ(response.status(), v1::TX_STATUS_PENDING);
   EXPECT_TRUE(node_.IsPending(TestNode::Id(tx)));
@@ -58,7 +58,7 @@ TEST_F(ApiTest, SubmitBadSignatureIsRejectedWithItsErrorCode) {
   v1::SubmitTransactionResponse response;
   grpc::Status status = Submit(tx, &response);
   // api.proto: a refused transaction is an OK RPC, REJECTED with the code in result.
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   EXPECT_EQ(response.status(), v1::TX_STATUS_REJECTED);
   EXPECT_EQ(v1::ErrorCode_Name(response.result().code()), "INVALID_SIGNATURE");
   EXPECT_NE(response.result().message().find("INVALID_SIGNATURE"), std::string::npos)
@@ -138,7 +138,7 @@ TEST(ApiServerTest, AnAddressItCannotBindIsRefusedWithItsName) {
 TEST(ApiServerTest, APortInUseIsRefused) {
   TestNode node;
   Result<std::unique_ptr<ApiServer>> first = ApiServer::Start(&node, ApiServerOptions{});
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_OK(first);
   const std::string taken = "127.0.0.1:" + std::to_string((*first)->port());
   Result<std::unique_ptr<ApiServer>> second =
       ApiServer::Start(&node, ApiServerOptions{.listen = taken});
@@ -150,7 +150,7 @@ TEST(ApiFullMempoolTest, AFullMempoolIsResourceExhausted) {
   TestNode node(mempool::MempoolLimits{.txs_max = 1});
   node.Genesis();
   Result<std::unique_ptr<ApiServer>> server = ApiServer::Start(&node, ApiServerOptions{});
-  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  ASSERT_OK(server);
   auto stub = v1::Api::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string((*server)->port()),
                                                    grpc::InsecureChannelCredentials()));
   grpc::Status statuses[2];
@@ -162,7 +162,7 @@ TEST(ApiFullMempoolTest, AFullMempoolIsResourceExhausted) {
     v1::SubmitTransactionResponse response;
     statuses[i] = stub->SubmitTransaction(&context, request, &response);
   }
-  EXPECT_TRUE(statuses[0].ok()) << statuses[0].error_message();
+  EXPECT_OK(statuses[0]);
   EXPECT_CODE(statuses[1], RESOURCE_EXHAUSTED);
   EXPECT_FALSE(statuses[1].error_message().empty());
 }
@@ -212,7 +212,7 @@ TEST_F(ApiTest, WaitForCommitAnswersWithTheResultAndHeight) {
   node_.CommitBlock({});  // an unrelated block first: the wait goes on
   node_.CommitPending();
   client.join();
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   EXPECT_EQ(response.status(), v1::TX_STATUS_COMMITTED);
   EXPECT_EQ(response.height(), node_.height());
   EXPECT_EQ(response.tx_index(), 0u);
@@ -249,7 +249,7 @@ TEST_F(ApiTest, GetTransactionReturnsAPathThatVerifiesAgainstTheHeader) {
     const crypto::Hash32 id = TestNode::Id(txs[index]);
     v1::GetTransactionResponse response;
     grpc::Status status = GetTx(Bytes(id), &response);
-    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_OK(status);
     EXPECT_EQ(response.status(), v1::TX_STATUS_COMMITTED);
     EXPECT_EQ(response.result().code(), v1::OK);
     EXPECT_EQ(response.height(), height);
@@ -609,7 +609,7 @@ TEST_F(ApiTest, GetEpochProofsInTheFirstEpochIsEmptyAndComplete) {
 TEST_F(ApiTest, HealthServiceAnswersServing) {
   int serving = -1;
   grpc::Status status = HealthCheck(channel_, "", &serving);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   EXPECT_EQ(serving, 1);
   serving = -1;
   ASSERT_OK(HealthCheck(channel_, "reel.v1.Api", &serving));
@@ -638,7 +638,7 @@ TEST_F(ApiTest, GetLotAnswersFromTheLedger) {
   request.set_lot_id("lot-1");
   v1::GetLotResponse response;
   grpc::Status status = stub_->GetLot(&context, request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   EXPECT_EQ(response.lot().lot_id(), "lot-1");
   EXPECT_EQ(response.lot().mass_g(), 1000);
   EXPECT_EQ(response.lot().reo_g(), 120);
@@ -673,7 +673,7 @@ TEST_F(ApiTest, HoldingsPagesThroughEveryLotOnce) {
     Deadline(context);
     v1::HoldingsResponse response;
     grpc::Status status = stub_->Holdings(&context, request, &response);
-    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_OK(status);
     ASSERT_EQ(response.summaries_size(), 1);  // complete on every page
     EXPECT_EQ(response.summaries(0).lot_count(), 5u);
     EXPECT_EQ(response.summaries(0).reo_g(), 10 + 11 + 12 + 13 + 14);
@@ -702,7 +702,7 @@ TEST_F(ApiTest, MassBalanceAnswersFromTheLedger) {
   request.set_org_id("mineco");
   v1::MassBalanceResponse response;
   grpc::Status status = stub_->MassBalance(&context, request, &response);
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_OK(status);
   EXPECT_EQ(response.org_id(), "mineco");
   EXPECT_EQ(response.extracted_reo_g(), 150);
   EXPECT_EQ(response.in_reo_g(), 150);
@@ -737,7 +737,7 @@ class ApiStoreFaultTest : public ApiTest {
     };
     Response healthy;
     const grpc::Status fine = call(&healthy);
-    ASSERT_TRUE(fine.ok()) << fine.error_message();
+    ASSERT_OK(fine);
     for (uint64_t read = 0;; ++read) {
       const uint64_t failures = node_.faults().failures();
       node_.faults().Arm(Fault(FaultOp::kRead).After(read));
@@ -746,7 +746,7 @@ class ApiStoreFaultTest : public ApiTest {
       node_.faults().Heal();
       if (node_.faults().failures() == failures) {
         ASSERT_GT(read, 0u) << "the call read nothing from the store";
-        ASSERT_TRUE(status.ok()) << status.error_message();
+        ASSERT_OK(status);
         EXPECT_EQ(response.SerializeAsString(), healthy.SerializeAsString());
         return;
       }

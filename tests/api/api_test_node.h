@@ -144,7 +144,7 @@ class TestNode : public NodeView {
     v->set_address("127.0.0.1:1");
     v->set_tls_cert_sha256(std::string(32, '\x01'));
     Result<ledger::BlockExecution> execution = ledger::ExecuteGenesis(g);
-    ASSERT_TRUE(execution.ok()) << execution.status().ToString();
+    ASSERT_OK(execution);
     execution->batch.Put(storage::keys::ChainIdKey(), kChain);
     WriteBlockForTest(*execution, {}, kJun2025Ms, /*round=*/0);
   }
@@ -197,14 +197,14 @@ class TestNode : public NodeView {
     std::vector<ledger::VerifiedTx> verified;
     for (const v1::Transaction& tx : txs) {
       Result<ledger::VerifiedTx> v = ledger::Verify(tx, kChain);
-      ASSERT_TRUE(v.ok()) << v.status().ToString();
+      ASSERT_OK(v);
       verified.push_back(std::move(v).value());
     }
     time_ms_ += 1000;
     std::unique_ptr<storage::Snapshot> snapshot = store_->GetSnapshot();
     const ledger::BlockContext context{kChain, height() + 1, time_ms_};
     Result<ledger::BlockExecution> execution = ledger::ExecuteBlock(*snapshot, context, verified);
-    ASSERT_TRUE(execution.ok()) << execution.status().ToString();
+    ASSERT_OK(execution);
     snapshot.reset();
     WriteBlockForTest(*execution, txs, time_ms_, round_ + round_gap);
     std::vector<crypto::Hash32> ids;
@@ -257,7 +257,7 @@ class TestNode : public NodeView {
       header->set_qc_signers(bitmap);
     }
     Result<crypto::Hash32> id = BlockIdOf(kChain, *header);
-    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    ASSERT_OK(id);
 
     storage::WriteBatch batch = execution.batch;
     batch.Put(storage::keys::BlockKey(h), block.SerializeAsString());

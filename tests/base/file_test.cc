@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/test_util.h"
+
 namespace reel {
 namespace {
 
@@ -40,12 +42,12 @@ class FileTest : public ::testing::Test {
 TEST_F(FileTest, ModeIsTheOneAskedForEvenOverAnExistingFile) {
   const mode_t old_umask = ::umask(0077);
   const std::string cert = dir_ + "/node.crt";
-  EXPECT_TRUE(WriteFileWithMode(cert, "cert", 0644).ok());
+  EXPECT_OK(WriteFileWithMode(cert, "cert", 0644));
   EXPECT_EQ(ModeOf(cert), 0644u);
   ::umask(0);
   const std::string key = dir_ + "/node.key";
-  EXPECT_TRUE(WriteFileWithMode(key, "old", 0666).ok());
-  EXPECT_TRUE(WriteFileWithMode(key, "new", 0600).ok());
+  EXPECT_OK(WriteFileWithMode(key, "old", 0666));
+  EXPECT_OK(WriteFileWithMode(key, "new", 0600));
   EXPECT_EQ(ModeOf(key), 0600u);
   EXPECT_EQ(Contents(key), "new");
   ::umask(old_umask);
@@ -53,8 +55,8 @@ TEST_F(FileTest, ModeIsTheOneAskedForEvenOverAnExistingFile) {
 
 TEST_F(FileTest, ReplaceLeavesNoTemporaryAndNamesTheFileOnFailure) {
   const std::string genesis = dir_ + "/genesis.json";
-  EXPECT_TRUE(ReplaceFileWithMode(genesis, "{}", 0644).ok());
-  EXPECT_TRUE(ReplaceFileWithMode(genesis, "{\"chain_id\":\"x\"}", 0644).ok());
+  EXPECT_OK(ReplaceFileWithMode(genesis, "{}", 0644));
+  EXPECT_OK(ReplaceFileWithMode(genesis, "{\"chain_id\":\"x\"}", 0644));
   EXPECT_EQ(Contents(genesis), "{\"chain_id\":\"x\"}");
   EXPECT_EQ(ModeOf(genesis), 0644u);
   EXPECT_FALSE(std::filesystem::exists(genesis + ".tmp"));

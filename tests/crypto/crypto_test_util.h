@@ -13,6 +13,7 @@
 #include "base/assert.h"
 #include "base/bytes.h"
 #include "base/status.h"
+#include "tests/test_util.h"
 
 namespace reel::crypto::testing {
 
@@ -38,9 +39,3 @@ std::string HexOf(const std::array<uint8_t, N>& a) {
 }
 
 }  // namespace reel::crypto::testing
-
-#define REEL_ASSERT_OK(expr)                         \
-  do {                                               \
-    const ::reel::Status& reel_s_ = (expr);          \
-    ASSERT_TRUE(reel_s_.ok()) << reel_s_.ToString(); \
-  } while (0)

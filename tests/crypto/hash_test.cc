@@ -82,8 +82,8 @@ TEST(HashHexTest, AsBytesViewsTheArray) {
 }
 
 TEST(SodiumTest, InitialisesOnceAndReportsOk) {
-  REEL_ASSERT_OK(EnsureSodiumInitialized());
-  REEL_ASSERT_OK(EnsureSodiumInitialized());
+  ASSERT_OK(EnsureSodiumInitialized());
+  ASSERT_OK(EnsureSodiumInitialized());
 }
 
 }  // namespace

@@ -66,22 +66,22 @@ class KeyFileTest : public ::testing::Test {
 TEST_F(KeyFileTest, PlainRoundTrip) {
   KeyPair kp = KeyPair::Generate();
   std::string path = PathOf("plain.json");
-  REEL_ASSERT_OK(Write(path, kp, std::nullopt));
+  ASSERT_OK(Write(path, kp, std::nullopt));
   Result<KeyPair> read = ReadKeyFile(path, std::nullopt);
-  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_OK(read);
   EXPECT_EQ(read->public_key(), kp.public_key());
   Hash32 digest = Blake2b256("same key");
   EXPECT_EQ(read->SignDigest(digest), kp.SignDigest(digest));
 
   Result<PublicKey> pk = ReadKeyFilePublicKey(path);
-  ASSERT_TRUE(pk.ok()) << pk.status().ToString();
+  ASSERT_OK(pk);
   EXPECT_EQ(*pk, kp.public_key());
 }
 
 TEST_F(KeyFileTest, EncryptedRoundTripKeepsTheSeedOutOfTheFile) {
   KeyPair kp = KeyPair::Generate();
   std::string path = PathOf("sealed.json");
-  REEL_ASSERT_OK(Write(path, kp, kPassphrase));
+  ASSERT_OK(Write(path, kp, kPassphrase));
   std::string text = Slurp(path);
   std::string seed = kp.ExportSeed();
   EXPECT_EQ(text.find(ToHex(seed)), std::string::npos);
@@ -90,19 +90,19 @@ TEST_F(KeyFileTest, EncryptedRoundTripKeepsTheSeedOutOfTheFile) {
   EXPECT_EQ(text.find("\"seed\""), std::string::npos) << text;
 
   Result<KeyPair> read = ReadKeyFile(path, kPassphrase);
-  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_OK(read);
   EXPECT_EQ(read->public_key(), kp.public_key());
 
   // The public key is readable without the passphrase.
   Result<PublicKey> pk = ReadKeyFilePublicKey(path);
-  ASSERT_TRUE(pk.ok()) << pk.status().ToString();
+  ASSERT_OK(pk);
   EXPECT_EQ(*pk, kp.public_key());
 }
 
 TEST_F(KeyFileTest, PlainFileHasTheDocumentedFields) {
   KeyPair kp = KeyPair::FromSeed(std::string(32, '\x07')).value();
   std::string path = PathOf("fields.json");
-  REEL_ASSERT_OK(Write(path, kp, std::nullopt));
+  ASSERT_OK(Write(path, kp, std::nullopt));
   std::string text = Slurp(path);
   EXPECT_NE(text.find("\"version\": 1"), std::string::npos) << text;
   EXPECT_NE(text.find("\"type\": \"ed25519\""), std::string::npos) << text;
@@ -124,8 +124,8 @@ TEST_F(KeyFileTest, WrittenWithMode0600WhateverTheUmask) {
     Status a = Write(plain, kp, std::nullopt);
     Status b = Write(sealed, kp, kPassphrase);
     ::umask(old);
-    REEL_ASSERT_OK(a);
-    REEL_ASSERT_OK(b);
+    ASSERT_OK(a);
+    ASSERT_OK(b);
     EXPECT_EQ(ModeOf(plain), 0600u) << std::oct << mask;
     EXPECT_EQ(ModeOf(sealed), 0600u) << std::oct << mask;
   }
@@ -134,13 +134,13 @@ TEST_F(KeyFileTest, WrittenWithMode0600WhateverTheUmask) {
 TEST_F(KeyFileTest, DefaultLimitsAreInteractive) {
   KeyPair kp = KeyPair::Generate();
   std::string path = PathOf("interactive.json");
-  REEL_ASSERT_OK(WriteKeyFile(path, kp, kPassphrase));
+  ASSERT_OK(WriteKeyFile(path, kp, kPassphrase));
   std::string text = Slurp(path);
   KdfLimits interactive = KdfLimits::Interactive();
   EXPECT_NE(text.find("\"opslimit\": " + std::to_string(interactive.opslimit)), std::string::npos);
   EXPECT_NE(text.find("\"memlimit\": " + std::to_string(interactive.memlimit)), std::string::npos);
   Result<KeyPair> read = ReadKeyFile(path, kPassphrase);
-  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_OK(read);
   EXPECT_EQ(read->public_key(), kp.public_key());
 }
 
@@ -148,7 +148,7 @@ TEST_F(KeyFileTest, RefusesToOverwrite) {
   KeyPair first = KeyPair::Generate();
   KeyPair second = KeyPair::Generate();
   std::string path = PathOf("k.json");
-  REEL_ASSERT_OK(Write(path, first, std::nullopt));
+  ASSERT_OK(Write(path, first, std::nullopt));
   std::string before = Slurp(path);
   Status again = Write(path, second, std::nullopt);
   EXPECT_EQ(again.code(), Code::kAlreadyExists) << again.ToString();
@@ -157,7 +157,7 @@ TEST_F(KeyFileTest, RefusesToOverwrite) {
   Status sealed = Write(path, second, kPassphrase);
   EXPECT_EQ(sealed.code(), Code::kAlreadyExists);
   Result<KeyPair> kept = ReadKeyFile(path, std::nullopt);
-  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  ASSERT_OK(kept);
   EXPECT_EQ(kept->public_key(), first.public_key());
 }
 
@@ -170,7 +170,7 @@ TEST_F(KeyFileTest, MissingDirectoryOrFile) {
 TEST_F(KeyFileTest, WrongPassphraseFailsClearly) {
   KeyPair kp = KeyPair::Generate();
   std::string path = PathOf("sealed.json");
-  REEL_ASSERT_OK(Write(path, kp, kPassphrase));
+  ASSERT_OK(Write(path, kp, kPassphrase));
   for (std::string_view wrong :
        {"correct horse battery stapl", "", "Correct horse battery staple"}) {
     Result<KeyPair> read = ReadKeyFile(path, wrong);
@@ -185,7 +185,7 @@ TEST_F(KeyFileTest, WrongPassphraseFailsClearly) {
 TEST_F(KeyFileTest, EncryptedWithoutPassphraseFailsClearly) {
   KeyPair kp = KeyPair::Generate();
   std::string path = PathOf("sealed.json");
-  REEL_ASSERT_OK(Write(path, kp, kPassphrase));
+  ASSERT_OK(Write(path, kp, kPassphrase));
   Result<KeyPair> read = ReadKeyFile(path, std::nullopt);
   ASSERT_FALSE(read.ok());
   EXPECT_EQ(read.status().code(), Code::kFailedPrecondition);
@@ -196,7 +196,7 @@ TEST_F(KeyFileTest, EncryptedWithoutPassphraseFailsClearly) {
 TEST_F(KeyFileTest, PassphraseForAPlainFileIsRefused) {
   KeyPair kp = KeyPair::Generate();
   std::string path = PathOf("plain.json");
-  REEL_ASSERT_OK(Write(path, kp, std::nullopt));
+  ASSERT_OK(Write(path, kp, std::nullopt));
   EXPECT_EQ(ReadKeyFile(path, kPassphrase).status().code(), Code::kInvalidArgument);
 }
 
@@ -214,7 +214,7 @@ TEST_F(KeyFileTest, FilesOpenToGroupOrOthersAreRefused) {
   KeyPair kp = KeyPair::Generate();
   for (mode_t mode : {0644, 0640, 0604, 0660, 0606, 0620, 0602, 0610, 0601, 0666}) {
     std::string path = PathOf("exposed-" + std::to_string(mode) + ".json");
-    REEL_ASSERT_OK(Write(path, kp, std::nullopt));
+    ASSERT_OK(Write(path, kp, std::nullopt));
     ASSERT_EQ(::chmod(path.c_str(), mode), 0);
     Result<KeyPair> read = ReadKeyFile(path, std::nullopt);
     ASSERT_FALSE(read.ok()) << std::oct << mode;
@@ -230,9 +230,9 @@ TEST_F(KeyFileTest, FilesOpenToGroupOrOthersAreRefused) {
   // Owner-only modes are fine.
   for (mode_t mode : {0600, 0400, 0700}) {
     std::string path = PathOf("private-" + std::to_string(mode) + ".json");
-    REEL_ASSERT_OK(Write(path, kp, std::nullopt));
+    ASSERT_OK(Write(path, kp, std::nullopt));
     ASSERT_EQ(::chmod(path.c_str(), mode), 0);
-    EXPECT_TRUE(ReadKeyFile(path, std::nullopt).ok()) << std::oct << mode;
+    EXPECT_OK(ReadKeyFile(path, std::nullopt)) << std::oct << mode;
   }
 }
 
@@ -288,14 +288,14 @@ TEST_F(KeyFileTest, MalformedFilesAreRefusedNamingTheFile) {
   std::string path = PathOf("good.json");
   Overwrite(path, good_plain);
   Result<KeyPair> read = ReadKeyFile(path, std::nullopt);
-  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_OK(read);
   EXPECT_EQ(read->public_key(), kp.public_key());
 }
 
 TEST_F(KeyFileTest, OversizedFileIsRefused) {
   KeyPair kp = KeyPair::Generate();
   std::string path = PathOf("big.json");
-  REEL_ASSERT_OK(Write(path, kp, std::nullopt));
+  ASSERT_OK(Write(path, kp, std::nullopt));
   std::string text = Slurp(path);
   // Valid JSON padded with whitespace past the limit.
   text.append(limits::key_file_bytes_max, ' ');
@@ -316,7 +316,7 @@ TEST_F(KeyFileTest, PublicKeyNotMatchingTheSeedIsCorruption) {
 
   // Encrypted: swap the recorded public key of a sealed file.
   std::string sealed = PathOf("sealed.json");
-  REEL_ASSERT_OK(Write(sealed, kp, kPassphrase));
+  ASSERT_OK(Write(sealed, kp, kPassphrase));
   std::string text = Slurp(sealed);
   size_t at = text.find(HashToHex(kp.public_key()));
   ASSERT_NE(at, std::string::npos);
@@ -329,7 +329,7 @@ TEST_F(KeyFileTest, PublicKeyNotMatchingTheSeedIsCorruption) {
 TEST_F(KeyFileTest, TamperedEncryptedFieldsAreRefused) {
   KeyPair kp = KeyPair::Generate();
   std::string path = PathOf("sealed.json");
-  REEL_ASSERT_OK(Write(path, kp, kPassphrase));
+  ASSERT_OK(Write(path, kp, kPassphrase));
   const std::string original = Slurp(path);
 
   for (const char* field : {"\"ciphertext\": \"", "\"nonce\": \"", "\"salt\": \""}) {

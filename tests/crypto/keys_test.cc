@@ -93,7 +93,7 @@ TEST(KeyPairTest, SeedRoundTripsAndIsDeterministic) {
   Result<KeyPair> b = KeyPair::FromSeed(seed);
   WipeString(seed);
   EXPECT_TRUE(seed.empty());
-  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_OK(b);
   EXPECT_EQ(b->public_key(), a.public_key());
   Hash32 digest = Blake2b256("d");
   EXPECT_EQ(b->SignDigest(digest), a.SignDigest(digest));

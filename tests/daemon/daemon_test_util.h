@@ -77,9 +77,9 @@ inline reel::v1::Genesis ValidGenesis(const std::vector<crypto::PublicKey>& vali
 // start its peer service.
 inline void AddTls(reel::v1::Genesis& genesis, const std::string& tls_dir) {
   auto ca = net::MakeCa("test-ca", 30);
-  ASSERT_TRUE(ca.ok()) << ca.status().ToString();
+  ASSERT_OK(ca);
   auto cert = net::MakeNodeCert(*ca, genesis.validators(0).name(), {"127.0.0.1"}, 30);
-  ASSERT_TRUE(cert.ok()) << cert.status().ToString();
+  ASSERT_OK(cert);
   std::filesystem::create_directories(tls_dir);
   ASSERT_OK(net::WriteCertAndKey(tls_dir, "node", *cert));
   genesis.set_tls_ca_pem(ca->cert_pem);
@@ -94,7 +94,7 @@ inline std::string GenesisJson(const reel::v1::Genesis& genesis) {
   options.add_whitespace = true;
   std::string json;
   auto status = google::protobuf::util::MessageToJsonString(genesis, &json, options);
-  EXPECT_TRUE(status.ok()) << status.ToString();
+  EXPECT_OK(status);
   return json;
 }
 

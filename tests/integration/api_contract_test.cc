@@ -903,7 +903,7 @@ TEST_F(ApiContractTest, EveryMethodAnswersAValidCallAndIgnoresUnknownFields) {
     // A field this node does not know (a newer client's) is ignored.
     if (name == "SubmitTransaction") request = ValidRequest(name);  // a new transaction
     Answer answer = Raw(0, name, WithUnknownField(request->SerializeAsString()));
-    EXPECT_TRUE(answer.status.ok()) << "with an unknown field: " << answer.status.error_message();
+    EXPECT_OK(answer.status) << "with an unknown field: " << answer.status.error_message();
     Record(name, answer.status.error_code(), answer.status.error_message());
   }
 }

@@ -62,7 +62,7 @@ class SubmitTest : public ::testing::Test {
       stubs_.push_back(v1::Api::NewStub(channel));
     }
     auto key = crypto::ReadKeyFile(dir_->Sub("net/keys/miit.key"), std::nullopt);
-    ASSERT_TRUE(key.ok()) << key.status().ToString();
+    ASSERT_OK(key);
     miit_ = std::make_unique<crypto::KeyPair>(std::move(key).value());
   }
 
@@ -121,7 +121,7 @@ TEST_F(SubmitTest, TransactionsToAnyNodeCommitOnAllWithIdenticalBlocks) {
     const int node = k % kNodes;
     v1::SubmitTransactionResponse response;
     grpc::Status status = Submit(node, QuotaTx(1000 + k), /*wait=*/true, &response);
-    ASSERT_TRUE(status.ok()) << "node" << node << ": " << status.error_message();
+    ASSERT_OK(status) << "node" << node << ": " << status.error_message();
     ASSERT_EQ(response.status(), v1::TX_STATUS_COMMITTED) << response.DebugString();
     EXPECT_EQ(response.result().code(), v1::OK) << response.result().message();
     highest = std::max(highest, response.height());

@@ -21,7 +21,7 @@ TEST(VerifyTest, AcceptsAWellSignedTransaction) {
   v1::TxBody b = w.Body("miit");
   b.mutable_reinstate()->set_org_id("x1");
   Result<VerifiedTx> v = Verify(w.Sign(b), kChain);
-  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  ASSERT_OK(v);
   EXPECT_EQ(v->signers.size(), 1u);
   EXPECT_EQ(v->id, crypto::TransactionId(kChain, b.SerializeAsString()));
 }
@@ -201,7 +201,7 @@ TEST(GenesisTest, TheReadmeExampleApplies) {
                                                           &genesis, options)
                   .ok());
   Result<BlockExecution> ex = ExecuteGenesis(genesis);
-  ASSERT_TRUE(ex.ok()) << ex.status().ToString();
+  ASSERT_OK(ex);
   std::unique_ptr<storage::KvStore> store = storage::NewMemoryStore();
   ASSERT_OK(CommitForTest(*store, *ex, 0));
   Result<std::optional<std::string>> org = store->Get(layout::OrgKey("northern-re"));

@@ -96,7 +96,7 @@ class World {
     for (auto& o : more) *g.add_orgs() = o;
     if (edit) edit(g);
     Result<BlockExecution> ex = ExecuteGenesis(g);
-    ASSERT_TRUE(ex.ok()) << ex.status().ToString();
+    ASSERT_OK(ex);
     ASSERT_OK(CommitForTest(*store_, *ex, 0));
   }
 
@@ -124,7 +124,7 @@ class World {
 
   VerifiedTx Verified(const v1::Transaction& t) {
     Result<VerifiedTx> v = Verify(t, kChain);
-    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    EXPECT_OK(v);
     return v.ok() ? std::move(v).value() : VerifiedTx{};
   }
 
@@ -133,10 +133,10 @@ class World {
     time_ms_ += 1000;
     BlockContext ctx{kChain, height_ + 1, time_ms_};
     Result<BlockExecution> ex = ExecuteBlock(*store_, ctx, txs);
-    EXPECT_TRUE(ex.ok()) << ex.status().ToString();
+    EXPECT_OK(ex);
     if (!ex.ok()) return {};
     Status s = CommitForTest(*store_, *ex, ctx.height);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_OK(s);
     ++height_;
     last_ = std::move(ex).value();
     return last_.results;

@@ -364,7 +364,7 @@ TEST(LedgerPropertyTest, TwoStoresAndARestartAgree) {
   CustodyWorld a;
   CustodyWorld b;
   Result<std::unique_ptr<storage::KvStore>> disk = storage::OpenLevelDb(dir.Sub("db"));
-  ASSERT_TRUE(disk.ok()) << disk.status().ToString();
+  ASSERT_OK(disk);
   CustodyWorld c(std::move(disk).value());
   Generator::Setup(a);
   Generator::Setup(b);
@@ -381,7 +381,7 @@ TEST(LedgerPropertyTest, TwoStoresAndARestartAgree) {
       // Restart: close LevelDB and reopen it; execution continues from disk.
       c.ReplaceStore(nullptr);
       Result<std::unique_ptr<storage::KvStore>> reopened = storage::OpenLevelDb(dir.Sub("db"));
-      ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+      ASSERT_OK(reopened);
       c.ReplaceStore(std::move(reopened).value());
     }
   }

@@ -27,7 +27,7 @@ constexpr int kPartsPerRoot = 250;
 struct TempDb {
   std::unique_ptr<storage::KvStore> Open() {
     Result<std::unique_ptr<storage::KvStore>> db = storage::OpenLevelDb(dir.Sub("db"));
-    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_OK(db);
     return std::move(db).value();
   }
   ::reel::testing::TempDir dir{"ledger-queries"};
@@ -98,7 +98,7 @@ std::vector<Response> AllPages(const Queries& q,
   std::vector<Response> pages;
   while (pages.size() < pages_max) {
     Result<Response> page = (q.*method)(request);
-    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    EXPECT_OK(page);
     if (!page.ok()) break;
     pages.push_back(*page);
     if (page->next_page_token().empty()) break;
@@ -172,7 +172,7 @@ TEST_F(QueriesTest, HoldingsPagesAreCompleteOrderedAndUnique) {
   size_t lots = 0, pages = 0;
   while (true) {
     Result<v1::HoldingsResponse> page = q.Holdings(req);
-    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_OK(page);
     ++pages;
     ASSERT_LE(page->lots_size(), 1000);
     for (const v1::Lot& lot : page->lots()) {
@@ -227,7 +227,7 @@ TEST_F(QueriesTest, TracePagesDeliverEveryNodeOnceAndEdgesAfterTheirNodes) {
   size_t edges = 0;
   while (true) {
     Result<v1::TraceLotResponse> page = q.TraceLot(req);
-    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_OK(page);
     for (const v1::TraceNode& n : page->nodes())
       ASSERT_TRUE(seen.insert(n.node_id()).second) << n.node_id();
     for (const v1::TraceEdge& e : page->edges()) {
@@ -340,7 +340,7 @@ TEST_F(QueriesTest, LotHistoryQuotaOrgsSitesLicencesViolations) {
   std::vector<std::string> hit;
   while (true) {
     Result<v1::RestrictionImpactResponse> page = q.RestrictionImpact(impact);
-    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_OK(page);
     for (const auto& l : page->licences()) {
       hit.push_back("licence:" + l.licence().licence_id());
       EXPECT_TRUE(l.would_affect_decision());
@@ -382,7 +382,7 @@ TEST_F(QueriesTest, ExportStatsGroupsAndPages) {
   uint64_t count = 0;
   while (true) {
     Result<v1::ExportStatsResponse> page = q.ExportStats(req);
-    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    ASSERT_OK(page);
     for (const auto& row : page->rows()) {
       keys.push_back(row.key());
       count += row.export_count();
@@ -419,7 +419,7 @@ TEST_F(QueriesTest, GetOrgAnswersTheRecordOrNotFound) {
   v1::GetOrgRequest req;
   req.set_org_id("smelter");
   Result<v1::GetOrgResponse> org = q.GetOrg(req);
-  ASSERT_TRUE(org.ok()) << org.status().ToString();
+  ASSERT_OK(org);
   EXPECT_EQ(org->org().org_id(), "smelter");
   EXPECT_EQ(org->org().kind(), v1::ORG_KIND_STATE_ENTERPRISE);
   ASSERT_EQ(org->org().roles_size(), 1);
@@ -453,7 +453,7 @@ TEST_F(QueriesTest, GetLicenceAnswersStatusAndExpiryOrNotFound) {
     return Queries(*snap).GetLicence(req);
   };
   Result<v1::GetLicenceResponse> pending = get("LIC-P");
-  ASSERT_TRUE(pending.ok()) << pending.status().ToString();
+  ASSERT_OK(pending);
   EXPECT_EQ(pending->licence().status(), v1::LICENCE_STATUS_PENDING);
   EXPECT_EQ(pending->licence().applicant_org_id(), "exporter");
   EXPECT_EQ(pending->licence().destination_country(), "DE");
@@ -755,7 +755,7 @@ class ManyExportsTest : public QueriesTest {
     for (size_t page = 1; page <= 10000; ++page) {
       view.Reset();
       Result<v1::ExportStatsResponse> answer = q.ExportStats(req);
-      EXPECT_TRUE(answer.ok()) << answer.status().ToString();
+      EXPECT_OK(answer);
       if (!answer.ok()) break;
       EXPECT_LE(view.moves(), limits.page_keys_scanned_max) << "page " << page;
       EXPECT_LE(view.gets(), limits.page_keys_scanned_max) << "page " << page;
@@ -895,7 +895,7 @@ TEST_F(QueriesTest, RestrictionImpactPagesAgreeWithOnePageAndStayWithinTheScanLi
     for (int page = 1; page <= 10000; ++page) {
       view.Reset();
       Result<v1::RestrictionImpactResponse> answer = q.RestrictionImpact(r);
-      EXPECT_TRUE(answer.ok()) << answer.status().ToString();
+      EXPECT_OK(answer);
       if (!answer.ok()) break;
       EXPECT_LE(view.moves(), limits.page_keys_scanned_max) << "page " << page;
       EXPECT_LE(view.gets(), limits.page_keys_scanned_max) << "page " << page;

@@ -149,7 +149,7 @@ TEST_F(StoryTest, FromMineToBorder) {
   req.set_direction(v1::TRACE_DIRECTION_BOTH);
   req.set_page_size(1000);
   Result<v1::TraceLotResponse> trace = q.TraceLot(req);
-  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  ASSERT_OK(trace);
   std::set<std::string> nodes;
   for (const v1::TraceNode& n : trace->nodes()) nodes.insert(n.node_id());
   EXPECT_TRUE(nodes.count("site:bayan-obo"));
@@ -172,7 +172,7 @@ TEST_F(StoryTest, FromMineToBorder) {
   monthly.set_year(2025);
   monthly.set_month(6);
   Result<v1::MonthlyFlowReportResponse> report = q.MonthlyFlowReport(monthly);
-  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_OK(report);
   EXPECT_EQ(report->received().reo_g(), 44'000'000);
   EXPECT_EQ(report->received().lot_count(), 2u);
   EXPECT_EQ(report->processed_in().reo_g(), 44'000'000);
@@ -186,7 +186,7 @@ TEST_F(StoryTest, FromMineToBorder) {
   balance.set_org_id("ganzhou-re");
   balance.set_loss_threshold_permille(30);
   Result<v1::MassBalanceResponse> mb = q.MassBalance(balance);
-  ASSERT_TRUE(mb.ok()) << mb.status().ToString();
+  ASSERT_OK(mb);
   EXPECT_EQ(mb->in_reo_g(), 44'000'000);
   EXPECT_EQ(mb->out_reo_g(), 13'340'000);
   EXPECT_EQ(mb->loss_reo_g(), 2'160'000);

@@ -48,7 +48,7 @@ TEST(MempoolTest, RefusesDuplicates) {
 
 TEST(MempoolTest, FullByCountSaysSoAndDoesNotGrow) {
   Mempool pool(MempoolLimits{3, 1'000'000});
-  for (uint8_t i = 1; i <= 3; ++i) ASSERT_TRUE(pool.Add(Fake(i)).ok());
+  for (uint8_t i = 1; i <= 3; ++i) ASSERT_OK(pool.Add(Fake(i)));
   Status full = pool.Add(Fake(4));
   EXPECT_EQ(full.code(), Code::kResourceExhausted);
   EXPECT_NE(full.message().find("3 of 3 transactions"), std::string::npos) << full.message();
@@ -65,7 +65,7 @@ TEST(MempoolTest, FullByBytes) {
 
 TEST(MempoolTest, ReapsOldestFirstWithinBoundsSkippingExcluded) {
   Mempool pool;
-  for (uint8_t i = 1; i <= 5; ++i) ASSERT_TRUE(pool.Add(Fake(i, i == 2 ? 500 : 100)).ok());
+  for (uint8_t i = 1; i <= 5; ++i) ASSERT_OK(pool.Add(Fake(i, i == 2 ? 500 : 100)));
   EXPECT_EQ(Tags(pool.Reap(3, 10'000, {})), (std::vector<uint8_t>{1, 2, 3}));
   EXPECT_EQ(Tags(pool.Reap(10, 10'000, {Id(1), Id(3)})), (std::vector<uint8_t>{2, 4, 5}));
   // Too large for what is left is skipped, and smaller ones behind it still fit.
@@ -124,7 +124,7 @@ TEST_F(AdmissionTest, AdmitsValidAndRefusesBadSignatureWrongChainAndReplay) {
 
   auto answers = admission.Admit({good, bad_sig, other_chain}, world_.store(), world_.height() + 1);
   ASSERT_EQ(answers.size(), 3u);
-  EXPECT_TRUE(answers[0].ok()) << answers[0].status().ToString();
+  EXPECT_OK(answers[0]);
   ASSERT_FALSE(answers[1].ok());
   EXPECT_EQ(ledger::ErrorCodeOf(answers[1].status()), v1::INVALID_SIGNATURE)
       << answers[1].status().ToString();

@@ -11,14 +11,9 @@
 #include "node/net/peer_set.h"
 #include "node/net/tls.h"
 #include "reel/v1/genesis.pb.h"
+#include "tests/test_util.h"
 
 namespace reel::net::testing {
-
-#define REEL_ASSERT_OK(expr)                                             \
-  do {                                                                   \
-    const auto& reel_test_status_ = (expr);                              \
-    ASSERT_TRUE(reel_test_status_.ok()) << reel_test_status_.ToString(); \
-  } while (0)
 
 // A directory made with mkdtemp, removed with its contents at the end of the test.
 class TempDir {
@@ -42,7 +37,7 @@ class TempDir {
 
 template <typename T>
 T Unwrap(Result<T> result) {
-  EXPECT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_OK(result);
   if (!result.ok()) std::abort();  // a broken fixture makes every later line meaningless
   return std::move(result).value();
 }

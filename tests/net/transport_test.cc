@@ -244,7 +244,7 @@ class TransportTest : public ::testing::Test {
     EXPECT_FALSE(RawGetSyncInfo(channel).ok()) << who;
     EXPECT_FALSE(RawPush(channel, {Numbered(1)}).ok()) << who;
     EXPECT_EQ(nodes_[0].calls(), 0) << who << " reached the handler";
-    EXPECT_TRUE(RawGetSyncInfo(Channel(0, TheMaterial().validators[1])).ok())
+    EXPECT_OK(RawGetSyncInfo(Channel(0, TheMaterial().validators[1])))
         << "the server should still serve members";
     EXPECT_EQ(nodes_[0].calls(), 1);
   }
@@ -314,7 +314,7 @@ TEST_F(TransportTest, GossipAndSyncCallsRoundTrip) {
   gossip.add_txs()->set_body("a transaction");
   gossip.add_txs();  // empty body: the fake refuses it
   auto codes = p0->GossipTxs(1, gossip);
-  ASSERT_TRUE(codes.ok()) << codes.status().ToString();
+  ASSERT_OK(codes);
   ASSERT_EQ(codes->codes_size(), 2);
   EXPECT_EQ(codes->codes(0), reel::v1::OK);
   EXPECT_NE(codes->codes(1), reel::v1::OK);
@@ -324,7 +324,7 @@ TEST_F(TransportTest, GossipAndSyncCallsRoundTrip) {
   range.set_from_height(3);
   range.set_to_height(5);
   auto blocks = p0->GetBlocks(2, range);
-  ASSERT_TRUE(blocks.ok()) << blocks.status().ToString();
+  ASSERT_OK(blocks);
   ASSERT_EQ(blocks->blocks_size(), 3);
   EXPECT_EQ(blocks->blocks(2).header().height(), 5u);
 
@@ -339,7 +339,7 @@ TEST_F(TransportTest, GossipAndSyncCallsRoundTrip) {
   reel::v1::GetBlockByIdRequest by_id;
   by_id.set_block_id(std::string(32, 'k'));
   auto block = p0->GetBlock(1, by_id);
-  ASSERT_TRUE(block.ok()) << block.status().ToString();
+  ASSERT_OK(block);
   EXPECT_EQ(block->block().header().height(), 7u);
   by_id.set_block_id(std::string(32, 'x'));
   EXPECT_EQ(p0->GetBlock(1, by_id).status().code(), Code::kNotFound);
@@ -347,7 +347,7 @@ TEST_F(TransportTest, GossipAndSyncCallsRoundTrip) {
   EXPECT_EQ(p0->GetBlock(1, by_id).status().code(), Code::kInvalidArgument);
 
   auto info = p0->GetSyncInfo(1);
-  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  ASSERT_OK(info);
   EXPECT_EQ(info->committed_height(), 42u);
 
   // Nobody listens for v3: an error the node can act on, not a hang.
@@ -358,7 +358,7 @@ TEST_F(TransportTest, GossipAndSyncCallsRoundTrip) {
 
 TEST_F(TransportTest, MemberIsAcceptedOnTheSameServer) {
   const grpc::Status status = RawGetSyncInfo(Channel(0, TheMaterial().validators[1]));
-  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_OK(status);
   EXPECT_EQ(nodes_[0].calls(), 1);
 }
 
@@ -392,7 +392,7 @@ TEST_F(TransportTest, CaSignedCertificateNotInGenesisMaySyncOnly) {
   auto observer = Unwrap(Peers::CreateObserver(peers_, TheMaterial().stranger));
   EXPECT_TRUE(observer->observer());
   Result<reel::v1::SyncInfo> info = observer->GetSyncInfo(0);
-  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  ASSERT_OK(info);
   EXPECT_EQ(info->committed_height(), 42u);
   EXPECT_EQ(observer->GossipTxs(0, {}).status().code(), Code::kUnauthenticated);
   // A validator's certificate cannot pose as an observer.
@@ -573,7 +573,7 @@ TEST_F(TransportTest, PushStreamsPerPeerAreBounded) {
     stream->writer->WritesDone();
     EXPECT_OK(stream->writer->Finish());
   }
-  EXPECT_TRUE(RawPush(channel, {}).ok());  // slots are given back
+  EXPECT_OK(RawPush(channel, {}));  // slots are given back
 }
 
 TEST_F(TransportTest, IdleConnectionsDoNotStopMembers) {

@@ -2,6 +2,7 @@
 // rather than trusting them, and refuses wrong-sized ids and signatures.
 #include "node/replica/codec.h"
 
+#include <google/protobuf/unknown_field_set.h>
 #include <gtest/gtest.h>
 
 #include "tests/test_util.h"
@@ -54,7 +55,7 @@ TEST(CodecTest, ProposalRoundTripKeepsEverythingAndReseals) {
   wire.mutable_proposal()->mutable_block()->mutable_header()->set_timestamp_ms(1234);
 
   Result<consensus::Message> back = FromProto(wire, kChain);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_OK(back);
   const auto& q = std::get<consensus::Proposal>(*back);
   EXPECT_EQ(q.block.id, p.block.id);
   EXPECT_EQ(consensus::CanonicalHeaderBytes(q.block.header),
@@ -109,6 +110,17 @@ TEST(CodecTest, WrongSizedFieldsAreRefusedNotAsserted) {
 
   v1::ConsensusMessage empty;
   EXPECT_FALSE(FromProto(empty, kChain).ok());
+  // A case the core does not take is refused, not read as another.
+  v1::ConsensusMessage epoch_vote;
+  epoch_vote.mutable_epoch_change_vote();
+  EXPECT_FALSE(FromProto(epoch_vote, kChain).ok());
+  // A case of a newer peer's proto: an unknown field, read as no message at all.
+  v1::ConsensusMessage newer;
+  newer.GetReflection()->MutableUnknownFields(&newer)->AddLengthDelimited(99, "?");
+  v1::ConsensusMessage parsed;
+  ASSERT_TRUE(parsed.ParseFromString(newer.SerializeAsString()));
+  EXPECT_EQ(parsed.message_case(), v1::ConsensusMessage::MESSAGE_NOT_SET);
+  EXPECT_FALSE(FromProto(parsed, kChain).ok());
 
   v1::Block block = ToProto(SampleBlock());
   block.mutable_header()->set_committed_state_root("");

@@ -32,13 +32,13 @@ namespace keys = storage::keys;
 // proofs with a changed round, signature or header are refused.
 void ExpectEveryBlockProvablyCommitted(Network& net, uint32_t i) {
   auto store = storage::OpenLevelDb(net.dir(i));
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_OK(store);
   const uint64_t top = *CommittedHeight(**store);
   ASSERT_GT(top, 2u);
   const consensus::VerifyContext ctx = net.VerifyContext();
   for (uint64_t h = 1; h <= top; ++h) {
     Result<std::optional<v1::CommitProof>> proof = ReadCommitProof(**store, kChain, h, top);
-    ASSERT_TRUE(proof.ok()) << proof.status().ToString();
+    ASSERT_OK(proof);
     ASSERT_TRUE(proof->has_value()) << "no commit proof at height " << h << " of " << top;
     Result<v1::Block> block = ReadCommittedBlock(**store, h);
     ASSERT_OK(block);
@@ -46,7 +46,7 @@ void ExpectEveryBlockProvablyCommitted(Network& net, uint32_t i) {
     ASSERT_OK(id);
     const v1::CommitProof& good = **proof;
     const Status verified = VerifyCommitProof(*id, good, ctx);
-    EXPECT_TRUE(verified.ok()) << "height " << h << ": " << verified.ToString();
+    EXPECT_OK(verified) << "height " << h << ": " << verified.ToString();
 
     Result<crypto::Hash32> other = HeaderId(ReadCommittedBlock(**store, h - 1)->header(), kChain);
     EXPECT_FALSE(VerifyCommitProof(*other, good, ctx).ok()) << "proof of " << h << " for " << h - 1;
@@ -71,11 +71,11 @@ void ExpectRangesSyncIntoAFreshStore(Network& net, uint32_t i) {
   bool tampered_once = false;
   for (;;) {
     Result<ChainPoint> here = CommittedPoint(*fresh->store, kChain);
-    ASSERT_TRUE(here.ok()) << here.status().ToString();
+    ASSERT_OK(here);
     if (here->height == top) break;
     Result<v1::GetBlocksResponse> response =
         ReadRange(*source, kChain, here->height + 1, here->height + 16);
-    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    ASSERT_OK(response);
     ASSERT_GT(response->blocks_size(), 0);
     const v1::GetBlocksResponse& good = *response;
     int with_txs = -1;  // a block of the range that holds transactions
@@ -117,7 +117,7 @@ void ExpectRangesSyncIntoAFreshStore(Network& net, uint32_t i) {
           << "a range above another block was accepted";
     }
     Result<SyncedRange> range = VerifyRange(ctx, *here, good);
-    ASSERT_TRUE(range.ok()) << range.status().ToString();
+    ASSERT_OK(range);
     ASSERT_OK(ApplyRange(*fresh->app, *fresh->store, *range));
   }
   EXPECT_TRUE(tampered_once) << "no range had the blocks the tampering cases need";
@@ -136,7 +136,7 @@ void ExpectRangesSyncIntoAFreshStore(Network& net, uint32_t i) {
 // loop gave from its tree; nothing for a block it does not have.
 void ExpectFetchAnswers(Network& net, uint32_t i) {
   auto store = storage::OpenLevelDb(net.dir(i));
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_OK(store);
   const uint64_t top = *CommittedHeight(**store);
   ASSERT_GT(top, 4u);
   Result<crypto::Hash32> tip = HeaderId(ReadCommittedBlock(**store, top)->header(), kChain);

@@ -39,7 +39,7 @@ const consensus::PayloadLimits kBlockLimits{limits::block_txs_max, limits::block
 // The value under `key`, or "<none>".
 std::string Value(const storage::ReadView& view, const std::string& key) {
   Result<std::optional<std::string>> got = view.Get(key);
-  EXPECT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_OK(got);
   return got.ok() && got->has_value() ? **got : "<none>";
 }
 

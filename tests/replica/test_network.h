@@ -167,7 +167,7 @@ class Network {
   void StartNode(uint32_t i, bool faulty = false) {
     Node& n = *nodes_[i];
     auto store = storage::OpenLevelDb(n.dir);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_OK(store);
     n.store = std::move(store).value();
     n.faults = nullptr;
     if (faulty) {
@@ -211,7 +211,7 @@ class Network {
       }
     });
     Status s = started.get_future().get();
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_OK(s);
   }
 
   void StopNode(uint32_t i) {
@@ -257,7 +257,7 @@ class Network {
     for (auto& n : nodes_) {
       if (n->store == nullptr || n->halted) continue;
       auto r = n->admission->Admit({tx}, *n->store, Height(*n) + 1);
-      EXPECT_TRUE(r[0].ok()) << r[0].status().ToString();
+      EXPECT_OK(r[0]);
     }
   }
 
@@ -343,7 +343,7 @@ class Network {
       std::string first_root;
       for (uint32_t i : which) {
         auto block = ReadCommittedBlock(*nodes_[i]->store, h);
-        ASSERT_TRUE(block.ok()) << block.status().ToString();
+        ASSERT_OK(block);
         std::string bytes = block->header().SerializeAsString();
         auto root = nodes_[i]->store->Get(storage::keys::StateRootKey(h));
         ASSERT_TRUE(root.ok() && root->has_value()) << "node " << i << " has no root at " << h;

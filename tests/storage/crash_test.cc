@@ -263,7 +263,7 @@ TEST(StorageCrashTest, EveryBatchIsWholeOrAbsentAfterSigkill) {
     }
 
     Result<uint64_t> checked = OpenAndCheck(path);
-    ASSERT_TRUE(checked.ok()) << checked.status().ToString();
+    ASSERT_OK(checked);
     // Nothing acknowledged is lost; at most the one batch being acknowledged when
     // the kill landed is there without its line.
     EXPECT_GE(*checked, acknowledged);
@@ -286,7 +286,7 @@ TEST(StorageCrashTest, CheckerCatchesAWriterThatSplitsBatches) {
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   }
   Result<uint64_t> checked = OpenAndCheck(path);
-  ASSERT_TRUE(checked.ok()) << checked.status().ToString();
+  ASSERT_OK(checked);
   ASSERT_EQ(*checked, 3u);
 
   WriterProcess split({"--dir", path, "--split-batches", "--split-pause-ms", "60000"});

@@ -58,7 +58,7 @@ void FlipByte(const std::string& file, uintmax_t offset) {
 // store is closed again, so the records are in the log only.
 void WriteRecords(const std::string& path, int n) {
   Result<std::unique_ptr<KvStore>> store = OpenLevelDb(path);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_OK(store);
   for (int i = 0; i < n; ++i) {
     WriteBatch batch;
     batch.Put("k" + std::to_string(i), Noise(1000, static_cast<unsigned>(i)));
@@ -68,7 +68,7 @@ void WriteRecords(const std::string& path, int n) {
 
 bool Has(const KvStore& store, const std::string& key) {
   Result<std::optional<std::string>> got = store.Get(key);
-  EXPECT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_OK(got);
   return got.ok() && got->has_value();
 }
 
@@ -87,7 +87,7 @@ TEST(StorageLevelDbDamageTest, ATornLogTailIsDroppedAndTheRestKept) {
   fs::resize_file(log, fs::file_size(log) - 100);  // inside the last record
 
   Result<std::unique_ptr<KvStore>> store = OpenLevelDb(path);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_OK(store);
   EXPECT_TRUE(Has(**store, "k0"));
   EXPECT_TRUE(Has(**store, "k1"));
   EXPECT_FALSE(Has(**store, "k2"));
@@ -124,13 +124,13 @@ TEST(StorageLevelDbDamageTest, AFlippedByteInATableFailsTheReadThatMeetsIt) {
   TempDir dir;
   const std::string path = dir.Sub("data");
   WriteRecords(path, 1);
-  { ASSERT_TRUE(OpenLevelDb(path).ok()); }  // reopening writes the log into a table
+  { ASSERT_OK(OpenLevelDb(path)); }  // reopening writes the log into a table
   const std::string table = NewestFile(path, "ldb");
   ASSERT_FALSE(table.empty());
   FlipByte(table, 500);  // inside k0's value, in the table's only data block
 
   Result<std::unique_ptr<KvStore>> store = OpenLevelDb(path);
-  ASSERT_TRUE(store.ok()) << store.status().ToString();  // tables are read when used
+  ASSERT_OK(store);  // tables are read when used
   Result<std::optional<std::string>> got = (*store)->Get("k0");
   ASSERT_FALSE(got.ok());
   ExpectDamagedMessage(got.status(), path);

@@ -22,7 +22,7 @@ class FaultyStoreTest : public ::testing::Test {
   void Open() {
     store_.reset();
     Result<std::unique_ptr<KvStore>> opened = OpenLevelDb(dir_.Sub("db"));
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ASSERT_OK(opened);
     store_ = std::make_unique<FaultyStore>(std::move(opened).value());
   }
 

@@ -33,7 +33,7 @@ void PrintTo(Kind kind, std::ostream* os) {
 
 std::string Get(const ReadView& view, std::string_view key) {
   Result<std::optional<std::string>> got = view.Get(key);
-  EXPECT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_OK(got);
   if (!got.ok() || !got->has_value()) return "<none>";
   return **got;
 }
@@ -60,7 +60,7 @@ std::vector<std::string> ScannedKeys(const ReadView& view, std::string_view pref
     keys.emplace_back(key);
     return true;
   });
-  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_OK(s);
   return keys;
 }
 
@@ -75,7 +75,7 @@ class StorageKvTest : public ::testing::TestWithParam<Kind> {
       return;
     }
     Result<std::unique_ptr<KvStore>> opened = OpenLevelDb(dir_.Sub("db"));
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ASSERT_OK(opened);
     store_ = std::move(opened).value();
     if (GetParam() == Kind::kFaultyLevelDb) {
       store_ = std::make_unique<testing::FaultyStore>(std::move(store_));
@@ -344,7 +344,7 @@ TEST(StorageLevelDbOpenTest, SecondOpenOfALockedDirectoryFailsAndSaysWhy) {
   TempDir dir;
   const std::string path = dir.Sub("data");
   Result<std::unique_ptr<KvStore>> first = OpenLevelDb(path);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_OK(first);
 
   Result<std::unique_ptr<KvStore>> second = OpenLevelDb(path);
   ASSERT_FALSE(second.ok());
@@ -360,7 +360,7 @@ TEST(StorageLevelDbOpenTest, SecondOpenOfALockedDirectoryFailsAndSaysWhy) {
 TEST(StorageLevelDbOpenTest, CreatesMissingParents) {
   TempDir dir;
   Result<std::unique_ptr<KvStore>> store = OpenLevelDb(dir.Sub("home/data/db"));
-  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_OK(store);
 }
 
 TEST(StorageLevelDbOpenTest, MissingDirectoryWithoutCreateFails) {
