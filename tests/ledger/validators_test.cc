@@ -332,6 +332,22 @@ TEST_F(ValidatorsTest, AnOrganisationApprovesOnce) {
   Refused(Approve("miit", "add-v5"), v1::ALREADY_APPROVED);
 }
 
+// Nor does an approver other than the proposer count twice: with all three required, a
+// second approval by MOFCOM is refused and the change still waits for NDRC.
+TEST_F(ValidatorsTest, AnApproverOtherThanTheProposerApprovesOnce) {
+  Start(4, [](v1::Genesis& g) {
+    for (const char* org : {"miit", "mofcom", "ndrc"})
+      g.mutable_governance()->add_governing_org_ids(org);
+    g.mutable_governance()->set_approvals_required(3);
+  });
+  Ok(Add("miit", "add-v5", NewValidator(5)));
+  Ok(Approve("mofcom", "add-v5"));
+  Refused(Approve("mofcom", "add-v5"), v1::ALREADY_APPROVED);
+  EXPECT_EQ(Change("add-v5").status(), v1::VALIDATOR_CHANGE_STATUS_PENDING);
+  Ok(Approve("ndrc", "add-v5"));
+  EXPECT_EQ(Change("add-v5").status(), v1::VALIDATOR_CHANGE_STATUS_APPROVED);
+}
+
 TEST_F(ValidatorsTest, ApprovingOrWithdrawingAnUnknownChangeIsRefused) {
   Start(4);
   Refused(Approve("mofcom", "ghost"), v1::VALIDATOR_CHANGE_NOT_FOUND);
