@@ -5,7 +5,7 @@ set -euo pipefail
 
 REEL_PACKAGES=(
   build-essential cmake pkg-config git
-  libasio-dev libsodium-dev libleveldb-dev libsnappy-dev
+  libasio-dev libsodium-dev libleveldb-dev libsnappy-dev libjemalloc-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format

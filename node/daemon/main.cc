@@ -23,6 +23,15 @@
 #include "node/daemon/log.h"
 #include "node/daemon/node.h"
 
+// jemalloc's options, which it reads before main when reeld links it (node/daemon/
+// CMakeLists.txt; unused with the C library's malloc): freed pages go back to the system
+// within a second instead of ten, so that a burst (one peer's flood, flood_test.sh)
+// does not leave the daemon's RSS at its high-water mark.
+extern "C" {
+extern const char* malloc_conf;
+const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
+}
+
 namespace reel::daemon {
 namespace {
 

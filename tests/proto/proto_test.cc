@@ -3,7 +3,7 @@
 // - every message survives serialise -> parse with every field set (oneof cases each in
 //   turn), and serialises to the same bytes again;
 // - no float or double and no map anywhere (determinism, DOMAIN.md "Units");
-// - TxBody's oneof has exactly the 24 transaction kinds, and TxKind mirrors it;
+// - each case of TxBody's oneof is its own message of the package, and TxKind mirrors it;
 // - list methods follow the paging contract of README.md;
 // - the genesis example in README.md parses, and Genesis survives a JSON round trip.
 #include <google/protobuf/descriptor.h>
