@@ -36,7 +36,7 @@ namespace reel::daemon {
 namespace {
 
 constexpr std::string_view kVersion = "0.1.0-dev";
-constexpr std::string_view kNotWired =
+constexpr std::string_view kWhatItDoes =
     "this reeld orders blocks with its peers over mutual TLS, executes the custody ledger on "
     "LevelDB, serves the reel.v1 client API over gRPC and /healthz and /metrics over HTTP; "
     "observer nodes (no validator key) follow the chain by block sync";
@@ -108,7 +108,7 @@ void LimitMallocArenas() {
 
 int Main(int argc, char** argv) {
   LimitMallocArenas();
-  CLI::App app{"reeld: the REEL node daemon.\nNOTE: " + std::string(kNotWired) + "."};
+  CLI::App app{"reeld: the REEL node daemon.\nNOTE: " + std::string(kWhatItDoes) + "."};
   app.require_subcommand(1);
 
   std::string home;
@@ -122,7 +122,7 @@ int Main(int argc, char** argv) {
 
   CLI::App* start = app.add_subcommand(
       "start", "Load and check the home folder, then run until SIGINT or SIGTERM (" +
-                   std::string(kNotWired.substr(0, kNotWired.find(':'))) + ").");
+                   std::string(kWhatItDoes.substr(0, kWhatItDoes.find(':'))) + ").");
   start->add_option("--home", home, "The home folder ($REEL_HOME).")->required(home.empty());
   config::ConfigOverrides overrides;
   start->add_option("--set", overrides.set_assignments,
@@ -145,7 +145,7 @@ int Main(int argc, char** argv) {
   }
 
   if (version->parsed()) {
-    std::cout << "reeld " << kVersion << " (" << kNotWired.substr(0, kNotWired.find(':')) << ")\n";
+    std::cout << "reeld " << kVersion << " (" << kWhatItDoes.substr(0, kWhatItDoes.find(':')) << ")\n";
     return 0;
   }
   if (init->parsed()) return RunInit(home, moniker);
