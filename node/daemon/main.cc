@@ -145,7 +145,8 @@ int Main(int argc, char** argv) {
   }
 
   if (version->parsed()) {
-    std::cout << "reeld " << kVersion << " (" << kWhatItDoes.substr(0, kWhatItDoes.find(':')) << ")\n";
+    std::cout << "reeld " << kVersion << " (" << kWhatItDoes.substr(0, kWhatItDoes.find(':'))
+              << ")\n";
     return 0;
   }
   if (init->parsed()) return RunInit(home, moniker);
