@@ -19,7 +19,8 @@ Core::Core(Config config, crypto::KeyPair key, Application* app)
   REEL_ASSERT(config_.validators.n() >= 1 && config_.validators.n() <= limits::validators_max);
   REEL_ASSERT(config_.self_index < config_.validators.n());
   REEL_ASSERT(config_.block_txs_max >= 1 && config_.block_txs_max <= limits::block_txs_max);
-  REEL_ASSERT(config_.block_bytes_max <= limits::block_bytes_max);
+  REEL_ASSERT(config_.block_bytes_max >= limits::block_bytes_min &&
+              config_.block_bytes_max <= limits::block_bytes_max);
   REEL_ASSERT(key_.public_key() == config_.validators.keys[config_.self_index]);
   heard_round_.assign(config_.validators.n(), 0);
   const bool first_epoch = config_.epoch_root_id == Hash32{};

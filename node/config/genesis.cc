@@ -8,6 +8,7 @@
 
 #include "base/limits.h"
 #include "node/config/config.h"
+#include "node/config/consensus_params.h"
 #include "reel/v1/types.pb.h"
 
 namespace reel::config {
@@ -208,40 +209,6 @@ void CheckGovernance(const Genesis& genesis, Checker& check, const std::set<std:
                     std::to_string(gov.approvals_required()));
 }
 
-void CheckConsensusParams(const reel::v1::ConsensusParams& params, Checker& check) {
-  // Zero means "the default in base/limits.h"; only set values are checked.
-  if (params.round_timeout_ms() != 0 && params.round_timeout_max_ms() != 0) {
-    check.Require(params.round_timeout_ms() <= params.round_timeout_max_ms(),
-                  "consensus.round_timeout_ms", "must not exceed consensus.round_timeout_max_ms");
-  }
-  check.Require(
-      params.round_timeout_backoff_percent() == 0 || params.round_timeout_backoff_percent() > 100,
-      "consensus.round_timeout_backoff_percent",
-      "must be above 100 (the timer must grow), or 0 for the default");
-  const uint64_t idle = params.idle_block_interval_ms();
-  const uint64_t timeout =
-      params.round_timeout_ms() != 0 ? params.round_timeout_ms() : limits::round_timeout_ms_initial;
-  check.Require(idle == 0 || idle >= params.block_interval_min_ms(),
-                "consensus.idle_block_interval_ms",
-                "must not be below consensus.block_interval_min_ms");
-  check.Require(idle < timeout, "consensus.idle_block_interval_ms",
-                "must be below the first round timer (" + std::to_string(timeout) +
-                    " ms), or an idle leader would be timed out");
-  check.Require(params.block_txs_max() <= limits::block_txs_max, "consensus.block_txs_max",
-                "must not exceed " + std::to_string(limits::block_txs_max));
-  check.Require(
-      params.block_bytes_max() == 0 || (params.block_bytes_max() >= limits::block_bytes_min &&
-                                        params.block_bytes_max() <= limits::block_bytes_max),
-      "consensus.block_bytes_max",
-      "must be between " + std::to_string(limits::block_bytes_min) + " and " +
-          std::to_string(limits::block_bytes_max) + ", or 0 for the default");
-  check.Require(params.clock_drift_max_ms() == 0 ||
-                    params.clock_drift_max_ms() >= limits::block_timestamp_drift_ms_min,
-                "consensus.clock_drift_max_ms",
-                "must be at least " + std::to_string(limits::block_timestamp_drift_ms_min) +
-                    " ms, or 0 for the default");
-}
-
 }  // namespace
 
 Result<Genesis> ParseGenesisJson(std::string_view json, std::string_view source) {
@@ -279,7 +246,11 @@ Status Validate(const Genesis& genesis, std::string_view source, bool draft) {
   if (check.ok()) CheckOrgs(genesis, draft, check, org_ids);
   if (check.ok()) CheckSitesAndQuotas(genesis, check, org_ids);
   if (check.ok()) CheckGovernance(genesis, check, org_ids);
-  if (check.ok()) CheckConsensusParams(genesis.consensus(), check);
+  if (check.ok()) {
+    if (std::optional<ConsensusParamsError> bad = CheckConsensusParams(genesis.consensus())) {
+      check.Fail(bad->field, bad->what);
+    }
+  }
   return check.status();
 }
 

@@ -16,6 +16,7 @@
 #include "base/bytes.h"
 #include "base/limits.h"
 #include "crypto/keys.h"
+#include "node/config/consensus_params.h"
 #include "node/ledger/exec.h"
 #include "node/ledger/validators.h"
 
@@ -333,35 +334,10 @@ Refusal CheckAddress(std::string_view address) {
   return Accept();
 }
 
-Refusal FormConsensus(const v1::ConsensusParams& p) {
-  if (p.round_timeout_ms() != 0 && p.round_timeout_max_ms() != 0 &&
-      p.round_timeout_ms() > p.round_timeout_max_ms()) {
-    return Refuse(v1::INVALID_CONSENSUS_PARAMS, "round_timeout_ms exceeds round_timeout_max_ms");
-  }
-  if (p.round_timeout_backoff_percent() != 0 && p.round_timeout_backoff_percent() <= 100) {
-    return Refuse(v1::INVALID_CONSENSUS_PARAMS, "round_timeout_backoff_percent must be above 100");
-  }
-  const uint64_t timeout =
-      p.round_timeout_ms() != 0 ? p.round_timeout_ms() : limits::round_timeout_ms_initial;
-  if (p.idle_block_interval_ms() >= timeout ||
-      (p.idle_block_interval_ms() != 0 && p.idle_block_interval_ms() < p.block_interval_min_ms())) {
-    return Refuse(v1::INVALID_CONSENSUS_PARAMS,
-                  "idle_block_interval_ms must be below the first round timer and not below "
-                  "block_interval_min_ms");
-  }
-  if (p.block_txs_max() > limits::block_txs_max || p.block_bytes_max() > limits::block_bytes_max) {
-    return Refuse(v1::INVALID_CONSENSUS_PARAMS, "block limits above base/limits.h");
-  }
-  if (p.block_bytes_max() != 0 && p.block_bytes_max() < limits::block_bytes_min) {
-    return Refuse(v1::INVALID_CONSENSUS_PARAMS,
-                  "block_bytes_max below " + std::to_string(limits::block_bytes_min) +
-                      ": the largest transaction must fit in a block");
-  }
-  if (p.clock_drift_max_ms() != 0 &&
-      p.clock_drift_max_ms() < limits::block_timestamp_drift_ms_min) {
-    return Refuse(
-        v1::INVALID_CONSENSUS_PARAMS,
-        "clock_drift_max_ms below " + std::to_string(limits::block_timestamp_drift_ms_min) + " ms");
+// The same bounds as genesis' (node/config/consensus_params.h).
+Refusal FormConsensus(const v1::ConsensusParams& params) {
+  if (std::optional<config::ConsensusParamsError> bad = config::CheckConsensusParams(params)) {
+    return Refuse(v1::INVALID_CONSENSUS_PARAMS, bad->field + ": " + bad->what);
   }
   return Accept();
 }

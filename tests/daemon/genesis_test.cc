@@ -143,6 +143,15 @@ TEST(GenesisTest, EachBrokenRuleNamesTheFieldPath) {
          g.mutable_consensus()->set_round_timeout_max_ms(1000);
        },
        "consensus.round_timeout_ms: must not exceed consensus.round_timeout_max_ms"},
+      // Checked on the values the node runs with: a zero field is its default.
+      {"timeout above the default max",
+       [](Genesis& g) { g.mutable_consensus()->set_round_timeout_ms(40'000); },
+       "consensus.round_timeout_ms: must not exceed consensus.round_timeout_max_ms (40000 ms "
+       "above 30000 ms)"},
+      {"max below the default timeout",
+       [](Genesis& g) { g.mutable_consensus()->set_round_timeout_max_ms(500); },
+       "consensus.round_timeout_ms: must not exceed consensus.round_timeout_max_ms (1000 ms "
+       "above 500 ms)"},
       {"shrinking backoff",
        [](Genesis& g) { g.mutable_consensus()->set_round_timeout_backoff_percent(90); },
        "consensus.round_timeout_backoff_percent: must be above 100"},

@@ -418,6 +418,11 @@ TEST_F(ValidatorsTest, FormRefusesWhatNeedsNoState) {
   tight_clocks.mutable_propose_validator_change()->mutable_consensus()->set_clock_drift_max_ms(
       limits::block_timestamp_drift_ms_min - 1);
   Refused(tight_clocks, v1::INVALID_CONSENSUS_PARAMS);
+  // A cap below the default first timer: every node would stop at the next epoch.
+  v1::TxBody low_cap = Body("miit");
+  low_cap.mutable_propose_validator_change()->set_change_id("c");
+  low_cap.mutable_propose_validator_change()->mutable_consensus()->set_round_timeout_max_ms(500);
+  Refused(low_cap, v1::INVALID_CONSENSUS_PARAMS);
 }
 
 TEST_F(ValidatorsTest, AddOfAnUnregisteredOrganisationIsRefused) {
