@@ -37,9 +37,9 @@ inline constexpr size_t key_file_bytes_max = 4096;
 
 // --- Consensus (consensus/, CONSENSUS.md) ----------------------------------------
 // Round timer: starts at the initial value; a round gets its base grown x1.5 (the
-// default of ConsensusParams.round_timeout_backoff_percent) for each
-// round since the newest certified one short of the round before (consensus/pacemaker.h),
-// never beyond the max; the base is set again after each QC.
+// default of ConsensusParams.round_timeout_backoff_percent) for each round since the
+// newest certified one short of the round before (consensus/pacemaker.h), never beyond
+// the max; the base is set again after each QC.
 inline constexpr uint64_t round_timeout_ms_initial = 1000;
 inline constexpr uint64_t round_timeout_ms_max = 30000;
 // The round timer adapts to observed rounds (consensus/pacemaker.h) but never below

@@ -9,9 +9,8 @@
 // last kSamples QC-ended rounds, within [floor, initial] (the initial value until
 // kSamplesMin rounds were seen), plus the leader's idle wait when the chain is idle.
 // A round r gets the base grown by the backoff (x1.5 by default, capped) for each round
-// since the newest
-// certified one (the high QC's round) short of r - 1: the streak of rounds that
-// certified nothing. So a failed round costs a few round-trips of this network rather
+// since the newest certified one (the high QC's round) short of r - 1: the streak of
+// rounds that certified nothing. So a failed round costs a few round-trips of this network rather
 // than a fixed second; a dead leader's round, followed by a round that certifies its
 // block, costs no growth after it (even when the TC of the dead round came first and
 // the QC of the next a moment later); and only a run of rounds that certify nothing (a
