@@ -42,6 +42,11 @@ inline constexpr size_t key_file_bytes_max = 4096;
 // the max; the base is set again after each QC.
 inline constexpr uint64_t round_timeout_ms_initial = 1000;
 inline constexpr uint64_t round_timeout_ms_max = 30000;
+// The most a chain may set (ConsensusParams): a cap of ten minutes already leaves a
+// chain waiting that long for a leader that is gone, and a growth of x10 per round
+// reaches it in a few rounds; beyond these, timer arithmetic would be near overflow.
+inline constexpr uint64_t round_timeout_ms_ceiling = 10 * 60 * 1000;
+inline constexpr uint32_t round_timeout_backoff_percent_ceiling = 1000;
 // The round timer adapts to observed rounds (consensus/pacemaker.h) but never below
 // this: a few round trips and a block's execution on a loaded 2-core node.
 inline constexpr uint64_t round_timeout_ms_floor = 250;
@@ -51,6 +56,9 @@ inline constexpr uint32_t round_timeout_backoff_percent = 150;
 // servers a few hundred milliseconds apart would refuse each other's blocks.
 inline constexpr uint64_t block_timestamp_drift_ms_max = 5000;
 inline constexpr uint64_t block_timestamp_drift_ms_min = 1000;
+// The most a chain may set: an hour is already more skew than any clock should have, and
+// a far larger drift would let a leader date blocks in another quota year.
+inline constexpr uint64_t block_timestamp_drift_ms_ceiling = 60 * 60 * 1000;
 // Votes and timeouts are kept only for rounds in [current - 1, current + this];
 // anything further ahead is dropped, so a flood of future rounds costs nothing.
 inline constexpr uint64_t consensus_future_rounds_max = 64;
@@ -66,8 +74,11 @@ inline constexpr size_t consensus_fetch_blocks_max = 64;
 inline constexpr size_t consensus_block_tree_blocks_max = 4096;
 
 static_assert(round_timeout_ms_initial <= round_timeout_ms_max);
-static_assert(round_timeout_backoff_percent > 100);
-static_assert(block_timestamp_drift_ms_min <= block_timestamp_drift_ms_max);
+static_assert(round_timeout_ms_max <= round_timeout_ms_ceiling);
+static_assert(round_timeout_backoff_percent > 100 &&
+              round_timeout_backoff_percent <= round_timeout_backoff_percent_ceiling);
+static_assert(block_timestamp_drift_ms_min <= block_timestamp_drift_ms_max &&
+              block_timestamp_drift_ms_max <= block_timestamp_drift_ms_ceiling);
 static_assert(consensus_block_tree_blocks_max > consensus_fetch_blocks_max);
 
 static_assert(tx_envelope_bytes_max < block_bytes_min && block_bytes_min <= block_bytes_max);

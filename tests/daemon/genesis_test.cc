@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -165,7 +166,34 @@ TEST(GenesisTest, EachBrokenRuleNamesTheFieldPath) {
        "consensus.block_bytes_max: must be between 262144 and 8388608"},
       {"clocks held too close",
        [](Genesis& g) { g.mutable_consensus()->set_clock_drift_max_ms(200); },
-       "consensus.clock_drift_max_ms: must be at least 1000 ms"},
+       "consensus.clock_drift_max_ms: must be between 1000 and 3600000 ms"},
+      // Ceilings: a cap or drift near 2^64 would wrap the timer arithmetic and stop the
+      // chain with no block left to change it back in.
+      {"cap that would wrap the deadline",
+       [](Genesis& g) {
+         g.mutable_consensus()->set_round_timeout_max_ms(std::numeric_limits<uint64_t>::max());
+       },
+       "consensus.round_timeout_max_ms: must not exceed 600000 ms"},
+      {"cap over ten minutes",
+       [](Genesis& g) { g.mutable_consensus()->set_round_timeout_max_ms(600'001); },
+       "consensus.round_timeout_max_ms: must not exceed 600000 ms"},
+      {"backoff over x10",
+       [](Genesis& g) { g.mutable_consensus()->set_round_timeout_backoff_percent(1001); },
+       "consensus.round_timeout_backoff_percent: must be above 100 (the timer must grow) and "
+       "at most 1000"},
+      {"drift that would wrap the clock check",
+       [](Genesis& g) {
+         g.mutable_consensus()->set_clock_drift_max_ms(std::numeric_limits<uint64_t>::max());
+       },
+       "consensus.clock_drift_max_ms: must be between 1000 and 3600000 ms"},
+      {"first timer below the default idle interval",
+       [](Genesis& g) { g.mutable_consensus()->set_round_timeout_ms(400); },
+       "consensus.idle_block_interval_ms: must be below the first round timer (500 ms, timer "
+       "400 ms)"},
+      {"block interval above the default idle interval",
+       [](Genesis& g) { g.mutable_consensus()->set_block_interval_min_ms(800); },
+       "consensus.idle_block_interval_ms: must not be below consensus.block_interval_min_ms "
+       "(500 ms below 800 ms)"},
       {"governance without orgs", [](Genesis& g) { g.mutable_governance(); },
        "governance.governing_org_ids: at least one organisation must govern"},
       {"governance of unknown org",

@@ -423,6 +423,18 @@ TEST_F(ValidatorsTest, FormRefusesWhatNeedsNoState) {
   low_cap.mutable_propose_validator_change()->set_change_id("c");
   low_cap.mutable_propose_validator_change()->mutable_consensus()->set_round_timeout_max_ms(500);
   Refused(low_cap, v1::INVALID_CONSENSUS_PARAMS);
+  // A cap near 2^64 would wrap every node's round deadline: the chain would stop with no
+  // block left in which to change it back.
+  v1::TxBody endless_cap = Body("miit");
+  endless_cap.mutable_propose_validator_change()->set_change_id("c");
+  endless_cap.mutable_propose_validator_change()->mutable_consensus()->set_round_timeout_max_ms(
+      std::numeric_limits<uint64_t>::max());
+  Refused(endless_cap, v1::INVALID_CONSENSUS_PARAMS);
+  // A first timer below the default idle interval: an idle leader would be timed out.
+  v1::TxBody short_timer = Body("miit");
+  short_timer.mutable_propose_validator_change()->set_change_id("c");
+  short_timer.mutable_propose_validator_change()->mutable_consensus()->set_round_timeout_ms(400);
+  Refused(short_timer, v1::INVALID_CONSENSUS_PARAMS);
 }
 
 TEST_F(ValidatorsTest, AddOfAnUnregisteredOrganisationIsRefused) {

@@ -666,7 +666,7 @@ class Simulation {
       // time; every other epoch, small blocks (leaders leave transactions for later blocks).
       const uint32_t block_txs_max = epoch_changes_sent_ % 2 == 1 ? 3 : 0;
       client_.push_back(ClientTx{workload_.TimingsChange(
-          kRoundTimeoutInitialMs + 10 * epoch_changes_sent_, block_txs_max)});
+          kRoundTimeoutInitialMs + 10 * epoch_changes_sent_, kIdleBlockIntervalMs, block_txs_max)});
       Submit(client_.size() - 1);
       Schedule(now_ + rng_.Uniform(10, kClientGapMsMax), 0, ClientEvent{});
       return;

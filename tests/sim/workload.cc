@@ -139,11 +139,13 @@ Workload::Tx Workload::Next(uint32_t index) {
   return tx;
 }
 
-Workload::Tx Workload::TimingsChange(uint64_t round_timeout_ms, uint32_t block_txs_max) {
+Workload::Tx Workload::TimingsChange(uint64_t round_timeout_ms, uint64_t idle_block_interval_ms,
+                                     uint32_t block_txs_max) {
   v1::TxBody body = Body(kRegulator);
   v1::ProposeValidatorChange* change = body.mutable_propose_validator_change();
   change->set_change_id("timings-" + std::to_string(nonce_));
   change->mutable_consensus()->set_round_timeout_ms(round_timeout_ms);
+  change->mutable_consensus()->set_idle_block_interval_ms(idle_block_interval_ms);
   change->mutable_consensus()->set_block_txs_max(block_txs_max);
   Tx tx = Signed(0, bench::Kind::kLicence, body);
   tx.governance = true;

@@ -50,7 +50,8 @@ class Workload {
   // The regulator, the one organisation that governs the validator set in this genesis,
   // proposes new consensus timings: approved at once, it ends the epoch (an epoch change
   // with the same validators). `block_txs_max` 0 keeps the default.
-  Tx TimingsChange(uint64_t round_timeout_ms, uint32_t block_txs_max = 0);
+  Tx TimingsChange(uint64_t round_timeout_ms, uint64_t idle_block_interval_ms,
+                   uint32_t block_txs_max = 0);
   void OnCommitted(const Tx& tx, v1::ErrorCode code);
 
  private:
