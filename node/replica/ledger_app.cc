@@ -77,49 +77,89 @@ void LedgerApplication::Remember(const ledger::VerifiedTx& tx) {
   }
 }
 
-crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block,
-                                                   const consensus::QuorumCert& qc) {
+Result<LedgerApplication::Executed> LedgerApplication::Execute(const consensus::Block& block,
+                                                               bool* invalid_tx) {
   const uint64_t height = block.header.height;
   REEL_ASSERT(height == committed_height_ + 1);
+  Executed out;
+  out.block_id = block.id;
+  out.height = height;
   std::vector<ledger::VerifiedTx> txs;
-  std::vector<crypto::Hash32> ids;
   txs.reserve(block.payload.size());
+  out.tx_ids.reserve(block.payload.size());
   for (size_t i = 0; i < block.payload.size(); ++i) {
     Result<ledger::VerifiedTx> tx = VerifyEntry(block.payload[i]);
     if (!tx.ok()) {
-      // A quorum certified this block (its QC, and the tx_root that commits to every
-      // envelope, were checked before it got here): only more than f faulty
-      // validators can have made that happen.
-      Fatal("committed block " + std::to_string(height) + " (id " +
-            ToHex(crypto::AsBytes(block.id)) + "), transaction " + std::to_string(i) +
-            " fails the signature and form check (" + tx.status().ToString() +
-            "): a quorum certified it, so more than f validators are faulty");
+      *invalid_tx = true;
+      return Status::InvalidArgument("transaction " + std::to_string(i) +
+                                     " fails the signature and form check (" +
+                                     tx.status().ToString() + ")");
     }
-    ids.push_back(tx->id);
+    out.tx_ids.push_back(tx->id);
     txs.push_back(std::move(tx).value());
   }
   ledger::BlockContext ctx{chain_id_, height, block.header.timestamp_ms};
   Result<ledger::BlockExecution> executed = ledger::ExecuteBlock(*store_, ctx, txs);
-  if (!executed.ok()) {
-    Fatal("cannot execute committed block " + std::to_string(height) + ": " +
-          executed.status().ToString());
+  if (!executed.ok()) return executed.status();
+  out.execution = std::move(executed).value();
+  return out;
+}
+
+void LedgerApplication::Prepare(const consensus::Block& block) {
+  if (block.header.height != committed_height_ + 1) return;
+  if (prepared_.has_value() && prepared_->block_id == block.id) return;
+  bool invalid_tx = false;
+  Result<Executed> executed = Execute(block, &invalid_tx);
+  if (executed.ok()) {
+    prepared_ = std::move(executed).value();
+  } else {
+    prepared_.reset();
   }
-  storage::WriteBatch batch = std::move(executed->batch);
+}
+
+crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block,
+                                                   const consensus::QuorumCert& qc) {
+  const uint64_t height = block.header.height;
+  REEL_ASSERT(height == committed_height_ + 1);
+  std::optional<Executed> executed;
+  if (prepared_.has_value() && prepared_->block_id == block.id && prepared_->height == height) {
+    executed = std::move(prepared_);
+    ++commits_prepared_;
+  } else {
+    bool invalid_tx = false;
+    Result<Executed> now = Execute(block, &invalid_tx);
+    if (invalid_tx) {
+      // A quorum certified this block (its QC, and the tx_root that commits to every
+      // envelope, were checked before it got here): only more than f faulty
+      // validators can have made that happen.
+      Fatal("committed block " + std::to_string(height) + " (id " +
+            ToHex(crypto::AsBytes(block.id)) + "), " + now.status().message() +
+            ": a quorum certified it, so more than f validators are faulty");
+    }
+    if (!now.ok()) {
+      Fatal("cannot execute committed block " + std::to_string(height) + ": " +
+            now.status().ToString());
+    }
+    executed = std::move(now).value();
+  }
+  prepared_.reset();
+  const std::vector<crypto::Hash32>& ids = executed->tx_ids;
+  storage::WriteBatch batch = std::move(executed->execution.batch);
   batch.Put(keys::BlockKey(height), ToProto(block).SerializeAsString());
   batch.Put(keys::BlockHeightByIdKey(IdBytes(block.id)), keys::EncodeHeight(height));
   batch.Put(keys::CommitQcKey(height), ToProto(qc).SerializeAsString());
-  batch.Put(keys::StateRootKey(height), crypto::AsBytes(executed->state_root));
+  batch.Put(keys::StateRootKey(height), crypto::AsBytes(executed->execution.state_root));
   batch.Delete(keys::PendingBlockKey(IdBytes(block.id)));
   batch.Put(keys::CommitHeightKey(), keys::EncodeHeight(height));
   if (Status s = store_->Write(batch, /*sync=*/true); !s.ok()) {
     Fatal("cannot write committed block " + std::to_string(height) + ": " + s.ToString());
   }
   committed_height_ = height;
-  roots_[height] = executed->state_root;
+  roots_[height] = executed->execution.state_root;
   while (roots_.size() > kRootsKeptMax) roots_.erase(roots_.begin());
   pool_->OnCommitted(height, ids);
   if (listener_) listener_(height, ids);
-  return executed->state_root;
+  return executed->execution.state_root;
 }
 
 std::optional<consensus::ValidatorSet> LedgerApplication::EpochEndedAt(uint64_t height) const {

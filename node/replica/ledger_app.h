@@ -19,6 +19,12 @@
 //     refused, spending its id), so that an honest quorum never certifies one: a committed block
 //     whose transaction fails verification means more than f validators are faulty, and the node
 //     stops rather than diverge, naming the block, the transaction and the check.
+//   - Prepare executes a certified child of the committed tip ahead of its commit, in
+//     the time the replica waits for the next proposal or votes; ExecuteCommitted of
+//     that very block (by id, at that height) then only writes what was computed.
+//     Execution reads the committed state alone, which only ExecuteCommitted
+//     changes, so a prepared block gives the bytes, results and root its commit
+//     would have: the store is the same and the block is the same.
 //   - Proposals take the oldest mempool transactions not already in the branch, less
 //     those whose signers no longer hold (dropped from the pool) and those whose
 //     signers the store failed to read (kept in the pool for a later block).
@@ -92,7 +98,14 @@ class LedgerApplication : public consensus::Application {
   crypto::Hash32 PayloadLeaf(std::string_view tx_bytes) const override;
   Status ValidatePayload(const consensus::Block& block) override;
 
+  // Executes `block` now if it is the child of the committed tip and not prepared
+  // already, keeping the result (one block) for its ExecuteCommitted. A block that
+  // fails to verify or execute is not kept: its commit, if it comes, says why.
+  void Prepare(const consensus::Block& block);
+
   uint64_t committed_height() const { return committed_height_; }
+  // Commits that wrote what Prepare had computed, since Open.
+  uint64_t commits_prepared() const { return commits_prepared_; }
 
  private:
   // The verified form of one payload entry: reused when the same envelope (by
@@ -102,6 +115,18 @@ class LedgerApplication : public consensus::Application {
   void Remember(const ledger::VerifiedTx& tx);
   // The body-only id of an entry (what the mempool and dedup use).
   crypto::Hash32 BodyId(std::string_view tx_bytes) const;
+
+  // A block executed over the committed tip, not written.
+  struct Executed {
+    crypto::Hash32 block_id{};
+    uint64_t height = 0;
+    std::vector<crypto::Hash32> tx_ids;
+    ledger::BlockExecution execution;
+  };
+  // Verifies the block's transactions and executes them over the committed state, which
+  // must be at its parent's height. On failure, what failed; `invalid_tx` is set when a
+  // transaction of the block fails verification (names it), not when the store does.
+  Result<Executed> Execute(const consensus::Block& block, bool* invalid_tx);
 
   const std::string chain_id_;
   storage::KvStore* const store_;
@@ -116,6 +141,9 @@ class LedgerApplication : public consensus::Application {
   // does not verify them again; oldest first out beyond kVerifiedKeptMax.
   std::map<crypto::Hash32, ledger::VerifiedTx> verified_;
   std::deque<crypto::Hash32> verified_order_;
+  // What Prepare computed, for the block at committed_height_ + 1 it names.
+  std::optional<Executed> prepared_;
+  uint64_t commits_prepared_ = 0;
 };
 
 }  // namespace reel::replica

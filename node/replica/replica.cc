@@ -283,6 +283,19 @@ void Replica::Handle(consensus::Step step) {
     OnEpochEnded();
     EnterEpoch();
   }
+  SchedulePrepare();
+}
+
+void Replica::SchedulePrepare() {
+  if (prepare_posted_ || core_ == nullptr) return;
+  prepare_posted_ = true;
+  asio::post(*io_, [this, alive = alive_] {
+    if (!*alive) return;
+    prepare_posted_ = false;
+    if (!Running() || core_ == nullptr) return;
+    const consensus::Block* next = core_->tree().Find(core_->safety_state().high_qc.block_id);
+    if (next != nullptr) app_->Prepare(*next);
+  });
 }
 
 void Replica::PersistSafetyState(const consensus::SafetyState& state) {

@@ -146,6 +146,11 @@ class Replica {
   void OnEpochChangeVote(const v1::EpochChangeVote& vote);
   // Stores a proof an aggregator made, unless one is held.
   void KeepEpochProof(const v1::EpochChangeProof& proof);
+  // Once the loop has handled what is queued: executes the block the next QC would
+  // commit, the one the highest QC certifies (LedgerApplication::Prepare), so that its
+  // commit on the next proposal or votes only writes. Execution leaves the path from
+  // a proposal to the vote, and from a QC to the next proposal.
+  void SchedulePrepare();
   // Reads the epoch of the committed state and starts its core (or none, if this
   // replica is not in its set) from the store; Fatal if the store cannot say.
   void EnterEpoch();
@@ -172,6 +177,7 @@ class Replica {
   bool Running() const { return started_ && !stopped_; }
   bool started_ = false;
   bool stopped_ = false;
+  bool prepare_posted_ = false;
   // Guards callbacks queued on the loop against running after destruction.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

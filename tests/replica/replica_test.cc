@@ -248,6 +248,44 @@ TEST(ReplicaTest, FourReplicasCommitTheSameBlocksAndSurviveARestart) {
 // boundary (the ranges end at it) to the same state, with the proof the range carries.
 // A node that crossed without the proof asks for it again once idle, and a forged proof
 // is refused with the range that carries it.
+// Replicas execute the block the next QC commits while they wait for it
+// (LedgerApplication::Prepare); what they commit must be what a node that executes
+// each block only at its commit reaches: block sync from genesis, which never prepares.
+TEST(ReplicaTest, BlocksExecutedAheadOfTheirCommitMatchAReplayFromGenesis) {
+  World world;
+  Network net(&world);
+  for (uint32_t i = 0; i < Network::kValidators; ++i) net.StartNode(i);
+  std::vector<crypto::Hash32> ids;
+  for (int batch = 0; batch < 4; ++batch) {
+    for (const crypto::Hash32& id : net.SubmitQuotas(6, 1000 * (batch + 1))) ids.push_back(id);
+    ASSERT_TRUE(net.WaitFor([&] { return net.AllCommitted({0, 1, 2, 3}, ids); }));
+  }
+  for (uint32_t i = 0; i < Network::kValidators; ++i) {
+    EXPECT_GT(net.node(i).app->commits_prepared(), 0u)
+        << "node " << i << " executed every block at its commit";
+  }
+  net.ExpectAgreement({0, 1, 2, 3});
+  net.StopNode(0);
+  std::unique_ptr<storage::KvStore> source = net.OpenStopped(0);
+  const uint64_t top = *CommittedHeight(*source);
+  std::unique_ptr<testing::Replay> fresh = net.OpenReplay("fresh-unprepared");
+  testing::ServingPeers peers(source.get(), {1});
+  BlockSync::Options options;
+  options.poll_interval_ms = 20;
+  LedgerApplication& app = *fresh->app;
+  BlockSync sync(
+      kChain, &peers, fresh->store.get(),
+      [&](SyncedRange r) { return ApplyRange(app, *fresh->store, r); }, options);
+  sync.Start();
+  ASSERT_TRUE(net.WaitFor([&] { return app.committed_height() == top; }));
+  sync.Stop();
+  EXPECT_EQ(app.commits_prepared(), 0u);
+  for (uint64_t h = 1; h <= top; ++h) {
+    EXPECT_EQ(*fresh->store->Get(keys::StateRootKey(h)), *source->Get(keys::StateRootKey(h)))
+        << "height " << h;
+  }
+}
+
 TEST(ReplicaTest, EveryConsensusParameterOfTheEpochReachesTheCore) {
   v1::ConsensusParams params;
   params.set_round_timeout_ms(700);
