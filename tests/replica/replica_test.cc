@@ -270,16 +270,11 @@ TEST(ReplicaTest, BlocksExecutedAheadOfTheirCommitMatchAReplayFromGenesis) {
   const uint64_t top = *CommittedHeight(*source);
   std::unique_ptr<testing::Replay> fresh = net.OpenReplay("fresh-unprepared");
   testing::ServingPeers peers(source.get(), {1});
-  BlockSync::Options options;
-  options.poll_interval_ms = 20;
-  LedgerApplication& app = *fresh->app;
-  BlockSync sync(
-      kChain, &peers, fresh->store.get(),
-      [&](SyncedRange r) { return ApplyRange(app, *fresh->store, r); }, options);
-  sync.Start();
-  ASSERT_TRUE(net.WaitFor([&] { return app.committed_height() == top; }));
-  sync.Stop();
-  EXPECT_EQ(app.commits_prepared(), 0u);
+  std::unique_ptr<BlockSync> sync = fresh->SyncFrom(&peers);
+  sync->Start();
+  ASSERT_TRUE(net.WaitFor([&] { return fresh->app->committed_height() == top; }));
+  sync->Stop();
+  EXPECT_EQ(fresh->app->commits_prepared(), 0u);
   for (uint64_t h = 1; h <= top; ++h) {
     EXPECT_EQ(*fresh->store->Get(keys::StateRootKey(h)), *source->Get(keys::StateRootKey(h)))
         << "height " << h;
@@ -426,17 +421,12 @@ TEST(ReplicaTest, AnEpochChangeKeepsCommittingAndBlockSyncCrossesIt) {
   // A fresh node syncs the whole chain over the real BlockSync, across the epoch.
   std::unique_ptr<testing::Replay> fresh = net.OpenReplay("fresh-across-epochs");
   testing::ServingPeers peers(source.get(), {1});
-  BlockSync::Options options;
-  options.poll_interval_ms = 20;
-  LedgerApplication& app = *fresh->app;
-  BlockSync sync(
-      kChain, &peers, fresh->store.get(),
-      [&](SyncedRange r) { return ApplyRange(app, *fresh->store, r); }, options);
-  sync.Start();
-  ASSERT_TRUE(net.WaitFor([&] { return app.committed_height() == top; }))
-      << "synced to " << app.committed_height() << " of " << top;
-  sync.Stop();
-  EXPECT_EQ(sync.ranges_refused(), 0u);
+  std::unique_ptr<BlockSync> sync = fresh->SyncFrom(&peers);
+  sync->Start();
+  ASSERT_TRUE(net.WaitFor([&] { return fresh->app->committed_height() == top; }))
+      << "synced to " << fresh->app->committed_height() << " of " << top;
+  sync->Stop();
+  EXPECT_EQ(sync->ranges_refused(), 0u);
   EXPECT_EQ(ReadEpoch(*fresh->store, kChain)->epoch, 1u);
   ASSERT_TRUE(ReadEpochEnd(*fresh->store, 0)->has_value());
   EXPECT_EQ(*fresh->store->Get(keys::StateRootKey(top)), *source->Get(keys::StateRootKey(top)));
@@ -457,17 +447,14 @@ TEST(ReplicaTest, AnEpochChangeKeepsCommittingAndBlockSyncCrossesIt) {
     if (withhold) r.clear_epoch_change_proof();
   });
   std::unique_ptr<testing::Replay> late = net.OpenReplay("late-proof");
-  LedgerApplication& late_app = *late->app;
-  BlockSync late_sync(
-      kChain, &late_peers, late->store.get(),
-      [&](SyncedRange r) { return ApplyRange(late_app, *late->store, r); }, options);
-  late_sync.Start();
-  ASSERT_TRUE(net.WaitFor([&] { return late_app.committed_height() == top; }));
+  std::unique_ptr<BlockSync> late_sync = late->SyncFrom(&late_peers);
+  late_sync->Start();
+  ASSERT_TRUE(net.WaitFor([&] { return late->app->committed_height() == top; }));
   EXPECT_FALSE(proof_on(*late->store).has_value()) << "the proof was withheld";
   withhold = false;
   ASSERT_TRUE(net.WaitFor([&] { return proof_on(*late->store).has_value(); }))
       << "the idle node did not ask for the missing proof again";
-  late_sync.Stop();
+  late_sync->Stop();
   EXPECT_OK(VerifyEpochChangeProof(net.VerifyContext(), *proof_on(*late->store)));
 
   // A peer that forges the proof (one signature changed): the range that carries it is
@@ -478,15 +465,12 @@ TEST(ReplicaTest, AnEpochChangeKeepsCommittingAndBlockSyncCrossesIt) {
     (*sig)[0] = static_cast<char>((*sig)[0] ^ 1);
   });
   std::unique_ptr<testing::Replay> wary = net.OpenReplay("forged-proof");
-  LedgerApplication& wary_app = *wary->app;
-  BlockSync wary_sync(
-      kChain, &forging, wary->store.get(),
-      [&](SyncedRange r) { return ApplyRange(wary_app, *wary->store, r); }, options);
-  wary_sync.Start();
-  ASSERT_TRUE(net.WaitFor([&] { return wary_app.committed_height() == top; }));
-  wary_sync.Stop();
-  EXPECT_GE(wary_sync.refused_by_peer()[1], 1u) << "the forged proof was not refused";
-  EXPECT_EQ(wary_sync.refused_by_peer().count(2), 0u);
+  std::unique_ptr<BlockSync> wary_sync = wary->SyncFrom(&forging);
+  wary_sync->Start();
+  ASSERT_TRUE(net.WaitFor([&] { return wary->app->committed_height() == top; }));
+  wary_sync->Stop();
+  EXPECT_GE(wary_sync->refused_by_peer()[1], 1u) << "the forged proof was not refused";
+  EXPECT_EQ(wary_sync->refused_by_peer().count(2), 0u);
   ASSERT_TRUE(proof_on(*wary->store).has_value());
   EXPECT_OK(VerifyEpochChangeProof(net.VerifyContext(), *proof_on(*wary->store)));
 

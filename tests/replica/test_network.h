@@ -87,6 +87,16 @@ struct Replay {
     const Status opened = app->Open();
     REEL_ASSERT(opened.ok());
   }
+
+  // A BlockSync from `peers` that applies what it syncs here, as a node's does, polling
+  // every 20 ms; not started. The replay and `peers` must outlive it.
+  std::unique_ptr<BlockSync> SyncFrom(SyncPeers* peers) {
+    BlockSync::Options options;
+    options.poll_interval_ms = 20;
+    return std::make_unique<BlockSync>(
+        kChain, peers, store.get(),
+        [this](SyncedRange range) { return ApplyRange(*app, *store, range); }, options);
+  }
 };
 
 // The peers a block sync test syncs from: each serves `source`'s committed chain as
