@@ -291,6 +291,8 @@ static_assert(net_outbound_queue_bytes_max >= net_message_bytes_max,
 inline constexpr uint64_t block_interval_ms_min_default = 50;
 inline constexpr uint64_t idle_block_interval_ms_default = 500;
 static_assert(idle_block_interval_ms_default * 2 <= round_timeout_ms_initial);
+static_assert(block_interval_ms_min_default <= idle_block_interval_ms_default,
+              "ConsensusParams of all defaults must pass CheckConsensusParams");
 
 // --- Mempool (node/mempool/) ---------------------------------------------------
 // Transactions waiting for a block, by count and by envelope bytes; beyond either the

@@ -108,12 +108,14 @@ Result<LedgerApplication::Executed> LedgerApplication::Execute(const consensus::
 void LedgerApplication::Prepare(const consensus::Block& block) {
   if (block.header.height != committed_height_ + 1) return;
   if (prepared_.has_value() && prepared_->block_id == block.id) return;
+  if (prepare_failed_ == block.id) return;
   bool invalid_tx = false;
   Result<Executed> executed = Execute(block, &invalid_tx);
   if (executed.ok()) {
     prepared_ = std::move(executed).value();
   } else {
     prepared_.reset();
+    prepare_failed_ = block.id;
   }
 }
 
@@ -124,7 +126,7 @@ crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block
   std::optional<Executed> executed;
   if (prepared_.has_value() && prepared_->block_id == block.id && prepared_->height == height) {
     executed = std::move(prepared_);
-    ++commits_prepared_;
+    commits_prepared_.fetch_add(1, std::memory_order_relaxed);
   } else {
     bool invalid_tx = false;
     Result<Executed> now = Execute(block, &invalid_tx);

@@ -36,6 +36,7 @@
 // is thread-safe.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -105,7 +106,7 @@ class LedgerApplication : public consensus::Application {
 
   uint64_t committed_height() const { return committed_height_; }
   // Commits that wrote what Prepare had computed, since Open.
-  uint64_t commits_prepared() const { return commits_prepared_; }
+  uint64_t commits_prepared() const { return commits_prepared_.load(std::memory_order_relaxed); }
 
  private:
   // The verified form of one payload entry: reused when the same envelope (by
@@ -143,7 +144,11 @@ class LedgerApplication : public consensus::Application {
   std::deque<crypto::Hash32> verified_order_;
   // What Prepare computed, for the block at committed_height_ + 1 it names.
   std::optional<Executed> prepared_;
-  uint64_t commits_prepared_ = 0;
+  // The block whose Prepare failed last (a store that failed a read): not tried again on
+  // every event until its commit, which executes it and says why.
+  std::optional<crypto::Hash32> prepare_failed_;
+  // Written on the loop thread; read by tests and metrics from others.
+  std::atomic<uint64_t> commits_prepared_{0};
 };
 
 }  // namespace reel::replica

@@ -241,13 +241,6 @@ TEST(ReplicaTest, FourReplicasCommitTheSameBlocksAndSurviveARestart) {
   ExpectSyncPastAPeerThatAltersSignatures(net, 0);
 }
 
-// An epoch change with real replicas: the approving block ends epoch 0 on every node,
-// every replica signs that end and keeps the epoch-change proof their votes make,
-// commits go on in epoch 1 on the same four, a restarted replica resumes in epoch 1, each
-// block's proof checks with its own epoch's keys, and a fresh node block-syncs across the
-// boundary (the ranges end at it) to the same state, with the proof the range carries.
-// A node that crossed without the proof asks for it again once idle, and a forged proof
-// is refused with the range that carries it.
 // Replicas execute the block the next QC commits while they wait for it
 // (LedgerApplication::Prepare); what they commit must be what a node that executes
 // each block only at its commit reaches: block sync from genesis, which never prepares.
@@ -344,6 +337,13 @@ TEST(ReplicaTest, AChangeOfBlockLimitsHoldsFromTheNextEpoch) {
   EXPECT_EQ(quotas, 12);
 }
 
+// An epoch change with real replicas: the approving block ends epoch 0 on every node,
+// every replica signs that end and keeps the epoch-change proof their votes make,
+// commits go on in epoch 1 on the same four, a restarted replica resumes in epoch 1, each
+// block's proof checks with its own epoch's keys, and a fresh node block-syncs across the
+// boundary (the ranges end at it) to the same state, with the proof the range carries.
+// A node that crossed without the proof asks for it again once idle, and a forged proof
+// is refused with the range that carries it.
 TEST(ReplicaTest, AnEpochChangeKeepsCommittingAndBlockSyncCrossesIt) {
   World world;
   Network net(&world);
