@@ -25,7 +25,8 @@
 #   netns_dropped faults|wan       packets the rules have dropped so far
 # A WAN profile (netns_wan_start DELAY_MS JITTER_MS LOSS_PERCENT) is separate from the
 # faults: one reel-relay per directed peer link, in the receiver's namespace, delays
-# each chunk by DELAY_MS plus up to JITTER_MS (the kernel has no netem); a DNAT rule
+# each chunk by DELAY_MS plus a jitter that wanders in 0..JITTER_MS (the kernel has no
+# netem; tools/relay/delay_model.h); a DNAT rule
 # sends the connections i dials to j's peer port through the relay of link i -> j, and
 # chain `wan` loses LOSS_PERCENT of every link's packets. netns_heal leaves it on.
 #

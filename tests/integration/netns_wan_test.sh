@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Network namespaces (TESTING.md row 7): four validators on a WAN: every peer link goes
-# through its own reel-relay, which delays each chunk by 50 ms plus up to 100 ms of
-# jitter (50-150 ms one way, never reordering a connection), and 1% of every link's
+# through its own reel-relay, which delays each chunk by 50 ms plus a jitter wandering
+# in 0-100 ms (50-150 ms one way, 100 ms on average at any load, never reordering a
+# connection), and 1% of every link's
 # packets are lost. Under reel-bench load, every transaction it saw committed is once on
 # every node, none is lost, and the nodes hold one chain. Prints throughput and p50/p99
 # commit latency (figures, not asserted).

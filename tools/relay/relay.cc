@@ -2,12 +2,11 @@
 // machine can have latency and jitter (the kernel of the test machines has no netem).
 //
 // It listens on --listen; for each connection it accepts, it connects to --connect and
-// copies bytes both ways. Each chunk read in one direction is written after
-// --delay-ms plus a uniform jitter in [0, --jitter-ms], but never before the chunk
-// read before it in that direction: it is due at max(previous chunk's due time,
-// now + delay + jitter). So jitter varies latency without reordering the bytes of a
-// TCP stream. Each direction of each connection is delayed on its own: a request and
-// its answer take two one-way delays.
+// copies bytes both ways. Each chunk read in one direction is written after --delay-ms
+// plus a jitter in [0, --jitter-ms] that wanders over time (delay_model.h: the same
+// distribution at any load, mean delay + jitter / 2, and never reordering the bytes of
+// a TCP stream). Each direction of each connection is delayed on its own: a request
+// and its answer take two one-way delays.
 //
 // What it forwards is opaque (TLS passes through; the peers authenticate each other
 // by certificate, not by address). A direction holds at most --buffer-bytes-max
@@ -27,6 +26,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "tools/relay/delay_model.h"
 
 namespace reel::relay {
 namespace {
@@ -56,20 +57,17 @@ bool SplitHostPort(const std::string& s, std::string* host, std::string* port) {
   return true;
 }
 
-// When each chunk is due: base delay plus uniform jitter, shared by every direction.
-class Delays {
+// Each direction's delays walk on their own, seeded from --seed (or the system) in turn.
+class Seeds {
  public:
-  explicit Delays(const Options& o)
-      : base_(std::chrono::milliseconds(o.delay_ms)),
-        jitter_us_(0, int64_t{o.jitter_ms} * 1000),
-        random_(o.seed != 0 ? o.seed : std::random_device{}()) {}
-
-  Clock::duration Next() { return base_ + std::chrono::microseconds(jitter_us_(random_)); }
+  explicit Seeds(uint64_t seed) : next_(seed != 0 ? seed : std::random_device{}()) {}
+  DelayModel Model(const Options& o) {
+    return DelayModel(std::chrono::milliseconds(o.delay_ms), std::chrono::milliseconds(o.jitter_ms),
+                      next_++);
+  }
 
  private:
-  const Clock::duration base_;
-  std::uniform_int_distribution<int64_t> jitter_us_;
-  std::mt19937_64 random_;
+  uint64_t next_;
 };
 
 class Connection;
@@ -77,8 +75,14 @@ class Connection;
 // One direction of a connection: reads `from`, writes each chunk to `to` when it is due.
 class Direction {
  public:
-  Direction(Connection* owner, tcp::socket* from, tcp::socket* to, asio::io_context* io)
-      : owner_(owner), from_(from), to_(to), timer_(*io), buffer_(kReadChunkBytes) {}
+  Direction(Connection* owner, tcp::socket* from, tcp::socket* to, asio::io_context* io,
+            DelayModel delays)
+      : owner_(owner),
+        from_(from),
+        to_(to),
+        timer_(*io),
+        buffer_(kReadChunkBytes),
+        delays_(std::move(delays)) {}
 
   void Start() { Read(); }
   void Cancel() { timer_.cancel(); }
@@ -102,7 +106,7 @@ class Direction {
   std::vector<char> buffer_;
   std::deque<Chunk> queue_;
   size_t queued_bytes_ = 0;
-  Clock::time_point last_due_{};
+  DelayModel delays_;
   bool reading_ = false, read_done_ = false, writing_ = false;
 };
 
@@ -110,13 +114,12 @@ class Direction {
 // shared_ptrs its pending operations hold.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket client, asio::io_context* io, Delays* delays, size_t buffer_bytes_max)
+  Connection(tcp::socket client, asio::io_context* io, const Options& o, Seeds* seeds)
       : client_(std::move(client)),
         server_(*io),
-        delays_(delays),
-        buffer_bytes_max_(buffer_bytes_max),
-        upstream_(this, &client_, &server_, io),
-        downstream_(this, &server_, &client_, io) {}
+        buffer_bytes_max_(o.buffer_bytes_max),
+        upstream_(this, &client_, &server_, io, seeds->Model(o)),
+        downstream_(this, &server_, &client_, io, seeds->Model(o)) {}
 
   void Start(const tcp::resolver::results_type& target) {
     asio::async_connect(server_, target,
@@ -146,14 +149,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   bool closed() const { return closed_; }
-  Clock::duration NextDelay() { return delays_->Next(); }
   size_t buffer_bytes_max() const { return buffer_bytes_max_; }
   std::shared_ptr<Connection> Keep() { return shared_from_this(); }
 
  private:
   tcp::socket client_;
   tcp::socket server_;
-  Delays* const delays_;
   const size_t buffer_bytes_max_;
   Direction upstream_;    // client -> server
   Direction downstream_;  // server -> client
@@ -178,8 +179,7 @@ void Direction::OnRead(const asio::error_code& error, size_t n) {
     if (!writing_) WriteNext();  // passes the end of stream on once the queue is empty
     return;
   }
-  const Clock::time_point due = std::max(last_due_, Clock::now() + owner_->NextDelay());
-  last_due_ = due;
+  const Clock::time_point due = delays_.DueFor(Clock::now());
   queue_.push_back(Chunk{due, std::vector<char>(buffer_.begin(), buffer_.begin() + n)});
   queued_bytes_ += n;
   if (!writing_) WriteNext();
@@ -219,7 +219,7 @@ class Relay {
  public:
   Relay(asio::io_context* io, const Options& o, tcp::endpoint listen,
         tcp::resolver::results_type target)
-      : io_(io), o_(o), acceptor_(*io), retry_(*io), target_(std::move(target)), delays_(o) {
+      : io_(io), o_(o), acceptor_(*io), retry_(*io), target_(std::move(target)), seeds_(o.seed) {
     acceptor_.open(listen.protocol());
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
     acceptor_.bind(listen);
@@ -237,8 +237,7 @@ class Relay {
         });
         return;
       }
-      std::make_shared<Connection>(std::move(socket), io_, &delays_, o_.buffer_bytes_max)
-          ->Start(target_);
+      std::make_shared<Connection>(std::move(socket), io_, o_, &seeds_)->Start(target_);
       Accept();
     });
   }
@@ -255,7 +254,7 @@ class Relay {
   tcp::acceptor acceptor_;
   asio::steady_timer retry_;
   const tcp::resolver::results_type target_;
-  Delays delays_;
+  Seeds seeds_;
 };
 
 int Run(const Options& o) {
@@ -295,7 +294,7 @@ int Run(const Options& o) {
     io.stop();
   });
   std::cerr << "reel-relay: " << o.listen << " -> " << o.connect << ", delay " << o.delay_ms
-            << " ms + jitter up to " << o.jitter_ms << " ms\n";
+            << " ms + a jitter wandering in [0, " << o.jitter_ms << "] ms\n";
   io.run();
   return 0;
 }
@@ -313,7 +312,8 @@ int main(int argc, char** argv) {
   app.add_option("--delay-ms", o.delay_ms, "Base one-way delay of each chunk, in milliseconds")
       ->capture_default_str();
   app.add_option("--jitter-ms", o.jitter_ms,
-                 "Extra delay, uniform in [0, this], drawn per chunk (never reorders a stream)")
+                 "Extra delay in [0, this], wandering to a new uniform target every this many "
+                 "milliseconds (the same at any load; never reorders a stream)")
       ->capture_default_str();
   app.add_option("--seed", o.seed, "Seed of the jitter's random numbers; 0 = random")
       ->capture_default_str();
