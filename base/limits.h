@@ -154,12 +154,18 @@ inline constexpr size_t net_message_bytes_max = grpc_message_bytes_max;
 inline constexpr size_t net_gossip_txs_max = 1000;
 // Gossip (node/daemon/peer_glue.h): calls in flight to one peer, and admitted
 // transactions waiting for one peer (the newest is dropped beyond it).
-inline constexpr size_t gossip_calls_per_peer_max = 1;
+inline constexpr size_t gossip_calls_per_peer_max = 4;
 inline constexpr size_t gossip_queue_txs_per_peer_max = 20000;
-// A sender that finds fewer than gossip_batch_txs waiting lets more gather for
-// gossip_linger_ms before its call (fewer, fuller calls; see Gossip::Run).
+// When a sender calls (GossipCallDue): with gossip_batch_txs waiting at once; with
+// fewer, once the oldest has waited gossip_linger_ms. A second call while one is in
+// flight only to a far peer, one whose last gossip_far_calls calls all took at least
+// gossip_far_call_ms (a WAN's round trip, not a busy node's), once the oldest has
+// waited gossip_pipeline_wait_ms.
 inline constexpr size_t gossip_batch_txs = 200;
 inline constexpr uint64_t gossip_linger_ms = 10;
+inline constexpr size_t gossip_far_calls = 16;
+inline constexpr uint64_t gossip_far_call_ms = 60;
+inline constexpr uint64_t gossip_pipeline_wait_ms = 40;
 // Blocks asked for in one GetBlocks request; a longer range is clamped (the server may
 // answer fewer still, to stay under net_message_bytes_max).
 inline constexpr uint64_t net_sync_blocks_per_request_max = 256;

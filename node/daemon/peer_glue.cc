@@ -1,5 +1,6 @@
 #include "node/daemon/peer_glue.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -133,6 +134,7 @@ bool Gossip::Add(const v1::Transaction& tx) {
   auto shared = std::make_shared<const v1::Transaction>(tx);
   const uint32_t self = peers_->self_index();
   const size_t size = peers_->size();
+  const auto now = std::chrono::steady_clock::now();
   bool queued = false;
   MutexLock lock(&mu_);
   if (stopping_) return false;
@@ -151,39 +153,80 @@ bool Gossip::Add(const v1::Transaction& tx) {
       dropped_.fetch_add(1);
       continue;
     }
-    queue.pending.push_back(shared);
-    queue.ready.Signal();
+    queue.pending.push_back(Pending{shared, now});
+    // A sender's due time changes only with the first transaction or a full batch: a
+    // wakeup per transaction per peer would cost more than the gossip (two busy cores).
+    if (queue.pending.size() == 1 || queue.pending.size() == limits::gossip_batch_txs) {
+      queue.ready.Signal();
+    }
     queued = true;
   }
   return queued;
 }
 
+std::chrono::steady_clock::time_point GossipCallDue(
+    size_t in_flight, bool far, size_t waiting, std::chrono::steady_clock::time_point oldest_queued,
+    std::chrono::steady_clock::time_point last_call_end) {
+  const size_t calls_max = far ? limits::gossip_calls_per_peer_max : 1;
+  if (waiting == 0 || in_flight >= calls_max) return std::chrono::steady_clock::time_point::max();
+  if (waiting >= limits::gossip_batch_txs) return oldest_queued;
+  if (in_flight > 0) {
+    return oldest_queued + std::chrono::milliseconds(limits::gossip_pipeline_wait_ms);
+  }
+  // On a fast link a call carries only what queued during the previous one, a handful:
+  // the calls, not the transactions, then cost both ends their CPU (a third of a
+  // node's, measured on four nodes sharing two cores). A few milliseconds more, counted
+  // from the end of that call, make batches twice as large (and half the calls, a
+  // tenth of the tx/s on testnet/bench.sh); a transaction waits at most that long more.
+  return std::max(oldest_queued, last_call_end) +
+         std::chrono::milliseconds(limits::gossip_linger_ms);
+}
+
+bool GossipPeerIsFar(const std::deque<std::chrono::steady_clock::duration>& call_times) {
+  if (call_times.size() < limits::gossip_far_calls) return false;
+  return *std::min_element(call_times.begin(), call_times.end()) >=
+         std::chrono::milliseconds(limits::gossip_far_call_ms);
+}
+
 void Gossip::Run(uint32_t peer, PeerQueue* queue) {
   for (;;) {
-    bool linger = false;
-    {
-      MutexLock lock(&mu_);
-      while (!stopping_ && queue->pending.empty()) queue->ready.Wait(&mu_);
-      if (stopping_) return;
-      linger = queue->pending.size() < limits::gossip_batch_txs;
-    }
-    // On a fast link a call carries only what queued during the previous one, a handful:
-    // the calls, not the transactions, then cost both ends their CPU (a third of a
-    // node's, measured on four nodes sharing two cores). A few milliseconds more make
-    // batches of hundreds; a transaction waits at most that long more.
-    if (linger) std::this_thread::sleep_for(std::chrono::milliseconds(limits::gossip_linger_ms));
     v1::GossipTxsRequest request;
     {
       MutexLock lock(&mu_);
-      if (stopping_) return;
+      for (;;) {
+        if (stopping_) return;
+        const auto due = GossipCallDue(
+            queue->in_flight, GossipPeerIsFar(queue->call_times), queue->pending.size(),
+            queue->pending.empty() ? std::chrono::steady_clock::time_point{}
+                                   : queue->pending.front().queued_at,
+            queue->last_call_end);
+        if (due == std::chrono::steady_clock::time_point::max()) {
+          queue->ready.Wait(&mu_);
+        } else if (std::chrono::steady_clock::now() < due) {
+          queue->ready.WaitUntil(&mu_, due);
+        } else {
+          break;
+        }
+      }
       const size_t take = std::min(queue->pending.size(), limits::net_gossip_txs_max);
       for (size_t k = 0; k < take; ++k) {
-        *request.add_txs() = *queue->pending.front();
+        *request.add_txs() = *queue->pending.front().tx;
         queue->pending.pop_front();
       }
+      ++queue->in_flight;
     }
     // A peer that misses it gets it in a block; an index the epoch no longer has fails.
+    const auto start = std::chrono::steady_clock::now();
     (void)peers_->GossipTxs(peer, request);
+    const auto took = std::chrono::steady_clock::now() - start;
+    MutexLock lock(&mu_);
+    --queue->in_flight;
+    queue->last_call_end = start + took;
+    queue->call_times.push_back(took);
+    if (queue->call_times.size() > limits::gossip_far_calls) queue->call_times.pop_front();
+    // One place freed: one sender to take it (the others wake at their own due time, or
+    // for the next place; waking them all costs two busy cores wakeups by the thousand).
+    queue->ready.Signal();
   }
 }
 

@@ -97,14 +97,33 @@ class NetTransport : public replica::Transport {
   Worker fetches_;
 };
 
+// When a sender may start a call to its peer, given the calls in flight to it, whether
+// the peer is far (its recent calls all took limits::gossip_far_call_ms or more), the
+// transactions waiting and when the oldest of them was queued. time_point::max() while
+// none may: nothing waits, a call is in flight to a near peer, or
+// limits::gossip_calls_per_peer_max are in flight to a far one. With no call in
+// flight, a full batch goes at once and fewer wait limits::gossip_linger_ms to gather
+// more; beside calls to a far peer, gossip_pipeline_wait_ms. So a near peer gets one
+// call at a time with large batches, as its node's CPU wants (more calls at once only
+// crowd its consensus thread off two busy cores: -15% tx/s on testnet/bench.sh), while
+// on a WAN a transaction waits tens of milliseconds for its call, not the round trip
+// of the call before.
+// Whether a peer is far: its last limits::gossip_far_calls calls (`call_times`, newest
+// last) all took gossip_far_call_ms or more. A busy near node answers some calls fast.
+bool GossipPeerIsFar(const std::deque<std::chrono::steady_clock::duration>& call_times);
+
+std::chrono::steady_clock::time_point GossipCallDue(
+    size_t in_flight, bool far, size_t waiting, std::chrono::steady_clock::time_point oldest_queued,
+    std::chrono::steady_clock::time_point last_call_end);
+
 // Sends admitted transactions to every other validator of the current epoch (none while
-// this node is not one). Each peer index has its own queue
-// and its own senders (limits::gossip_calls_per_peer_max calls in flight), so a far
+// this node is not one). Each peer index has its own queue and its own senders (up to
+// limits::gossip_calls_per_peer_max calls in flight, paced by GossipCallDue), so a far
 // or dead peer delays nobody else's copy: on a WAN, calling the peers one after the
-// other cost a transaction several round trips before the last one had it. A sender
-// takes what has queued while its previous call was in flight, up to
-// limits::net_gossip_txs_max. A peer's full queue drops the newest (counted: reel_gossip_dropped):
-// the transaction still reaches that peer in a block.
+// other cost a transaction several round trips before the last one had it. A call
+// takes what has queued, up to limits::net_gossip_txs_max. A peer's full queue drops
+// the newest (counted: reel_gossip_dropped): the transaction still reaches that peer in
+// a block.
 class Gossip {
  public:
   explicit Gossip(net::Peers* peers);
@@ -116,9 +135,17 @@ class Gossip {
   uint64_t dropped() const { return dropped_.load(); }
 
  private:
-  struct PeerQueue {
-    std::deque<std::shared_ptr<const v1::Transaction>> pending;  // guarded by Gossip::mu_
-    CondVar ready;                                               // its senders wait here
+  struct Pending {
+    std::shared_ptr<const v1::Transaction> tx;
+    std::chrono::steady_clock::time_point queued_at;
+  };
+  struct PeerQueue {  // its fields guarded by Gossip::mu_
+    std::deque<Pending> pending;
+    size_t in_flight = 0;  // calls
+    std::chrono::steady_clock::time_point last_call_end{};
+    // How long the last limits::gossip_far_calls calls took, the newest last.
+    std::deque<std::chrono::steady_clock::duration> call_times;
+    CondVar ready;  // its senders wait here
   };
   void Run(uint32_t peer, PeerQueue* queue);
   net::Peers* peers_;
