@@ -203,6 +203,10 @@ NodeMetrics::NodeMetrics(MetricsRegistry& registry)
           "reel_gossip_dropped",
           "Copies of admitted transactions not gossiped since start because a peer's queue "
           "was full (the peer gets them in blocks).")),
+      prepared_commits(registry.AddGauge(
+          "reel_prepared_commits",
+          "Blocks committed since start whose execution was done while their commit was on "
+          "the way (the rest, a fork's or a synced block, were executed at their commit).")),
       epoch_unreachable(registry.AddGauge(
           "reel_epoch_unreachable",
           "Peer calls and streams refused because the caller is no validator of this node's "

@@ -122,6 +122,7 @@ struct NodeMetrics {
   Gauge& start_time;          // reel_start_time_seconds: Unix time the process started
   Gauge& synced_blocks;       // reel_synced_blocks: blocks applied by block sync since start
   Gauge& gossip_dropped;      // reel_gossip_dropped: gossip copies dropped, a peer's queue full
+  Gauge& prepared_commits;    // reel_prepared_commits: commits whose execution was done ahead
   // reel_epoch_unreachable: peer calls and streams refused because the caller is no
   // validator of this node's epoch (a removed validator's, for one), and consensus
   // messages this node had no peer to send to

@@ -158,6 +158,7 @@ struct Node::Impl {
     }
     if (sync != nullptr) metrics.synced_blocks.Set(static_cast<int64_t>(sync->blocks_synced()));
     if (gossip != nullptr) metrics.gossip_dropped.Set(static_cast<int64_t>(gossip->dropped()));
+    if (app != nullptr) metrics.prepared_commits.Set(static_cast<int64_t>(app->commits_prepared()));
     if (transport != nullptr && peer_server != nullptr) {
       metrics.epoch_unreachable.Set(static_cast<int64_t>(
           transport->unreachable() + peer_server->stats().refused_unauthenticated));

@@ -326,16 +326,31 @@ crypto::Hash32 EnvelopeDigestOf(const v1::Transaction& envelope, std::string_vie
                                 signatures);
 }
 
-Status CheckSigners(const VerifiedTx& tx, const storage::ReadView& committed) {
+// Authenticate only reads, so one overlay serves every check: its root layer keeps
+// what it read.
+struct SignerCheck::View {
+  explicit View(const storage::ReadView& committed) : overlay(committed), state(overlay) {}
+  Overlay overlay;
+  State state;
+};
+
+SignerCheck::SignerCheck(const storage::ReadView& committed)
+    : view_(std::make_unique<View>(committed)) {}
+
+SignerCheck::~SignerCheck() = default;
+
+Status SignerCheck::Check(const VerifiedTx& tx) {
   try {
-    Overlay view(committed);
-    State state(view);
     v1::Org signer;
-    Refusal r = Authenticate(state, tx, &signer);
+    Refusal r = Authenticate(view_->state, tx, &signer);
     return r.ok() ? Status::Ok() : RefusalStatus(r);
   } catch (const StorageFault& fault) {
     return fault.status;
   }
+}
+
+Status CheckSigners(const VerifiedTx& tx, const storage::ReadView& committed) {
+  return SignerCheck(committed).Check(tx);
 }
 
 Status Check(const VerifiedTx& tx, const storage::ReadView& committed, uint64_t next_height) {

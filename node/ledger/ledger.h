@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,6 +77,22 @@ Status Check(const VerifiedTx& tx, const storage::ReadView& committed, uint64_t 
 // signatures to a pooled transaction and so get it committed as refused, which would
 // spend its id and shut out the genuine envelope.
 Status CheckSigners(const VerifiedTx& tx, const storage::ReadView& committed);
+
+// CheckSigners for many transactions against one committed view, reading each
+// organisation once: a block's transactions share a few signers, and the leader and
+// every voter check them all on the round's path. The view must outlive it.
+class SignerCheck {
+ public:
+  explicit SignerCheck(const storage::ReadView& committed);
+  ~SignerCheck();
+  SignerCheck(const SignerCheck&) = delete;
+  SignerCheck& operator=(const SignerCheck&) = delete;
+  Status Check(const VerifiedTx& tx);
+
+ private:
+  struct View;
+  std::unique_ptr<View> view_;
+};
 
 // The ErrorCode that Verify or Check put on a refusal (Status::detail); OK for an OK
 // status, MALFORMED for a status that carries none.

@@ -217,11 +217,12 @@ std::vector<std::string> LedgerApplication::PayloadForProposal(
   // the committed state would cost the block its votes. It can never commit as signed:
   // out of the pool.
   std::unique_ptr<storage::Snapshot> committed = store_->GetSnapshot();
+  ledger::SignerCheck signers_hold(*committed);
   std::vector<crypto::Hash32> stale;
   std::vector<std::string> payload;
   payload.reserve(picked.size());
   for (const mempool::PooledTx& tx : picked) {
-    const Status signers = ledger::CheckSigners(*tx.verified, *committed);
+    const Status signers = signers_hold.Check(*tx.verified);
     if (!signers.ok()) {
       // Only a rule refusal condemns it; a store that fails to read the signer leaves
       // it in the pool for a later block.
@@ -254,6 +255,7 @@ crypto::Hash32 LedgerApplication::PayloadLeaf(std::string_view tx_bytes) const {
 Status LedgerApplication::ValidatePayload(const consensus::Block& block) {
   std::set<crypto::Hash32> seen;
   std::unique_ptr<storage::Snapshot> committed = store_->GetSnapshot();
+  ledger::SignerCheck signers_hold(*committed);
   for (const std::string& entry : block.payload) {
     Result<ledger::VerifiedTx> tx = VerifyEntry(entry);
     if (!tx.ok()) return Status::InvalidArgument("proposal payload: " + tx.status().message());
@@ -263,7 +265,7 @@ Status LedgerApplication::ValidatePayload(const consensus::Block& block) {
     // Every signature verifying is not enough: they must be a quorum of the signer's
     // current keys, or a leader could commit a pooled transaction as refused (its
     // signatures stripped, or one added by a stranger) and so spend its id.
-    if (Status s = ledger::CheckSigners(*tx, *committed); !s.ok()) {
+    if (Status s = signers_hold.Check(*tx); !s.ok()) {
       return Status::InvalidArgument("proposal payload: " + s.message());
     }
     Remember(*tx);

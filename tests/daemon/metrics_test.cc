@@ -86,7 +86,7 @@ TEST(MetricsTest, NodeMetricsHaveTheAgreedNames) {
   for (std::string_view name :
        {"reel_height 42", "reel_round 0", "reel_view_changes_total 0", "reel_mempool_size 0",
         "reel_peers 0", "reel_commit_latency_ms_bucket{le=\"1000\"} 0",
-        "reel_commit_latency_ms_count 0", "reel_verify_per_second 0"}) {
+        "reel_commit_latency_ms_count 0", "reel_verify_per_second 0", "reel_prepared_commits 0"}) {
     EXPECT_THAT(text, HasSubstr(std::string("\n") + std::string(name) + "\n")) << name;
   }
 }

@@ -93,6 +93,25 @@ TEST_F(LedgerTest, CheckAppliesSignerRulesAgainstCommittedState) {
   EXPECT_EQ(ErrorCodeOf(Check(once, store(), height() + 1)), v1::DUPLICATE_TX);
 }
 
+// One SignerCheck over a proposal's transactions answers each as CheckSigners alone
+// would, whatever the transactions before it read (the voters' and leader's check).
+TEST_F(LedgerTest, OneSignerCheckAnswersEachTransactionAsItsOwnCheck) {
+  SetupCast();
+  v1::TxBody b = Quota("mineco", 2025, v1::QUOTA_CATEGORY_MINING_LIGHT, 5);
+  v1::TxBody ghost = b;
+  ghost.set_org_id("ghost");
+  const std::vector<VerifiedTx> txs = {Verified(Sign(b)),    Verified(Sign(b, 1, "mineco")),
+                                       Verified(Sign(b, 0)), Verified(Sign(ghost)),
+                                       Verified(Sign(b)),    Verified(Sign(Body("mineco")))};
+  const std::vector<v1::ErrorCode> want = {
+      v1::OK, v1::UNKNOWN_SIGNATORY, v1::INSUFFICIENT_QUORUM, v1::SIGNER_NOT_FOUND, v1::OK, v1::OK};
+  SignerCheck check(store());
+  for (size_t i = 0; i < txs.size(); ++i) {
+    EXPECT_EQ(ErrorCodeOf(check.Check(txs[i])), want[i]) << "transaction " << i;
+    EXPECT_EQ(ErrorCodeOf(CheckSigners(txs[i], store())), want[i]) << "transaction " << i;
+  }
+}
+
 TEST_F(LedgerTest, ReplayIsRefusedInTheSameBlockAndLater) {
   SetupCast();
   VerifiedTx t = Verified(Sign(Quota("mineco", 2025, v1::QUOTA_CATEGORY_MINING_LIGHT, 7)));
