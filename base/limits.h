@@ -152,15 +152,16 @@ static_assert(daemon_api_message_bytes_min < daemon_api_message_bytes_max);
 inline constexpr size_t net_message_bytes_max = grpc_message_bytes_max;
 // Transactions in one GossipTxs request.
 inline constexpr size_t net_gossip_txs_max = 1000;
-// Gossip (node/daemon/peer_glue.h): calls in flight to one peer, and admitted
-// transactions waiting for one peer (the newest is dropped beyond it).
+// Gossip (node/daemon/peer_glue.h): calls in flight to one far peer (a near one gets
+// one at a time), and admitted transactions waiting for one peer (the newest is dropped
+// beyond it).
 inline constexpr size_t gossip_calls_per_peer_max = 4;
 inline constexpr size_t gossip_queue_txs_per_peer_max = 20000;
 // When a sender calls (GossipCallDue): with gossip_batch_txs waiting at once; with
-// fewer, once the oldest has waited gossip_linger_ms. A second call while one is in
-// flight only to a far peer, one whose last gossip_far_calls calls all took at least
-// gossip_far_call_ms (a WAN's round trip, not a busy node's), once the oldest has
-// waited gossip_pipeline_wait_ms.
+// fewer and no call in flight, gossip_linger_ms after the later of the last call's end
+// and the oldest's arrival. A second call while one is in flight only to a far peer,
+// one whose last gossip_far_calls calls all took at least gossip_far_call_ms (a WAN's
+// round trip, not a busy node's), once the oldest has waited gossip_pipeline_wait_ms.
 inline constexpr size_t gossip_batch_txs = 200;
 inline constexpr uint64_t gossip_linger_ms = 10;
 inline constexpr size_t gossip_far_calls = 16;

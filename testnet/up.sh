@@ -21,10 +21,11 @@ with testnet/down.sh.
                 10.77.K.(10+i), same ports), linked by veth to a bridge; this shell
                 reaches them at those addresses. Needs root, iproute2 and nftables.
   --wan D:J:L   --netns, and a WAN between the nodes: each peer link goes through its
-                own reel-relay, which delays every chunk by D ms plus up to J ms
-                (uniform, never reordering a connection), and L percent of the packets
-                of every link are lost (nftables). Example: --wan 50:100:1 gives
-                50-150 ms one way and 1% loss.
+                own reel-relay, which delays every chunk by D ms plus a jitter that
+                wanders in 0..J ms (mean D + J/2 at any load, never reordering a
+                connection), and L percent of the packets of every link are lost
+                (nftables). Example: --wan 50:100:1 gives 50-150 ms one way and 1%
+                loss.
   -h, --help    this text
 
 Without an option the run folder's network starts as it was made (loopback, or

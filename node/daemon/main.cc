@@ -2,6 +2,7 @@
 // folder and hands it to Node (node.h), the composition root. Exit codes: 0 after a
 // clean shutdown (or a successful init/version), 1 when start-up is refused, and
 // CLI11's codes for a bad command line.
+#include <absl/synchronization/mutex.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -161,5 +162,10 @@ int Main(int argc, char** argv) {
 }  // namespace reel::daemon
 
 int main(int argc, char** argv) {
+  // Debian builds Abseil without NDEBUG, so every absl::Mutex lock in gRPC ran the
+  // deadlock detector, which takes one process-wide lock and walks a graph of every
+  // mutex: a global point of contention on the threads that carry consensus messages
+  // and gossip. Our own locks are checked by clang's thread-safety analysis instead.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   return reel::daemon::Main(argc, argv);
 }

@@ -214,6 +214,9 @@ void Gossip::Run(uint32_t peer, PeerQueue* queue) {
         queue->pending.pop_front();
       }
       ++queue->in_flight;
+      // More than one call takes is left: another sender may call beside this one (to a
+      // far peer) without waiting for Add to reach a full batch again.
+      if (!queue->pending.empty()) queue->ready.Signal();
     }
     // A peer that misses it gets it in a block; an index the epoch no longer has fails.
     const auto start = std::chrono::steady_clock::now();

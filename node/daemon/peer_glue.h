@@ -97,21 +97,24 @@ class NetTransport : public replica::Transport {
   Worker fetches_;
 };
 
+// Whether a peer is far: its last limits::gossip_far_calls calls (`call_times`, newest
+// last) all took gossip_far_call_ms or more. The time includes the peer's admission of
+// the batch, so a near node loaded enough that every call takes that long counts as
+// far too; its calls then carry smaller batches, answer faster, and it is near again.
+bool GossipPeerIsFar(const std::deque<std::chrono::steady_clock::duration>& call_times);
+
 // When a sender may start a call to its peer, given the calls in flight to it, whether
-// the peer is far (its recent calls all took limits::gossip_far_call_ms or more), the
-// transactions waiting and when the oldest of them was queued. time_point::max() while
-// none may: nothing waits, a call is in flight to a near peer, or
-// limits::gossip_calls_per_peer_max are in flight to a far one. With no call in
-// flight, a full batch goes at once and fewer wait limits::gossip_linger_ms to gather
-// more; beside calls to a far peer, gossip_pipeline_wait_ms. So a near peer gets one
+// the peer is far (GossipPeerIsFar), the transactions waiting, when the oldest of them
+// was queued and when the last call to the peer ended. time_point::max() while none
+// may: nothing waits, a call is in flight to a near peer, or
+// limits::gossip_calls_per_peer_max are in flight to a far one. A full batch goes at
+// once. Fewer wait, with no call in flight, limits::gossip_linger_ms after the later of
+// the last call's end and the oldest's arrival, to gather more; beside calls to a far
+// peer, gossip_pipeline_wait_ms after the oldest's arrival. So a near peer gets one
 // call at a time with large batches, as its node's CPU wants (more calls at once only
 // crowd its consensus thread off two busy cores: -15% tx/s on testnet/bench.sh), while
 // on a WAN a transaction waits tens of milliseconds for its call, not the round trip
 // of the call before.
-// Whether a peer is far: its last limits::gossip_far_calls calls (`call_times`, newest
-// last) all took gossip_far_call_ms or more. A busy near node answers some calls fast.
-bool GossipPeerIsFar(const std::deque<std::chrono::steady_clock::duration>& call_times);
-
 std::chrono::steady_clock::time_point GossipCallDue(
     size_t in_flight, bool far, size_t waiting, std::chrono::steady_clock::time_point oldest_queued,
     std::chrono::steady_clock::time_point last_call_end);

@@ -51,16 +51,23 @@ class DelayModel {
       from_ = to_;
       to_ = Draw();
     }
-    const Clock::duration into = now - segment_start_;
-    const Clock::duration delay = from_ + (to_ - from_) * into.count() / span_.count();
+    // In microseconds: a product of two nanosecond counts would overflow from a jitter
+    // of about 3 s (relay.cc bounds it at 10 minutes: 6e8 us squared fits).
+    using std::chrono::microseconds;
+    const int64_t into = std::chrono::duration_cast<microseconds>(now - segment_start_).count();
+    const int64_t from = std::chrono::duration_cast<microseconds>(from_).count();
+    const int64_t to = std::chrono::duration_cast<microseconds>(to_).count();
+    const int64_t span = std::chrono::duration_cast<microseconds>(span_).count();
+    const microseconds delay(from + (to - from) * into / span);
     return Later(now + base_ + delay);
   }
 
  private:
-  // A delay above base, uniform in [0, jitter].
+  // A delay above base, uniform in [0, jitter], in whole microseconds.
   Clock::duration Draw() {
-    std::uniform_int_distribution<Clock::rep> pick(0, span_.count());
-    return Clock::duration(pick(random_));
+    const int64_t span_us = std::chrono::duration_cast<std::chrono::microseconds>(span_).count();
+    std::uniform_int_distribution<int64_t> pick(0, span_us);
+    return std::chrono::microseconds(pick(random_));
   }
   // Never before the chunk read before it: a TCP stream keeps its order (rounding aside,
   // the walk already guarantees it).

@@ -25,11 +25,16 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tools/relay/delay_model.h"
 
 namespace reel::relay {
+
+// Ten minutes: more is no network, and the delay model's arithmetic stays in range.
+constexpr uint32_t kDelayMsMax = 600000;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -310,17 +315,23 @@ int main(int argc, char** argv) {
   app.add_option("--listen", o.listen, "HOST:PORT to accept connections on")->required();
   app.add_option("--connect", o.connect, "HOST:PORT to forward each connection to")->required();
   app.add_option("--delay-ms", o.delay_ms, "Base one-way delay of each chunk, in milliseconds")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(uint32_t{0}, reel::relay::kDelayMsMax));
   app.add_option("--jitter-ms", o.jitter_ms,
                  "Extra delay in [0, this], wandering to a new uniform target every this many "
                  "milliseconds (the same at any load; never reorders a stream)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(uint32_t{0}, reel::relay::kDelayMsMax));
   app.add_option("--seed", o.seed, "Seed of the jitter's random numbers; 0 = random")
       ->capture_default_str();
   app.add_option("--buffer-bytes-max", o.buffer_bytes_max,
                  "Bytes one direction holds waiting for their time before it stops reading")
       ->capture_default_str()
       ->check(CLI::Range(size_t{64 * 1024}, size_t{1} << 30));
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help is 0; anything malformed is 2, as promised
+  }
   return reel::relay::Run(o);
 }
