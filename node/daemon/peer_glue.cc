@@ -120,14 +120,21 @@ Gossip::Gossip(net::Peers* peers) : peers_(peers) {
 }
 
 Gossip::~Gossip() {
+  std::vector<std::thread> senders;
   {
     MutexLock lock(&mu_);
-    stopping_ = true;
+    stopping_ = true;  // no sender is started after this
     for (auto& queue : queues_) {
       if (queue != nullptr) queue->ready.SignalAll();
     }
+    senders.swap(senders_);
   }
-  for (std::thread& sender : senders_) sender.join();
+  for (std::thread& sender : senders) sender.join();
+}
+
+void Gossip::StartSender(uint32_t peer, PeerQueue* queue) {
+  ++queue->senders;
+  senders_.emplace_back([this, peer, queue] { Run(peer, queue); });
 }
 
 bool Gossip::Add(const v1::Transaction& tx) {
@@ -141,12 +148,11 @@ bool Gossip::Add(const v1::Transaction& tx) {
   for (uint32_t i = 0; i < size; ++i) {
     if (i == self) continue;
     if (queues_[i] == nullptr) {
-      // The first time the epoch's set reaches this index: its queue and senders, kept
-      // for good (an index is whichever validator holds it in the epoch of the moment).
+      // The first time the epoch's set reaches this index: its queue and first sender,
+      // kept for good (an index is whichever validator holds it in the epoch of the
+      // moment). More senders start only once the peer is far (Run).
       queues_[i] = std::make_unique<PeerQueue>();
-      for (size_t k = 0; k < limits::gossip_calls_per_peer_max; ++k) {
-        senders_.emplace_back([this, i, queue = queues_[i].get()] { Run(i, queue); });
-      }
+      StartSender(i, queues_[i].get());
     }
     PeerQueue& queue = *queues_[i];
     if (queue.pending.size() >= limits::gossip_queue_txs_per_peer_max) {
@@ -227,6 +233,11 @@ void Gossip::Run(uint32_t peer, PeerQueue* queue) {
     queue->last_call_end = start + took;
     queue->call_times.push_back(took);
     if (queue->call_times.size() > limits::gossip_far_calls) queue->call_times.pop_front();
+    // A near peer never has two calls in flight: its extra senders would only sleep.
+    if (!stopping_ && queue->senders < limits::gossip_calls_per_peer_max &&
+        GossipPeerIsFar(queue->call_times)) {
+      StartSender(peer, queue);
+    }
     // One place freed: one sender to take it (the others wake at their own due time, or
     // for the next place; waking them all costs two busy cores wakeups by the thousand).
     queue->ready.Signal();

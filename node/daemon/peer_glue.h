@@ -17,8 +17,9 @@
 //     to limits::inbound_block_read_wait_ms, then is refused with RESOURCE_EXHAUSTED.
 //     All are counted per peer and kind (drops()).
 //
-// Threads: NetTransport and Gossip each own one worker thread with a bounded
-// queue (a full queue drops the newest work and counts it: the protocol tolerates
+// Threads: NetTransport owns one worker thread with a bounded queue, Gossip a sender
+// per peer (up to limits::gossip_calls_per_peer_max for a far one) on a bounded queue
+// per peer (a full queue drops the newest work and counts it: the protocol tolerates
 // a lost fetch or gossip, and a stuck peer must not make the node grow). The
 // handler runs on gRPC threads and only posts to the loop or reads snapshots.
 #pragma once
@@ -148,13 +149,15 @@ class Gossip {
     std::chrono::steady_clock::time_point last_call_end{};
     // How long the last limits::gossip_far_calls calls took, the newest last.
     std::deque<std::chrono::steady_clock::duration> call_times;
-    CondVar ready;  // its senders wait here
+    size_t senders = 0;  // threads started for it, one per call it may have in flight
+    CondVar ready;       // its senders wait here
   };
   void Run(uint32_t peer, PeerQueue* queue);
+  void StartSender(uint32_t peer, PeerQueue* queue) REEL_REQUIRES(mu_);
   net::Peers* peers_;
   Mutex mu_;
-  // By validator index, made (with its senders) the first time an epoch has that index
-  // and kept for good; ours stays empty. Each queue's contents are guarded by mu_.
+  // By validator index, made (with its first sender) the first time an epoch has that
+  // index and kept for good; ours stays empty. Each queue's contents are guarded by mu_.
   std::vector<std::unique_ptr<PeerQueue>> queues_ REEL_GUARDED_BY(mu_);
   bool stopping_ REEL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> dropped_{0};
