@@ -45,24 +45,22 @@ std::vector<Result<crypto::Hash32>> DaemonNodeView::Submit(
         "(GetStatus lists them)");
   }
   std::unique_ptr<storage::Snapshot> snapshot = store_->GetSnapshot();
-  Result<v1::ValidatorSet> set = ledger::CurrentValidatorSet(*snapshot);
-  if (!set.ok()) {
-    return std::vector<Result<crypto::Hash32>>(txs.size(), Result<crypto::Hash32>(set.status()));
-  }
-  const bool member = std::any_of(
-      set->validators().begin(), set->validators().end(),
-      [this](const v1::Validator& v) { return v.public_key() == info_.self_public_key; });
-  if (!member) {
-    // Not (yet, or any longer) a validator: it proposes no block and the validators
-    // take no gossip from it.
-    return refuse_all("this node's validator key is not in the validator set of epoch " +
-                      std::to_string(set->epoch()) +
-                      " (not added yet, or removed); submit to a validator (GetStatus lists "
-                      "them)");
-  }
   Result<uint64_t> height = replica::CommittedHeight(*snapshot);
   if (!height.ok()) {
     return std::vector<Result<crypto::Hash32>>(txs.size(), Result<crypto::Hash32>(height.status()));
+  }
+  Result<Membership> membership = MembershipAt(*snapshot, *height);
+  if (!membership.ok()) {
+    return std::vector<Result<crypto::Hash32>>(txs.size(),
+                                               Result<crypto::Hash32>(membership.status()));
+  }
+  if (!membership->member) {
+    // Not (yet, or any longer) a validator: it proposes no block and the validators
+    // take no gossip from it.
+    return refuse_all("this node's validator key is not in the validator set of epoch " +
+                      std::to_string(membership->epoch) +
+                      " (not added yet, or removed); submit to a validator (GetStatus lists "
+                      "them)");
   }
   std::vector<Result<crypto::Hash32>> answers = admission_->Admit(txs, *snapshot, *height + 1);
   if (gossip_ != nullptr) {
@@ -71,6 +69,26 @@ std::vector<Result<crypto::Hash32>> DaemonNodeView::Submit(
     }
   }
   return answers;
+}
+
+Result<DaemonNodeView::Membership> DaemonNodeView::MembershipAt(const storage::Snapshot& snapshot,
+                                                                uint64_t height) {
+  {
+    MutexLock lock(&membership_mu_);
+    if (membership_.has_value() && membership_->height == height) return *membership_;
+  }
+  Result<v1::ValidatorSet> set = ledger::CurrentValidatorSet(snapshot);
+  if (!set.ok()) return set.status();
+  Membership membership{height, set->epoch(),
+                        std::any_of(set->validators().begin(), set->validators().end(),
+                                    [this](const v1::Validator& v) {
+                                      return v.public_key() == info_.self_public_key;
+                                    })};
+  MutexLock lock(&membership_mu_);
+  // Submissions race: keep the newest height, so that a slow one does not put back an
+  // older answer (either is right for its own snapshot).
+  if (!membership_.has_value() || membership_->height < height) membership_ = membership;
+  return membership;
 }
 
 bool DaemonNodeView::IsPending(const crypto::Hash32& tx_id) const {

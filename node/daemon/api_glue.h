@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 
 #include "base/mutex.h"
 #include "node/api/node_view.h"
@@ -44,9 +45,21 @@ class DaemonNodeView : public api::NodeView {
   mempool::Mempool* const pool_;
   mempool::Admission* const admission_;
   Gossip* const gossip_;
+  // Whether this node's key is in the validator set as of a committed height: what
+  // Submit asks of every transaction, read again only when the height moves (the set
+  // changes only in a committed block), not parsed from the store per submission.
+  struct Membership {
+    uint64_t height = 0;
+    uint64_t epoch = 0;
+    bool member = false;
+  };
+  Result<Membership> MembershipAt(const storage::Snapshot& snapshot, uint64_t height);
+
   mutable Mutex mu_;
   mutable CondVar committed_cv_;
   uint64_t committed_height_ REEL_GUARDED_BY(mu_);
+  Mutex membership_mu_;
+  std::optional<Membership> membership_ REEL_GUARDED_BY(membership_mu_);
 };
 
 }  // namespace reel::daemon

@@ -27,10 +27,13 @@
 // jemalloc's options, which it reads before main when reeld links it (node/daemon/
 // CMakeLists.txt; unused with the C library's malloc): freed pages go back to the system
 // within a second instead of ten, so that a burst (one peer's flood, flood_test.sh)
-// does not leave the daemon's RSS at its high-water mark.
+// does not leave the daemon's RSS at its high-water mark. A background thread returns
+// them: purged inline, a little at a time by whichever thread freed memory, each
+// madvise flushed the TLB of every core running the daemon (DECISIONS, "reeld links
+// jemalloc").
 extern "C" {
 extern const char* malloc_conf;
-const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0";
+const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0,background_thread:true";
 }
 
 namespace reel::daemon {
