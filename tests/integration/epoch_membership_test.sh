@@ -12,6 +12,8 @@
 #     committed), no acknowledged transaction is lost, and every node, old and new, holds the same
 #     blocks and state roots (chain_check);
 #   - each new member proposes blocks and its votes are in QCs of the epochs that name it;
+#   - a node refuses transactions before it is added and after it is removed, and takes
+#     them while it is a validator (Submit's membership follows the committed height);
 #   - the removed node's Push streams are refused (reel-peer-flood with its credentials),
 #     it reports no validator index and follows the chain;
 #   - after the key replacement the node with the old key stops voting; restarted with
@@ -133,6 +135,11 @@ echo "node4 added by the block at height $h1"
 for i in 0 1 2 3 4; do wait_epoch "$i" 1; done
 [ "$(status_of 0 | jq '.validators | length')" = 5 ] || fail "epoch 1 does not have five validators"
 [ "$(self_index_of 4)" = 4 ] || fail "node4 is not validator 4 of epoch 1: $(status_of 4)"
+# It refused transactions before; a validator now, it takes them (what it knew of its
+# membership was of an older height).
+out="$("$reel" tx register-org --node "$(api_addr 4)" --key "$run_dir/keys/miit.key" \
+  --org-id joined --name Joined --kind ministry --role regulator --signatory-key \
+  "$run_dir/keys/miit.key" --quorum 1 2>&1)" || fail "node4, a validator now, refused a transaction: $out"
 target=$(($(height_of 0) + 30))
 for i in 0 1 2 3 4; do wait_height "$i" "$target" 60 || fail "node$i stalled in epoch 1"; done
 read -r proposed voted <<< "$(participation 0 $((h1 + 1)) 4)"
@@ -164,6 +171,10 @@ echo "node1 removed by the block at height $h4"
 for i in 0 1 2 3 4 5 6; do wait_epoch "$i" $((epoch_before + 1)); done
 status_of 0 | jq -r '.validators[].name' | grep -qx node1 && fail "node1 is still a validator"
 [ "$(self_index_of 1)" = -1 ] || fail "node1 still reports a validator index: $(status_of 1)"
+out="$("$reel" tx register-org --node "$(api_addr 1)" --key "$run_dir/keys/miit.key" \
+  --org-id late --name Late --kind ministry --role regulator --signatory-key \
+  "$run_dir/keys/miit.key" --quorum 1 2>&1)" && fail "node1 ordered a transaction after its removal: $out"
+echo "$out" | grep -q "not in the validator set" || fail "node1's refusal does not say why: $out"
 flood="$("$bin_dir/reel-peer-flood" --home "$run_dir/node1" --target 0 --seconds 2 --streams 1 \
   --block-request-threads 0 --proposals false 2>&1 | tail -1)"
 echo "node1's credentials after its removal: $flood"
