@@ -28,9 +28,10 @@
 // CMakeLists.txt; unused with the C library's malloc): freed pages go back to the system
 // within a second instead of ten, so that a burst (one peer's flood, flood_test.sh)
 // does not leave the daemon's RSS at its high-water mark. A background thread returns
-// them: purged inline, a little at a time by whichever thread freed memory, each
-// madvise flushed the TLB of every core running the daemon (DECISIONS, "reeld links
-// jemalloc").
+// them: purged inline, a little at a time by whichever thread freed memory, the many
+// small madvise calls each flushed the TLB of every core running the daemon, on the
+// hot threads' time; jemalloc's thread purges in fewer, larger steps off those threads
+// (DECISIONS, "reeld links jemalloc").
 extern "C" {
 extern const char* malloc_conf;
 const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0,background_thread:true";

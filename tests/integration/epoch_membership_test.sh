@@ -165,6 +165,11 @@ for i in 5 6; do
 done
 
 # 7 -> 6: node1 is removed. It notices, stops voting and follows; its streams are refused.
+# A validator until then, it takes transactions (so its refusal below is a change).
+out="$("$reel" tx register-org --node "$(api_addr 1)" --key "$run_dir/keys/miit.key" \
+  --org-id before-removal --name "Before removal" --kind ministry --role regulator \
+  --signatory-key "$run_dir/keys/miit.key" --quorum 1 2>&1)" ||
+  fail "node1, still a validator, refused a transaction: $out"
 epoch_before="$(epoch_of 0)"
 h4="$(governed remove-node1 --remove-name node1)" || exit 1
 echo "node1 removed by the block at height $h4"
