@@ -28,6 +28,25 @@ reeld="$bin_dir/reeld"
 observer=7         # the observer listens as node number 7
 max_gap_ms=3000    # "a few rounds": round timer 400 ms, x1.5 a round: 400+600+900+1350
 
+# Submits a register-org transaction (org id $2) through node $1; prints what reel said
+# and returns its status. A validator still catching up answers "catching up" for a
+# moment (UNAVAILABLE, api.proto) whatever its membership: retried for up to 60 s.
+submit_org() {
+  local out rc deadline=$((SECONDS + 60))
+  while :; do
+    out="$("$reel" tx register-org --node "$(api_addr "$1")" --key "$run_dir/keys/miit.key" \
+      --org-id "$2" --name "$2" --kind ministry --role regulator --signatory-key \
+      "$run_dir/keys/miit.key" --quorum 1 2>&1)"
+    rc=$?
+    if [ "$rc" -ne 0 ] && [[ "$out" == *"catching up"* ]] && [ $SECONDS -lt $deadline ]; then
+      sleep 1
+      continue
+    fi
+    echo "$out"
+    return "$rc"
+  done
+}
+
 # To stderr, so that a failure inside $(...) is seen (the caller then exits too).
 fail() {
   echo "FAIL: $*" >&2
@@ -137,9 +156,7 @@ for i in 0 1 2 3 4; do wait_epoch "$i" 1; done
 [ "$(self_index_of 4)" = 4 ] || fail "node4 is not validator 4 of epoch 1: $(status_of 4)"
 # It refused transactions before; a validator now, it takes them (what it knew of its
 # membership was of an older height).
-out="$("$reel" tx register-org --node "$(api_addr 4)" --key "$run_dir/keys/miit.key" \
-  --org-id joined --name Joined --kind ministry --role regulator --signatory-key \
-  "$run_dir/keys/miit.key" --quorum 1 2>&1)" || fail "node4, a validator now, refused a transaction: $out"
+out="$(submit_org 4 joined)" || fail "node4, a validator now, refused a transaction: $out"
 target=$(($(height_of 0) + 30))
 for i in 0 1 2 3 4; do wait_height "$i" "$target" 60 || fail "node$i stalled in epoch 1"; done
 read -r proposed voted <<< "$(participation 0 $((h1 + 1)) 4)"
@@ -166,19 +183,14 @@ done
 
 # 7 -> 6: node1 is removed. It notices, stops voting and follows; its streams are refused.
 # A validator until then, it takes transactions (so its refusal below is a change).
-out="$("$reel" tx register-org --node "$(api_addr 1)" --key "$run_dir/keys/miit.key" \
-  --org-id before-removal --name "Before removal" --kind ministry --role regulator \
-  --signatory-key "$run_dir/keys/miit.key" --quorum 1 2>&1)" ||
-  fail "node1, still a validator, refused a transaction: $out"
+out="$(submit_org 1 before-removal)" || fail "node1, still a validator, refused a transaction: $out"
 epoch_before="$(epoch_of 0)"
 h4="$(governed remove-node1 --remove-name node1)" || exit 1
 echo "node1 removed by the block at height $h4"
 for i in 0 1 2 3 4 5 6; do wait_epoch "$i" $((epoch_before + 1)); done
 status_of 0 | jq -r '.validators[].name' | grep -qx node1 && fail "node1 is still a validator"
 [ "$(self_index_of 1)" = -1 ] || fail "node1 still reports a validator index: $(status_of 1)"
-out="$("$reel" tx register-org --node "$(api_addr 1)" --key "$run_dir/keys/miit.key" \
-  --org-id late --name Late --kind ministry --role regulator --signatory-key \
-  "$run_dir/keys/miit.key" --quorum 1 2>&1)" && fail "node1 ordered a transaction after its removal: $out"
+out="$(submit_org 1 late)" && fail "node1 ordered a transaction after its removal: $out"
 echo "$out" | grep -q "not in the validator set" || fail "node1's refusal does not say why: $out"
 flood="$("$bin_dir/reel-peer-flood" --home "$run_dir/node1" --target 0 --seconds 2 --streams 1 \
   --block-request-threads 0 --proposals false 2>&1 | tail -1)"
