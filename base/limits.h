@@ -150,23 +150,17 @@ static_assert(daemon_api_message_bytes_min < daemon_api_message_bytes_max);
 // A peer message (Push, GossipTxs, GetBlocks...) on the wire: the gRPC receive bound of
 // the peer server and of peer clients.
 inline constexpr size_t net_message_bytes_max = grpc_message_bytes_max;
-// Transactions in one GossipTxs request.
+// Transactions in one GossipTxs request, or one message of a GossipTxsStream.
 inline constexpr size_t net_gossip_txs_max = 1000;
-// Gossip (node/daemon/peer_glue.h): calls in flight to one far peer (a near one gets
-// one at a time), and admitted transactions waiting for one peer (the newest is dropped
-// beyond it).
-inline constexpr size_t gossip_calls_per_peer_max = 4;
+// Gossip (node/daemon/peer_glue.h): admitted transactions waiting for one peer (the
+// newest is dropped beyond it). A sender writes a batch to its peer's stream with
+// gossip_batch_txs waiting, or else gossip_linger_ms after the later of the oldest's
+// arrival and the previous write. Each batch costs both ends a wakeup and an admission
+// pass whatever its size: 40 ms gave testnet/bench.sh 1,807 / 1,873 tx/s against
+// 1,684 / 1,653 with 10 ms, at the same p50 (docs/DECISIONS.md, "Gossip streams").
 inline constexpr size_t gossip_queue_txs_per_peer_max = 20000;
-// When a sender calls (GossipCallDue): with gossip_batch_txs waiting at once; with
-// fewer and no call in flight, gossip_linger_ms after the later of the last call's end
-// and the oldest's arrival. A second call while one is in flight only to a far peer,
-// one whose last gossip_far_calls calls all took at least gossip_far_call_ms (a WAN's
-// round trip, not a busy node's), once the oldest has waited gossip_pipeline_wait_ms.
 inline constexpr size_t gossip_batch_txs = 200;
-inline constexpr uint64_t gossip_linger_ms = 10;
-inline constexpr size_t gossip_far_calls = 16;
-inline constexpr uint64_t gossip_far_call_ms = 60;
-inline constexpr uint64_t gossip_pipeline_wait_ms = 40;
+inline constexpr uint64_t gossip_linger_ms = 40;
 // Blocks asked for in one GetBlocks request; a longer range is clamped (the server may
 // answer fewer still, to stay under net_message_bytes_max).
 inline constexpr uint64_t net_sync_blocks_per_request_max = 256;
@@ -178,15 +172,17 @@ inline constexpr uint64_t net_sync_proof_tries_max = 8;
 // Push streams one peer may hold open at once on a server: one in use, and a few that
 // a reconnecting peer has given up on but the server has not yet seen close.
 inline constexpr size_t net_push_streams_per_peer_max = 4;
+// GossipTxsStream streams one peer may hold open at once on a server: one in use, and
+// one a reconnecting peer has given up on but the server has not yet seen close.
+inline constexpr size_t net_gossip_streams_per_peer_max = 2;
 // Request/response calls (gossip, sync) one peer may have in flight on a server.
 inline constexpr size_t net_calls_per_peer_max = 8;
 // HTTP/2 streams on one connection; a peer's channel is one connection.
 inline constexpr size_t net_connection_streams_max =
-    net_push_streams_per_peer_max + net_calls_per_peer_max;
-// Threads of the peer server (each open Push stream holds one): every validator's
-// streams and calls, plus room for refusing the calls beyond that.
-inline constexpr size_t net_server_threads_max =
-    validators_max * (net_push_streams_per_peer_max + net_calls_per_peer_max) / 2;
+    net_push_streams_per_peer_max + net_gossip_streams_per_peer_max + net_calls_per_peer_max;
+// Threads of the peer server (each open stream holds one): every validator's streams
+// and calls, plus room for refusing the calls beyond that.
+inline constexpr size_t net_server_threads_max = validators_max * net_connection_streams_max / 2;
 // A TLS handshake that takes longer is abandoned, so idle half-open connections cost
 // nothing for long.
 inline constexpr uint64_t net_handshake_timeout_ms = 10000;
@@ -213,8 +209,6 @@ inline constexpr size_t tls_pem_file_bytes_max = 64 * 1024;
 inline constexpr size_t tls_fingerprint_cache_entries_max = 1024;
 
 static_assert(net_message_bytes_max >= block_bytes_max);
-static_assert(gossip_calls_per_peer_max < net_calls_per_peer_max,
-              "gossip must leave a peer's server room for sync calls");
 static_assert(net_sync_response_bytes_max + 1024 * 1024 <= net_message_bytes_max,
               "a sync answer, its commit proof and QC fit in one message");
 

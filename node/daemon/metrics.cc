@@ -202,7 +202,7 @@ NodeMetrics::NodeMetrics(MetricsRegistry& registry)
       gossip_dropped(registry.AddGauge(
           "reel_gossip_dropped",
           "Copies of admitted transactions not gossiped since start because a peer's queue "
-          "was full (the peer gets them in blocks).")),
+          "was full or no gossip stream to it was open (the peer gets them in blocks).")),
       prepared_commits(registry.AddGauge(
           "reel_prepared_commits",
           "Blocks committed since start whose execution was done while their commit was on "

@@ -37,13 +37,15 @@ constexpr std::string_view kComponent = "daemon";
 // The `kind` label of reel_peer_dropped_total: what the node drops itself (DropKind,
 // peer_budget.h), then what the peer server refuses (PeerRefusals, node/net).
 constexpr size_t kDropKindPushStream = kDropKinds;
-constexpr size_t kDropKindCall = kDropKinds + 1;
+constexpr size_t kDropKindGossipStream = kDropKinds + 1;
+constexpr size_t kDropKindCall = kDropKinds + 2;
 std::vector<std::string_view> DropKindLabels() {
   std::vector<std::string_view> kinds;
   for (size_t kind = 0; kind < kDropKinds; ++kind) {
     kinds.push_back(DropKindName(static_cast<DropKind>(kind)));
   }
   kinds.push_back("push_stream");
+  kinds.push_back("gossip_stream");
   kinds.push_back("call");
   return kinds;
 }
@@ -211,6 +213,7 @@ struct Node::Impl {
       if (peer_server != nullptr) {
         const net::PeerRefusals refused = peer_server->refusals(peer);
         AdvanceTo(*peer_metrics->dropped(peer, kDropKindPushStream), refused.push_streams);
+        AdvanceTo(*peer_metrics->dropped(peer, kDropKindGossipStream), refused.gossip_streams);
         AdvanceTo(*peer_metrics->dropped(peer, kDropKindCall), refused.calls);
       }
     }

@@ -123,18 +123,16 @@ Gossip::~Gossip() {
   std::vector<std::thread> senders;
   {
     MutexLock lock(&mu_);
-    stopping_ = true;  // no sender is started after this
+    stopping_ = true;  // no sender is started, and no stream opened, after this
     for (auto& queue : queues_) {
-      if (queue != nullptr) queue->ready.SignalAll();
+      if (queue == nullptr) continue;
+      // A peer that does not read holds a write back for as long as it likes.
+      if (queue->stream != nullptr) queue->stream->Cancel();
+      queue->ready.SignalAll();
     }
     senders.swap(senders_);
   }
   for (std::thread& sender : senders) sender.join();
-}
-
-void Gossip::StartSender(uint32_t peer, PeerQueue* queue) {
-  ++queue->senders;
-  senders_.emplace_back([this, peer, queue] { Run(peer, queue); });
 }
 
 bool Gossip::Add(const v1::Transaction& tx) {
@@ -148,11 +146,11 @@ bool Gossip::Add(const v1::Transaction& tx) {
   for (uint32_t i = 0; i < size; ++i) {
     if (i == self) continue;
     if (queues_[i] == nullptr) {
-      // The first time the epoch's set reaches this index: its queue and first sender,
-      // kept for good (an index is whichever validator holds it in the epoch of the
-      // moment). More senders start only once the peer is far (Run).
+      // The first time the epoch's set reaches this index: its queue and sender, kept
+      // for good (an index is whichever validator holds it in the epoch of the moment).
       queues_[i] = std::make_unique<PeerQueue>();
-      StartSender(i, queues_[i].get());
+      PeerQueue* queue = queues_[i].get();
+      senders_.emplace_back([this, i, queue] { Run(i, queue); });
     }
     PeerQueue& queue = *queues_[i];
     if (queue.pending.size() >= limits::gossip_queue_txs_per_peer_max) {
@@ -170,42 +168,28 @@ bool Gossip::Add(const v1::Transaction& tx) {
   return queued;
 }
 
-std::chrono::steady_clock::time_point GossipCallDue(
-    size_t in_flight, bool far, size_t waiting, std::chrono::steady_clock::time_point oldest_queued,
-    std::chrono::steady_clock::time_point last_call_end) {
-  const size_t calls_max = far ? limits::gossip_calls_per_peer_max : 1;
-  if (waiting == 0 || in_flight >= calls_max) return std::chrono::steady_clock::time_point::max();
+std::chrono::steady_clock::time_point GossipBatchDue(
+    size_t waiting, std::chrono::steady_clock::time_point oldest_queued,
+    std::chrono::steady_clock::time_point last_write_end) {
+  if (waiting == 0) return std::chrono::steady_clock::time_point::max();
   if (waiting >= limits::gossip_batch_txs) return oldest_queued;
-  if (in_flight > 0) {
-    return oldest_queued + std::chrono::milliseconds(limits::gossip_pipeline_wait_ms);
-  }
-  // On a fast link a call carries only what queued during the previous one, a handful:
-  // the calls, not the transactions, then cost both ends their CPU (a third of a
-  // node's, measured on four nodes sharing two cores). A few milliseconds more, counted
-  // from the end of that call, make batches twice as large (and half the calls, a
-  // tenth of the tx/s on testnet/bench.sh); a transaction waits at most that long more.
-  return std::max(oldest_queued, last_call_end) +
+  return std::max(oldest_queued, last_write_end) +
          std::chrono::milliseconds(limits::gossip_linger_ms);
 }
 
-bool GossipPeerIsFar(const std::deque<std::chrono::steady_clock::duration>& call_times) {
-  if (call_times.size() < limits::gossip_far_calls) return false;
-  return *std::min_element(call_times.begin(), call_times.end()) >=
-         std::chrono::milliseconds(limits::gossip_far_call_ms);
-}
-
 void Gossip::Run(uint32_t peer, PeerQueue* queue) {
+  Sender sender;
   for (;;) {
-    v1::GossipTxsRequest request;
+    v1::GossipTxsRequest batch;
     {
       MutexLock lock(&mu_);
       for (;;) {
-        if (stopping_) return;
-        const auto due = GossipCallDue(
-            queue->in_flight, GossipPeerIsFar(queue->call_times), queue->pending.size(),
-            queue->pending.empty() ? std::chrono::steady_clock::time_point{}
-                                   : queue->pending.front().queued_at,
-            queue->last_call_end);
+        if (stopping_) break;
+        const auto due =
+            GossipBatchDue(queue->pending.size(),
+                           queue->pending.empty() ? std::chrono::steady_clock::time_point{}
+                                                  : queue->pending.front().queued_at,
+                           queue->last_write_end);
         if (due == std::chrono::steady_clock::time_point::max()) {
           queue->ready.Wait(&mu_);
         } else if (std::chrono::steady_clock::now() < due) {
@@ -214,34 +198,62 @@ void Gossip::Run(uint32_t peer, PeerQueue* queue) {
           break;
         }
       }
+      if (stopping_) break;
       const size_t take = std::min(queue->pending.size(), limits::net_gossip_txs_max);
       for (size_t k = 0; k < take; ++k) {
-        *request.add_txs() = *queue->pending.front().tx;
+        *batch.add_txs() = *queue->pending.front().tx;
         queue->pending.pop_front();
       }
-      ++queue->in_flight;
-      // More than one call takes is left: another sender may call beside this one (to a
-      // far peer) without waiting for Add to reach a full batch again.
-      if (!queue->pending.empty()) queue->ready.Signal();
     }
-    // A peer that misses it gets it in a block; an index the epoch no longer has fails.
-    const auto start = std::chrono::steady_clock::now();
-    (void)peers_->GossipTxs(peer, request);
-    const auto took = std::chrono::steady_clock::now() - start;
+    if (!Write(peer, queue, &sender, batch)) dropped_.fetch_add(batch.txs_size());
     MutexLock lock(&mu_);
-    --queue->in_flight;
-    queue->last_call_end = start + took;
-    queue->call_times.push_back(took);
-    if (queue->call_times.size() > limits::gossip_far_calls) queue->call_times.pop_front();
-    // A near peer never has two calls in flight: its extra senders would only sleep.
-    if (!stopping_ && queue->senders < limits::gossip_calls_per_peer_max &&
-        GossipPeerIsFar(queue->call_times)) {
-      StartSender(peer, queue);
-    }
-    // One place freed: one sender to take it (the others wake at their own due time, or
-    // for the next place; waking them all costs two busy cores wakeups by the thousand).
-    queue->ready.Signal();
+    queue->last_write_end = std::chrono::steady_clock::now();
   }
+  CloseStream(queue, &sender);
+}
+
+bool Gossip::Write(uint32_t peer, PeerQueue* queue, Sender* sender,
+                   const v1::GossipTxsRequest& batch) {
+  std::shared_ptr<const net::PeerSet> set = peers_->peer_set();
+  // Another epoch may have put another validator at this index.
+  if (sender->stream != nullptr && set != sender->set) CloseStream(queue, sender);
+  if (sender->stream == nullptr) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < sender->retry_at) return false;
+    Result<std::unique_ptr<net::TxStream>> made = peers_->NewTxStream(peer);
+    Status opened = made.status();
+    if (made.ok()) {
+      {
+        MutexLock lock(&mu_);
+        if (stopping_) return false;
+        queue->stream = made->get();
+      }
+      sender->stream = std::move(*made);
+      sender->set = std::move(set);
+      opened = sender->stream->Open();
+      if (!opened.ok()) CloseStream(queue, sender);
+    }
+    if (!opened.ok()) {
+      // Down, refusing us, or not the validator its epoch names: try again later.
+      sender->retry_at = now + std::chrono::milliseconds(sender->backoff_ms);
+      sender->backoff_ms = std::min(sender->backoff_ms * 2, limits::net_reconnect_backoff_ms_max);
+      return false;
+    }
+    sender->backoff_ms = limits::net_reconnect_backoff_ms_min;
+  }
+  if (sender->stream->Write(batch)) return true;
+  CloseStream(queue, sender);  // broken: the next batch opens another
+  return false;
+}
+
+void Gossip::CloseStream(PeerQueue* queue, Sender* sender) {
+  if (sender->stream == nullptr) return;
+  {
+    MutexLock lock(&mu_);
+    queue->stream = nullptr;
+  }
+  sender->stream.reset();  // cancels it if open, and waits for its end
+  sender->set.reset();
 }
 
 // --- Block sync --------------------------------------------------------------------

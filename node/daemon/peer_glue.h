@@ -18,9 +18,9 @@
 //     All are counted per peer and kind (drops()).
 //
 // Threads: NetTransport owns one worker thread with a bounded queue, Gossip a sender
-// per peer (up to limits::gossip_calls_per_peer_max for a far one) on a bounded queue
-// per peer (a full queue drops the newest work and counts it: the protocol tolerates
-// a lost fetch or gossip, and a stuck peer must not make the node grow). The
+// per peer on a bounded queue per peer (a full queue drops the newest work and counts
+// it: the protocol tolerates a lost fetch or gossip, and a stuck peer must not make the
+// node grow). The
 // handler runs on gRPC threads and only posts to the loop or reads snapshots.
 #pragma once
 
@@ -98,44 +98,36 @@ class NetTransport : public replica::Transport {
   Worker fetches_;
 };
 
-// Whether a peer is far: its last limits::gossip_far_calls calls (`call_times`, newest
-// last) all took gossip_far_call_ms or more. The time includes the peer's admission of
-// the batch, so a near node loaded enough that every call takes that long counts as
-// far too; its calls then carry smaller batches, answer faster, and it is near again.
-bool GossipPeerIsFar(const std::deque<std::chrono::steady_clock::duration>& call_times);
-
-// When a sender may start a call to its peer, given the calls in flight to it, whether
-// the peer is far (GossipPeerIsFar), the transactions waiting, when the oldest of them
-// was queued and when the last call to the peer ended. time_point::max() while none
-// may: nothing waits, a call is in flight to a near peer, or
-// limits::gossip_calls_per_peer_max are in flight to a far one. A full batch goes at
-// once. Fewer wait, with no call in flight, limits::gossip_linger_ms after the later of
-// the last call's end and the oldest's arrival, to gather more; beside calls to a far
-// peer, gossip_pipeline_wait_ms after the oldest's arrival. So a near peer gets one
-// call at a time with large batches, as its node's CPU wants (more calls at once only
-// crowd its consensus thread off two busy cores: -15% tx/s on testnet/bench.sh), while
-// on a WAN a transaction waits tens of milliseconds for its call, not the round trip
-// of the call before.
-std::chrono::steady_clock::time_point GossipCallDue(
-    size_t in_flight, bool far, size_t waiting, std::chrono::steady_clock::time_point oldest_queued,
-    std::chrono::steady_clock::time_point last_call_end);
+// When a sender writes a batch to its peer's gossip stream, given the transactions
+// waiting, when the oldest of them was queued and when its last write ended:
+// time_point::max() with none waiting; at once with limits::gossip_batch_txs; with fewer,
+// limits::gossip_linger_ms after the later of the oldest's arrival and the last write's
+// end, to gather more. A write per handful of transactions would cost both ends more CPU
+// than the transactions (four nodes share two cores here); a transaction waits at most
+// the linger more, a small part of a commit's three rounds.
+std::chrono::steady_clock::time_point GossipBatchDue(
+    size_t waiting, std::chrono::steady_clock::time_point oldest_queued,
+    std::chrono::steady_clock::time_point last_write_end);
 
 // Sends admitted transactions to every other validator of the current epoch (none while
-// this node is not one). Each peer index has its own queue and its own senders (up to
-// limits::gossip_calls_per_peer_max calls in flight, paced by GossipCallDue), so a far
-// or dead peer delays nobody else's copy: on a WAN, calling the peers one after the
-// other cost a transaction several round trips before the last one had it. A call
-// takes what has queued, up to limits::net_gossip_txs_max. A peer's full queue drops
-// the newest (counted: reel_gossip_dropped): the transaction still reaches that peer in
-// a block.
+// this node is not one). Each peer index has its own queue and its own sender thread,
+// which keeps one GossipTxsStream open to the validator at that index and writes a batch
+// when GossipBatchDue says, up to limits::net_gossip_txs_max. So a far or dead peer
+// delays nobody else's copy, and on a WAN a batch waits for no round trip (a call per
+// batch waited for the one before, or needed several calls in flight per peer). A
+// peer's full queue drops the newest; a batch taken while no stream to the peer can be
+// opened (it is down; retried with backoff, limits::net_reconnect_backoff_ms_min
+// doubling to _max) is dropped too. Both are counted (reel_gossip_dropped): the
+// transaction still reaches that peer in a block.
 class Gossip {
  public:
   explicit Gossip(net::Peers* peers);
-  ~Gossip();
+  ~Gossip();  // cancels the streams, even writes a peer holds back, and joins the senders
   // Queues an admitted transaction for the other validators; false when no peer's
   // queue had room.
   bool Add(const v1::Transaction& tx);
-  // Transactions dropped because a peer's queue was full, over all peers.
+  // Copies of transactions dropped (a peer's full queue, or no stream to it), over all
+  // peers.
   uint64_t dropped() const { return dropped_.load(); }
 
  private:
@@ -145,19 +137,28 @@ class Gossip {
   };
   struct PeerQueue {  // its fields guarded by Gossip::mu_
     std::deque<Pending> pending;
-    size_t in_flight = 0;  // calls
-    std::chrono::steady_clock::time_point last_call_end{};
-    // How long the last limits::gossip_far_calls calls took, the newest last.
-    std::deque<std::chrono::steady_clock::duration> call_times;
-    size_t senders = 0;  // threads started for it, one per call it may have in flight
-    CondVar ready;       // its senders wait here
+    std::chrono::steady_clock::time_point last_write_end{};
+    // The sender's stream while it has one, so that the destructor can cancel it.
+    net::TxStream* stream = nullptr;
+    CondVar ready;  // its sender waits here
+  };
+  // The sender of one peer index: its stream, and the set the stream's peer was taken
+  // from (the validator at an index changes only with the set).
+  struct Sender {
+    std::unique_ptr<net::TxStream> stream;
+    std::shared_ptr<const net::PeerSet> set;
+    uint64_t backoff_ms = limits::net_reconnect_backoff_ms_min;
+    std::chrono::steady_clock::time_point retry_at{};
   };
   void Run(uint32_t peer, PeerQueue* queue);
-  void StartSender(uint32_t peer, PeerQueue* queue) REEL_REQUIRES(mu_);
+  // Writes `batch` on the sender's stream, opening one first if it has none (and its
+  // backoff allows); false if the batch was not written.
+  bool Write(uint32_t peer, PeerQueue* queue, Sender* sender, const v1::GossipTxsRequest& batch);
+  void CloseStream(PeerQueue* queue, Sender* sender);
   net::Peers* peers_;
   Mutex mu_;
-  // By validator index, made (with its first sender) the first time an epoch has that
-  // index and kept for good; ours stays empty. Each queue's contents are guarded by mu_.
+  // By validator index, made (with its sender) the first time an epoch has that index
+  // and kept for good; ours stays empty. Each queue's contents are guarded by mu_.
   std::vector<std::unique_ptr<PeerQueue>> queues_ REEL_GUARDED_BY(mu_);
   bool stopping_ REEL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> dropped_{0};

@@ -6,6 +6,81 @@
 #include "node/net/push_protocol.h"
 
 namespace reel::net {
+namespace {
+
+// Whether the server on `context`'s call presented the certificate the epoch names for
+// the peer we dialled (TLS has checked the CA and the name already).
+Status CheckServerIdentity(const grpc::ClientContext& context, const std::string& cert_sha256,
+                           const std::string& name) {
+  const std::optional<std::string> cert = PeerCertPem(context);
+  if (!cert.has_value()) return Status::Unauthenticated("no server certificate");
+  auto sha256 = CertSha256(*cert);
+  if (!sha256.ok() || *sha256 != cert_sha256) {
+    return Status::Unauthenticated(
+        "server certificate is not the one genesis or a later epoch names for " + name);
+  }
+  return Status::Ok();
+}
+
+// Whether the server accepted the stream on `context` (push_protocol.h), after its
+// initial metadata arrived.
+bool StreamAccepted(const grpc::ClientContext& context) {
+  const auto& metadata = context.GetServerInitialMetadata();
+  const auto accepted = metadata.find(kPushAcceptedKey);
+  return accepted != metadata.end() && accepted->second == kPushAcceptedValue;
+}
+
+}  // namespace
+
+TxStream::TxStream(std::shared_ptr<grpc::Channel> channel, std::string remote_cert_sha256,
+                   std::string remote_name)
+    : channel_(std::move(channel)),
+      remote_cert_sha256_(std::move(remote_cert_sha256)),
+      remote_name_(std::move(remote_name)),
+      stub_(reel::v1::Peer::NewStub(channel_)) {}
+
+TxStream::~TxStream() {
+  if (writer_ != nullptr && !finished_.has_value()) {
+    context_.TryCancel();
+    (void)Finish();
+  }
+}
+
+Status TxStream::Open() {
+  REEL_ASSERT(writer_ == nullptr);  // one Open per stream
+  writer_ = stub_->GossipTxsStream(&context_, &summary_);
+  // Returns once the server accepted the stream, or the call failed (or was cancelled).
+  writer_->WaitForInitialMetadata();
+  Status status = StreamAccepted(context_)
+                      ? CheckServerIdentity(context_, remote_cert_sha256_, remote_name_)
+                      : Status::Unauthenticated("stream not accepted");
+  if (!status.ok()) {
+    context_.TryCancel();
+    const grpc::Status why = writer_->Finish();
+    // The server's refusal says more than "not accepted", when it gave one.
+    const bool refused_by_us = why.ok() || why.error_code() == grpc::StatusCode::CANCELLED;
+    finished_ = refused_by_us ? status : FromGrpcStatus(why);
+    return *finished_;
+  }
+  open_ = true;
+  return Status::Ok();
+}
+
+bool TxStream::Write(const reel::v1::GossipTxsRequest& batch) {
+  if (!open_ || finished_.has_value()) return false;
+  return writer_->Write(batch);
+}
+
+void TxStream::Cancel() {
+  context_.TryCancel();
+}
+
+Status TxStream::Finish() {
+  if (finished_.has_value()) return *finished_;
+  if (writer_ == nullptr) return Status::FailedPrecondition("gossip stream never opened");
+  finished_ = FromGrpcStatus(writer_->Finish());
+  return *finished_;
+}
 
 struct PeerClient::Stream {
   grpc::ClientContext context;
@@ -117,14 +192,10 @@ std::unique_ptr<PeerClient::Stream> PeerClient::OpenStream() {
   stream->writer = stub_->Push(&stream->context, &stream->summary);
   // Returns once the server accepted the stream, or the call failed (push_protocol.h).
   stream->writer->WaitForInitialMetadata();
-  const auto& metadata = stream->context.GetServerInitialMetadata();
-  const auto accepted = metadata.find(kPushAcceptedKey);
-  Status status;
-  if (accepted == metadata.end() || accepted->second != kPushAcceptedValue) {
-    status = Status::Unauthenticated("stream not accepted");
-  } else {
-    status = CheckServerIdentity(stream->context);
-  }
+  const Status status =
+      StreamAccepted(stream->context)
+          ? CheckServerIdentity(stream->context, remote_.cert_sha256, remote_.name)
+          : Status::Unauthenticated("stream not accepted");
   if (!status.ok()) {
     CloseStream(std::move(stream), /*cancel=*/true, status);
     return nullptr;
@@ -157,17 +228,6 @@ bool PeerClient::WaitBackoff(uint64_t ms) {
   return !stopping_;
 }
 
-Status PeerClient::CheckServerIdentity(const grpc::ClientContext& context) const {
-  const std::optional<std::string> cert = PeerCertPem(context);
-  if (!cert.has_value()) return Status::Unauthenticated("no server certificate");
-  auto sha256 = CertSha256(*cert);
-  if (!sha256.ok() || *sha256 != remote_.cert_sha256) {
-    return Status::Unauthenticated(
-        "server certificate is not the one genesis or a later epoch names for " + remote_.name);
-  }
-  return Status::Ok();
-}
-
 template <typename Response, typename Invoke>
 Result<Response> PeerClient::Call(Invoke invoke) {
   grpc::ClientContext context;
@@ -175,8 +235,12 @@ Result<Response> PeerClient::Call(Invoke invoke) {
   Response response;
   const grpc::Status status = invoke(&context, &response);
   if (!status.ok()) return FromGrpcStatus(status);
-  REEL_RETURN_IF_ERROR(CheckServerIdentity(context));
+  REEL_RETURN_IF_ERROR(CheckServerIdentity(context, remote_.cert_sha256, remote_.name));
   return response;
+}
+
+std::unique_ptr<TxStream> PeerClient::NewTxStream() const {
+  return std::make_unique<TxStream>(channel_, remote_.cert_sha256, remote_.name);
 }
 
 Result<reel::v1::GossipTxsResponse> PeerClient::GossipTxs(

@@ -9,10 +9,12 @@
 // message being written when a stream breaks is lost (counted; not resent, as peer.proto
 // says).
 //
-// Block sync and gossip are request/response calls made on the caller's thread, each
-// with a deadline. Every call, and every Push stream, checks that the server presented
-// the certificate its epoch's set names for this validator (TLS has already checked the
-// CA and the name); an answer from anyone else is discarded as UNAUTHENTICATED.
+// Gossip goes over a TxStream (a GossipTxsStream call) that the caller opens, writes
+// and ends on its own thread. Block sync, and a one-off GossipTxs, are request/response
+// calls made on the caller's thread, each with a deadline. Every call, and every Push stream,
+// checks that the server presented the certificate its epoch's set names for this validator (TLS
+// has already checked the CA and the name); an answer from anyone else is discarded as
+// UNAUTHENTICATED.
 //
 // Thread-safe: any thread may call any method at once. The destructor stops the sender
 // (cancelling a write in progress) and drops what is queued.
@@ -24,6 +26,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -56,6 +59,40 @@ struct PeerClientStats {
   bool connected = false;       // a Push stream is open now
 };
 
+// One GossipTxsStream to a peer (peer.proto), used by one thread: Open, then Write
+// batches until a write fails, then make another. Cancel may be called from any thread
+// at any time, before Open too: what is blocked or called after returns at once as
+// failed. Independent of the PeerClient that made it, which may go first.
+class TxStream {
+ public:
+  TxStream(std::shared_ptr<grpc::Channel> channel, std::string remote_cert_sha256,
+           std::string remote_name);
+  ~TxStream();  // cancels the stream if it is open, and waits for its end
+  TxStream(const TxStream&) = delete;
+  TxStream& operator=(const TxStream&) = delete;
+
+  // Starts the stream and waits until the peer accepted it (its certificate checked as
+  // for a Push stream); the error says why not.
+  Status Open();
+  // False once the stream is broken (or cancelled, or never opened); blocks while the
+  // peer's flow control holds the batch back.
+  bool Write(const reel::v1::GossipTxsRequest& batch);
+  void Cancel();
+  // Why the stream ended: the peer's status, or the reason it was not accepted.
+  Status Finish();
+
+ private:
+  const std::shared_ptr<grpc::Channel> channel_;
+  const std::string remote_cert_sha256_;
+  const std::string remote_name_;
+  std::unique_ptr<reel::v1::Peer::Stub> stub_;
+  grpc::ClientContext context_;
+  reel::v1::GossipTxsSummary summary_;
+  std::unique_ptr<grpc::ClientWriter<reel::v1::GossipTxsRequest>> writer_;
+  bool open_ = false;
+  std::optional<Status> finished_;
+};
+
 class PeerClient {
  public:
   // `remote` says where and who the peer is; `own` is this validator's TLS identity.
@@ -71,6 +108,8 @@ class PeerClient {
   // holds one copy for all peers.
   void Send(std::shared_ptr<const reel::v1::ConsensusMessage> message);
 
+  // A gossip stream to this peer, not opened yet.
+  std::unique_ptr<TxStream> NewTxStream() const;
   Result<reel::v1::GossipTxsResponse> GossipTxs(const reel::v1::GossipTxsRequest& request);
   Result<reel::v1::GetBlocksResponse> GetBlocks(const reel::v1::GetBlocksRequest& request);
   Result<reel::v1::GetBlockByIdResponse> GetBlock(const reel::v1::GetBlockByIdRequest& request);
@@ -93,7 +132,6 @@ class PeerClient {
   void CloseStream(std::unique_ptr<Stream> stream, bool cancel, const Status& why = Status());
   // Sleeps up to `ms` unless stopped; false if stopped.
   bool WaitBackoff(uint64_t ms);
-  Status CheckServerIdentity(const grpc::ClientContext& context) const;
   template <typename Response, typename Invoke>
   Result<Response> Call(Invoke invoke);
 

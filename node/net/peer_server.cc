@@ -3,6 +3,7 @@
 #include <grpcpp/resource_quota.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "base/limits.h"
@@ -46,8 +47,10 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
         own_cert_pem_(std::move(own_cert_pem)),
         handler_(handler),
         push_streams_(new std::atomic<size_t>[kPeerSlots]()),
+        gossip_streams_(new std::atomic<size_t>[kPeerSlots]()),
         calls_(new std::atomic<size_t>[kPeerSlots]()),
         refused_streams_(new std::atomic<uint64_t>[kPeerSlots]()),
+        refused_gossip_streams_(new std::atomic<uint64_t>[kPeerSlots]()),
         refused_calls_(new std::atomic<uint64_t>[kPeerSlots]()) {}
 
   grpc::Status Push(grpc::ServerContext* context,
@@ -95,9 +98,7 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     if (!slot.held()) return Busy("calls", refused_calls_[*from]);
     if (static_cast<size_t>(request->txs_size()) > limits::net_gossip_txs_max) {
       Bump(stats_.refused_invalid);
-      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          "more than " + std::to_string(limits::net_gossip_txs_max) +
-                              " transactions in one GossipTxs");
+      return TooManyGossipTxs();
     }
     if (Status handled = handler_->OnGossipTxs(*from, *request, response); !handled.ok()) {
       response->Clear();
@@ -106,6 +107,44 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     if (response->codes_size() != request->txs_size()) {
       response->Clear();
       return grpc::Status(grpc::StatusCode::INTERNAL, "handler answered for the wrong count");
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status GossipTxsStream(grpc::ServerContext* context,
+                               grpc::ServerReader<reel::v1::GossipTxsRequest>* reader,
+                               reel::v1::GossipTxsSummary* summary) override {
+    uint64_t generation = membership_->generation();
+    auto from = Authenticate(*context);
+    if (!from.ok()) return ToGrpcStatus(from.status());
+    Slot slot(gossip_streams_[*from], limits::net_gossip_streams_per_peer_max);
+    if (!slot.held()) return Busy("gossip streams", refused_gossip_streams_[*from]);
+    context->AddInitialMetadata(kPushAcceptedKey, kPushAcceptedValue);
+    reader->SendInitialMetadata();
+    reel::v1::GossipTxsRequest batch;
+    reel::v1::GossipTxsResponse codes;
+    while (reader->Read(&batch)) {
+      summary->set_batches(summary->batches() + 1);
+      if (membership_->generation() != generation) {
+        generation = membership_->generation();  // as on a Push stream
+        from = Authenticate(*context);
+        if (!from.ok()) return ToGrpcStatus(from.status());
+      }
+      if (static_cast<size_t>(batch.txs_size()) > limits::net_gossip_txs_max) {
+        Bump(stats_.refused_invalid);
+        return TooManyGossipTxs();
+      }
+      Bump(stats_.gossip_batches);
+      codes.Clear();
+      // No answer per batch: what was not admitted reaches this node in a block. A
+      // handler that fails (no room) has admitted a prefix at most.
+      (void)handler_->OnGossipTxs(*from, batch, &codes);
+      uint64_t admitted = 0;
+      for (const int code : codes.codes()) admitted += code == reel::v1::OK ? 1 : 0;
+      admitted = std::min<uint64_t>(admitted, batch.txs_size());
+      summary->set_admitted(summary->admitted() + admitted);
+      summary->set_refused(summary->refused() + (batch.txs_size() - admitted));
+      batch.Clear();
     }
     return grpc::Status::OK;
   }
@@ -164,12 +203,14 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     out.refused_invalid = stats_.refused_invalid.load();
     out.push_received = stats_.push_received.load();
     out.push_dropped = stats_.push_dropped.load();
+    out.gossip_batches = stats_.gossip_batches.load();
     return out;
   }
 
   PeerRefusals refusals(uint32_t peer) const {
     REEL_ASSERT(peer < kPeerSlots);
-    return {refused_streams_[peer].load(), refused_calls_[peer].load()};
+    return {refused_streams_[peer].load(), refused_gossip_streams_[peer].load(),
+            refused_calls_[peer].load()};
   }
 
  private:
@@ -198,6 +239,12 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     return *index;
   }
 
+  static grpc::Status TooManyGossipTxs() {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "more than " + std::to_string(limits::net_gossip_txs_max) +
+                            " transactions in one gossip batch");
+  }
+
   grpc::Status Busy(const char* what, std::atomic<uint64_t>& of_peer) {
     Bump(stats_.refused_busy);
     Bump(of_peer);
@@ -212,17 +259,20 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
     std::atomic<uint64_t> refused_invalid{0};
     std::atomic<uint64_t> push_received{0};
     std::atomic<uint64_t> push_dropped{0};
+    std::atomic<uint64_t> gossip_batches{0};
   };
 
   const std::shared_ptr<Membership> membership_;
   const std::string own_cert_pem_;
   PeerHandler* const handler_;
-  // Per validator index (observers at kObserverIndex): open Push streams and calls in
-  // flight. An index is a validator's of the epoch when the stream or call began.
+  // Per validator index (observers at kObserverIndex): open Push and gossip streams, and
+  // calls in flight. An index is a validator's of the epoch when the stream or call began.
   std::unique_ptr<std::atomic<size_t>[]> push_streams_;
+  std::unique_ptr<std::atomic<size_t>[]> gossip_streams_;
   std::unique_ptr<std::atomic<size_t>[]> calls_;
-  // Per validator index (observers at kObserverIndex): refusals at the two bounds above.
+  // Per validator index (observers at kObserverIndex): refusals at the three bounds above.
   std::unique_ptr<std::atomic<uint64_t>[]> refused_streams_;
+  std::unique_ptr<std::atomic<uint64_t>[]> refused_gossip_streams_;
   std::unique_ptr<std::atomic<uint64_t>[]> refused_calls_;
   Counters stats_;
 };

@@ -5,7 +5,9 @@
 // names for a validator (Membership), else the call fails with UNAUTHENTICATED. On a Push
 // stream every message must carry that validator's index as sender_index, else the
 // stream fails with PERMISSION_DENIED; no message of a refused call reaches the handler.
-// When the epoch changes, an open Push stream is authenticated again at its next
+// A GossipTxsStream hands each batch to the handler as a GossipTxs call does, and
+// answers only a summary when it ends.
+// When the epoch changes, an open Push or gossip stream is authenticated again at its next
 // message: a validator the new epoch removed is refused (UNAUTHENTICATED), one whose
 // index moved must send with its new index. (A sender one epoch behind or ahead of this
 // node, while indexes moved, has its stream refused and opens another: a moment's loss
@@ -14,8 +16,8 @@
 // caller's validator index.
 //
 // Bounds (base/limits.h): receive size (RESOURCE_EXHAUSTED beyond it; the server goes on
-// serving), server threads, HTTP/2 streams per connection, Push streams and calls in
-// flight per peer, TLS handshake time, blocks per GetBlocks, transactions per GossipTxs.
+// serving), server threads, HTTP/2 streams per connection, Push and gossip streams and
+// calls in flight per peer, TLS handshake time, blocks per GetBlocks, transactions per GossipTxs.
 //
 // Threading: gRPC calls the PeerHandler from its own threads, several at once (one per
 // open Push stream and per call in flight); the handler must be thread-safe and should
@@ -78,12 +80,14 @@ struct PeerServerStats {
   uint64_t refused_invalid = 0;          // bad request fields
   uint64_t push_received = 0;            // consensus messages handed to the handler
   uint64_t push_dropped = 0;             // of those, the handler could not hold
+  uint64_t gossip_batches = 0;           // GossipTxsStream messages handed to the handler
 };
 
 // What the server refused one peer at its bounds; monotonic.
 struct PeerRefusals {
-  uint64_t push_streams = 0;  // Push streams beyond net_push_streams_per_peer_max
-  uint64_t calls = 0;         // calls beyond net_calls_per_peer_max
+  uint64_t push_streams = 0;    // Push streams beyond net_push_streams_per_peer_max
+  uint64_t gossip_streams = 0;  // gossip streams beyond net_gossip_streams_per_peer_max
+  uint64_t calls = 0;           // calls beyond net_calls_per_peer_max
 };
 
 class PeerServer {

@@ -139,6 +139,12 @@ void Peers::Broadcast(reel::v1::ConsensusMessage message) {
   }
 }
 
+Result<std::unique_ptr<TxStream>> Peers::NewTxStream(uint32_t to_index) const {
+  std::shared_ptr<PeerClient> c = client(to_index);
+  if (c == nullptr) return NoSuchPeer(to_index);
+  return c->NewTxStream();
+}
+
 Result<reel::v1::GossipTxsResponse> Peers::GossipTxs(uint32_t to_index,
                                                      const reel::v1::GossipTxsRequest& request) {
   std::shared_ptr<PeerClient> c = client(to_index);

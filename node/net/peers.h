@@ -9,9 +9,10 @@
 //
 // Indexes are the current epoch's. The consensus core's outbox calls Send and Broadcast;
 // they stamp sender_index with this node's index (the TLS identity the receiver checks it
-// against) and return at once. Sync and gossip calls block the calling thread up to the
-// call deadline; one to an index the set no longer has fails with FailedPrecondition. Thread-safe:
-// any thread may call any method at once; each call works on the set of the moment.
+// against) and return at once. Sync and gossip calls, and gossip streams' writes, block the calling
+// thread up to the call deadline; one to an index the set no longer has fails with
+// FailedPrecondition. Thread-safe: any thread may call any method at once; each call works on the
+// set of the moment.
 #pragma once
 
 #include <cstdint>
@@ -63,6 +64,9 @@ class Peers {
   // To every validator but this one; the peers share one copy of the message.
   void Broadcast(reel::v1::ConsensusMessage message);
 
+  // A gossip stream to the validator at `to_index` in the current set, not opened yet
+  // (PeerClient::NewTxStream); it stays that validator's when the set changes.
+  Result<std::unique_ptr<TxStream>> NewTxStream(uint32_t to_index) const;
   Result<reel::v1::GossipTxsResponse> GossipTxs(uint32_t to_index,
                                                 const reel::v1::GossipTxsRequest& request);
   Result<reel::v1::GetBlocksResponse> GetBlocks(uint32_t from_index,

@@ -199,6 +199,21 @@ grpc::Status RawPush(const std::shared_ptr<grpc::Channel>& channel,
   return writer->Finish();
 }
 
+// A GossipTxsStream of `batches`, written in order, then ended; the server's status.
+grpc::Status RawGossipStream(const std::shared_ptr<grpc::Channel>& channel,
+                             const std::vector<reel::v1::GossipTxsRequest>& batches) {
+  auto stub = reel::v1::Peer::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + kWait);
+  reel::v1::GossipTxsSummary summary;
+  auto writer = stub->GossipTxsStream(&context, &summary);
+  for (const auto& batch : batches) {
+    if (!writer->Write(batch)) break;
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
 // Validators v0..v2 (and v3 with the expired certificate), each with a server on an
 // ephemeral port and a FakeNode behind it.
 class TransportTest : public ::testing::Test {
@@ -505,6 +520,7 @@ TEST_F(TransportTest, ClientRefusesAServerThatIsNotTheValidatorItDialled) {
   auto p0 = Unwrap(Peers::Create(std::make_shared<PeerSet>(Unwrap(PeerSet::FromGenesis(genesis))),
                                  0, TheMaterial().validators[0]));
   EXPECT_EQ(p0->GetSyncInfo(1).status().code(), Code::kUnauthenticated);
+  EXPECT_EQ(Unwrap(p0->NewTxStream(1))->Open().code(), Code::kUnauthenticated);
   p0->Send(1, Numbered(1));
   ASSERT_TRUE(Eventually([&] { return p0->stats(1).reconnects >= 1; }));
   EXPECT_EQ(p0->stats(1).sent, 0u);
@@ -574,6 +590,67 @@ TEST_F(TransportTest, PushStreamsPerPeerAreBounded) {
     EXPECT_OK(stream->writer->Finish());
   }
   EXPECT_OK(RawPush(channel, {}));  // slots are given back
+}
+
+TEST_F(TransportTest, GossipStreamCarriesBatchesToTheHandler) {
+  auto p0 = MakePeers(0);
+  auto stream = Unwrap(p0->NewTxStream(1));
+  ASSERT_OK(stream->Open());
+  reel::v1::GossipTxsRequest batch;
+  batch.add_txs()->set_body("a transaction");
+  batch.add_txs()->set_body("another");
+  EXPECT_TRUE(stream->Write(batch));
+  EXPECT_TRUE(stream->Write(batch));
+  ASSERT_TRUE(Eventually([&] { return nodes_[1].gossip_from().size() == 2; }));
+  EXPECT_EQ(nodes_[1].gossip_from(), (std::vector<uint32_t>{0, 0}));
+  EXPECT_EQ(servers_[1]->stats().gossip_batches, 2u);
+  stream.reset();  // ends the stream; the server gives its slot back
+  EXPECT_OK(RawGossipStream(Channel(1, TheMaterial().validators[0]), {batch}));
+  EXPECT_TRUE(Eventually([&] { return nodes_[1].gossip_from().size() == 3; }));
+  // No stream to an index with no peer.
+  EXPECT_EQ(p0->NewTxStream(0).status().code(), Code::kFailedPrecondition);
+}
+
+TEST_F(TransportTest, GossipStreamsAreRefusedToStrangersAndBoundedPerPeer) {
+  reel::v1::GossipTxsRequest batch;
+  batch.add_txs()->set_body("a transaction");
+  // A CA-signed certificate the epoch does not name may not gossip.
+  EXPECT_EQ(RawGossipStream(Channel(0, TheMaterial().stranger), {batch}).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // More transactions in one message than a GossipTxs call may carry ends the stream.
+  reel::v1::GossipTxsRequest too_many;
+  for (size_t i = 0; i <= limits::net_gossip_txs_max; ++i) too_many.add_txs()->set_body("t");
+  EXPECT_EQ(RawGossipStream(Channel(0, TheMaterial().validators[1]), {too_many}).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(nodes_[0].calls(), 0) << "a refused stream reached the handler";
+
+  const auto channel = Channel(0, TheMaterial().validators[1]);
+  auto stub = reel::v1::Peer::NewStub(channel);
+  struct Open {
+    grpc::ClientContext context;
+    reel::v1::GossipTxsSummary summary;
+    std::unique_ptr<grpc::ClientWriter<reel::v1::GossipTxsRequest>> writer;
+  };
+  std::vector<std::unique_ptr<Open>> open;
+  for (size_t i = 0; i < limits::net_gossip_streams_per_peer_max; ++i) {
+    auto stream = std::make_unique<Open>();
+    stream->writer = stub->GossipTxsStream(&stream->context, &stream->summary);
+    stream->writer->WaitForInitialMetadata();  // the server holds the slot now
+    open.push_back(std::move(stream));
+  }
+  EXPECT_EQ(RawGossipStream(channel, {batch}).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(servers_[0]->refusals(1).gossip_streams, 1u);
+  EXPECT_EQ(servers_[0]->refusals(1).push_streams, 0u);
+  EXPECT_OK(RawGossipStream(Channel(0, TheMaterial().validators[2]), {batch}))
+      << "another validator is not affected by v1's streams";
+  for (auto& stream : open) {
+    ASSERT_TRUE(stream->writer->Write(batch));
+    stream->writer->WritesDone();
+    EXPECT_OK(stream->writer->Finish());
+    EXPECT_EQ(stream->summary.batches(), 1u);
+    EXPECT_EQ(stream->summary.admitted(), 1u);
+  }
+  EXPECT_OK(RawGossipStream(channel, {batch}));  // slots are given back
 }
 
 TEST_F(TransportTest, IdleConnectionsDoNotStopMembers) {

@@ -478,6 +478,7 @@ TEST(ProtoServices, PeerCarriesConsensusGossipAndSync) {
   ASSERT_NE(peer, nullptr);
   ExpectMethod(peer, "Push", true, false);
   ExpectMethod(peer, "GossipTxs", false, false);
+  ExpectMethod(peer, "GossipTxsStream", true, false);
   ExpectMethod(peer, "GetBlocks", false, false);
   ExpectMethod(peer, "GetBlock", false, false);
   ExpectMethod(peer, "GetSyncInfo", false, false);
