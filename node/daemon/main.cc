@@ -26,15 +26,16 @@
 
 // jemalloc's options, which it reads before main when reeld links it (node/daemon/
 // CMakeLists.txt; unused with the C library's malloc): freed pages go back to the system
-// within a second instead of ten, so that a burst (one peer's flood, flood_test.sh)
-// does not leave the daemon's RSS at its high-water mark. A background thread returns
-// them: purged inline, a little at a time by whichever thread freed memory, the many
-// small madvise calls each flushed the TLB of every core running the daemon, on the
-// hot threads' time; jemalloc's thread purges in fewer, larger steps off those threads
-// (DECISIONS, "reeld links jemalloc").
+// within five seconds instead of ten, so that a burst (one peer's flood, flood_test.sh)
+// does not leave the daemon's RSS at its high-water mark for long. Sooner costs CPU:
+// every purge flushes the TLB of each core running the daemon, and at one second the
+// purges took about 5% of a loaded machine. A background thread returns them: purged
+// inline, a little at a time by whichever thread freed memory, the many small madvise
+// calls ran on the hot threads' time; jemalloc's thread purges in fewer, larger steps
+// off those threads (DECISIONS, "reeld links jemalloc").
 extern "C" {
 extern const char* malloc_conf;
-const char* malloc_conf = "dirty_decay_ms:1000,muzzy_decay_ms:0,background_thread:true";
+const char* malloc_conf = "dirty_decay_ms:5000,muzzy_decay_ms:0,background_thread:true";
 }
 
 namespace reel::daemon {

@@ -10,7 +10,8 @@
 #   - the victim's VmRSS stays under REEL_FLOOD_RSS_MAX_MB (default 700) throughout: the
 #     node itself under this load (~100 MB), the attacker's budget on the loop (32 MiB),
 #     its messages being parsed or waiting on 4 streams (~70 MB), its block reads
-#     (2 x ~16 MB), gRPC's buffers and malloc's slack (measured peaks: 290-440 MB);
+#     (2 x ~16 MB), gRPC's buffers and malloc's slack (measured peaks: 250-460 MB;
+#     jemalloc returns freed pages within 5 s, node/daemon/main.cc);
 #   - the chain commits during the flood, on the victim too;
 #   - reel_peer_dropped_total on the victim is positive for peer 3 and zero for peers 0
 #     and 2 (honest traffic is never dropped), and so is reel_peer_throttled_total (peer
