@@ -56,38 +56,23 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
   grpc::Status Push(grpc::ServerContext* context,
                     grpc::ServerReader<reel::v1::ConsensusMessage>* reader,
                     reel::v1::PushSummary* summary) override {
-    uint64_t generation = membership_->generation();
-    auto from = Authenticate(*context);
-    if (!from.ok()) return ToGrpcStatus(from.status());
-    Slot slot(push_streams_[*from], limits::net_push_streams_per_peer_max);
-    if (!slot.held()) return Busy("Push streams", refused_streams_[*from]);
-    // Tells the client that the stream passed authentication (push_protocol.h).
-    context->AddInitialMetadata(kPushAcceptedKey, kPushAcceptedValue);
-    reader->SendInitialMetadata();
-    reel::v1::ConsensusMessage message;
-    while (reader->Read(&message)) {
-      summary->set_received(summary->received() + 1);
-      if (membership_->generation() != generation) {
-        // A new epoch since the stream opened: the caller may have left the set, or
-        // moved to another index (a validator before it was removed).
-        generation = membership_->generation();
-        from = Authenticate(*context);
-        if (!from.ok()) return ToGrpcStatus(from.status());
-      }
-      if (message.sender_index() != *from) {
-        Bump(stats_.refused_impersonation);
-        return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                            "sender_index " + std::to_string(message.sender_index()) +
-                                " on the stream of validator " + std::to_string(*from));
-      }
-      Bump(stats_.push_received);
-      if (!handler_->OnConsensusMessage(*from, std::move(message))) {
-        Bump(stats_.push_dropped);
-        summary->set_dropped(summary->dropped() + 1);
-      }
-      message.Clear();
-    }
-    return grpc::Status::OK;
+    return ServeStream(
+        context, reader, push_streams_, refused_streams_, limits::net_push_streams_per_peer_max,
+        "Push streams", [&](uint32_t from, reel::v1::ConsensusMessage& message) {
+          summary->set_received(summary->received() + 1);
+          if (message.sender_index() != from) {
+            Bump(stats_.refused_impersonation);
+            return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                "sender_index " + std::to_string(message.sender_index()) +
+                                    " on the stream of validator " + std::to_string(from));
+          }
+          Bump(stats_.push_received);
+          if (!handler_->OnConsensusMessage(from, std::move(message))) {
+            Bump(stats_.push_dropped);
+            summary->set_dropped(summary->dropped() + 1);
+          }
+          return grpc::Status::OK;
+        });
   }
 
   grpc::Status GossipTxs(grpc::ServerContext* context, const reel::v1::GossipTxsRequest* request,
@@ -114,39 +99,27 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
   grpc::Status GossipTxsStream(grpc::ServerContext* context,
                                grpc::ServerReader<reel::v1::GossipTxsRequest>* reader,
                                reel::v1::GossipTxsSummary* summary) override {
-    uint64_t generation = membership_->generation();
-    auto from = Authenticate(*context);
-    if (!from.ok()) return ToGrpcStatus(from.status());
-    Slot slot(gossip_streams_[*from], limits::net_gossip_streams_per_peer_max);
-    if (!slot.held()) return Busy("gossip streams", refused_gossip_streams_[*from]);
-    context->AddInitialMetadata(kPushAcceptedKey, kPushAcceptedValue);
-    reader->SendInitialMetadata();
-    reel::v1::GossipTxsRequest batch;
     reel::v1::GossipTxsResponse codes;
-    while (reader->Read(&batch)) {
-      summary->set_batches(summary->batches() + 1);
-      if (membership_->generation() != generation) {
-        generation = membership_->generation();  // as on a Push stream
-        from = Authenticate(*context);
-        if (!from.ok()) return ToGrpcStatus(from.status());
-      }
-      if (static_cast<size_t>(batch.txs_size()) > limits::net_gossip_txs_max) {
-        Bump(stats_.refused_invalid);
-        return TooManyGossipTxs();
-      }
-      Bump(stats_.gossip_batches);
-      codes.Clear();
-      // No answer per batch: what was not admitted reaches this node in a block. A
-      // handler that fails (no room) has admitted a prefix at most.
-      (void)handler_->OnGossipTxs(*from, batch, &codes);
-      uint64_t admitted = 0;
-      for (const int code : codes.codes()) admitted += code == reel::v1::OK ? 1 : 0;
-      admitted = std::min<uint64_t>(admitted, batch.txs_size());
-      summary->set_admitted(summary->admitted() + admitted);
-      summary->set_refused(summary->refused() + (batch.txs_size() - admitted));
-      batch.Clear();
-    }
-    return grpc::Status::OK;
+    return ServeStream(context, reader, gossip_streams_, refused_gossip_streams_,
+                       limits::net_gossip_streams_per_peer_max, "gossip streams",
+                       [&](uint32_t from, const reel::v1::GossipTxsRequest& batch) {
+                         summary->set_batches(summary->batches() + 1);
+                         if (static_cast<size_t>(batch.txs_size()) > limits::net_gossip_txs_max) {
+                           Bump(stats_.refused_invalid);
+                           return TooManyGossipTxs();
+                         }
+                         Bump(stats_.gossip_batches);
+                         codes.Clear();
+                         // No answer per batch: what was not admitted reaches this node in
+                         // a block. A handler that fails (no room) admitted a prefix at most.
+                         (void)handler_->OnGossipTxs(from, batch, &codes);
+                         uint64_t admitted = 0;
+                         for (const int code : codes.codes()) admitted += code == reel::v1::OK;
+                         admitted = std::min<uint64_t>(admitted, batch.txs_size());
+                         summary->set_admitted(summary->admitted() + admitted);
+                         summary->set_refused(summary->refused() + (batch.txs_size() - admitted));
+                         return grpc::Status::OK;
+                       });
   }
 
   grpc::Status GetBlocks(grpc::ServerContext* context, const reel::v1::GetBlocksRequest* request,
@@ -237,6 +210,38 @@ class PeerServer::Service final : public reel::v1::Peer::Service {
       return Status::PermissionDenied("a call from this validator's own certificate");
     }
     return *index;
+  }
+
+  // Serves one client stream: authenticates the caller, holds one of its `max` places
+  // in `open` (refused with RESOURCE_EXHAUSTED, counted in `refused`, when none is
+  // free), tells the client that the stream is accepted (push_protocol.h), then hands
+  // each message to `on_message` with the caller's index. When the epoch changes, the
+  // caller is authenticated again at its next message: it may have left the set, or
+  // moved to another index (a validator before it was removed). A status that is not
+  // OK from `on_message` ends the stream with it.
+  template <typename Message, typename OnMessage>
+  grpc::Status ServeStream(grpc::ServerContext* context, grpc::ServerReader<Message>* reader,
+                           const std::unique_ptr<std::atomic<size_t>[]>& open,
+                           const std::unique_ptr<std::atomic<uint64_t>[]>& refused, size_t max,
+                           const char* what, OnMessage on_message) {
+    uint64_t generation = membership_->generation();
+    auto from = Authenticate(*context);
+    if (!from.ok()) return ToGrpcStatus(from.status());
+    Slot slot(open[*from], max);
+    if (!slot.held()) return Busy(what, refused[*from]);
+    context->AddInitialMetadata(kPushAcceptedKey, kPushAcceptedValue);
+    reader->SendInitialMetadata();
+    Message message;
+    while (reader->Read(&message)) {
+      if (membership_->generation() != generation) {
+        generation = membership_->generation();
+        from = Authenticate(*context);
+        if (!from.ok()) return ToGrpcStatus(from.status());
+      }
+      if (grpc::Status handled = on_message(*from, message); !handled.ok()) return handled;
+      message.Clear();
+    }
+    return grpc::Status::OK;
   }
 
   static grpc::Status TooManyGossipTxs() {
