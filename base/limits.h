@@ -152,13 +152,18 @@ static_assert(daemon_api_message_bytes_min < daemon_api_message_bytes_max);
 inline constexpr size_t net_message_bytes_max = grpc_message_bytes_max;
 // Transactions in one GossipTxs request, or one message of a GossipTxsStream.
 inline constexpr size_t net_gossip_txs_max = 1000;
-// Gossip (node/daemon/peer_glue.h): admitted transactions waiting for one peer (the
-// newest is dropped beyond it). A sender writes a batch to its peer's stream with
+// Gossip (node/daemon/peer_glue.h): admitted transactions waiting for one peer, by
+// count and by bytes (the newest is dropped beyond either). A batch carries at most
+// gossip_batch_bytes_max, well under what a peer's server receives. A stream's open or
+// write that has not returned after net_call_deadline_ms is cancelled (a peer that
+// accepts and never reads holds no sender). A sender writes a batch to its peer's stream with
 // gossip_batch_txs waiting, or else gossip_linger_ms after the later of the oldest's
 // arrival and the previous write. Each batch costs both ends a wakeup and an admission
 // pass whatever its size: 40 ms gave testnet/bench.sh 1,807 / 1,873 tx/s against
 // 1,684 / 1,653 with 10 ms, at the same p50 (docs/DECISIONS.md, "Gossip streams").
 inline constexpr size_t gossip_queue_txs_per_peer_max = 20000;
+inline constexpr size_t gossip_queue_bytes_per_peer_max = 64 * 1024 * 1024;
+inline constexpr size_t gossip_batch_bytes_max = net_message_bytes_max / 2;
 inline constexpr size_t gossip_batch_txs = 200;
 inline constexpr uint64_t gossip_linger_ms = 40;
 // Blocks asked for in one GetBlocks request; a longer range is clamped (the server may
@@ -209,6 +214,8 @@ inline constexpr size_t tls_pem_file_bytes_max = 64 * 1024;
 inline constexpr size_t tls_fingerprint_cache_entries_max = 1024;
 
 static_assert(net_message_bytes_max >= block_bytes_max);
+static_assert(gossip_batch_bytes_max >= tx_envelope_bytes_max + 1024,
+              "a gossip batch holds at least one transaction of any size");
 static_assert(net_sync_response_bytes_max + 1024 * 1024 <= net_message_bytes_max,
               "a sync answer, its commit proof and QC fit in one message");
 

@@ -137,9 +137,11 @@ Gossip::~Gossip() {
 
 bool Gossip::Add(const v1::Transaction& tx) {
   auto shared = std::make_shared<const v1::Transaction>(tx);
+  const size_t bytes = tx.ByteSizeLong();
   const uint32_t self = peers_->self_index();
   const size_t size = peers_->size();
   const auto now = std::chrono::steady_clock::now();
+  const auto deadline = std::chrono::milliseconds(limits::net_call_deadline_ms);
   bool queued = false;
   MutexLock lock(&mu_);
   if (stopping_) return false;
@@ -153,11 +155,20 @@ bool Gossip::Add(const v1::Transaction& tx) {
       senders_.emplace_back([this, i, queue] { Run(i, queue); });
     }
     PeerQueue& queue = *queues_[i];
-    if (queue.pending.size() >= limits::gossip_queue_txs_per_peer_max) {
+    // A peer that accepts a stream and never answers or reads would hold its sender,
+    // and what waits for it, for good. Checked here, where transactions arrive: while
+    // none do, a blocked sender holds nothing new.
+    if (queue.stream != nullptr && queue.blocked_since != std::chrono::steady_clock::time_point{} &&
+        now - queue.blocked_since > deadline) {
+      queue.stream->Cancel();
+    }
+    if (queue.pending.size() >= limits::gossip_queue_txs_per_peer_max ||
+        queue.pending_bytes + bytes > limits::gossip_queue_bytes_per_peer_max) {
       dropped_.fetch_add(1);
       continue;
     }
-    queue.pending.push_back(Pending{shared, now});
+    queue.pending.push_back(Pending{shared, bytes, now});
+    queue.pending_bytes += bytes;
     // A sender's due time changes only with the first transaction or a full batch: a
     // wakeup per transaction per peer would cost more than the gossip (two busy cores).
     if (queue.pending.size() == 1 || queue.pending.size() == limits::gossip_batch_txs) {
@@ -199,9 +210,23 @@ void Gossip::Run(uint32_t peer, PeerQueue* queue) {
         }
       }
       if (stopping_) break;
-      const size_t take = std::min(queue->pending.size(), limits::net_gossip_txs_max);
-      for (size_t k = 0; k < take; ++k) {
-        *batch.add_txs() = *queue->pending.front().tx;
+      if (sender.stream == nullptr && std::chrono::steady_clock::now() < sender.retry_at) {
+        // No stream, and none may be opened yet: what waits would only be copied to be
+        // dropped.
+        dropped_.fetch_add(queue->pending.size());
+        queue->pending.clear();
+        queue->pending_bytes = 0;
+        continue;
+      }
+      size_t bytes = 0;
+      while (!queue->pending.empty() &&
+             static_cast<size_t>(batch.txs_size()) < limits::net_gossip_txs_max &&
+             (batch.txs_size() == 0 ||
+              bytes + queue->pending.front().bytes <= limits::gossip_batch_bytes_max)) {
+        const Pending& next = queue->pending.front();
+        *batch.add_txs() = *next.tx;
+        bytes += next.bytes;
+        queue->pending_bytes -= next.bytes;
         queue->pending.pop_front();
       }
     }
@@ -212,37 +237,64 @@ void Gossip::Run(uint32_t peer, PeerQueue* queue) {
   CloseStream(queue, &sender);
 }
 
+void Gossip::BackOff(Sender* sender) {
+  sender->retry_at =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(sender->backoff_ms);
+  sender->backoff_ms = std::min(sender->backoff_ms * 2, limits::net_reconnect_backoff_ms_max);
+}
+
+void Gossip::SetBlocked(PeerQueue* queue, bool blocked) {
+  MutexLock lock(&mu_);
+  queue->blocked_since =
+      blocked ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+}
+
 bool Gossip::Write(uint32_t peer, PeerQueue* queue, Sender* sender,
                    const v1::GossipTxsRequest& batch) {
-  std::shared_ptr<const net::PeerSet> set = peers_->peer_set();
-  // Another epoch may have put another validator at this index.
-  if (sender->stream != nullptr && set != sender->set) CloseStream(queue, sender);
+  const std::shared_ptr<const net::PeerSet> set = peers_->peer_set();
+  const net::PeerInfo* holder = peer < set->peers().size() ? &set->peers()[peer] : nullptr;
+  // An epoch may have put another validator at this index (or none): its stream, and its
+  // backoff, are not the new one's.
+  if (sender->stream != nullptr && (holder == nullptr || !holder->SameEndpoint(sender->peer))) {
+    CloseStream(queue, sender);
+    sender->backoff_ms = limits::net_reconnect_backoff_ms_min;
+    sender->retry_at = {};
+  }
   if (sender->stream == nullptr) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now < sender->retry_at) return false;
+    if (std::chrono::steady_clock::now() < sender->retry_at) return false;
     Result<std::unique_ptr<net::TxStream>> made = peers_->NewTxStream(peer);
-    Status opened = made.status();
-    if (made.ok()) {
-      {
-        MutexLock lock(&mu_);
-        if (stopping_) return false;
-        queue->stream = made->get();
-      }
-      sender->stream = std::move(*made);
-      sender->set = std::move(set);
-      opened = sender->stream->Open();
-      if (!opened.ok()) CloseStream(queue, sender);
-    }
-    if (!opened.ok()) {
-      // Down, refusing us, or not the validator its epoch names: try again later.
-      sender->retry_at = now + std::chrono::milliseconds(sender->backoff_ms);
-      sender->backoff_ms = std::min(sender->backoff_ms * 2, limits::net_reconnect_backoff_ms_max);
+    if (!made.ok() || holder == nullptr) {
+      BackOff(sender);  // not a validator the transport reaches
       return false;
     }
-    sender->backoff_ms = limits::net_reconnect_backoff_ms_min;
+    {
+      MutexLock lock(&mu_);
+      if (stopping_) return false;
+      queue->stream = made->get();
+    }
+    sender->stream = std::move(*made);
+    sender->peer = *holder;
+    SetBlocked(queue, true);
+    const Status opened = sender->stream->Open();
+    SetBlocked(queue, false);
+    if (!opened.ok()) {
+      // Down, refusing us, or not the validator its epoch names: try again later.
+      CloseStream(queue, sender);
+      BackOff(sender);
+      return false;
+    }
   }
-  if (sender->stream->Write(batch)) return true;
-  CloseStream(queue, sender);  // broken: the next batch opens another
+  SetBlocked(queue, true);
+  const bool written = sender->stream->Write(batch);
+  SetBlocked(queue, false);
+  if (written) {
+    sender->backoff_ms = limits::net_reconnect_backoff_ms_min;
+    return true;
+  }
+  // Broken, or cancelled at the deadline: the next batch opens another, after a backoff
+  // (a peer that accepts streams and ends them at once gets one attempt per backoff).
+  CloseStream(queue, sender);
+  BackOff(sender);
   return false;
 }
 
@@ -253,7 +305,6 @@ void Gossip::CloseStream(PeerQueue* queue, Sender* sender) {
     queue->stream = nullptr;
   }
   sender->stream.reset();  // cancels it if open, and waits for its end
-  sender->set.reset();
 }
 
 // --- Block sync --------------------------------------------------------------------

@@ -112,13 +112,19 @@ std::chrono::steady_clock::time_point GossipBatchDue(
 // Sends admitted transactions to every other validator of the current epoch (none while
 // this node is not one). Each peer index has its own queue and its own sender thread,
 // which keeps one GossipTxsStream open to the validator at that index and writes a batch
-// when GossipBatchDue says, up to limits::net_gossip_txs_max. So a far or dead peer
-// delays nobody else's copy, and on a WAN a batch waits for no round trip (a call per
-// batch waited for the one before, or needed several calls in flight per peer). A
-// peer's full queue drops the newest; a batch taken while no stream to the peer can be
-// opened (it is down; retried with backoff, limits::net_reconnect_backoff_ms_min
-// doubling to _max) is dropped too. Both are counted (reel_gossip_dropped): the
-// transaction still reaches that peer in a block.
+// when GossipBatchDue says, up to limits::net_gossip_txs_max and
+// limits::gossip_batch_bytes_max. So a far or dead peer delays nobody else's copy, and
+// on a WAN a batch waits for no round trip (a call per batch waited for the one before,
+// or needed several calls in flight per peer).
+//
+// The stream is reopened when the validator at its index changes (an epoch), and after
+// it breaks. A stream that cannot be opened, or breaks, is retried after a backoff
+// (limits::net_reconnect_backoff_ms_min doubling to _max, back to min once a write goes
+// through); an open or write still blocked after limits::net_call_deadline_ms is
+// cancelled. What waits while there is no stream is dropped, as is the newest beyond a
+// peer's full queue (by count or bytes); both are counted (reel_gossip_dropped). Batches
+// written to a stream that then breaks, or that is closed, may be lost uncounted. Every
+// lost transaction still reaches that peer in a block.
 class Gossip {
  public:
   explicit Gossip(net::Peers* peers);
@@ -133,24 +139,32 @@ class Gossip {
  private:
   struct Pending {
     std::shared_ptr<const v1::Transaction> tx;
+    size_t bytes;
     std::chrono::steady_clock::time_point queued_at;
   };
   struct PeerQueue {  // its fields guarded by Gossip::mu_
     std::deque<Pending> pending;
+    size_t pending_bytes = 0;
     std::chrono::steady_clock::time_point last_write_end{};
-    // The sender's stream while it has one, so that the destructor can cancel it.
+    // The sender's stream while it has one, so that it can be cancelled (the destructor,
+    // the deadline), and since when an open or write on it has been blocked ({} if none).
     net::TxStream* stream = nullptr;
+    std::chrono::steady_clock::time_point blocked_since{};
     CondVar ready;  // its sender waits here
   };
-  // The sender of one peer index: its stream, and the set the stream's peer was taken
-  // from (the validator at an index changes only with the set).
+  // The sender of one peer index, only its thread's: its stream, the validator that
+  // stream goes to, and when it may open another.
   struct Sender {
     std::unique_ptr<net::TxStream> stream;
-    std::shared_ptr<const net::PeerSet> set;
+    net::PeerInfo peer;
     uint64_t backoff_ms = limits::net_reconnect_backoff_ms_min;
     std::chrono::steady_clock::time_point retry_at{};
   };
   void Run(uint32_t peer, PeerQueue* queue);
+  // Sets when the next stream may be opened, and doubles the backoff.
+  static void BackOff(Sender* sender);
+  // Marks the start (true) or end of a blocking open or write on the sender's stream.
+  void SetBlocked(PeerQueue* queue, bool blocked);
   // Writes `batch` on the sender's stream, opening one first if it has none (and its
   // backoff allows); false if the batch was not written.
   bool Write(uint32_t peer, PeerQueue* queue, Sender* sender, const v1::GossipTxsRequest& batch);

@@ -20,9 +20,9 @@
 // calls in flight per peer, TLS handshake time, blocks per GetBlocks, transactions per GossipTxs.
 //
 // Threading: gRPC calls the PeerHandler from its own threads, several at once (one per
-// open Push stream and per call in flight); the handler must be thread-safe and should
-// return quickly (post work to the node's thread). Messages of one Push stream arrive
-// in the order sent; across streams (two peers, or a peer's old and new stream) there
+// open Push or gossip stream and per call in flight); the handler must be thread-safe
+// and should return quickly (post work to the node's thread). Messages of one stream
+// arrive in the order sent; across streams (two peers, or a peer's old and new stream) there
 // is no order. PeerServer's own methods are thread-safe.
 #pragma once
 
@@ -54,7 +54,8 @@ class PeerHandler {
 
   // Fills one code per transaction of the request, in order; or fails the whole call
   // when what stops a transaction is the node's state, not the transaction (a full
-  // mempool, a store that cannot be read): the caller gets that status.
+  // mempool, a store that cannot be read): a GossipTxs caller gets that status, and on
+  // a gossip stream the rest of that batch is counted as refused.
   virtual Status OnGossipTxs(uint32_t from_index, const reel::v1::GossipTxsRequest& request,
                              reel::v1::GossipTxsResponse* response) = 0;
 

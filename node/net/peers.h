@@ -9,10 +9,10 @@
 //
 // Indexes are the current epoch's. The consensus core's outbox calls Send and Broadcast;
 // they stamp sender_index with this node's index (the TLS identity the receiver checks it
-// against) and return at once. Sync and gossip calls, and gossip streams' writes, block the calling
-// thread up to the call deadline; one to an index the set no longer has fails with
-// FailedPrecondition. Thread-safe: any thread may call any method at once; each call works on the
-// set of the moment.
+// against) and return at once. Sync and gossip calls block the calling thread up to the
+// call deadline; one to an index the set no longer has fails with FailedPrecondition. A
+// gossip stream (NewTxStream) has no deadline: its user cancels it. Thread-safe: any thread may
+// call any method at once; each call works on the set of the moment.
 #pragma once
 
 #include <cstdint>

@@ -622,6 +622,7 @@ TEST_F(TransportTest, GossipStreamsAreRefusedToStrangersAndBoundedPerPeer) {
   for (size_t i = 0; i <= limits::net_gossip_txs_max; ++i) too_many.add_txs()->set_body("t");
   EXPECT_EQ(RawGossipStream(Channel(0, TheMaterial().validators[1]), {too_many}).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(servers_[0]->stats().refused_invalid, 1u) << "refused for its size, not a slot";
   EXPECT_EQ(nodes_[0].calls(), 0) << "a refused stream reached the handler";
 
   const auto channel = Channel(0, TheMaterial().validators[1]);
