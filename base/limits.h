@@ -156,9 +156,9 @@ inline constexpr size_t net_gossip_txs_max = 1000;
 // count and by bytes (the newest is dropped beyond either). A batch carries at most
 // gossip_batch_bytes_max, well under what a peer's server receives. A stream's open or
 // write that has not returned after net_call_deadline_ms is cancelled (a peer that
-// accepts and never reads holds no sender). A sender writes a batch to its peer's stream with
-// gossip_batch_txs waiting, or else gossip_linger_ms after the later of the oldest's
-// arrival and the previous write. Each batch costs both ends a wakeup and an admission
+// accepts and never reads holds no sender). A sender writes a batch to its peer's
+// stream with gossip_batch_txs waiting, or else gossip_linger_ms after the later of the
+// oldest's arrival and the previous write. Each batch costs both ends a wakeup and an admission
 // pass whatever its size: 40 ms gave testnet/bench.sh 1,807 / 1,873 tx/s against
 // 1,684 / 1,653 with 10 ms, at the same p50 (docs/DECISIONS.md, "Gossip streams").
 inline constexpr size_t gossip_queue_txs_per_peer_max = 20000;
