@@ -4,7 +4,7 @@
 // the same home are each refused with a message naming what is wrong.
 //
 // Each test makes its own home (mkdtemp), runs `reeld init` on it, adds a genesis
-// and a validator key file, and picks free ports by binding port 0 first.
+// and a validator key file, and picks free ports (FreePort) below the ephemeral range.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -20,6 +20,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -46,19 +47,29 @@ using namespace std::chrono_literals;
 constexpr auto kStartTimeout = 30s;
 constexpr auto kExitTimeout = 10s;
 
-// A free TCP port on 127.0.0.1: bind port 0, read it back, close.
+// A free TCP port on 127.0.0.1, for reeld to listen on a moment later. Not one the
+// kernel hands out (bind to port 0): that range is also where every outgoing connection
+// of the tests running beside this one takes its local port, and one of them took a
+// port between our check and reeld's bind ("port is taken"). So a random port below the
+// ephemeral range (32768 up) and below the integration tests' 29000-29800, checked free
+// by binding it.
 uint16_t FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  EXPECT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  static std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> in_range(20000, 28999);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const auto port = static_cast<uint16_t>(in_range(random));
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(port);
+    const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    ::close(fd);
+    if (free) return port;
+  }
+  ADD_FAILURE() << "no free port in 20000-28999";
+  return 0;
 }
 
 // A reeld child process whose stdout and stderr go to `log_path`. Killed on
