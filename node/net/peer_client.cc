@@ -62,12 +62,11 @@ Status TxStream::Open() {
     finished_ = refused_by_us ? status : FromGrpcStatus(why);
     return *finished_;
   }
-  open_ = true;
   return Status::Ok();
 }
 
 bool TxStream::Write(const reel::v1::GossipTxsRequest& batch) {
-  if (!open_ || finished_.has_value()) return false;
+  if (writer_ == nullptr || finished_.has_value()) return false;
   return writer_->Write(batch);
 }
 

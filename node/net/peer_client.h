@@ -78,19 +78,19 @@ class TxStream {
   // peer's flow control holds the batch back.
   bool Write(const reel::v1::GossipTxsRequest& batch);
   void Cancel();
+
+ private:
   // Why the stream ended: the peer's status, or the reason it was not accepted.
   Status Finish();
 
- private:
   const std::shared_ptr<grpc::Channel> channel_;
   const std::string remote_cert_sha256_;
   const std::string remote_name_;
   std::unique_ptr<reel::v1::Peer::Stub> stub_;
   grpc::ClientContext context_;
   reel::v1::GossipTxsSummary summary_;
-  std::unique_ptr<grpc::ClientWriter<reel::v1::GossipTxsRequest>> writer_;
-  bool open_ = false;
-  std::optional<Status> finished_;
+  std::unique_ptr<grpc::ClientWriter<reel::v1::GossipTxsRequest>> writer_;  // once opened
+  std::optional<Status> finished_;  // once ended, or refused at Open
 };
 
 class PeerClient {

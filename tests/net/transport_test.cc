@@ -185,13 +185,16 @@ grpc::Status RawGetSyncInfo(const std::shared_ptr<grpc::Channel>& channel) {
   return stub->GetSyncInfo(&context, reel::v1::GetSyncInfoRequest(), &info);
 }
 
-grpc::Status RawPush(const std::shared_ptr<grpc::Channel>& channel,
-                     const std::vector<ConsensusMessage>& messages) {
+// A client stream of `messages` opened by `open` (a Peer::Stub method), written in
+// order, then ended; the server's status.
+template <typename Summary, typename Message, typename Open>
+grpc::Status RawStream(const std::shared_ptr<grpc::Channel>& channel,
+                       const std::vector<Message>& messages, Open open) {
   auto stub = reel::v1::Peer::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kWait);
-  reel::v1::PushSummary summary;
-  auto writer = stub->Push(&context, &summary);
+  Summary summary;
+  auto writer = ((*stub).*open)(&context, &summary);
   for (const auto& message : messages) {
     if (!writer->Write(message)) break;
   }
@@ -199,19 +202,15 @@ grpc::Status RawPush(const std::shared_ptr<grpc::Channel>& channel,
   return writer->Finish();
 }
 
-// A GossipTxsStream of `batches`, written in order, then ended; the server's status.
+grpc::Status RawPush(const std::shared_ptr<grpc::Channel>& channel,
+                     const std::vector<ConsensusMessage>& messages) {
+  return RawStream<reel::v1::PushSummary>(channel, messages, &reel::v1::Peer::Stub::Push);
+}
+
 grpc::Status RawGossipStream(const std::shared_ptr<grpc::Channel>& channel,
                              const std::vector<reel::v1::GossipTxsRequest>& batches) {
-  auto stub = reel::v1::Peer::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + kWait);
-  reel::v1::GossipTxsSummary summary;
-  auto writer = stub->GossipTxsStream(&context, &summary);
-  for (const auto& batch : batches) {
-    if (!writer->Write(batch)) break;
-  }
-  writer->WritesDone();
-  return writer->Finish();
+  return RawStream<reel::v1::GossipTxsSummary>(channel, batches,
+                                               &reel::v1::Peer::Stub::GossipTxsStream);
 }
 
 // Validators v0..v2 (and v3 with the expired certificate), each with a server on an
