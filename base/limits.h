@@ -323,6 +323,9 @@ inline constexpr size_t api_server_threads_max = 64;
 // Open StreamBlocks and StreamEvents calls at once; a stream beyond it is refused with
 // RESOURCE_EXHAUSTED, so that streams cannot take every thread from unary calls.
 inline constexpr size_t api_streams_max = 32;
+// Transactions in one SubmitTransactions call: enough to amortise a call over a block's
+// worth, few enough that one call holds a server thread for a bounded time.
+inline constexpr size_t api_submit_batch_txs_max = 1000;
 // SubmitTransaction with wait_for_commit waits at most this long (less if the call's
 // deadline comes first), then answers PENDING.
 inline constexpr uint64_t api_wait_for_commit_ms_max = 60000;

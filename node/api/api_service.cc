@@ -46,21 +46,53 @@ Result<crypto::Hash32> IdField(const std::string& bytes, std::string_view name) 
   return id;
 }
 
-// What SubmitTransaction refuses before admission: requests that carry no transaction,
-// or one too large to look at.
-grpc::Status ValidateSubmit(const v1::SubmitTransactionRequest& request) {
-  if (!request.has_transaction()) return InvalidArgument("transaction is required");
-  const v1::Transaction& tx = request.transaction();
+// An envelope too large to look at: RESOURCE_EXHAUSTED whose message starts with
+// TOO_LARGE (CONTRACT.md), naming the transaction by `name`.
+grpc::Status CheckTxSize(const v1::Transaction& tx, std::string_view name) {
   const size_t bytes = tx.ByteSizeLong();
   if (bytes > limits::tx_envelope_bytes_max || tx.body().size() > limits::tx_body_bytes_max) {
     return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        "TOO_LARGE: the transaction is " + std::to_string(bytes) +
+                        "TOO_LARGE: " + std::string(name) + " is " + std::to_string(bytes) +
                             " bytes with a body of " + std::to_string(tx.body().size()) +
                             "; the limits are " + std::to_string(limits::tx_envelope_bytes_max) +
                             " and " + std::to_string(limits::tx_body_bytes_max));
   }
   // A body that is not a TxBody is the transaction's fault, not the request's: admission
   // refuses it as MALFORMED, an answer like every other refusal (api.proto).
+  return grpc::Status::OK;
+}
+
+// What SubmitTransaction refuses before admission: requests that carry no transaction,
+// or one too large to look at.
+grpc::Status ValidateSubmit(const v1::SubmitTransactionRequest& request) {
+  if (!request.has_transaction()) return InvalidArgument("transaction is required");
+  return CheckTxSize(request.transaction(), "the transaction");
+}
+
+// Likewise for SubmitTransactions: 1 to api_submit_batch_txs_max transactions, none too
+// large.
+grpc::Status ValidateSubmitBatch(const v1::SubmitTransactionsRequest& request) {
+  const size_t count = static_cast<size_t>(request.transactions_size());
+  if (count == 0 || count > limits::api_submit_batch_txs_max) {
+    return InvalidArgument("transactions has " + std::to_string(count) + "; give 1 to " +
+                           std::to_string(limits::api_submit_batch_txs_max) + " per call");
+  }
+  for (size_t i = 0; i < count; ++i) {
+    grpc::Status size = CheckTxSize(request.transactions(static_cast<int>(i)),
+                                    "transactions[" + std::to_string(i) + "]");
+    if (!size.ok()) return size;
+  }
+  return grpc::Status::OK;
+}
+
+// A validator that is catching up takes no transaction; an observer's refusal (in
+// Submit) says why it takes none.
+grpc::Status CheckNotSyncing(const NodeInfo& info) {
+  if (info.syncing && !info.self_public_key.empty()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "the node is catching up with its peers; retry shortly or submit to "
+                        "another node");
+  }
   return grpc::Status::OK;
 }
 
@@ -108,25 +140,99 @@ grpc::Status Query(const NodeView& node, const Request& request, Response* respo
   return grpc::Status::OK;
 }
 
-// Waits until the transaction's record is committed (then fills the response as
-// COMMITTED), the call's deadline, or limits::api_wait_for_commit_ms_max, whichever is
-// first; the response stays PENDING if the record does not come.
-// Fills the response as COMMITTED from the transaction's record, if committed. Answers
-// whether it was, and the committed height it read.
-Result<std::pair<bool, uint64_t>> FillIfCommitted(const NodeView& node, const crypto::Hash32& id,
-                                                  v1::SubmitTransactionResponse* response) {
-  Opened committed = OpenCommitted(node);
-  if (!committed.reader.ok()) return committed.reader.status();
-  Result<std::optional<v1::GetTransactionResponse>> record = committed.reader->TxRecord(id);
+// Fills the response as COMMITTED from the transaction's record, if `reader` has it.
+Result<bool> FillFromRecord(const ChainReader& reader, const crypto::Hash32& id,
+                            v1::SubmitTransactionResponse* response) {
+  Result<std::optional<v1::GetTransactionResponse>> record = reader.TxRecord(id);
   if (!record.ok()) return record.status();
-  if (!record->has_value()) return std::make_pair(false, committed.reader->committed_height());
+  if (!record->has_value()) return false;
   response->set_status(v1::TX_STATUS_COMMITTED);
   *response->mutable_result() = (*record)->result();
   response->set_height((*record)->height());
   response->set_tx_index((*record)->tx_index());
-  return std::make_pair(true, committed.reader->committed_height());
+  return true;
 }
 
+// Likewise from a fresh committed snapshot. Answers whether it was committed, and the
+// committed height it read.
+Result<std::pair<bool, uint64_t>> FillIfCommitted(const NodeView& node, const crypto::Hash32& id,
+                                                  v1::SubmitTransactionResponse* response) {
+  Opened committed = OpenCommitted(node);
+  if (!committed.reader.ok()) return committed.reader.status();
+  Result<bool> filled = FillFromRecord(*committed.reader, id, response);
+  if (!filled.ok()) return filled.status();
+  return std::make_pair(*filled, committed.reader->committed_height());
+}
+
+// Answers each transaction as SubmitTransaction does without waiting, into `answers`
+// (one per transaction, tx_id always set): its committed record (on any node that has
+// it: api.proto, idempotent), PENDING when its id waits in the mempool, else admission's
+// answer. Admission takes the rest in one batch. An RPC error when admission could not
+// take a transaction for a reason that is not the transaction's (an observer, the
+// mempool full, a store error); the answers are then not for the client, and those
+// admitted before it stay admitted.
+grpc::Status AnswerSubmissions(NodeView& node, const std::string& chain_id,
+                               const std::vector<const v1::Transaction*>& txs,
+                               std::vector<v1::SubmitTransactionResponse>* answers) {
+  answers->assign(txs.size(), v1::SubmitTransactionResponse());
+  std::vector<crypto::Hash32> ids;
+  ids.reserve(txs.size());
+  std::vector<size_t> to_admit;
+  std::vector<v1::Transaction> admit;
+  {
+    Opened committed = OpenCommitted(node);
+    if (!committed.reader.ok()) return ToGrpcStatus(committed.reader.status());
+    for (size_t i = 0; i < txs.size(); ++i) {
+      ids.push_back(crypto::TransactionId(chain_id, txs[i]->body()));
+      v1::SubmitTransactionResponse& answer = (*answers)[i];
+      answer.set_tx_id(std::string(crypto::AsBytes(ids[i])));
+      Result<bool> known = FillFromRecord(*committed.reader, ids[i], &answer);
+      if (!known.ok()) return ToGrpcStatus(known.status());
+      if (*known) continue;
+      // Any envelope of a body waiting in the mempool answers PENDING, even one that
+      // admission would refuse: the transaction, which is what the id names, is not
+      // refused.
+      if (node.IsPending(ids[i])) {
+        answer.set_status(v1::TX_STATUS_PENDING);
+        continue;
+      }
+      to_admit.push_back(i);
+      admit.push_back(*txs[i]);
+    }
+  }
+  if (admit.empty()) return grpc::Status::OK;
+  std::vector<Result<crypto::Hash32>> admitted = node.Submit(admit);
+  REEL_ASSERT(admitted.size() == admit.size());
+  grpc::Status first_error = grpc::Status::OK;
+  for (size_t k = 0; k < admit.size(); ++k) {
+    v1::SubmitTransactionResponse& answer = (*answers)[to_admit[k]];
+    const Status& refusal = admitted[k].status();
+    if (admitted[k].ok() || refusal.code() == Code::kAlreadyExists) {
+      // Already in the mempool: a resent transaction has the same id and commits once.
+      answer.set_status(v1::TX_STATUS_PENDING);
+    } else if (ledger::ErrorCodeOf(refusal) == v1::DUPLICATE_TX) {
+      // Committed between the look above and admission: the original outcome, likewise.
+      Result<std::pair<bool, uint64_t>> filled = FillIfCommitted(node, ids[to_admit[k]], &answer);
+      if (!filled.ok()) return ToGrpcStatus(filled.status());
+      if (filled->first) continue;
+      answer.set_status(v1::TX_STATUS_REJECTED);  // no record: cannot happen, say so plainly
+      answer.mutable_result()->set_code(v1::DUPLICATE_TX);
+      answer.mutable_result()->set_message(refusal.message());
+    } else if (refusal.code() == Code::kInvalidArgument) {
+      // A rule refusal: a value for the client, not an RPC error (api.proto).
+      answer.set_status(v1::TX_STATUS_REJECTED);
+      answer.mutable_result()->set_code(ledger::ErrorCodeOf(refusal));
+      answer.mutable_result()->set_message(refusal.message());
+    } else if (first_error.ok()) {
+      first_error = ToGrpcStatus(refusal);
+    }
+  }
+  return first_error;
+}
+
+// Waits until the transaction's record is committed (then fills the response as
+// COMMITTED), the call's deadline, or limits::api_wait_for_commit_ms_max, whichever is
+// first; the response stays PENDING if the record does not come.
 grpc::Status AwaitCommit(const NodeView& node, const grpc::ServerContext& context,
                          const crypto::Hash32& id, v1::SubmitTransactionResponse* response) {
   const Deadline deadline = WaitDeadline(context, limits::api_wait_for_commit_ms_max);
@@ -155,51 +261,37 @@ grpc::Status ApiService::SubmitTransaction(grpc::ServerContext* context,
   grpc::Status valid = ValidateSubmit(*request);
   if (!valid.ok()) return valid;
   const NodeInfo info = node_->Info();
-  // An observer is always following by block sync; its refusal (in Submit) says why.
-  if (info.syncing && !info.self_public_key.empty()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "the node is catching up with its peers; retry shortly or submit to "
-                        "another node");
-  }
-  const crypto::Hash32 id = crypto::TransactionId(info.chain_id, request->transaction().body());
-  response->set_tx_id(std::string(crypto::AsBytes(id)));
-  // A committed transaction answers its original outcome, whatever envelope carries it
-  // now (api.proto: resending is how a client whose call timed out learns it).
-  Result<std::pair<bool, uint64_t>> known = FillIfCommitted(*node_, id, response);
-  if (!known.ok()) return ToGrpcStatus(known.status());
-  if (known->first) return grpc::Status::OK;
-  // Likewise any envelope of a body waiting in the mempool answers PENDING, even one that
-  // admission would refuse: the transaction, which is what the id names, is not refused.
-  std::vector<Result<crypto::Hash32>> admitted =
-      node_->IsPending(id) ? std::vector<Result<crypto::Hash32>>{Result<crypto::Hash32>(
-                                 Status::AlreadyExists("transaction is already in the mempool"))}
-                           : node_->Submit({request->transaction()});
-  REEL_ASSERT(admitted.size() == 1);
-  const Status& refusal = admitted[0].status();
-  if (admitted[0].ok() || refusal.code() == Code::kAlreadyExists) {
-    // Already in the mempool: a resent transaction has the same id and commits once.
-    response->set_status(v1::TX_STATUS_PENDING);
-  } else if (ledger::ErrorCodeOf(refusal) == v1::DUPLICATE_TX) {
-    // Committed between the look above and admission: the original outcome, likewise.
-    Result<std::pair<bool, uint64_t>> filled = FillIfCommitted(*node_, id, response);
-    if (!filled.ok()) return ToGrpcStatus(filled.status());
-    if (filled->first) return grpc::Status::OK;
-    response->set_status(v1::TX_STATUS_REJECTED);  // no record: cannot happen, say so plainly
-    response->mutable_result()->set_code(v1::DUPLICATE_TX);
-    response->mutable_result()->set_message(refusal.message());
+  if (grpc::Status busy = CheckNotSyncing(info); !busy.ok()) return busy;
+  std::vector<v1::SubmitTransactionResponse> answers;
+  grpc::Status answered =
+      AnswerSubmissions(*node_, info.chain_id, {&request->transaction()}, &answers);
+  if (!answered.ok()) return answered;
+  *response = std::move(answers[0]);
+  if (!request->wait_for_commit() || response->status() != v1::TX_STATUS_PENDING) {
     return grpc::Status::OK;
-  } else if (refusal.code() == Code::kInvalidArgument) {
-    // A rule refusal: a value for the client, not an RPC error (api.proto).
-    response->set_status(v1::TX_STATUS_REJECTED);
-    response->mutable_result()->set_code(ledger::ErrorCodeOf(refusal));
-    response->mutable_result()->set_message(refusal.message());
-    return grpc::Status::OK;
-  } else {
-    return ToGrpcStatus(refusal);
   }
-  if (!request->wait_for_commit()) return grpc::Status::OK;
-
+  crypto::Hash32 id{};
+  std::copy(response->tx_id().begin(), response->tx_id().end(), id.begin());
   return AwaitCommit(*node_, *context, id, response);
+}
+
+grpc::Status ApiService::SubmitTransactions(grpc::ServerContext* /*context*/,
+                                            const v1::SubmitTransactionsRequest* request,
+                                            v1::SubmitTransactionsResponse* response) {
+  grpc::Status valid = ValidateSubmitBatch(*request);
+  if (!valid.ok()) return valid;
+  const NodeInfo info = node_->Info();
+  if (grpc::Status busy = CheckNotSyncing(info); !busy.ok()) return busy;
+  std::vector<const v1::Transaction*> txs;
+  txs.reserve(request->transactions_size());
+  for (const v1::Transaction& tx : request->transactions()) txs.push_back(&tx);
+  std::vector<v1::SubmitTransactionResponse> answers;
+  grpc::Status answered = AnswerSubmissions(*node_, info.chain_id, txs, &answers);
+  if (!answered.ok()) return answered;
+  for (v1::SubmitTransactionResponse& answer : answers) {
+    *response->add_results() = std::move(answer);
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status ApiService::GetTransaction(grpc::ServerContext* context,

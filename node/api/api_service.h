@@ -12,6 +12,10 @@
 //     REJECTED and the ErrorCode in result. Resending one already in the mempool answers
 //     PENDING. wait_for_commit waits at most limits::api_wait_for_commit_ms_max, or the
 //     call's deadline if sooner, then answers PENDING.
+//   - SubmitTransactions answers each of its 1 to limits::api_submit_batch_txs_max
+//     transactions as SubmitTransaction does without waiting, in order, from one
+//     committed snapshot and one admission batch (signatures checked on admission's
+//     threads).
 //   - Reads answer from one committed snapshot each (streams: one per block sent).
 //   - Streams hold no buffer: they read committed blocks from storage by height and wait
 //     for the height to grow, so a slow client only slows its own stream. At most
@@ -40,6 +44,9 @@ class ApiService final : public v1::Api::Service {
   grpc::Status SubmitTransaction(grpc::ServerContext* context,
                                  const v1::SubmitTransactionRequest* request,
                                  v1::SubmitTransactionResponse* response) override;
+  grpc::Status SubmitTransactions(grpc::ServerContext* context,
+                                  const v1::SubmitTransactionsRequest* request,
+                                  v1::SubmitTransactionsResponse* response) override;
   grpc::Status GetTransaction(grpc::ServerContext* context,
                               const v1::GetTransactionRequest* request,
                               v1::GetTransactionResponse* response) override;

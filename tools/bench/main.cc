@@ -20,6 +20,7 @@
 #include <memory>
 #include <thread>
 
+#include "base/limits.h"
 #include "crypto/keyfile.h"
 #include "tools/bench/lane.h"
 #include "tools/bench/mix.h"
@@ -44,6 +45,9 @@ struct Options {
   // submitted and uncommitted transactions the clients wait, so that latency measures
   // the chain and not a queue the clients built in the mempools.
   uint32_t max_outstanding = 750;
+  // Transactions per call: 1 sends each with SubmitTransaction, more gathers what is
+  // due (within the rate or the outstanding bound) into SubmitTransactions calls.
+  uint32_t batch = 1;
   std::string committed_out;  // empty: not written
 };
 
@@ -126,22 +130,49 @@ class Bench {
     const double share = o_.rate == 0 ? 0 : static_cast<double>(o_.rate) / o_.threads;
     const auto begin = Clock::now();
     size_t node = c % network_.node_count();
-    for (uint64_t sent = 0;; ++sent) {
+    for (uint64_t sent = 0;;) {
       auto due = Clock::now();
       if (share > 0) {
-        due = begin + std::chrono::microseconds(
-                          static_cast<int64_t>(static_cast<double>(sent) * 1e6 / share));
+        due = DueAt(begin, sent, share);
         std::this_thread::sleep_until(due);
       }
-      while (share == 0 && tracker_.outstanding() >= o_.max_outstanding) {
-        if (Clock::now() >= end) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (share == 0) {
+        // Without a rate a transaction is due once there is room for it: the wait for
+        // room is the client's bound, not the chain's latency.
+        while (tracker_.outstanding() >= o_.max_outstanding) {
+          if (Clock::now() >= end) return;
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        due = Clock::now();
       }
       if (Clock::now() >= end) return;
-      Prepared p = lane.Next(scheduler.Next([&lane](Kind k) { return lane.Ready(k); }));
-      Send(node, std::move(p), due);
+      // One call carries what is due now: with a rate, those whose time has come; without,
+      // as many as the outstanding bound leaves room for.
+      std::vector<Prepared> batch;
+      std::vector<Clock::time_point> dues;
+      do {
+        batch.push_back(lane.Next(scheduler.Next([&lane](Kind k) { return lane.Ready(k); })));
+        dues.push_back(due);
+        ++sent;
+        if (share > 0) {
+          due = DueAt(begin, sent, share);
+          if (due > Clock::now()) break;
+        } else if (tracker_.outstanding() + batch.size() >= o_.max_outstanding) {
+          break;
+        }
+      } while (batch.size() < o_.batch);
+      if (batch.size() == 1) {
+        Send(node, std::move(batch[0]), dues[0]);
+      } else {
+        SendBatch(node, std::move(batch), dues);
+      }
       node = (node + 1) % network_.node_count();
     }
+  }
+
+  static Clock::time_point DueAt(Clock::time_point begin, uint64_t sent, double share) {
+    return begin +
+           std::chrono::microseconds(static_cast<int64_t>(static_cast<double>(sent) * 1e6 / share));
   }
 
   void Send(size_t node, Prepared p, Clock::time_point due) {
@@ -152,6 +183,25 @@ class Bench {
       tracker_.Refused(id, p.kind, r.status().message());
     } else if (r->status() == v1::TX_STATUS_REJECTED) {
       tracker_.Refused(id, p.kind, r->result().message());
+    }
+  }
+
+  void SendBatch(size_t node, std::vector<Prepared> batch,
+                 const std::vector<Clock::time_point>& dues) {
+    std::vector<std::string> ids;
+    std::vector<v1::Transaction> txs;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      ids.push_back(network_.IdOf(batch[i].tx));
+      tracker_.Submitted(ids[i], batch[i].kind, dues[i], std::move(batch[i].on_commit));
+      txs.push_back(std::move(batch[i].tx));
+    }
+    Result<v1::SubmitTransactionsResponse> r = network_.SubmitBatch(node, txs);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!r.ok()) {
+        tracker_.Refused(ids[i], batch[i].kind, r.status().message());
+      } else if (r->results(static_cast<int>(i)).status() == v1::TX_STATUS_REJECTED) {
+        tracker_.Refused(ids[i], batch[i].kind, r->results(static_cast<int>(i)).result().message());
+      }
     }
   }
 
@@ -189,6 +239,11 @@ int main(int argc, char** argv) {
                  "Without --rate: submitted, uncommitted transactions beyond which clients wait")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1000000u));
+  app.add_option("--batch", o.batch,
+                 "Transactions per call: 1 = one SubmitTransaction each, more = "
+                 "SubmitTransactions calls of what is due at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, static_cast<uint32_t>(reel::limits::api_submit_batch_txs_max)));
   app.add_option("--threads,--clients", o.threads, "Client threads, one lane of organisations each")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));

@@ -74,6 +74,22 @@ Result<v1::SubmitTransactionResponse> Network::Submit(size_t node,
   return response;
 }
 
+Result<v1::SubmitTransactionsResponse> Network::SubmitBatch(
+    size_t node, const std::vector<v1::Transaction>& txs) const {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::SubmitTransactionsRequest request;
+  for (const v1::Transaction& tx : txs) *request.add_transactions() = tx;
+  v1::SubmitTransactionsResponse response;
+  grpc::Status s = stubs_[node]->SubmitTransactions(&context, request, &response);
+  if (!s.ok()) return Status::IoError(nodes_[node] + ": " + s.error_message());
+  if (static_cast<size_t>(response.results_size()) != txs.size()) {
+    return Status::IoError(nodes_[node] + ": " + std::to_string(response.results_size()) +
+                           " answers to " + std::to_string(txs.size()) + " transactions");
+  }
+  return response;
+}
+
 Result<v1::GetTransactionResponse> Network::AwaitCommitted(size_t node,
                                                            const std::string& id) const {
   const auto give_up = std::chrono::steady_clock::now() + kSetupCommitTimeout;

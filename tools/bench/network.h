@@ -42,6 +42,9 @@ class Network {
   // Submits without waiting for the commit. A refusal by the rules is OK here with
   // status REJECTED in the response; an RPC failure is an IoError.
   Result<v1::SubmitTransactionResponse> Submit(size_t node, const v1::Transaction& tx) const;
+  // Likewise for several in one SubmitTransactions call: one answer each, in order.
+  Result<v1::SubmitTransactionsResponse> SubmitBatch(size_t node,
+                                                     const std::vector<v1::Transaction>& txs) const;
 
   // Submits every transaction to the first node, then waits until each is committed
   // with result OK (FailedPrecondition otherwise), there and then on every other node.
