@@ -1,6 +1,7 @@
 #include "node/api/api_service.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -225,6 +226,18 @@ grpc::Status AnswerSubmissions(NodeView& node, const std::string& chain_id,
       answer.mutable_result()->set_message(refusal.message());
     } else if (first_error.ok()) {
       first_error = ToGrpcStatus(refusal);
+    }
+  }
+  // A body given twice in one call: once one envelope of it is admitted, every envelope
+  // of it answers PENDING, as consecutive SubmitTransaction calls would answer.
+  std::set<std::string> pending;
+  for (const v1::SubmitTransactionResponse& answer : *answers) {
+    if (answer.status() == v1::TX_STATUS_PENDING) pending.insert(answer.tx_id());
+  }
+  for (v1::SubmitTransactionResponse& answer : *answers) {
+    if (answer.status() == v1::TX_STATUS_REJECTED && pending.contains(answer.tx_id())) {
+      answer.clear_result();
+      answer.set_status(v1::TX_STATUS_PENDING);
     }
   }
   return first_error;

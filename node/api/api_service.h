@@ -15,7 +15,8 @@
 //   - SubmitTransactions answers each of its 1 to limits::api_submit_batch_txs_max
 //     transactions as SubmitTransaction does without waiting, in order, from one
 //     committed snapshot and one admission batch (signatures checked on admission's
-//     threads).
+//     threads when there are two or more). Every envelope of a body that one call
+//     admitted answers PENDING.
 //   - Reads answer from one committed snapshot each (streams: one per block sent).
 //   - Streams hold no buffer: they read committed blocks from storage by height and wait
 //     for the height to grow, so a slow client only slows its own stream. At most

@@ -1,16 +1,16 @@
 // Admission: how a transaction gets into the mempool. The signatures of a batch
-// (gossip) are checked on a pool of threads (an asio::thread_pool), one per core, so a
-// node keeps up with the signature checks of every transaction it receives; a single
-// transaction (a client's submission) is checked on the caller's thread, as the API's
-// threads are parallel already. Then the custody rules are checked against the
-// committed state (ledger::Check), and the transaction is added.
+// (gossip, a client's SubmitTransactions) are checked on a pool of threads (an
+// asio::thread_pool), one per core, so a node keeps up with the signature checks of
+// every transaction it receives; a single transaction (SubmitTransaction) is checked on
+// the caller's thread, as the API's threads are parallel already. Then the custody rules are
+// checked against the committed state (ledger::Check), and the transaction is added.
 //
 // What it promises
 //   - Each transaction gets its own answer: its id, or the Status that refused it,
 //     which carries the ledger's ErrorCode (ledger::ErrorCodeOf).
 //   - Bounded: at most limits::verify_queue_txs_max transactions of batches wait for a
-//     thread; a batch that would exceed it is refused whole with RESOURCE_EXHAUSTED.
-//     Single submissions are bounded by the API's server threads.
+//     thread, gossip's and clients' alike; a batch that would exceed it is refused whole
+//     with RESOURCE_EXHAUSTED. Single submissions are bounded by the API's server threads.
 //
 // Thread safety: Admit may be called from many threads at once; the caller blocks
 // until its own batch is done. The committed view must stay valid for the call

@@ -2,6 +2,7 @@
 // TestNode (real LevelDB store, blocks executed by the ledger, real mempool admission).
 #include <algorithm>
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "crypto/merkle.h"
@@ -233,6 +234,319 @@ TEST_F(ApiTest, WaitForCommitAnswersPendingAtTheDeadline) {
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_TRUE(node_.IsPending(TestNode::Id(tx)));
+}
+
+// --- SubmitTransactions ------------------------------------------------------------------------
+
+// SubmitTransactions through the fixture's stub; `txs` in the request's order.
+grpc::Status SubmitAll(v1::Api::Stub& stub, const std::vector<v1::Transaction>& txs,
+                       v1::SubmitTransactionsResponse* response) {
+  grpc::ClientContext context;
+  context.set_deadline(In(20000));
+  v1::SubmitTransactionsRequest request;
+  for (const v1::Transaction& tx : txs) *request.add_transactions() = tx;
+  return stub.SubmitTransactions(&context, request, response);
+}
+
+// One result per transaction, in the request's order: results(i) carries the id of
+// txs[i]. The ids must differ, so that an answer given at another index shows.
+::testing::AssertionResult OnePerTransactionInOrder(
+    const std::vector<v1::Transaction>& txs, const v1::SubmitTransactionsResponse& response) {
+  std::set<std::string> ids;
+  for (const v1::Transaction& tx : txs) ids.insert(Bytes(TestNode::Id(tx)));
+  if (ids.size() != txs.size()) {
+    return ::testing::AssertionFailure() << "the test's transactions do not have distinct ids";
+  }
+  if (response.results_size() != static_cast<int>(txs.size())) {
+    return ::testing::AssertionFailure()
+           << response.results_size() << " results for " << txs.size() << " transactions";
+  }
+  for (size_t i = 0; i < txs.size(); ++i) {
+    if (response.results(static_cast<int>(i)).tx_id() != Bytes(TestNode::Id(txs[i]))) {
+      return ::testing::AssertionFailure()
+             << "results[" << i << "] is not transactions[" << i << "]'s answer";
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// A REJECTED answer with `code`, its message starting with the code's name.
+::testing::AssertionResult RejectedWith(const v1::SubmitTransactionResponse& answer,
+                                        v1::ErrorCode code) {
+  if (answer.status() != v1::TX_STATUS_REJECTED || answer.result().code() != code) {
+    return ::testing::AssertionFailure() << "expected REJECTED " << v1::ErrorCode_Name(code)
+                                         << ", got " << answer.ShortDebugString();
+  }
+  if (!answer.result().message().starts_with(v1::ErrorCode_Name(code) + ":")) {
+    return ::testing::AssertionFailure()
+           << "the message does not start with the code: " << answer.result().message();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST_F(ApiTest, SubmitTransactionsAnswersEachTransactionInTheRequestsOrder) {
+  const v1::Transaction waiting = node_.Sign(node_.Quota(2026, 1));
+  v1::SubmitTransactionResponse single;
+  ASSERT_OK(Submit(waiting, &single));
+  ASSERT_EQ(single.status(), v1::TX_STATUS_PENDING);
+
+  v1::Transaction bad_signature = node_.Sign(node_.Quota(2026, 3));
+  std::string* signature = bad_signature.mutable_signatures(0)->mutable_signature();
+  (*signature)[10] = static_cast<char>((*signature)[10] ^ 0x01);
+  v1::TxBody other_chain = node_.Quota(2026, 5);
+  other_chain.set_chain_id("another-chain");
+  v1::Transaction waiting_bare = waiting;  // the waiting body, in an envelope admission refuses
+  waiting_bare.clear_signatures();
+  const v1::Transaction first = node_.Sign(node_.Quota(2026, 2));
+  const v1::Transaction second = node_.Sign(node_.Quota(2026, 4));
+  const v1::Transaction third = node_.Sign(node_.Quota(2026, 6));
+  const std::vector<v1::Transaction> txs = {
+      first, bad_signature, second, node_.Sign(other_chain), waiting_bare, third};
+  v1::SubmitTransactionsResponse response;
+  ASSERT_OK(SubmitAll(*stub_, txs, &response));
+  ASSERT_TRUE(OnePerTransactionInOrder(txs, response));
+  EXPECT_EQ(response.results(0).status(), v1::TX_STATUS_PENDING);
+  EXPECT_TRUE(RejectedWith(response.results(1), v1::INVALID_SIGNATURE));
+  EXPECT_EQ(response.results(2).status(), v1::TX_STATUS_PENDING);
+  EXPECT_TRUE(RejectedWith(response.results(3), v1::WRONG_CHAIN));
+  EXPECT_EQ(response.results(4).status(), v1::TX_STATUS_PENDING) << "a resend of a waiting body";
+  EXPECT_EQ(response.results(4).tx_id(), single.tx_id());
+  EXPECT_EQ(response.results(5).status(), v1::TX_STATUS_PENDING);
+  for (int i : {0, 2, 4, 5}) {
+    EXPECT_EQ(response.results(i).result().code(), v1::OK) << i;
+    EXPECT_EQ(response.results(i).height(), 0u) << i;
+  }
+  // A refused transaction does not hold the others back.
+  for (const v1::Transaction& tx : {first, second, third, waiting}) {
+    EXPECT_TRUE(node_.IsPending(TestNode::Id(tx)));
+  }
+  EXPECT_FALSE(node_.IsPending(TestNode::Id(bad_signature)));
+  EXPECT_EQ(node_.pool().size(), 4u);
+}
+
+TEST_F(ApiTest, SubmitTransactionsTakesOneBodyTwiceInACallOnce) {
+  const v1::Transaction tx = node_.Sign(node_.Quota(2026, 1));
+  const v1::Transaction other = node_.Sign(node_.Quota(2026, 2));
+  v1::SubmitTransactionsResponse response;
+  ASSERT_OK(SubmitAll(*stub_, {tx, other, tx}, &response));
+  ASSERT_EQ(response.results_size(), 3);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(response.results(i).status(), v1::TX_STATUS_PENDING) << i;
+  EXPECT_EQ(response.results(0).tx_id(), Bytes(TestNode::Id(tx)));
+  EXPECT_EQ(response.results(1).tx_id(), Bytes(TestNode::Id(other)));
+  EXPECT_EQ(response.results(2).tx_id(), Bytes(TestNode::Id(tx)));
+  EXPECT_EQ(node_.pool().size(), 2u);
+
+  // A copy that admission alone would refuse answers PENDING too once the call has
+  // admitted its body, before it or after it in the request.
+  const v1::Transaction third = node_.Sign(node_.Quota(2026, 3));
+  v1::Transaction third_bare = third;
+  third_bare.clear_signatures();
+  const std::vector<v1::Transaction> copies = {third_bare, third, third_bare};
+  v1::SubmitTransactionsResponse again;
+  ASSERT_OK(SubmitAll(*stub_, copies, &again));
+  ASSERT_EQ(again.results_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(again.results(i).tx_id(), Bytes(TestNode::Id(third))) << i;
+    EXPECT_EQ(again.results(i).status(), v1::TX_STATUS_PENDING) << i;
+    EXPECT_EQ(again.results(i).result().code(), v1::OK) << i;
+  }
+  EXPECT_EQ(node_.pool().size(), 3u);
+}
+
+// api.proto: resending the same call is safe. Admitted ones answer PENDING while they
+// wait, then COMMITTED with their record; refused ones are checked again.
+TEST_F(ApiTest, SubmitTransactionsResentAnswersPendingThenTheCommittedRecords) {
+  v1::Transaction refused = node_.Sign(node_.Quota(2026, 500), /*key_org=*/"mineco");
+  const std::vector<v1::Transaction> txs = {node_.Sign(node_.Quota(2026, 100)), refused,
+                                            node_.Sign(node_.Extract("lot-1", 1000, 100)),
+                                            node_.Sign(node_.Quota(2026, 200))};
+  v1::SubmitTransactionsResponse first;
+  ASSERT_OK(SubmitAll(*stub_, txs, &first));
+  ASSERT_TRUE(OnePerTransactionInOrder(txs, first));
+  v1::SubmitTransactionsResponse again;
+  ASSERT_OK(SubmitAll(*stub_, txs, &again));
+  ASSERT_TRUE(OnePerTransactionInOrder(txs, again));
+  for (const v1::SubmitTransactionsResponse* answers : {&first, &again}) {
+    for (int i : {0, 2, 3}) EXPECT_EQ(answers->results(i).status(), v1::TX_STATUS_PENDING) << i;
+    EXPECT_TRUE(RejectedWith(answers->results(1), v1::UNKNOWN_SIGNATORY));
+  }
+  EXPECT_EQ(node_.pool().size(), 3u) << "a resend admitted a transaction twice";
+
+  node_.CommitPending();
+  ASSERT_EQ(node_.pool().size(), 0u);
+  const uint64_t height = node_.height();
+  v1::SubmitTransactionsResponse committed;
+  ASSERT_OK(SubmitAll(*stub_, txs, &committed));
+  ASSERT_TRUE(OnePerTransactionInOrder(txs, committed));
+  EXPECT_TRUE(RejectedWith(committed.results(1), v1::UNKNOWN_SIGNATORY));
+  std::set<uint32_t> indexes;
+  for (int i : {0, 2, 3}) {
+    const v1::SubmitTransactionResponse& answer = committed.results(i);
+    v1::GetTransactionResponse record;
+    ASSERT_OK(GetTx(Bytes(TestNode::Id(txs[i])), &record));
+    ASSERT_EQ(record.status(), v1::TX_STATUS_COMMITTED);
+    EXPECT_EQ(answer.status(), v1::TX_STATUS_COMMITTED) << i << ": " << answer.ShortDebugString();
+    EXPECT_EQ(answer.height(), height) << i;
+    EXPECT_EQ(answer.height(), record.height()) << i;
+    EXPECT_EQ(answer.tx_index(), record.tx_index()) << i;
+    EXPECT_EQ(answer.result().code(), v1::OK) << i << ": " << answer.result().message();
+    EXPECT_EQ(answer.result().SerializeAsString(), record.result().SerializeAsString()) << i;
+    indexes.insert(answer.tx_index());
+  }
+  EXPECT_EQ(indexes, (std::set<uint32_t>{0, 1, 2}));
+  EXPECT_EQ(node_.pool().size(), 0u) << "a committed transaction was admitted again";
+}
+
+TEST_F(ApiTest, SubmitTransactionsTakesOneToAThousand) {
+  v1::SubmitTransactionsResponse response;
+  grpc::Status status = SubmitAll(*stub_, {}, &response);
+  EXPECT_CODE(status, INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "transactions has 0; give 1 to 1000 per call");
+
+  std::vector<v1::Transaction> txs;
+  for (size_t i = 0; i <= limits::api_submit_batch_txs_max; ++i) {
+    txs.push_back(node_.Sign(node_.Quota(2026, static_cast<int64_t>(i))));
+  }
+  status = SubmitAll(*stub_, txs, &response);
+  EXPECT_CODE(status, INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "transactions has 1001; give 1 to 1000 per call");
+  EXPECT_EQ(node_.pool().size(), 0u);
+
+  txs.pop_back();
+  ASSERT_OK(SubmitAll(*stub_, txs, &response));
+  ASSERT_TRUE(OnePerTransactionInOrder(txs, response));
+  for (const v1::SubmitTransactionResponse& answer : response.results()) {
+    EXPECT_EQ(answer.status(), v1::TX_STATUS_PENDING) << answer.ShortDebugString();
+  }
+  EXPECT_EQ(node_.pool().size(), limits::api_submit_batch_txs_max);
+}
+
+TEST_F(ApiTest, SubmitTransactionsWithAnOversizedOneAdmitsNone) {
+  std::vector<v1::Transaction> txs;
+  for (int i = 0; i < 5; ++i) txs.push_back(node_.Sign(node_.Quota(2026, i)));
+  txs[3].mutable_signatures(0)->set_signature(std::string(limits::tx_envelope_bytes_max, 'x'));
+  v1::SubmitTransactionsResponse response;
+  grpc::Status status = SubmitAll(*stub_, txs, &response);
+  EXPECT_CODE(status, RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(status.error_message().starts_with("TOO_LARGE: transactions[3] is "))
+      << status.error_message();
+
+  // A body over its own bound, before another oversized one: the first is named.
+  v1::Transaction big_body;
+  big_body.set_body(std::string(limits::tx_body_bytes_max + 1, 'b'));
+  txs[1] = big_body;
+  status = SubmitAll(*stub_, txs, &response);
+  EXPECT_CODE(status, RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(status.error_message().starts_with("TOO_LARGE: transactions[1] is "))
+      << status.error_message();
+  for (const v1::Transaction& tx : txs) EXPECT_FALSE(node_.IsPending(TestNode::Id(tx)));
+  EXPECT_EQ(node_.pool().size(), 0u);
+}
+
+TEST_F(ApiTest, SubmitTransactionsToASyncingNodeIsUnavailable) {
+  const v1::Transaction committed = node_.Sign(node_.Quota(2026, 1));
+  node_.CommitBlock({committed});
+  node_.set_syncing(true);
+  v1::SubmitTransactionsResponse response;
+  // Committed resends too: the whole call is refused.
+  grpc::Status status = SubmitAll(*stub_, {committed, node_.Sign(node_.Quota(2026, 2))}, &response);
+  EXPECT_CODE(status, UNAVAILABLE);
+  EXPECT_NE(status.error_message().find("catching up"), std::string::npos);
+  EXPECT_EQ(node_.pool().size(), 0u);
+}
+
+// A node that refuses every admission as an observer does (node/daemon/api_glue.cc): it
+// has no validator key, and always follows by block sync.
+class ObserverNode : public TestNode {
+ public:
+  NodeInfo Info() const override {
+    NodeInfo info = TestNode::Info();
+    info.self_public_key.clear();
+    info.syncing = true;
+    return info;
+  }
+  std::vector<Result<crypto::Hash32>> Submit(const std::vector<v1::Transaction>& txs) override {
+    ++submits_;
+    return std::vector<Result<crypto::Hash32>>(
+        txs.size(), Result<crypto::Hash32>(Status::FailedPrecondition(
+                        "this node is an observer and does not order transactions")));
+  }
+  int submits() const { return submits_.load(); }
+
+ private:
+  std::atomic<int> submits_{0};
+};
+
+TEST(ApiObserverTest, SubmitTransactionsAnswersWhatCommittedAndRefusesTheRest) {
+  ObserverNode node;
+  node.Genesis();
+  const v1::Transaction committed = node.Sign(node.Quota(2026, 1));
+  node.CommitBlock({node.Sign(node.Quota(2026, 2)), committed});
+  Result<std::unique_ptr<ApiServer>> server = ApiServer::Start(&node, ApiServerOptions{});
+  ASSERT_OK(server);
+  auto stub = v1::Api::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string((*server)->port()),
+                                                   grpc::InsecureChannelCredentials()));
+  v1::Transaction bare = committed;  // any envelope of the committed body
+  bare.clear_signatures();
+  const std::vector<v1::Transaction> known = {committed, bare};
+  v1::SubmitTransactionsResponse response;
+  ASSERT_OK(SubmitAll(*stub, known, &response));
+  ASSERT_EQ(response.results_size(), 2);
+  for (const v1::SubmitTransactionResponse& answer : response.results()) {
+    EXPECT_EQ(answer.status(), v1::TX_STATUS_COMMITTED) << answer.ShortDebugString();
+    EXPECT_EQ(answer.tx_id(), Bytes(TestNode::Id(committed)));
+    EXPECT_EQ(answer.height(), 1u);
+    EXPECT_EQ(answer.tx_index(), 1u);
+  }
+  EXPECT_EQ(node.submits(), 0) << "what it committed went to admission";
+
+  grpc::Status status =
+      SubmitAll(*stub, {committed, node.Sign(node.Quota(2026, 3)), bare}, &response);
+  EXPECT_CODE(status, FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("is an observer"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(node.pool().size(), 0u);
+}
+
+// A full mempool fails the call after it admitted what fitted; resending the same call
+// is safe: the admitted ones answer PENDING, then COMMITTED, and the rest get their turn.
+TEST(ApiFullMempoolTest, SubmitTransactionsIntoAFullMempoolIsResourceExhaustedAndSafeToResend) {
+  TestNode node(mempool::MempoolLimits{.txs_max = 2});
+  node.Genesis();
+  Result<std::unique_ptr<ApiServer>> server = ApiServer::Start(&node, ApiServerOptions{});
+  ASSERT_OK(server);
+  auto stub = v1::Api::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string((*server)->port()),
+                                                   grpc::InsecureChannelCredentials()));
+  std::vector<v1::Transaction> txs;
+  for (int i = 0; i < 4; ++i) txs.push_back(node.Sign(node.Quota(2026, i)));
+  v1::SubmitTransactionsResponse response;
+  grpc::Status status = SubmitAll(*stub, txs, &response);
+  EXPECT_CODE(status, RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("mempool full"), std::string::npos)
+      << status.error_message();
+  ASSERT_EQ(node.pool().size(), 2u);
+  std::set<std::string> admitted;
+  for (const v1::Transaction& tx : txs) {
+    if (node.IsPending(TestNode::Id(tx))) admitted.insert(Bytes(TestNode::Id(tx)));
+  }
+  ASSERT_EQ(admitted.size(), 2u);
+  status = SubmitAll(*stub, txs, &response);  // still full: the same answer, nothing lost
+  EXPECT_CODE(status, RESOURCE_EXHAUSTED);
+  EXPECT_EQ(node.pool().size(), 2u);
+
+  node.CommitPending();
+  const uint64_t height = node.height();
+  ASSERT_OK(SubmitAll(*stub, txs, &response));
+  ASSERT_TRUE(OnePerTransactionInOrder(txs, response));
+  for (const v1::SubmitTransactionResponse& answer : response.results()) {
+    if (admitted.count(answer.tx_id()) != 0) {
+      EXPECT_EQ(answer.status(), v1::TX_STATUS_COMMITTED) << answer.ShortDebugString();
+      EXPECT_EQ(answer.height(), height);
+    } else {
+      EXPECT_EQ(answer.status(), v1::TX_STATUS_PENDING) << answer.ShortDebugString();
+    }
+  }
+  EXPECT_EQ(node.pool().size(), 2u);
 }
 
 // --- GetTransaction ---------------------------------------------------------------------------
@@ -795,6 +1109,24 @@ TEST_F(ApiStoreFaultTest, ASubmissionThatCannotReadTheStateIsUnavailableAndNotPo
   node_.faults().Heal();
   ASSERT_OK(Submit(tx, &response));
   EXPECT_EQ(response.status(), v1::TX_STATUS_PENDING);
+}
+
+TEST_F(ApiStoreFaultTest, ABatchThatCannotReadTheStateIsUnavailableAndNothingIsPooled) {
+  const std::vector<v1::Transaction> txs = {node_.Sign(node_.Quota(2026, 500)),
+                                            node_.Sign(node_.Quota(2026, 501))};
+  node_.faults().Arm(Fault(FaultOp::kRead).Forever());
+  v1::SubmitTransactionsResponse response;
+  const grpc::Status status = SubmitAll(*stub_, txs, &response);
+  EXPECT_CODE(status, UNAVAILABLE);
+  EXPECT_NE(status.error_message().find("could not read its store"), std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(node_.pool().size(), 0u) << "admitted without the rules checked";
+  node_.faults().Heal();
+  ASSERT_OK(SubmitAll(*stub_, txs, &response));
+  ASSERT_TRUE(OnePerTransactionInOrder(txs, response));
+  for (const v1::SubmitTransactionResponse& answer : response.results()) {
+    EXPECT_EQ(answer.status(), v1::TX_STATUS_PENDING);
+  }
 }
 
 TEST_F(ApiStoreFaultTest, AStreamThatCannotReadABlockEndsUnavailable) {

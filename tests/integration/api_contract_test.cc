@@ -118,9 +118,9 @@ const pb::ServiceDescriptor& ApiService() {
 // The methods answered by ledger::Queries, which share the boundary checks of
 // proto/CONTRACT.md "Every query": all but the transaction, block, stream and status ones.
 bool IsQuery(const std::string& method) {
-  static const std::set<std::string> others = {"SubmitTransaction", "GetTransaction", "GetBlock",
-                                               "StreamBlocks",      "StreamEvents",   "GetStatus",
-                                               "GetEpochProofs"};
+  static const std::set<std::string> others = {
+      "SubmitTransaction", "SubmitTransactions", "GetTransaction", "GetBlock",
+      "StreamBlocks",      "StreamEvents",       "GetStatus",      "GetEpochProofs"};
   return others.count(method) == 0;
 }
 
@@ -444,6 +444,16 @@ class ApiContractTest : public ::testing::Test {
     return stubs_[node]->SubmitTransaction(&context, request, response);
   }
 
+  static grpc::Status SubmitBatch(int node, const std::vector<v1::Transaction>& txs,
+                                  v1::SubmitTransactionsResponse* response,
+                                  int deadline_ms = 30000) {
+    grpc::ClientContext context;
+    context.set_deadline(In(deadline_ms));
+    v1::SubmitTransactionsRequest request;
+    for (const v1::Transaction& tx : txs) *request.add_transactions() = tx;
+    return stubs_[node]->SubmitTransactions(&context, request, response);
+  }
+
   // Submits and waits for the commit; "" when committed with OK, else what happened.
   static std::string Commit(int node, const v1::Transaction& tx,
                             v1::SubmitTransactionResponse* out = nullptr) {
@@ -582,6 +592,54 @@ class ApiContractTest : public ::testing::Test {
         !response.result().message().starts_with(v1::ErrorCode_Name(code) + ":")) {
       return ::testing::AssertionFailure()
              << "the message does not start with the code: " << response.result().message();
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  // What one transaction of a SubmitTransactions call is expected to answer.
+  struct Expected {
+    v1::TxStatus status;
+    v1::ErrorCode code = v1::OK;
+  };
+
+  // A SubmitTransactions answer, recorded (an OK one by each result's status): one result
+  // per transaction of `txs`, in their order (each with its transaction's id), each as
+  // `expected` says; REJECTED ones with a message that starts with their code's name.
+  static ::testing::AssertionResult AnsweredEach(const grpc::Status& status,
+                                                 const std::vector<v1::Transaction>& txs,
+                                                 const v1::SubmitTransactionsResponse& response,
+                                                 const std::vector<Expected>& expected) {
+    REEL_ASSERT(expected.size() == txs.size());
+    if (!status.ok()) {
+      Record("SubmitTransactions", status.error_code(), status.error_message());
+      return ::testing::AssertionFailure()
+             << "SubmitTransactions: " << CodeName(status.error_code()) << ": "
+             << status.error_message();
+    }
+    for (const v1::SubmitTransactionResponse& result : response.results()) {
+      Record("SubmitTransactions", Code::OK, v1::TxStatus_Name(result.status()));
+    }
+    if (response.results_size() != static_cast<int>(txs.size())) {
+      return ::testing::AssertionFailure()
+             << response.results_size() << " results for " << txs.size() << " transactions";
+    }
+    for (size_t i = 0; i < txs.size(); ++i) {
+      const v1::SubmitTransactionResponse& result = response.results(static_cast<int>(i));
+      if (result.tx_id() != Id(txs[i])) {
+        return ::testing::AssertionFailure()
+               << "results[" << i << "] has not the id of transactions[" << i << "]";
+      }
+      if (result.status() != expected[i].status || result.result().code() != expected[i].code) {
+        return ::testing::AssertionFailure()
+               << "results[" << i << "]: expected " << v1::TxStatus_Name(expected[i].status) << " "
+               << v1::ErrorCode_Name(expected[i].code) << ", got " << result.ShortDebugString();
+      }
+      if (expected[i].status == v1::TX_STATUS_REJECTED &&
+          !result.result().message().starts_with(v1::ErrorCode_Name(expected[i].code) + ":")) {
+        return ::testing::AssertionFailure()
+               << "results[" << i
+               << "]: the message does not start with the code: " << result.result().message();
+      }
     }
     return ::testing::AssertionSuccess();
   }
@@ -754,6 +812,12 @@ std::unique_ptr<pb::Message> ApiContractTest::ValidRequest(const std::string& me
     *r->mutable_transaction() = Signed(Quota(1));
     return r;
   }
+  if (method == "SubmitTransactions") {
+    auto r = std::make_unique<v1::SubmitTransactionsRequest>();
+    *r->add_transactions() = Signed(Quota(1));
+    *r->add_transactions() = Signed(Quota(2));
+    return r;
+  }
   if (method == "GetTransaction") {
     auto r = std::make_unique<v1::GetTransactionRequest>();
     r->set_tx_id(Id(extract_));
@@ -917,7 +981,7 @@ TEST_F(ApiContractTest, EveryMethodAnswersAValidCallAndIgnoresUnknownFields) {
     std::unique_ptr<pb::Message> response = NewResponse(name);
     EXPECT_TRUE(Ok(0, name, *request, response.get()));
     // A field this node does not know (a newer client's) is ignored.
-    if (name == "SubmitTransaction") request = ValidRequest(name);  // a new transaction
+    if (name.starts_with("SubmitTransaction")) request = ValidRequest(name);  // new ones
     Answer answer = Raw(0, name, WithUnknownField(request->SerializeAsString()));
     EXPECT_OK(answer.status) << "with an unknown field: " << answer.status.error_message();
     Record(name, answer.status.error_code(), answer.status.error_message());
@@ -1189,6 +1253,96 @@ TEST_F(ApiContractTest, SubmitRefusesRequestsWithoutATransactionOrOverTheTransac
                     Code::RESOURCE_EXHAUSTED, "TOO_LARGE: the transaction is"));
 }
 
+// --- SubmitTransactions ---------------------------------------------------------------------
+
+// Each transaction of a call is answered as SubmitTransaction answers it without waiting,
+// in the request's order; the call resent, to any validator, answers the same
+// transactions with their outcomes.
+TEST_F(ApiContractTest, SubmitTransactionsAnswersEachInOrderAndResendingAnswersTheSame) {
+  v1::Transaction tampered = Signed(Quota(70));
+  std::string sig = tampered.signatures(0).signature();
+  sig[0] ^= 0x01;
+  tampered.mutable_signatures(0)->set_signature(sig);
+  v1::TxBody other_chain = Quota(71);
+  other_chain.set_chain_id("another-chain");
+  const v1::Transaction first = Signed(Quota(72));
+  const v1::Transaction second = Signed(Quota(73));
+  const std::vector<v1::Transaction> txs = {first, tampered, extract_, Signed(other_chain), second};
+  v1::SubmitTransactionsResponse response;
+  ASSERT_TRUE(AnsweredEach(SubmitBatch(0, txs, &response), txs, response,
+                           {{v1::TX_STATUS_PENDING},
+                            {v1::TX_STATUS_REJECTED, v1::INVALID_SIGNATURE},
+                            {v1::TX_STATUS_COMMITTED},
+                            {v1::TX_STATUS_REJECTED, v1::WRONG_CHAIN},
+                            {v1::TX_STATUS_PENDING}}));
+  EXPECT_EQ(response.results(2).height(), extract_committed_.height());
+  EXPECT_EQ(response.results(2).tx_index(), extract_committed_.tx_index());
+  EXPECT_EQ(response.results(2).result().SerializeAsString(),
+            extract_committed_.result().SerializeAsString());
+  // Resent at once: the admitted ones answer PENDING while they wait (COMMITTED if their
+  // block came first).
+  v1::SubmitTransactionsResponse again;
+  ASSERT_OK(SubmitBatch(0, txs, &again));
+  ASSERT_EQ(again.results_size(), 5);
+  for (int i : {0, 4}) {
+    EXPECT_TRUE(again.results(i).status() == v1::TX_STATUS_PENDING ||
+                again.results(i).status() == v1::TX_STATUS_COMMITTED)
+        << again.results(i).ShortDebugString();
+    EXPECT_EQ(again.results(i).tx_id(), response.results(i).tx_id());
+  }
+
+  v1::SubmitTransactionResponse first_committed, second_committed;
+  ASSERT_TRUE(
+      Answered(Submit(0, first, true, &first_committed), first_committed, v1::TX_STATUS_COMMITTED));
+  ASSERT_TRUE(Answered(Submit(0, second, true, &second_committed), second_committed,
+                       v1::TX_STATUS_COMMITTED));
+  ASSERT_EQ(EveryNodeReaches(std::max(first_committed.height(), second_committed.height())), "");
+  for (int node = 0; node < kValidators; ++node) {
+    v1::SubmitTransactionsResponse resent;
+    EXPECT_TRUE(AnsweredEach(SubmitBatch(node, txs, &resent), txs, resent,
+                             {{v1::TX_STATUS_COMMITTED},
+                              {v1::TX_STATUS_REJECTED, v1::INVALID_SIGNATURE},
+                              {v1::TX_STATUS_COMMITTED},
+                              {v1::TX_STATUS_REJECTED, v1::WRONG_CHAIN},
+                              {v1::TX_STATUS_COMMITTED}}))
+        << "node" << node;
+    if (resent.results_size() != 5) continue;
+    EXPECT_EQ(resent.results(0).height(), first_committed.height()) << "node" << node;
+    EXPECT_EQ(resent.results(0).tx_index(), first_committed.tx_index()) << "node" << node;
+    EXPECT_EQ(resent.results(2).height(), extract_committed_.height()) << "node" << node;
+    EXPECT_EQ(resent.results(4).height(), second_committed.height()) << "node" << node;
+    EXPECT_EQ(resent.results(4).tx_index(), second_committed.tx_index()) << "node" << node;
+  }
+}
+
+TEST_F(ApiContractTest, SubmitTransactionsRefusesNoneOrOverAThousandOrAnOversizedOne) {
+  EXPECT_TRUE(Fails(0, "SubmitTransactions", v1::SubmitTransactionsRequest(),
+                    Code::INVALID_ARGUMENT, "transactions has 0; give 1 to 1000 per call"));
+  v1::SubmitTransactionsRequest many;
+  for (size_t i = 0; i <= limits::api_submit_batch_txs_max; ++i) {
+    *many.add_transactions() = Signed(Quota(80));
+  }
+  EXPECT_TRUE(Fails(0, "SubmitTransactions", many, Code::INVALID_ARGUMENT,
+                    "transactions has 1001; give 1 to 1000 per call"));
+  // One oversized transaction fails the call, and none of the others is admitted.
+  v1::TxBody big = Quota(81);
+  big.mutable_set_quota()->set_org_id(std::string(limits::tx_body_bytes_max, 'o'));
+  const std::vector<v1::Transaction> txs = {Signed(Quota(82)), Signed(Quota(83)), Signed(big),
+                                            Signed(Quota(84))};
+  v1::SubmitTransactionsResponse response;
+  grpc::Status status = SubmitBatch(0, txs, &response);
+  EXPECT_TRUE(Fails("SubmitTransactions", status, Code::RESOURCE_EXHAUSTED,
+                    "TOO_LARGE: transactions[2] is"));
+  EXPECT_TRUE(status.error_message().starts_with("TOO_LARGE: transactions[2] is "))
+      << status.error_message();
+  for (int i : {0, 1, 3}) {
+    v1::GetTransactionRequest request;
+    request.set_tx_id(Id(txs[i]));
+    EXPECT_TRUE(Fails(0, "GetTransaction", request, Code::NOT_FOUND, "is not committed"))
+        << "transactions[" << i << "] was admitted";
+  }
+}
+
 TEST_F(ApiContractTest, AnObserverOrdersNothingButKnowsWhatCommitted) {
   v1::SubmitTransactionResponse response;
   EXPECT_TRUE(Fails("SubmitTransaction", Submit(kObserver, Signed(Quota(40)), false, &response),
@@ -1202,6 +1356,13 @@ TEST_F(ApiContractTest, AnObserverOrdersNothingButKnowsWhatCommitted) {
   EXPECT_TRUE(
       Answered(Submit(kObserver, extract_, false, &committed), committed, v1::TX_STATUS_COMMITTED));
   EXPECT_EQ(committed.height(), extract_committed_.height());
+  // A call of committed transactions only is answered; one with any other is refused.
+  v1::SubmitTransactionsResponse batch;
+  EXPECT_TRUE(AnsweredEach(SubmitBatch(kObserver, {extract_}, &batch), {extract_}, batch,
+                           {{v1::TX_STATUS_COMMITTED}}));
+  EXPECT_TRUE(Fails("SubmitTransactions",
+                    SubmitBatch(kObserver, {extract_, Signed(Quota(41))}, &batch),
+                    Code::FAILED_PRECONDITION, "is an observer"));
   v1::GetStatusResponse status;
   ASSERT_TRUE(Ok(kObserver, "GetStatus", v1::GetStatusRequest(), &status));
   EXPECT_EQ(status.self_validator_index(), -1);
@@ -1753,6 +1914,11 @@ TEST_F(ApiContractTest, WhileNothingCommitsSubmissionsWaitAndTheMempoolFills) {
   ASSERT_TRUE(full.has_value()) << admitted << " admitted and no refusal";
   EXPECT_LE(admitted.load(), limits::block_txs_max);
   EXPECT_TRUE(Fails("SubmitTransaction", *full, Code::RESOURCE_EXHAUSTED, "mempool full"));
+  // A call of several into the full mempool: refused as a whole.
+  v1::SubmitTransactionsResponse batch;
+  EXPECT_TRUE(Fails("SubmitTransactions",
+                    SubmitBatch(kSmallPool, {Signed(Quota(90)), Signed(Quota(91))}, &batch),
+                    Code::RESOURCE_EXHAUSTED, "mempool full"));
 
   // Back to three: the chain commits again, what waited included.
   StartNode(2);
@@ -1778,9 +1944,11 @@ TEST_F(ApiContractTest, AValidatorFarBehindIsUnavailableForSubmissionsWhileItSyn
     }
   };
   const v1::Transaction tx = Signed(Quota(60));
+  const std::vector<v1::Transaction> txs = {Signed(Quota(61)), Signed(Quota(62))};
   std::string timeline;
-  bool unavailable = false;
-  for (int attempt = 1; attempt <= 3 && !unavailable; ++attempt) {
+  // Seen for SubmitTransaction, and for SubmitTransactions (asked right after it).
+  bool unavailable = false, batch_unavailable = false;
+  for (int attempt = 1; attempt <= 3 && !(unavailable && batch_unavailable); ++attempt) {
     StopNode(kLagging);  // already stopped on the first attempt (the test before)
     const uint64_t behind = NodeStatus(0).height();
     stop = false;
@@ -1809,9 +1977,13 @@ TEST_F(ApiContractTest, AValidatorFarBehindIsUnavailableForSubmissionsWhileItSyn
       v1::GetStatusResponse status = NodeStatus(kLagging);
       v1::SubmitTransactionResponse answer;
       grpc::Status s = Submit(kLagging, tx, false, &answer, 2000);
+      v1::SubmitTransactionsResponse answers;
+      grpc::Status b =
+          batch_unavailable ? grpc::Status::OK : SubmitBatch(kLagging, txs, &answers, 2000);
       const std::string now = std::to_string(status.height()) +
                               (status.syncing() ? " syncing " : " ") + CodeName(s.error_code()) +
-                              " " + v1::TxStatus_Name(answer.status());
+                              " " + v1::TxStatus_Name(answer.status()) + ", batch " +
+                              CodeName(b.error_code());
       if (now != last) {
         timeline += "  " +
                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -1820,20 +1992,30 @@ TEST_F(ApiContractTest, AValidatorFarBehindIsUnavailableForSubmissionsWhileItSyn
                     " ms: " + now + "\n";
         last = now;
       }
-      if (s.error_code() == Code::UNAVAILABLE &&
+      if (!unavailable && s.error_code() == Code::UNAVAILABLE &&
           s.error_message().find("catching up") != std::string::npos) {
         unavailable = true;
         EXPECT_TRUE(
             Fails("SubmitTransaction", s, Code::UNAVAILABLE,
                   "is catching up with its peers; retry shortly or submit to another node"));
-        break;
       }
+      if (!batch_unavailable && b.error_code() == Code::UNAVAILABLE &&
+          b.error_message().find("catching up") != std::string::npos) {
+        batch_unavailable = true;
+        EXPECT_TRUE(
+            Fails("SubmitTransactions", b, Code::UNAVAILABLE,
+                  "is catching up with its peers; retry shortly or submit to another node"));
+      }
+      if (unavailable && batch_unavailable) break;
       if (s.ok() && status.height() >= target) break;  // caught up before we saw it
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
   EXPECT_TRUE(unavailable) << "node3 never refused a submission while it caught up:\n"
                            << timeline.substr(0, 20000);
+  EXPECT_TRUE(batch_unavailable) << "node3 never refused a SubmitTransactions call while it "
+                                    "caught up:\n"
+                                 << timeline.substr(0, 20000);
   StopNode(kLagging);  // spared the catching up
 }
 
@@ -1900,10 +2082,13 @@ TEST_F(ApiContractTest, TheContractPageListsExactlyWhatTheNodeDid) {
   ASSERT_EQ(error, "");
   // Rows the node keeps that no test here can bring about on a healthy node; tests/api
   // (a store that fails on demand) covers the store's; integration.epoch_membership a
-  // node whose key the validator set does not name (this network never changes its set).
-  const std::set<std::string> not_walked = {"could not read its store", "the node failed",
-                                            "the trace has more than", "client's own",
-                                            "is not in the validator set"};
+  // node whose key the validator set does not name (this network never changes its set);
+  // and none fills the signature check queue (20,000 transactions of gossip and
+  // SubmitTransactions calls waiting at once).
+  const std::set<std::string> not_walked = {
+      "could not read its store",    "the node failed",
+      "the trace has more than",     "client's own",
+      "is not in the validator set", "signature check queue full"};
   std::lock_guard<std::mutex> lock(seen_mu);
   std::set<std::string> methods;
   for (int i = 0; i < ApiService().method_count(); ++i) {
