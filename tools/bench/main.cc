@@ -5,8 +5,10 @@
 // custody transactions in the mix it is told (extractions, two-step transfers,
 // separations, licence applications; see lane.h for why each is valid), submits them
 // round-robin to the nodes at its share of a fixed rate or as fast as admission takes
-// them, and the commit latency is measured from when each was due to be sent to the
-// block that commits it, seen on a StreamBlocks subscription.
+// them (one SubmitTransaction each, or with --batch N up to N per SubmitTransactions
+// call), and the commit latency is measured from when each was due to be sent (with a
+// rate, its slot; without, when the outstanding bound left room for it) to the block
+// that commits it, seen on a StreamBlocks subscription.
 // One line per kind comes first; the last line is exactly:
 //   tps=T p50_ms=A p99_ms=B committed=C errors=E
 // --committed-out FILE writes every transaction it saw committed (hex id, height), so
