@@ -28,7 +28,10 @@ class Application {
   // core was started at. `qc` certifies `block`: store it with the block, for
   // a restart roots its block tree on the last committed block and its QC
   // (StartState). Durable when it returns (the node writes one synced batch
-  // per block), so a restart resumes after the last executed block.
+  // per block), so a restart resumes after the last executed block; or, where
+  // the driver defers the write to after the step's messages (the replica:
+  // node/replica/ledger_app.h), before the driver's next event, with every later
+  // call answering as if it were.
   virtual Hash32 ExecuteCommitted(const Block& block, const QuorumCert& qc) = 0;
 
   // The validators of the next epoch if the committed block at `height`, just executed,

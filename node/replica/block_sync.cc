@@ -271,6 +271,7 @@ Status ApplyRange(LedgerApplication& app, storage::KvStore& store, const SyncedR
             std::to_string(block.header.committed_height) + " that differs from this node's");
     }
     app.ExecuteCommitted(block, range.qcs[i]);
+    app.FlushCommitted();  // what follows reads the store
     applied = true;
     if (app.EpochEndedAt(height).has_value() && i + 1 < range.blocks.size()) {
       // Checked with one epoch's keys, a range cannot hold the next epoch's blocks;

@@ -34,6 +34,40 @@ static_assert(limits::tx_envelope_bytes_max + kBlockFramingBytes <= limits::bloc
 
 }  // namespace
 
+// The committed state with the staged block's writes on top. Reads by key only: the
+// signer checks and EpochEndedAt, which are all that read it, never scan.
+class LedgerApplication::StagedView : public storage::ReadView {
+ public:
+  StagedView(const Staged& staged, const storage::ReadView& base) : staged_(staged), base_(base) {}
+
+  Result<std::optional<std::string>> Get(std::string_view key) const override {
+    const auto& ops = staged_.batch.ops();
+    const auto end = ops.begin() + static_cast<std::ptrdiff_t>(staged_.sorted_ops);
+    auto it = std::lower_bound(ops.begin(), end, key,
+                               [](const storage::WriteBatch::Op& op, std::string_view k) {
+                                 return std::string_view(op.key) < k;
+                               });
+    if (it == end || it->key != key) return base_.Get(key);
+    if (it->kind == storage::WriteBatch::OpKind::kDelete) return std::optional<std::string>();
+    return std::optional<std::string>(it->value);
+  }
+  std::unique_ptr<storage::Iterator> NewIterator() const override {
+    REEL_ASSERT(false && "the staged block's view is read by key only");
+    return nullptr;
+  }
+
+ private:
+  const Staged& staged_;
+  const storage::ReadView& base_;
+};
+
+template <typename Read>
+auto LedgerApplication::ReadCommitted(const storage::ReadView& base, Read read) const {
+  if (!staged_.has_value()) return read(base);
+  const StagedView view(*staged_, base);
+  return read(static_cast<const storage::ReadView&>(view));
+}
+
 LedgerApplication::LedgerApplication(std::string chain_id, storage::KvStore* store,
                                      mempool::Mempool* pool, PlantedBug bug)
     : chain_id_(std::move(chain_id)), store_(store), pool_(pool), bug_(bug) {
@@ -106,6 +140,7 @@ Result<LedgerApplication::Executed> LedgerApplication::Execute(const consensus::
 }
 
 void LedgerApplication::Prepare(const consensus::Block& block) {
+  FlushCommitted();  // execution reads the store
   if (block.header.height != committed_height_ + 1) return;
   if (prepared_.has_value() && prepared_->block_id == block.id) return;
   if (prepare_failed_ == block.id) return;
@@ -121,6 +156,7 @@ void LedgerApplication::Prepare(const consensus::Block& block) {
 
 crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block,
                                                    const consensus::QuorumCert& qc) {
+  FlushCommitted();  // the block below, before this one is executed or staged over it
   const uint64_t height = block.header.height;
   REEL_ASSERT(height == committed_height_ + 1);
   std::optional<Executed> executed;
@@ -145,27 +181,50 @@ crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block
     executed = std::move(now).value();
   }
   prepared_.reset();
-  const std::vector<crypto::Hash32>& ids = executed->tx_ids;
   storage::WriteBatch batch = std::move(executed->execution.batch);
+  const size_t sorted_ops = batch.count();
   batch.Put(keys::BlockKey(height), ToProto(block).SerializeAsString());
   batch.Put(keys::BlockHeightByIdKey(IdBytes(block.id)), keys::EncodeHeight(height));
   batch.Put(keys::CommitQcKey(height), ToProto(qc).SerializeAsString());
   batch.Put(keys::StateRootKey(height), crypto::AsBytes(executed->execution.state_root));
   batch.Delete(keys::PendingBlockKey(IdBytes(block.id)));
   batch.Put(keys::CommitHeightKey(), keys::EncodeHeight(height));
-  if (Status s = store_->Write(batch, /*sync=*/true); !s.ok()) {
-    Fatal("cannot write committed block " + std::to_string(height) + ": " + s.ToString());
-  }
+  Staged staged{std::move(batch), sorted_ops, height, std::move(executed->tx_ids)};
+  if (!defer_commit_writes_) Write(staged);  // before anything counts the block
   committed_height_ = height;
   roots_[height] = executed->execution.state_root;
   while (roots_.size() > kRootsKeptMax) roots_.erase(roots_.begin());
-  pool_->OnCommitted(height, ids);
-  if (listener_) listener_(height, ids);
+  if (defer_commit_writes_) {
+    staged_ = std::move(staged);
+  } else {
+    Announce(staged);
+  }
   return executed->execution.state_root;
 }
 
+void LedgerApplication::FlushCommitted() {
+  if (!staged_.has_value()) return;
+  Staged staged = std::move(*staged_);
+  staged_.reset();
+  Write(staged);
+  Announce(staged);
+}
+
+void LedgerApplication::Write(const Staged& staged) {
+  if (Status s = store_->Write(staged.batch, /*sync=*/true); !s.ok()) {
+    Fatal("cannot write committed block " + std::to_string(staged.height) + ": " + s.ToString());
+  }
+}
+
+void LedgerApplication::Announce(const Staged& staged) {
+  pool_->OnCommitted(staged.height, staged.tx_ids);
+  if (listener_) listener_(staged.height, staged.tx_ids);
+}
+
 std::optional<consensus::ValidatorSet> LedgerApplication::EpochEndedAt(uint64_t height) const {
-  Result<std::optional<v1::ValidatorSet>> next = ledger::EpochEndedAt(*store_, height);
+  Result<std::optional<v1::ValidatorSet>> next = ReadCommitted(
+      *store_,
+      [height](const storage::ReadView& view) { return ledger::EpochEndedAt(view, height); });
   if (!next.ok()) {
     internal::Fatal("cannot read whether block " + std::to_string(height) +
                     " ended the epoch: " + next.status().ToString());
@@ -211,28 +270,32 @@ std::vector<std::string> LedgerApplication::PayloadForProposal(
   for (const consensus::Block* block : uncommitted) {
     for (const std::string& entry : block->payload) in_branch.insert(BodyId(entry));
   }
+  // A staged block's transactions are committed, though still in the pool.
+  if (staged_.has_value()) in_branch.insert(staged_->tx_ids.begin(), staged_->tx_ids.end());
   std::vector<mempool::PooledTx> picked =
       pool_->Reap(block_limits.txs_max, block_limits.bytes_max - kBlockFramingBytes, in_branch);
   // What voters check (ValidatePayload): a transaction whose signers no longer hold in
   // the committed state would cost the block its votes. It can never commit as signed:
   // out of the pool.
   std::unique_ptr<storage::Snapshot> committed = store_->GetSnapshot();
-  ledger::SignerCheck signers_hold(*committed);
-  std::vector<crypto::Hash32> stale;
-  std::vector<std::string> payload;
-  payload.reserve(picked.size());
-  for (const mempool::PooledTx& tx : picked) {
-    const Status signers = signers_hold.Check(*tx.verified);
-    if (!signers.ok()) {
-      // Only a rule refusal condemns it; a store that fails to read the signer leaves
-      // it in the pool for a later block.
-      if (signers.code() == Code::kInvalidArgument) stale.push_back(tx.id());
-      continue;
+  return ReadCommitted(*committed, [&](const storage::ReadView& view) {
+    ledger::SignerCheck signers_hold(view);
+    std::vector<crypto::Hash32> stale;
+    std::vector<std::string> payload;
+    payload.reserve(picked.size());
+    for (const mempool::PooledTx& tx : picked) {
+      const Status signers = signers_hold.Check(*tx.verified);
+      if (!signers.ok()) {
+        // Only a rule refusal condemns it; a store that fails to read the signer leaves
+        // it in the pool for a later block.
+        if (signers.code() == Code::kInvalidArgument) stale.push_back(tx.id());
+        continue;
+      }
+      payload.push_back(tx.envelope->SerializeAsString());
     }
-    payload.push_back(tx.envelope->SerializeAsString());
-  }
-  if (!stale.empty()) pool_->Remove(stale);
-  return payload;
+    if (!stale.empty()) pool_->Remove(stale);
+    return payload;
+  });
 }
 
 crypto::Hash32 LedgerApplication::BodyId(std::string_view tx_bytes) const {
@@ -255,22 +318,24 @@ crypto::Hash32 LedgerApplication::PayloadLeaf(std::string_view tx_bytes) const {
 Status LedgerApplication::ValidatePayload(const consensus::Block& block) {
   std::set<crypto::Hash32> seen;
   std::unique_ptr<storage::Snapshot> committed = store_->GetSnapshot();
-  ledger::SignerCheck signers_hold(*committed);
-  for (const std::string& entry : block.payload) {
-    Result<ledger::VerifiedTx> tx = VerifyEntry(entry);
-    if (!tx.ok()) return Status::InvalidArgument("proposal payload: " + tx.status().message());
-    if (!seen.insert(tx->id).second) {
-      return Status::InvalidArgument("proposal payload holds one transaction twice");
+  return ReadCommitted(*committed, [&](const storage::ReadView& view) {
+    ledger::SignerCheck signers_hold(view);
+    for (const std::string& entry : block.payload) {
+      Result<ledger::VerifiedTx> tx = VerifyEntry(entry);
+      if (!tx.ok()) return Status::InvalidArgument("proposal payload: " + tx.status().message());
+      if (!seen.insert(tx->id).second) {
+        return Status::InvalidArgument("proposal payload holds one transaction twice");
+      }
+      // Every signature verifying is not enough: they must be a quorum of the signer's
+      // current keys, or a leader could commit a pooled transaction as refused (its
+      // signatures stripped, or one added by a stranger) and so spend its id.
+      if (Status s = signers_hold.Check(*tx); !s.ok()) {
+        return Status::InvalidArgument("proposal payload: " + s.message());
+      }
+      Remember(*tx);
     }
-    // Every signature verifying is not enough: they must be a quorum of the signer's
-    // current keys, or a leader could commit a pooled transaction as refused (its
-    // signatures stripped, or one added by a stranger) and so spend its id.
-    if (Status s = signers_hold.Check(*tx); !s.ok()) {
-      return Status::InvalidArgument("proposal payload: " + s.message());
-    }
-    Remember(*tx);
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
 }
 
 }  // namespace reel::replica

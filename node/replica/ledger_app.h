@@ -25,6 +25,17 @@
 //     Execution reads the committed state alone, which only ExecuteCommitted
 //     changes, so a prepared block gives the bytes, results and root its commit
 //     would have: the store is the same and the block is the same.
+//   - Deferred commit writes (set_defer_commit_writes, which the replica turns on):
+//     ExecuteCommitted keeps the block's batch staged instead of writing it, and
+//     FlushCommitted writes it (synced), then tells the mempool and the listener. The
+//     replica flushes once it has sent the step's vote or proposal, before its next
+//     event, so that the write of a commit is not between a proposal and its vote.
+//     Until the flush, everything this class answers already counts the staged block
+//     as committed (the height, state roots, EpochEndedAt, the signer checks of
+//     ValidatePayload and PayloadForProposal, the transactions a proposal leaves out);
+//     the store, the mempool and the API do not have it yet. A crash before the flush
+//     leaves the store at the block below, with the safety state ahead of it: the
+//     block commits again from the next QC, or by block sync.
 //   - Proposals take the oldest mempool transactions not already in the branch, less
 //     those whose signers no longer hold (dropped from the pool) and those whose
 //     signers the store failed to read (kept in the pool for a later block).
@@ -104,6 +115,12 @@ class LedgerApplication : public consensus::Application {
   // fails to verify or execute is not kept: its commit, if it comes, says why.
   void Prepare(const consensus::Block& block);
 
+  // See "Deferred commit writes" above. Off by default: ExecuteCommitted writes before
+  // it returns.
+  void set_defer_commit_writes(bool defer) { defer_commit_writes_ = defer; }
+  // Writes the staged block, if any, and announces it. A write that fails stops the node.
+  void FlushCommitted();
+
   uint64_t committed_height() const { return committed_height_; }
   // Commits that wrote what Prepare had computed, since Open.
   uint64_t commits_prepared() const { return commits_prepared_.load(std::memory_order_relaxed); }
@@ -149,6 +166,27 @@ class LedgerApplication : public consensus::Application {
   std::optional<crypto::Hash32> prepare_failed_;
   // Written on the loop thread; read by tests and metrics from others.
   std::atomic<uint64_t> commits_prepared_{0};
+
+  // A committed block executed and not yet written (deferred commit writes).
+  struct Staged {
+    storage::WriteBatch batch;
+    // The batch's first sorted_ops ops are the ledger's writes, sorted by key and one per
+    // key (ledger::BlockExecution): the state a read of the staged block looks up.
+    size_t sorted_ops = 0;
+    uint64_t height = 0;
+    std::vector<crypto::Hash32> tx_ids;
+  };
+  class StagedView;
+  // Writes a committed block's batch, synced (a failure stops the node); then tells the
+  // mempool and the listener.
+  void Write(const Staged& staged);
+  void Announce(const Staged& staged);
+  // Runs `read` over the committed state: the store (or `snapshot` of it) with the
+  // staged block on top, if there is one.
+  template <typename Read>
+  auto ReadCommitted(const storage::ReadView& base, Read read) const;
+  bool defer_commit_writes_ = false;
+  std::optional<Staged> staged_;
 };
 
 }  // namespace reel::replica

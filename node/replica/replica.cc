@@ -110,6 +110,8 @@ Status Replica::Start() {
       LoadStartState(*store_, config_.consensus.chain_id,
                      consensus::LeaderSchedule::HistoryBlocksMax(epoch->keys.n()));
   if (!start.ok()) return start.status();
+  // Handle flushes every step's commits once its messages are out.
+  app_->set_defer_commit_writes(true);
   EnterEpoch();
   started_ = true;
   ScheduleTick();
@@ -260,6 +262,7 @@ TreeAncestry Replica::TreeAncestryOf(const crypto::Hash32& block_id, uint64_t ab
 // here until the replica carries it out.
 void Replica::Handle(consensus::Step step) {
   bool epoch_ended = false;
+  std::vector<const consensus::Commit*> commits;
   for (const consensus::Action& action : step.actions) {
     // The ended core's remaining actions are of an epoch that is over.
     if (epoch_ended) break;
@@ -273,12 +276,16 @@ void Replica::Handle(consensus::Step step) {
               transport_->FetchBlocks(fetch.from_peer, fetch.block_id, fetch.above_height);
             },
             [&](const consensus::Commit& commit) {
-              StoreCommitProof(commit);
+              commits.push_back(&commit);
               epoch_ended = commit.next_epoch.has_value();
             },
         },
         action);
   }
+  // The step's vote or proposal is out: now the committed blocks' writes (the last one
+  // was staged: LedgerApplication, "Deferred commit writes"), then their proof.
+  app_->FlushCommitted();
+  for (const consensus::Commit* commit : commits) StoreCommitProof(*commit);
   if (epoch_ended) {
     OnEpochEnded();
     EnterEpoch();

@@ -132,6 +132,9 @@ class Replica {
 
  private:
   void ScheduleTick();
+  // Carries out a step's actions in order, except that the blocks it commits are written
+  // (LedgerApplication::FlushCommitted) and their proof stored after the rest: a vote or
+  // a proposal does not wait for the write of the block its QC commits.
   void Handle(consensus::Step step);
   void Deliver(uint32_t from, const consensus::Message& message);
   // What the core's actions ask for (Handle).

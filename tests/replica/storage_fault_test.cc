@@ -143,6 +143,41 @@ class LedgerAppFaultTest : public ::testing::Test {
   std::unique_ptr<testing::Replay> faulty_;
 };
 
+// Deferred commit writes (ledger_app.h): the application counts a committed block at
+// once, the store and the listener only at the flush, or when the next block commits.
+TEST_F(LedgerAppFaultTest, ADeferredCommitCountsAtOnceAndReachesTheStoreAtTheFlush) {
+  const Block2 two = CommitOneAndTwinOnlyTwo();
+  std::vector<uint64_t> announced;
+  faulty_->app->set_commit_listener(
+      [&announced](uint64_t height, const std::vector<crypto::Hash32>&) {
+        announced.push_back(height);
+      });
+  faulty_->app->set_defer_commit_writes(true);
+
+  EXPECT_EQ(faulty_->app->ExecuteCommitted(two.block, two.qc), two.twin_root);
+  EXPECT_EQ(faulty_->app->committed_height(), 2u);
+  EXPECT_EQ(faulty_->app->StateRootAt(2), std::optional<crypto::Hash32>(two.twin_root));
+  EXPECT_EQ(*CommittedHeight(*faulty_->store), 1u) << "the write was not deferred";
+  ExpectBlockWholeOrAbsent(*faulty_->store, 2, two.tx, /*present=*/false);
+  EXPECT_TRUE(announced.empty());
+
+  faulty_->app->FlushCommitted();
+  EXPECT_EQ(*CommittedHeight(*faulty_->store), 2u);
+  ExpectBlockWholeOrAbsent(*faulty_->store, 2, two.tx, /*present=*/true);
+  EXPECT_EQ(announced, std::vector<uint64_t>{2});
+  faulty_->app->FlushCommitted();  // nothing staged: nothing written or told again
+  EXPECT_EQ(announced, std::vector<uint64_t>{2});
+
+  // Block 3 staged, then block 4 committed over it: 3 is written first, 4 stays staged.
+  const crypto::Hash32 root3 = CommitOnBoth({net_.QuotaTx(300)});
+  EXPECT_EQ(*CommittedHeight(*faulty_->store), 2u);
+  const crypto::Hash32 root4 = CommitOnBoth({net_.QuotaTx(400)});
+  EXPECT_EQ(*CommittedHeight(*faulty_->store), 3u);
+  EXPECT_EQ(Value(*faulty_->store, keys::StateRootKey(3)), std::string(crypto::AsBytes(root3)));
+  EXPECT_EQ(faulty_->app->StateRootAt(4), std::optional<crypto::Hash32>(root4));
+  EXPECT_EQ(announced, (std::vector<uint64_t>{2, 3}));
+}
+
 TEST_F(LedgerAppFaultTest, ACommitThatCannotBeWrittenStopsTheNodeAtItsLastHeight) {
   const Block2 two = CommitOneAndTwinOnlyTwo();
   const std::string root1 = Value(*twin_->store, keys::StateRootKey(1));
