@@ -308,7 +308,10 @@ static_assert(block_interval_ms_min_default <= idle_block_interval_ms_default,
 inline constexpr size_t mempool_txs_max = 50000;
 inline constexpr size_t mempool_bytes_max = 256 * 1024 * 1024;
 // Transactions waiting for a signature-check thread; a submit beyond it is refused.
+// Clients' batches (SubmitTransactions) may hold at most half of it, so that no client
+// load can keep the peers' gossip out.
 inline constexpr size_t verify_queue_txs_max = 20000;
+inline constexpr size_t verify_queue_client_txs_max = verify_queue_txs_max / 2;
 
 static_assert(mempool_txs_max >= block_txs_max, "a full block must fit in the mempool");
 static_assert(mempool_bytes_max >= block_bytes_max);
@@ -326,6 +329,12 @@ inline constexpr size_t api_streams_max = 32;
 // Transactions in one SubmitTransactions call: enough to amortise a call over a block's
 // worth, few enough that one call holds a server thread for a bounded time.
 inline constexpr size_t api_submit_batch_txs_max = 1000;
+// The committed records one SubmitTransactions call may answer with, in bytes: a call that
+// resends committed transactions gets their records back, and a record can be large (the
+// licences a revocation named), so the answer is bounded well within a message.
+inline constexpr size_t api_submit_batch_answer_bytes_max = api_message_bytes_max / 2;
+static_assert(verify_queue_client_txs_max >= api_submit_batch_txs_max,
+              "a whole batch must fit in the clients' share of the signature queue");
 // SubmitTransaction with wait_for_commit waits at most this long (less if the call's
 // deadline comes first), then answers PENDING.
 inline constexpr uint64_t api_wait_for_commit_ms_max = 60000;

@@ -7,7 +7,9 @@
 // THE DRIVER CONTRACT
 //  - Actions of one Step are executed in order. A Persist is written AND synced
 //    before any later action of the same Step is carried out: that is what makes
-//    "never sign twice in a round" survive a crash.
+//    "never sign twice in a round" survive a crash. A driver may carry out the
+//    Commits last, after the messages (node/replica: their blocks are written then),
+//    as long as the Application answers as if they were done (application.h).
 //  - Send{to} may name this replica, and Broadcast goes to every validator,
 //    this one included: the driver loops such messages back through its queue
 //    (never by calling the core re-entrantly).

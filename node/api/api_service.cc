@@ -183,13 +183,25 @@ grpc::Status AnswerSubmissions(NodeView& node, const std::string& chain_id,
   {
     Opened committed = OpenCommitted(node);
     if (!committed.reader.ok()) return ToGrpcStatus(committed.reader.status());
+    size_t record_bytes = 0;
     for (size_t i = 0; i < txs.size(); ++i) {
       ids.push_back(crypto::TransactionId(chain_id, txs[i]->body()));
       v1::SubmitTransactionResponse& answer = (*answers)[i];
       answer.set_tx_id(std::string(crypto::AsBytes(ids[i])));
       Result<bool> known = FillFromRecord(*committed.reader, ids[i], &answer);
       if (!known.ok()) return ToGrpcStatus(known.status());
-      if (*known) continue;
+      if (*known) {
+        // Resent committed transactions are answered with their records: bounded, so that
+        // a small request cannot make the node build a huge answer.
+        record_bytes += answer.ByteSizeLong();
+        if (record_bytes > limits::api_submit_batch_answer_bytes_max) {
+          return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              "the committed records this call would answer with exceed " +
+                                  std::to_string(limits::api_submit_batch_answer_bytes_max) +
+                                  " bytes; send fewer transactions per call");
+        }
+        continue;
+      }
       // Any envelope of a body waiting in the mempool answers PENDING, even one that
       // admission would refuse: the transaction, which is what the id names, is not
       // refused.

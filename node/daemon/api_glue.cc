@@ -62,7 +62,8 @@ std::vector<Result<crypto::Hash32>> DaemonNodeView::Submit(
                       " (not added yet, or removed); submit to a validator (GetStatus lists "
                       "them)");
   }
-  std::vector<Result<crypto::Hash32>> answers = admission_->Admit(txs, *snapshot, *height + 1);
+  std::vector<Result<crypto::Hash32>> answers =
+      admission_->Admit(txs, *snapshot, *height + 1, mempool::Admission::Source::kClient);
   if (gossip_ != nullptr) {
     for (size_t i = 0; i < txs.size(); ++i) {
       if (answers[i].ok()) gossip_->Add(txs[i]);

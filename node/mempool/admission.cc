@@ -25,12 +25,26 @@ Admission::~Admission() {
   threads_->join();
 }
 
-bool Admission::Reserve(size_t count) {
+bool Admission::Reserve(size_t count, Source source) {
+  if (source == Source::kClient) {
+    size_t clients = queued_client_txs_.load();
+    do {
+      if (clients + count > limits::verify_queue_client_txs_max) return false;
+    } while (!queued_client_txs_.compare_exchange_weak(clients, clients + count));
+  }
   size_t queued = queued_txs_.load();
   do {
-    if (queued + count > limits::verify_queue_txs_max) return false;
+    if (queued + count > limits::verify_queue_txs_max) {
+      if (source == Source::kClient) queued_client_txs_.fetch_sub(count);
+      return false;
+    }
   } while (!queued_txs_.compare_exchange_weak(queued, queued + count));
   return true;
+}
+
+void Admission::Release(Source source) {
+  queued_txs_.fetch_sub(1);
+  if (source == Source::kClient) queued_client_txs_.fetch_sub(1);
 }
 
 Result<crypto::Hash32> Admission::AdmitOne(const v1::Transaction& tx,
@@ -49,17 +63,21 @@ Result<crypto::Hash32> Admission::AdmitOne(const v1::Transaction& tx,
 
 std::vector<Result<crypto::Hash32>> Admission::Admit(const std::vector<v1::Transaction>& txs,
                                                      const storage::ReadView& committed,
-                                                     uint64_t next_height) {
+                                                     uint64_t next_height, Source source) {
   // One transaction (a client's submission) is checked on the calling thread: a hand-off
   // to the pool and back would cost two context switches for no parallelism.
   if (txs.size() == 1) return {AdmitOne(txs[0], committed, next_height)};
-  if (!Reserve(txs.size())) {
-    const std::string queued = std::to_string(queued_txs_.load());
+  if (!Reserve(txs.size(), source)) {
+    const bool client = source == Source::kClient;
+    const std::string queued =
+        std::to_string(client ? queued_client_txs_.load() : queued_txs_.load());
+    const std::string max =
+        std::to_string(client ? limits::verify_queue_client_txs_max : limits::verify_queue_txs_max);
     std::vector<Result<crypto::Hash32>> refused;
     for (size_t i = 0; i < txs.size(); ++i) {
       refused.emplace_back(Status::ResourceExhausted(
-          "signature check queue full (" + queued + " of " +
-          std::to_string(limits::verify_queue_txs_max) + " waiting); retry shortly"));
+          "signature check queue full (" + queued + " of " + max + " waiting" +
+          (client ? " from clients" : "") + "); retry shortly"));
     }
     return refused;
   }
@@ -68,7 +86,7 @@ std::vector<Result<crypto::Hash32>> Admission::Admit(const std::vector<v1::Trans
   for (size_t i = 0; i < txs.size(); ++i) {
     asio::post(*threads_, [&, i] {
       answers[i] = AdmitOne(txs[i], committed, next_height);
-      queued_txs_.fetch_sub(1);
+      Release(source);
       done.count_down();
     });
   }

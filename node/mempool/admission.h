@@ -9,7 +9,8 @@
 //   - Each transaction gets its own answer: its id, or the Status that refused it,
 //     which carries the ledger's ErrorCode (ledger::ErrorCodeOf).
 //   - Bounded: at most limits::verify_queue_txs_max transactions of batches wait for a
-//     thread, gossip's and clients' alike; a batch that would exceed it is refused whole
+//     thread, of which clients' batches at most limits::verify_queue_client_txs_max (so
+//     that gossip always has room); a batch that would exceed either is refused whole
 //     with RESOURCE_EXHAUSTED. Single submissions are bounded by the API's server threads.
 //
 // Thread safety: Admit may be called from many threads at once; the caller blocks
@@ -41,10 +42,12 @@ class Admission {
   Admission(const Admission&) = delete;
   Admission& operator=(const Admission&) = delete;
 
+  // Where a batch comes from: a client's batch may hold only its share of the queue.
+  enum class Source : uint8_t { kPeer, kClient };
   // Verifies, checks and adds each transaction for a block of `next_height`.
   std::vector<Result<crypto::Hash32>> Admit(const std::vector<v1::Transaction>& txs,
                                             const storage::ReadView& committed,
-                                            uint64_t next_height);
+                                            uint64_t next_height, Source source = Source::kPeer);
 
   // Transactions whose signatures it has checked since start (the verify-rate metric).
   uint64_t verified() const { return verified_.load(std::memory_order_relaxed); }
@@ -53,13 +56,16 @@ class Admission {
   Result<crypto::Hash32> AdmitOne(const v1::Transaction& tx, const storage::ReadView& committed,
                                   uint64_t next_height);
   // Takes room for `count` transactions in the queue; false (and nothing taken) if the
-  // queue would exceed limits::verify_queue_txs_max.
-  bool Reserve(size_t count);
+  // queue would exceed limits::verify_queue_txs_max, or clients' batches
+  // limits::verify_queue_client_txs_max.
+  bool Reserve(size_t count, Source source);
+  void Release(Source source);
 
   const std::string chain_id_;
   Mempool* const pool_;
   // Transactions of batches handed to the threads and not yet answered.
   std::atomic<size_t> queued_txs_{0};
+  std::atomic<size_t> queued_client_txs_{0};  // of queued_txs_
   std::atomic<uint64_t> verified_{0};
   std::unique_ptr<asio::thread_pool> threads_;
 };

@@ -196,6 +196,9 @@ crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block
   while (roots_.size() > kRootsKeptMax) roots_.erase(roots_.begin());
   if (defer_commit_writes_) {
     staged_ = std::move(staged);
+    // A block that ends its epoch is written at once: the core signs a last timeout of
+    // the ended epoch in this step, and after a crash the node must not restart in it.
+    if (EpochEndedAt(height).has_value()) FlushCommitted();
   } else {
     Announce(staged);
   }

@@ -2,10 +2,11 @@
 // made of the custody ledger, the node's store and its mempool.
 //
 // What it promises
-//   - ExecuteCommitted writes everything block h changes in ONE synced batch: the
-//     ledger's state, index and transaction records, the block (0x02, 0x03), its
-//     commit QC, the removal of its pending record, and the commit height. After a
-//     crash the store is at h or h - 1, never between.
+//   - ExecuteCommitted (or, with deferred commit writes, FlushCommitted) writes
+//     everything block h changes in ONE synced batch: the ledger's state, index and
+//     transaction records, the block (0x02, 0x03), its commit QC, the removal of its
+//     pending record, and the commit height. After a crash the store is at h or h - 1,
+//     never between.
 //   - What a block executes depends on its bytes alone (CONSENSUS.md "Execution
 //     depends on the block alone"): the transactions are those of the block, in
 //     order, with the signatures the block carries. A verified form is reused only
@@ -35,7 +36,8 @@
 //     ValidatePayload and PayloadForProposal, the transactions a proposal leaves out);
 //     the store, the mempool and the API do not have it yet. A crash before the flush
 //     leaves the store at the block below, with the safety state ahead of it: the
-//     block commits again from the next QC, or by block sync.
+//     block commits again from the next QC, or by block sync. A block that ends its
+//     epoch is written at once, never staged.
 //   - Proposals take the oldest mempool transactions not already in the branch, less
 //     those whose signers no longer hold (dropped from the pool) and those whose
 //     signers the store failed to read (kept in the pool for a later block).

@@ -76,7 +76,7 @@ class TestNode : public NodeView {
   }
   std::vector<Result<crypto::Hash32>> Submit(const std::vector<v1::Transaction>& txs) override {
     std::unique_ptr<storage::Snapshot> snapshot = store_->GetSnapshot();
-    return admission_->Admit(txs, *snapshot, height() + 1);
+    return admission_->Admit(txs, *snapshot, height() + 1, mempool::Admission::Source::kClient);
   }
   bool IsPending(const crypto::Hash32& tx_id) const override { return pool_.Contains(tx_id); }
   uint64_t WaitForCommitAbove(uint64_t h, Deadline deadline) const override {

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -141,7 +142,7 @@ class Bench {
       if (share == 0) {
         // Without a rate a transaction is due once there is room for it: the wait for
         // room is the client's bound, not the chain's latency.
-        while (tracker_.outstanding() >= o_.max_outstanding) {
+        while (tracker_.outstanding() + gathering_.load() >= o_.max_outstanding) {
           if (Clock::now() >= end) return;
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
@@ -155,11 +156,12 @@ class Bench {
       do {
         batch.push_back(lane.Next(scheduler.Next([&lane](Kind k) { return lane.Ready(k); })));
         dues.push_back(due);
+        gathering_.fetch_add(1);
         ++sent;
         if (share > 0) {
           due = DueAt(begin, sent, share);
           if (due > Clock::now()) break;
-        } else if (tracker_.outstanding() + batch.size() >= o_.max_outstanding) {
+        } else if (tracker_.outstanding() + gathering_.load() >= o_.max_outstanding) {
           break;
         }
       } while (batch.size() < o_.batch);
@@ -180,6 +182,7 @@ class Bench {
   void Send(size_t node, Prepared p, Clock::time_point due) {
     std::string id = network_.IdOf(p.tx);
     tracker_.Submitted(id, p.kind, due, std::move(p.on_commit));
+    gathering_.fetch_sub(1);
     Result<v1::SubmitTransactionResponse> r = network_.Submit(node, p.tx);
     if (!r.ok()) {
       tracker_.Refused(id, p.kind, r.status().message());
@@ -197,6 +200,7 @@ class Bench {
       tracker_.Submitted(ids[i], batch[i].kind, dues[i], std::move(batch[i].on_commit));
       txs.push_back(std::move(batch[i].tx));
     }
+    gathering_.fetch_sub(batch.size());
     Result<v1::SubmitTransactionsResponse> r = network_.SubmitBatch(node, txs);
     for (size_t i = 0; i < batch.size(); ++i) {
       if (!r.ok()) {
@@ -213,6 +217,10 @@ class Bench {
   Tracker tracker_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   uint64_t first_height_ = 0;
+  // Transactions the clients have signed and not yet handed to the tracker: without a
+  // rate, they count against --max-outstanding too, so that clients gathering batches
+  // at once do not overshoot it.
+  std::atomic<size_t> gathering_{0};
 };
 
 }  // namespace
