@@ -165,6 +165,13 @@ Result<std::pair<bool, uint64_t>> FillIfCommitted(const NodeView& node, const cr
   return std::make_pair(*filled, committed.reader->committed_height());
 }
 
+// A refusal at admission, as the client gets it: REJECTED with the code and message.
+void Reject(v1::ErrorCode code, const Status& refusal, v1::SubmitTransactionResponse* answer) {
+  answer->set_status(v1::TX_STATUS_REJECTED);
+  answer->mutable_result()->set_code(code);
+  answer->mutable_result()->set_message(refusal.message());
+}
+
 // Answers each transaction as SubmitTransaction does without waiting, into `answers`
 // (one per transaction, tx_id always set): its committed record (on any node that has
 // it: api.proto, idempotent), PENDING when its id waits in the mempool, else admission's
@@ -228,14 +235,10 @@ grpc::Status AnswerSubmissions(NodeView& node, const std::string& chain_id,
       Result<std::pair<bool, uint64_t>> filled = FillIfCommitted(node, ids[to_admit[k]], &answer);
       if (!filled.ok()) return ToGrpcStatus(filled.status());
       if (filled->first) continue;
-      answer.set_status(v1::TX_STATUS_REJECTED);  // no record: cannot happen, say so plainly
-      answer.mutable_result()->set_code(v1::DUPLICATE_TX);
-      answer.mutable_result()->set_message(refusal.message());
+      Reject(v1::DUPLICATE_TX, refusal, &answer);  // no record: cannot happen, say so plainly
     } else if (refusal.code() == Code::kInvalidArgument) {
       // A rule refusal: a value for the client, not an RPC error (api.proto).
-      answer.set_status(v1::TX_STATUS_REJECTED);
-      answer.mutable_result()->set_code(ledger::ErrorCodeOf(refusal));
-      answer.mutable_result()->set_message(refusal.message());
+      Reject(ledger::ErrorCodeOf(refusal), refusal, &answer);
     } else if (first_error.ok()) {
       first_error = ToGrpcStatus(refusal);
     }

@@ -2,6 +2,7 @@
 // (signatures, chain id, replay against committed state) on a pool of threads.
 #include "node/mempool/mempool.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -163,6 +164,28 @@ TEST_F(AdmissionTest, ABatchBeyondTheQueueBoundIsRefusedWholeUnchecked) {
   EXPECT_OK(answers[0]);
   EXPECT_OK(answers[1]);
   EXPECT_EQ(admission.verified(), 2u);
+}
+
+// Clients' batches may hold half the queue, so that gossip always has room: a client's
+// batch beyond its share is refused whole and unchecked, the same batch from a peer is
+// checked.
+TEST_F(AdmissionTest, AClientsBatchBeyondItsShareOfTheQueueIsRefusedAPeersIsNot) {
+  Admission admission(kChain, &pool_, 2);
+  const std::vector<v1::Transaction> batch(limits::verify_queue_client_txs_max + 1,
+                                           v1::Transaction());
+  auto answers =
+      admission.Admit(batch, world_.store(), world_.height() + 1, Admission::Source::kClient);
+  ASSERT_EQ(answers.size(), batch.size());
+  for (const auto& answer : answers) {
+    ASSERT_EQ(answer.status().code(), Code::kResourceExhausted) << answer.status().ToString();
+    ASSERT_THAT(answer.status().message(), ::testing::HasSubstr("from clients"));
+  }
+  EXPECT_EQ(admission.verified(), 0u);
+  answers = admission.Admit(batch, world_.store(), world_.height() + 1);
+  for (const auto& answer : answers) {
+    ASSERT_NE(answer.status().code(), Code::kResourceExhausted) << answer.status().ToString();
+  }
+  EXPECT_EQ(admission.verified(), batch.size());
 }
 
 TEST_F(AdmissionTest, ManyThreadsAdmitEveryTransactionOnce) {
