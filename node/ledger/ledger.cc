@@ -378,58 +378,80 @@ v1::ErrorCode ErrorCodeOf(const Status& status) {
   return v1::MALFORMED;
 }
 
-Result<BlockExecution> ExecuteBlock(const storage::ReadView& committed, const BlockContext& ctx,
-                                    const std::vector<VerifiedTx>& txs) {
+BlockExecutor::BlockExecutor(const storage::ReadView& committed, BlockContext ctx)
+    : committed_(committed), ctx_(std::move(ctx)), block_(std::make_unique<Overlay>(committed)) {}
+
+BlockExecutor::~BlockExecutor() = default;
+
+Result<std::unique_ptr<BlockExecutor>> BlockExecutor::Begin(const storage::ReadView& committed,
+                                                            BlockContext ctx) {
+  Result<uint64_t> previous = ExecutedHeight(committed);
+  if (!previous.ok()) return previous.status();
+  REEL_ASSERT(ctx.height == *previous + 1);
+  return std::unique_ptr<BlockExecutor>(new BlockExecutor(committed, std::move(ctx)));
+}
+
+Status BlockExecutor::Add(const VerifiedTx& tx) {
   try {
-    Result<uint64_t> previous = ExecutedHeight(committed);
-    if (!previous.ok()) return previous.status();
-    REEL_ASSERT(ctx.height == *previous + 1);
-    Overlay block(committed);
-    BlockExecution out;
-    out.results.reserve(txs.size());
-    for (uint32_t i = 0; i < txs.size(); ++i) {
-      const VerifiedTx& tx = txs[i];
-      Overlay layer(block);
-      State state(layer);
-      v1::TxResult result;
-      TxContext tc{ctx, i, std::string(crypto::AsBytes(tx.id)), tx.body, nullptr, state, result};
-      Refusal r = CheckNotCommitted(block, tc.id);
-      if (r.ok()) r = ExecuteOne(tc, tx);
-      if (r.ok()) {
-        layer.MergeIntoParent();
-      } else {
-        // Only the code, the message and the restrictions that refused it survive.
-        v1::TxResult failed;
-        failed.set_code(r.code);
-        failed.set_message(r.message);
-        *failed.mutable_restriction_ids() = result.restriction_ids();
-        result = std::move(failed);
-      }
-      // A duplicate keeps the first record; any other transaction gets its own.
-      if (r.code != v1::DUPLICATE_TX) {
-        block.Put(storage::keys::TxKey(tc.id), TxRecord(result, ctx, i));
-      }
-      block.Put(layout::EventKey(ctx.height, i), Serialize(MakeEvent(ctx, i, tx, result, block)));
-      out.results.push_back(std::move(result));
+    Overlay& block = *block_;
+    const uint32_t i = static_cast<uint32_t>(out_.results.size());
+    Overlay layer(block);
+    State state(layer);
+    v1::TxResult result;
+    TxContext tc{ctx_, i, std::string(crypto::AsBytes(tx.id)), tx.body, nullptr, state, result};
+    Refusal r = CheckNotCommitted(block, tc.id);
+    if (r.ok()) r = ExecuteOne(tc, tx);
+    if (r.ok()) {
+      layer.MergeIntoParent();
+    } else {
+      // Only the code, the message and the restrictions that refused it survive.
+      v1::TxResult failed;
+      failed.set_code(r.code);
+      failed.set_message(r.message);
+      *failed.mutable_restriction_ids() = result.restriction_ids();
+      result = std::move(failed);
     }
-    {
-      State state(block);
-      BeginApprovedEpoch(state, ctx.height);
+    // A duplicate keeps the first record; any other transaction gets its own.
+    if (r.code != v1::DUPLICATE_TX) {
+      block.Put(storage::keys::TxKey(tc.id), TxRecord(result, ctx_, i));
     }
-    Result<crypto::Hash32> root = FinishBlock(committed, block, ctx.height, ctx.time_ms);
-    if (!root.ok()) return root.status();
-    out.state_root = *root;
-    for (const auto& [key, value] : block.writes()) {
-      if (value.has_value()) {
-        out.batch.Put(key, *value);
-      } else {
-        out.batch.Delete(key);
-      }
-    }
-    return out;
+    block.Put(layout::EventKey(ctx_.height, i), Serialize(MakeEvent(ctx_, i, tx, result, block)));
+    out_.results.push_back(std::move(result));
+    return Status::Ok();
   } catch (const StorageFault& fault) {
     return fault.status;
   }
+}
+
+Result<BlockExecution> BlockExecutor::Finish() {
+  try {
+    Overlay& block = *block_;
+    {
+      State state(block);
+      BeginApprovedEpoch(state, ctx_.height);
+    }
+    Result<crypto::Hash32> root = FinishBlock(committed_, block, ctx_.height, ctx_.time_ms);
+    if (!root.ok()) return root.status();
+    out_.state_root = *root;
+    for (const auto& [key, value] : block.writes()) {
+      if (value.has_value()) {
+        out_.batch.Put(key, *value);
+      } else {
+        out_.batch.Delete(key);
+      }
+    }
+    return std::move(out_);
+  } catch (const StorageFault& fault) {
+    return fault.status;
+  }
+}
+
+Result<BlockExecution> ExecuteBlock(const storage::ReadView& committed, const BlockContext& ctx,
+                                    const std::vector<VerifiedTx>& txs) {
+  Result<std::unique_ptr<BlockExecutor>> executor = BlockExecutor::Begin(committed, ctx);
+  if (!executor.ok()) return executor.status();
+  for (const VerifiedTx& tx : txs) REEL_RETURN_IF_ERROR((*executor)->Add(tx));
+  return (*executor)->Finish();
 }
 
 Result<crypto::Hash32> StateRoot(const storage::ReadView& view) {

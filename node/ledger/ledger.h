@@ -118,6 +118,36 @@ struct BlockExecution {
 Result<BlockExecution> ExecuteBlock(const storage::ReadView& committed, const BlockContext& ctx,
                                     const std::vector<VerifiedTx>& txs);
 
+class Overlay;
+
+// ExecuteBlock one transaction at a time, so that a caller can do other work between
+// them (the replica prepares the next block between consensus messages). Begin, Add
+// each transaction in block order, Finish: the same results, root and batch as
+// ExecuteBlock of the same transactions. `committed` must not change and must outlive
+// the executor (a snapshot, when other writes may come in between). After a Status
+// that is not OK (a storage read failed), the executor is spent.
+class BlockExecutor {
+ public:
+  static Result<std::unique_ptr<BlockExecutor>> Begin(const storage::ReadView& committed,
+                                                      BlockContext ctx);
+  ~BlockExecutor();
+  BlockExecutor(const BlockExecutor&) = delete;
+  BlockExecutor& operator=(const BlockExecutor&) = delete;
+
+  Status Add(const VerifiedTx& tx);
+  size_t added() const { return out_.results.size(); }
+  // Call once, after the last Add.
+  Result<BlockExecution> Finish();
+
+ private:
+  BlockExecutor(const storage::ReadView& committed, BlockContext ctx);
+
+  const storage::ReadView& committed_;
+  const BlockContext ctx_;
+  std::unique_ptr<Overlay> block_;
+  BlockExecution out_;
+};
+
 // The initial state from genesis: organisations, then sites, then quotas, each with the
 // rules of its transaction (the signer is the chain itself). InvalidArgument naming the
 // entry and its ErrorCode when one breaks a rule, or when no organisation holds

@@ -111,17 +111,27 @@ void LedgerApplication::Remember(const ledger::VerifiedTx& tx) {
   }
 }
 
-Result<LedgerApplication::Executed> LedgerApplication::Execute(const consensus::Block& block,
-                                                               bool* invalid_tx) {
-  const uint64_t height = block.header.height;
-  REEL_ASSERT(height == committed_height_ + 1);
-  Executed out;
-  out.block_id = block.id;
-  out.height = height;
-  std::vector<ledger::VerifiedTx> txs;
-  txs.reserve(block.payload.size());
-  out.tx_ids.reserve(block.payload.size());
-  for (size_t i = 0; i < block.payload.size(); ++i) {
+Result<LedgerApplication::Running> LedgerApplication::Begin(const consensus::Block& block) {
+  REEL_ASSERT(block.header.height == committed_height_ + 1 && !staged_.has_value());
+  Running run;
+  run.block_id = block.id;
+  run.height = block.header.height;
+  run.snapshot = store_->GetSnapshot();
+  ledger::BlockContext ctx{chain_id_, run.height, block.header.timestamp_ms};
+  Result<std::unique_ptr<ledger::BlockExecutor>> executor =
+      ledger::BlockExecutor::Begin(*run.snapshot, std::move(ctx));
+  if (!executor.ok()) return executor.status();
+  run.executor = std::move(executor).value();
+  run.tx_ids.reserve(block.payload.size());
+  return run;
+}
+
+Status LedgerApplication::Continue(const consensus::Block& block, Running& run, size_t txs_max,
+                                   bool* invalid_tx) {
+  REEL_ASSERT(run.block_id == block.id);
+  const size_t end =
+      run.tx_ids.size() + std::min(txs_max, block.payload.size() - run.tx_ids.size());
+  for (size_t i = run.tx_ids.size(); i < end; ++i) {
     Result<ledger::VerifiedTx> tx = VerifyEntry(block.payload[i]);
     if (!tx.ok()) {
       *invalid_tx = true;
@@ -129,29 +139,68 @@ Result<LedgerApplication::Executed> LedgerApplication::Execute(const consensus::
                                      " fails the signature and form check (" +
                                      tx.status().ToString() + ")");
     }
-    out.tx_ids.push_back(tx->id);
-    txs.push_back(std::move(tx).value());
+    REEL_RETURN_IF_ERROR(run.executor->Add(*tx));
+    run.tx_ids.push_back(tx->id);
   }
-  ledger::BlockContext ctx{chain_id_, height, block.header.timestamp_ms};
-  Result<ledger::BlockExecution> executed = ledger::ExecuteBlock(*store_, ctx, txs);
+  return Status::Ok();
+}
+
+Result<LedgerApplication::Executed> LedgerApplication::Execute(const consensus::Block& block,
+                                                               bool* invalid_tx) {
+  std::optional<Running> run;
+  if (preparing_.has_value() && preparing_->block_id == block.id &&
+      preparing_->height == block.header.height) {
+    run = std::move(preparing_);
+  }
+  preparing_.reset();
+  if (!run.has_value()) {
+    Result<Running> begun = Begin(block);
+    if (!begun.ok()) return begun.status();
+    run = std::move(begun).value();
+  }
+  REEL_RETURN_IF_ERROR(Continue(block, *run, block.payload.size(), invalid_tx));
+  Result<ledger::BlockExecution> executed = run->executor->Finish();
   if (!executed.ok()) return executed.status();
+  Executed out;
+  out.block_id = block.id;
+  out.height = block.header.height;
+  out.tx_ids = std::move(run->tx_ids);
   out.execution = std::move(executed).value();
   return out;
 }
 
-void LedgerApplication::Prepare(const consensus::Block& block) {
+bool LedgerApplication::Prepare(const consensus::Block& block, size_t txs_max) {
   FlushCommitted();  // execution reads the store
-  if (block.header.height != committed_height_ + 1) return;
-  if (prepared_.has_value() && prepared_->block_id == block.id) return;
-  if (prepare_failed_ == block.id) return;
+  if (block.header.height != committed_height_ + 1) return true;
+  if (prepared_.has_value() && prepared_->block_id == block.id) return true;
+  if (prepare_failed_ == block.id) return true;
+  const bool same_run = preparing_.has_value() && preparing_->block_id == block.id &&
+                        preparing_->height == block.header.height;
+  if (!same_run) {
+    Result<Running> begun = Begin(block);
+    if (!begun.ok()) {
+      preparing_.reset();
+      prepare_failed_ = block.id;
+      return true;
+    }
+    preparing_ = std::move(begun).value();
+  }
   bool invalid_tx = false;
-  Result<Executed> executed = Execute(block, &invalid_tx);
+  if (Status s = Continue(block, *preparing_, txs_max, &invalid_tx); !s.ok()) {
+    preparing_.reset();
+    prepared_.reset();
+    prepare_failed_ = block.id;
+    return true;
+  }
+  if (preparing_->tx_ids.size() < block.payload.size()) return false;
+  Result<Executed> executed = Execute(block, &invalid_tx);  // only Finish is left
   if (executed.ok()) {
     prepared_ = std::move(executed).value();
   } else {
     prepared_.reset();
     prepare_failed_ = block.id;
   }
+  return true;
 }
 
 crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block,
@@ -181,6 +230,7 @@ crypto::Hash32 LedgerApplication::ExecuteCommitted(const consensus::Block& block
     executed = std::move(now).value();
   }
   prepared_.reset();
+  preparing_.reset();  // of a sibling of this block, if any: its parent state is gone
   storage::WriteBatch batch = std::move(executed->execution.batch);
   const size_t sorted_ops = batch.count();
   batch.Put(keys::BlockKey(height), ToProto(block).SerializeAsString());
@@ -277,9 +327,8 @@ std::vector<std::string> LedgerApplication::PayloadForProposal(
   if (staged_.has_value()) in_branch.insert(staged_->tx_ids.begin(), staged_->tx_ids.end());
   std::vector<mempool::PooledTx> picked =
       pool_->Reap(block_limits.txs_max, block_limits.bytes_max - kBlockFramingBytes, in_branch);
-  // What voters check (ValidatePayload): a transaction whose signers no longer hold in
-  // the committed state would cost the block its votes. It can never commit as signed:
-  // out of the pool.
+  const uint64_t height =
+      (uncommitted.empty() ? committed_height_ : uncommitted.back()->header.height) + 1;
   std::unique_ptr<storage::Snapshot> committed = store_->GetSnapshot();
   return ReadCommitted(*committed, [&](const storage::ReadView& view) {
     ledger::SignerCheck signers_hold(view);
@@ -287,6 +336,22 @@ std::vector<std::string> LedgerApplication::PayloadForProposal(
     std::vector<std::string> payload;
     payload.reserve(picked.size());
     for (const mempool::PooledTx& tx : picked) {
+      // Expired at this height, or committed though still pooled (its admission read a
+      // snapshot from before its block, and pooled it after the block's write told the
+      // pool): either would only fail in the block, a slot wasted. Out of the pool.
+      if (tx.expiry_height() != 0 && tx.expiry_height() < height) {
+        stale.push_back(tx.id());
+        continue;
+      }
+      Result<std::optional<std::string>> record = view.Get(keys::TxKey(IdBytes(tx.id())));
+      if (!record.ok()) continue;  // a later block may read it; the pool keeps it
+      if (record->has_value()) {
+        stale.push_back(tx.id());
+        continue;
+      }
+      // What voters check (ValidatePayload): a transaction whose signers no longer hold
+      // in the committed state would cost the block its votes. It can never commit as
+      // signed: out of the pool.
       const Status signers = signers_hold.Check(*tx.verified);
       if (!signers.ok()) {
         // Only a rule refusal condemns it; a store that fails to read the signer leaves

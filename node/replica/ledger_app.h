@@ -21,11 +21,14 @@
 //     whose transaction fails verification means more than f validators are faulty, and the node
 //     stops rather than diverge, naming the block, the transaction and the check.
 //   - Prepare executes a certified child of the committed tip ahead of its commit, in
-//     the time the replica waits for the next proposal or votes; ExecuteCommitted of
-//     that very block (by id, at that height) then only writes what was computed.
-//     Execution reads the committed state alone, which only ExecuteCommitted
-//     changes, so a prepared block gives the bytes, results and root its commit
-//     would have: the store is the same and the block is the same.
+//     the time the replica waits for the next proposal or votes, a few transactions
+//     per call (so that a message never waits behind a whole block's execution);
+//     ExecuteCommitted of that very block (by id, at that height) then only writes
+//     what was computed, or first executes what is left of it. Execution reads the
+//     committed state alone (a snapshot taken when the block's execution began), which
+//     only ExecuteCommitted changes, and which drops any execution under way of
+//     another block, so a prepared block gives the bytes, results and root its commit
+//     would have: the state is the same and the block is the same.
 //   - Deferred commit writes (set_defer_commit_writes, which the replica turns on):
 //     ExecuteCommitted keeps the block's batch staged instead of writing it, and
 //     FlushCommitted writes it (synced), then tells the mempool and the listener. The
@@ -39,8 +42,10 @@
 //     block commits again from the next QC, or by block sync. A block that ends its
 //     epoch is written at once, never staged.
 //   - Proposals take the oldest mempool transactions not already in the branch, less
-//     those whose signers no longer hold (dropped from the pool) and those whose
-//     signers the store failed to read (kept in the pool for a later block).
+//     those whose signers no longer hold, those expired at the proposal's height and
+//     those already committed (the pool can hold one whose admission read a snapshot
+//     from before its block): all dropped from the pool; and less those the store
+//     failed to read for (kept in the pool for a later block).
 // Failure: a committed block that cannot be executed (the store fails a read, or
 //   holds damage: ledger::StorageFault) or whose batch cannot be written stops the
 //   node (internal::Fatal), naming the height. The store is then at h - 1, or at h if
@@ -54,6 +59,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -112,10 +118,12 @@ class LedgerApplication : public consensus::Application {
   crypto::Hash32 PayloadLeaf(std::string_view tx_bytes) const override;
   Status ValidatePayload(const consensus::Block& block) override;
 
-  // Executes `block` now if it is the child of the committed tip and not prepared
-  // already, keeping the result (one block) for its ExecuteCommitted. A block that
-  // fails to verify or execute is not kept: its commit, if it comes, says why.
-  void Prepare(const consensus::Block& block);
+  // Executes up to `txs_max` more of `block`'s transactions if it is the child of the
+  // committed tip and not prepared already, keeping the result (one block) for its
+  // ExecuteCommitted. True when there is nothing left to do for it: prepared, failed,
+  // or not the child of the tip; false when more calls are needed. A block that fails
+  // to verify or execute is not kept: its commit, if it comes, says why.
+  bool Prepare(const consensus::Block& block, size_t txs_max = SIZE_MAX);
 
   // See "Deferred commit writes" above. Off by default: ExecuteCommitted writes before
   // it returns.
@@ -143,9 +151,22 @@ class LedgerApplication : public consensus::Application {
     std::vector<crypto::Hash32> tx_ids;
     ledger::BlockExecution execution;
   };
+  // A block under execution over the committed tip, some of its transactions done.
+  struct Running {
+    crypto::Hash32 block_id{};
+    uint64_t height = 0;
+    std::unique_ptr<storage::Snapshot> snapshot;      // what the executor reads
+    std::unique_ptr<ledger::BlockExecutor> executor;  // reads *snapshot
+    std::vector<crypto::Hash32> tx_ids;               // of the transactions done
+  };
+  Result<Running> Begin(const consensus::Block& block);
+  // Verifies and executes up to `txs_max` more of the block's transactions. On failure,
+  // what failed (the run is spent); `invalid_tx` is set when a transaction of the block
+  // fails verification (names it), not when the store does.
+  Status Continue(const consensus::Block& block, Running& run, size_t txs_max, bool* invalid_tx);
   // Verifies the block's transactions and executes them over the committed state, which
-  // must be at its parent's height. On failure, what failed; `invalid_tx` is set when a
-  // transaction of the block fails verification (names it), not when the store does.
+  // must be at its parent's height: the rest of Prepare's run of this block, if there
+  // is one. On failure as Continue.
   Result<Executed> Execute(const consensus::Block& block, bool* invalid_tx);
 
   const std::string chain_id_;
@@ -163,6 +184,8 @@ class LedgerApplication : public consensus::Application {
   std::deque<crypto::Hash32> verified_order_;
   // What Prepare computed, for the block at committed_height_ + 1 it names.
   std::optional<Executed> prepared_;
+  // Prepare's execution under way, of the block at committed_height_ + 1 it names.
+  std::optional<Running> preparing_;
   // The block whose Prepare failed last (a store that failed a read): not tried again on
   // every event until its commit, which executes it and says why.
   std::optional<crypto::Hash32> prepare_failed_;

@@ -152,7 +152,8 @@ class Replica {
   // Once the loop has handled what is queued: executes the block the next QC would
   // commit, the one the highest QC certifies (LedgerApplication::Prepare), so that its
   // commit on the next proposal or votes only writes. Execution leaves the path from
-  // a proposal to the vote, and from a QC to the next proposal.
+  // a proposal to the vote, and from a QC to the next proposal. In turns of
+  // kPrepareTxsPerTurn transactions, each posted behind what is queued.
   void SchedulePrepare();
   // Reads the epoch of the committed state and starts its core (or none, if this
   // replica is not in its set) from the store; Fatal if the store cannot say.

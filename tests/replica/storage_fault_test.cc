@@ -178,6 +178,53 @@ TEST_F(LedgerAppFaultTest, ADeferredCommitCountsAtOnceAndReachesTheStoreAtTheFlu
   EXPECT_EQ(announced, (std::vector<uint64_t>{2, 3}));
 }
 
+// Prepare in turns (ledger_app.h): a block executed a few transactions per call gives
+// the root a whole execution gives, whether the turns finish before its commit, the
+// commit finishes them, or a sibling commits instead.
+TEST_F(LedgerAppFaultTest, APrepareInTurnsGivesTheRootOfAWholeExecution) {
+  CommitOnBoth({net_.QuotaTx(100)});
+  auto txs = [this](int64_t first) {
+    std::vector<v1::Transaction> out;
+    for (int64_t k = 0; k < 5; ++k) out.push_back(net_.QuotaTx(first + k));
+    return out;
+  };
+  LedgerApplication& app = *faulty_->app;
+
+  // Turns of two: false until the fifth transaction is done; the commit then only writes.
+  const consensus::Block two = NextBlock(*faulty_, txs(200));
+  EXPECT_FALSE(app.Prepare(two, 2));
+  EXPECT_FALSE(app.Prepare(two, 2));
+  EXPECT_EQ(*CommittedHeight(*faulty_->store), 1u) << "a turn wrote to the store";
+  EXPECT_TRUE(app.Prepare(two, 2));
+  EXPECT_TRUE(app.Prepare(two, 2)) << "a prepared block has nothing left to do";
+  const uint64_t prepared = app.commits_prepared();
+  const crypto::Hash32 root2 = twin_->app->ExecuteCommitted(two, QcOn(two));
+  EXPECT_EQ(app.ExecuteCommitted(two, QcOn(two)), root2);
+  EXPECT_EQ(app.commits_prepared(), prepared + 1);
+
+  // One turn of one, then the commit: it executes the other four over the same state.
+  const consensus::Block three = NextBlock(*faulty_, txs(300));
+  EXPECT_FALSE(app.Prepare(three, 1));
+  const crypto::Hash32 root3 = twin_->app->ExecuteCommitted(three, QcOn(three));
+  EXPECT_EQ(app.ExecuteCommitted(three, QcOn(three)), root3);
+  EXPECT_EQ(app.commits_prepared(), prepared + 1) << "a block half prepared counted as prepared";
+
+  // A sibling half prepared, then another block of the height commits: the half run is
+  // dropped, and the next height prepares over the committed block.
+  const consensus::Block sibling = NextBlock(*faulty_, txs(400));
+  EXPECT_FALSE(app.Prepare(sibling, 3));
+  const consensus::Block four = NextBlock(*faulty_, txs(500));
+  const crypto::Hash32 root4 = twin_->app->ExecuteCommitted(four, QcOn(four));
+  EXPECT_EQ(app.ExecuteCommitted(four, QcOn(four)), root4);
+  EXPECT_TRUE(app.Prepare(sibling, 3)) << "a block that is no child of the tip is not run";
+  const consensus::Block five = NextBlock(*faulty_, txs(600));
+  EXPECT_FALSE(app.Prepare(five, 4));
+  EXPECT_TRUE(app.Prepare(five, 4));
+  const crypto::Hash32 root5 = twin_->app->ExecuteCommitted(five, QcOn(five));
+  EXPECT_EQ(app.ExecuteCommitted(five, QcOn(five)), root5);
+  EXPECT_EQ(app.commits_prepared(), prepared + 2);
+}
+
 TEST_F(LedgerAppFaultTest, ACommitThatCannotBeWrittenStopsTheNodeAtItsLastHeight) {
   const Block2 two = CommitOneAndTwinOnlyTwo();
   const std::string root1 = Value(*twin_->store, keys::StateRootKey(1));
@@ -241,6 +288,35 @@ TEST_F(LedgerAppFaultTest, AReadFailureWhileProposingKeepsTheTransactionInThePoo
   EXPECT_EQ(faulty_->faults->failures(), 1u);
   EXPECT_TRUE(faulty_->pool.Contains(net_.IdOf(tx))) << "a read error dropped a pooled transaction";
   // The next proposal, with the store healed, takes it.
+  EXPECT_EQ(faulty_->app->PayloadForProposal({}, kBlockLimits).size(), 1u);
+}
+
+// A proposal leaves out, and drops from the pool, what the pool holds though it is
+// committed (admitted over a snapshot from before its block, as an admission racing the
+// block's write does) or expired at the proposal's height: either would only fail.
+TEST_F(LedgerAppFaultTest, APooledTransactionAlreadyCommittedOrExpiredIsNotProposed) {
+  mempool::Admission admission(kChain, &faulty_->pool, 1);
+  const v1::Transaction committed = net_.QuotaTx(100);
+  std::unique_ptr<storage::Snapshot> before = faulty_->store->GetSnapshot();
+  CommitOnBoth({committed});  // height 1
+  ASSERT_OK(admission.Admit({committed}, *before, 1)[0]);
+  v1::TxBody body = world_.Body("miit");
+  v1::SetQuota* quota = body.mutable_set_quota();
+  quota->set_org_id("mineco");
+  quota->set_year(2026);
+  quota->set_category(v1::QUOTA_CATEGORY_MINING_LIGHT);
+  quota->set_amount_g(200);
+  body.set_expiry_height(1);  // valid up to block 1; a proposal now is block 2
+  const v1::Transaction expired = world_.Sign(body);
+  ASSERT_OK(admission.Admit({expired}, *before, 1)[0]);
+  ASSERT_TRUE(faulty_->pool.Contains(net_.IdOf(committed)));
+  ASSERT_TRUE(faulty_->pool.Contains(net_.IdOf(expired)));
+
+  EXPECT_TRUE(faulty_->app->PayloadForProposal({}, kBlockLimits).empty());
+  EXPECT_FALSE(faulty_->pool.Contains(net_.IdOf(committed)));
+  EXPECT_FALSE(faulty_->pool.Contains(net_.IdOf(expired)));
+  // A transaction that can still commit is proposed.
+  ASSERT_OK(admission.Admit({net_.QuotaTx(300)}, *faulty_->store, 2)[0]);
   EXPECT_EQ(faulty_->app->PayloadForProposal({}, kBlockLimits).size(), 1u);
 }
 
