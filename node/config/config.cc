@@ -50,7 +50,7 @@ const std::vector<KeyDef>& KeyDefs() {
        [](NodeConfig& c) { return &c.p2p.tls_key_file; }},
       {"api.listen", "host:port of the client API (gRPC) for wallets and the reel CLI.",
        Kind::kHostPort, [](NodeConfig& c) { return &c.api.listen; }},
-      {"api.max_message_bytes", "Largest gRPC message the API accepts or sends, bytes.",
+      {"api.max_message_bytes", "Largest gRPC request the API accepts, bytes.",
        Kind::kUint, nullptr, [](NodeConfig& c) { return &c.api.max_message_bytes; },
        limits::daemon_api_message_bytes_min, limits::daemon_api_message_bytes_max},
       {"metrics.listen", "host:port of the HTTP server for /metrics (Prometheus) and /healthz.",
