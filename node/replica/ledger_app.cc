@@ -84,7 +84,7 @@ Status LedgerApplication::Open() {
   return Status::Ok();
 }
 
-Result<ledger::VerifiedTx> LedgerApplication::VerifyEntry(std::string_view tx_bytes) {
+Result<LedgerApplication::VerifiedPtr> LedgerApplication::VerifyEntry(std::string_view tx_bytes) {
   v1::Transaction envelope;
   if (!envelope.ParseFromArray(tx_bytes.data(), static_cast<int>(tx_bytes.size()))) {
     return Status::InvalidArgument("MALFORMED: a block transaction does not decode");
@@ -94,17 +94,20 @@ Result<ledger::VerifiedTx> LedgerApplication::VerifyEntry(std::string_view tx_by
   if (auto it = verified_.find(digest); it != verified_.end()) return it->second;
   // The pool holds one envelope per id; it counts only if it is this very envelope.
   const crypto::Hash32 id = crypto::TransactionId(chain_id_, envelope.body());
-  if (auto pooled = pool_->Find(id); pooled != nullptr && pooled->envelope_digest == digest) {
-    return *pooled;
+  if (VerifiedPtr pooled = pool_->Find(id);
+      pooled != nullptr && pooled->envelope_digest == digest) {
+    return pooled;
   } else if (pooled != nullptr && bug_ == PlantedBug::kBodyKeyedCache) {
-    return *pooled;  // the planted bug: the pooled signers, not the block's
+    return pooled;  // the planted bug: the pooled signers, not the block's
   }
-  return ledger::Verify(envelope, chain_id_);
+  Result<ledger::VerifiedTx> verified = ledger::Verify(envelope, chain_id_);
+  if (!verified.ok()) return verified.status();
+  return std::make_shared<const ledger::VerifiedTx>(std::move(verified).value());
 }
 
-void LedgerApplication::Remember(const ledger::VerifiedTx& tx) {
-  if (!verified_.emplace(tx.envelope_digest, tx).second) return;
-  verified_order_.push_back(tx.envelope_digest);
+void LedgerApplication::Remember(const VerifiedPtr& tx) {
+  if (!verified_.emplace(tx->envelope_digest, tx).second) return;
+  verified_order_.push_back(tx->envelope_digest);
   while (verified_order_.size() > kVerifiedKeptMax) {
     verified_.erase(verified_order_.front());
     verified_order_.pop_front();
@@ -132,15 +135,15 @@ Status LedgerApplication::Continue(const consensus::Block& block, Running& run, 
   const size_t end =
       run.tx_ids.size() + std::min(txs_max, block.payload.size() - run.tx_ids.size());
   for (size_t i = run.tx_ids.size(); i < end; ++i) {
-    Result<ledger::VerifiedTx> tx = VerifyEntry(block.payload[i]);
+    Result<VerifiedPtr> tx = VerifyEntry(block.payload[i]);
     if (!tx.ok()) {
       *invalid_tx = true;
       return Status::InvalidArgument("transaction " + std::to_string(i) +
                                      " fails the signature and form check (" +
                                      tx.status().ToString() + ")");
     }
-    REEL_RETURN_IF_ERROR(run.executor->Add(*tx));
-    run.tx_ids.push_back(tx->id);
+    REEL_RETURN_IF_ERROR(run.executor->Add(**tx));
+    run.tx_ids.push_back((*tx)->id);
   }
   return Status::Ok();
 }
@@ -389,15 +392,15 @@ Status LedgerApplication::ValidatePayload(const consensus::Block& block) {
   return ReadCommitted(*committed, [&](const storage::ReadView& view) {
     ledger::SignerCheck signers_hold(view);
     for (const std::string& entry : block.payload) {
-      Result<ledger::VerifiedTx> tx = VerifyEntry(entry);
+      Result<VerifiedPtr> tx = VerifyEntry(entry);
       if (!tx.ok()) return Status::InvalidArgument("proposal payload: " + tx.status().message());
-      if (!seen.insert(tx->id).second) {
+      if (!seen.insert((*tx)->id).second) {
         return Status::InvalidArgument("proposal payload holds one transaction twice");
       }
       // Every signature verifying is not enough: they must be a quorum of the signer's
       // current keys, or a leader could commit a pooled transaction as refused (its
       // signatures stripped, or one added by a stranger) and so spend its id.
-      if (Status s = signers_hold.Check(*tx); !s.ok()) {
+      if (Status s = signers_hold.Check(**tx); !s.ok()) {
         return Status::InvalidArgument("proposal payload: " + s.message());
       }
       Remember(*tx);

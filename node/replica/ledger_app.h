@@ -136,11 +136,13 @@ class LedgerApplication : public consensus::Application {
   uint64_t commits_prepared() const { return commits_prepared_.load(std::memory_order_relaxed); }
 
  private:
+  // Shared, not copied: the pool's, the cache's and execution's are one object.
+  using VerifiedPtr = std::shared_ptr<const ledger::VerifiedTx>;
   // The verified form of one payload entry: reused when the same envelope (by
   // digest) was verified before, by admission or ValidatePayload; verified now
   // otherwise.
-  Result<ledger::VerifiedTx> VerifyEntry(std::string_view tx_bytes);
-  void Remember(const ledger::VerifiedTx& tx);
+  Result<VerifiedPtr> VerifyEntry(std::string_view tx_bytes);
+  void Remember(const VerifiedPtr& tx);
   // The body-only id of an entry (what the mempool and dedup use).
   crypto::Hash32 BodyId(std::string_view tx_bytes) const;
 
@@ -180,7 +182,7 @@ class LedgerApplication : public consensus::Application {
   std::map<uint64_t, crypto::Hash32> roots_;
   // Transactions ValidatePayload verified, by envelope digest, so that execution
   // does not verify them again; oldest first out beyond kVerifiedKeptMax.
-  std::map<crypto::Hash32, ledger::VerifiedTx> verified_;
+  std::map<crypto::Hash32, VerifiedPtr> verified_;
   std::deque<crypto::Hash32> verified_order_;
   // What Prepare computed, for the block at committed_height_ + 1 it names.
   std::optional<Executed> prepared_;
