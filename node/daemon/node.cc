@@ -491,6 +491,8 @@ Status Node::Run() {
   impl.loop.run();
   impl.sync->Stop();  // before the store closes; its waits end on `stopping`
   impl.status_server->Stop();
+  // A prepare stopped between turns holds a snapshot of the store: released first.
+  if (impl.app != nullptr) impl.app->DropPrepare();
   impl.store.reset();  // closes LevelDB and releases its lock
   Log(LogLevel::kInfo, kComponent, "stopped cleanly");
   return Status::Ok();

@@ -10,7 +10,7 @@
 // root) comes out in one order on every node.
 //
 // Failure: a read error of the view underneath is not a rule failure; it is thrown as
-// StorageFault and caught at the component's boundary (ExecuteBlock, Queries), which
+// StorageFault and caught at the component's boundary (BlockExecutor, Queries), which
 // returns its Status. Not thread-safe: one executing thread.
 #pragma once
 

@@ -22,7 +22,8 @@
 //     stops rather than diverge, naming the block, the transaction and the check.
 //   - Prepare executes a certified child of the committed tip ahead of its commit, in
 //     the time the replica waits for the next proposal or votes, a few transactions
-//     per call (so that a message never waits behind a whole block's execution);
+//     per call (so that a message waits for one turn, not for a whole block's
+//     execution; a commit that comes mid-run executes the rest at once);
 //     ExecuteCommitted of that very block (by id, at that height) then only writes
 //     what was computed, or first executes what is left of it. Execution reads the
 //     committed state alone (a snapshot taken when the block's execution began), which
@@ -124,6 +125,9 @@ class LedgerApplication : public consensus::Application {
   // or not the child of the tip; false when more calls are needed. A block that fails
   // to verify or execute is not kept: its commit, if it comes, says why.
   bool Prepare(const consensus::Block& block, size_t txs_max = SIZE_MAX);
+  // Drops a prepare stopped between turns, and the snapshot of the store it holds: the
+  // node calls it before it closes the store.
+  void DropPrepare() { preparing_.reset(); }
 
   // See "Deferred commit writes" above. Off by default: ExecuteCommitted writes before
   // it returns.

@@ -126,6 +126,7 @@ Status Replica::Start() {
 void Replica::Stop() {
   stopped_ = true;
   timer_.cancel();
+  app_->DropPrepare();  // its turns stop here; its snapshot must not outlive the store
 }
 
 void Replica::ScheduleTick() {

@@ -98,7 +98,8 @@ class Replica {
 
   // Loads the start state from the store and starts the core and its ticks.
   Status Start();
-  // Stops ticking; queued work still runs but the core receives no more events.
+  // Stops ticking; queued work still runs but the core receives no more events, and a
+  // prepare stopped between turns is dropped. Loop thread only.
   void Stop();
   // One tick: the core sees the clock now. Called by the replica's own timer, or by a
   // driver that set tick_ms = 0. Loop thread only; nothing before Start or after Stop.

@@ -223,6 +223,12 @@ TEST_F(LedgerAppFaultTest, APrepareInTurnsGivesTheRootOfAWholeExecution) {
   const crypto::Hash32 root5 = twin_->app->ExecuteCommitted(five, QcOn(five));
   EXPECT_EQ(app.ExecuteCommitted(five, QcOn(five)), root5);
   EXPECT_EQ(app.commits_prepared(), prepared + 2);
+
+  // A run stopped between turns holds a snapshot: dropped, the store can close (its
+  // destructor asserts that no snapshot is left).
+  EXPECT_FALSE(app.Prepare(NextBlock(*faulty_, txs(700)), 2));
+  app.DropPrepare();
+  faulty_->store.reset();
 }
 
 TEST_F(LedgerAppFaultTest, ACommitThatCannotBeWrittenStopsTheNodeAtItsLastHeight) {

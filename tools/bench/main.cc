@@ -204,10 +204,12 @@ class Bench {
     Result<v1::SubmitTransactionsResponse> r = network_.SubmitBatch(node, txs);
     if (!r.ok()) {
       // A call that fails may have admitted some before its error (mempool full:
-      // proto/CONTRACT.md): they stay pending, and the chain says which commit; the rest
-      // count as never committed. Either way the run reports errors.
-      tracker_.Complain("a call of " + std::to_string(batch.size()) +
-                        " transactions failed: " + r.status().message());
+      // proto/CONTRACT.md). The node says which it holds: those stay pending, the rest
+      // are refused (and free their room under --max-outstanding).
+      for (size_t i = 0; i < batch.size(); ++i) {
+        Result<bool> held = network_.Holds(node, ids[i]);
+        if (!held.ok() || !*held) tracker_.Refused(ids[i], batch[i].kind, r.status().message());
+      }
       return;
     }
     for (size_t i = 0; i < batch.size(); ++i) {

@@ -90,6 +90,18 @@ Result<v1::SubmitTransactionsResponse> Network::SubmitBatch(
   return response;
 }
 
+Result<bool> Network::Holds(size_t node, const std::string& id) const {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::GetTransactionRequest request;
+  request.set_tx_id(id);
+  v1::GetTransactionResponse response;
+  grpc::Status s = stubs_[node]->GetTransaction(&context, request, &response);
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) return false;
+  if (!s.ok()) return Status::IoError(nodes_[node] + ": " + s.error_message());
+  return true;
+}
+
 Result<v1::GetTransactionResponse> Network::AwaitCommitted(size_t node,
                                                            const std::string& id) const {
   const auto give_up = std::chrono::steady_clock::now() + kSetupCommitTimeout;

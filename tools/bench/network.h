@@ -46,6 +46,10 @@ class Network {
   Result<v1::SubmitTransactionsResponse> SubmitBatch(size_t node,
                                                      const std::vector<v1::Transaction>& txs) const;
 
+  // Whether `node` holds the transaction, pending or committed (GetTransaction): after
+  // a failed call, which of its transactions it admitted. NOT_FOUND is false.
+  Result<bool> Holds(size_t node, const std::string& id) const;
+
   // Submits every transaction to the first node, then waits until each is committed
   // with result OK (FailedPrecondition otherwise), there and then on every other node.
   // For the setup: the height of the last block that holds one of them.

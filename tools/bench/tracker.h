@@ -32,8 +32,6 @@ class Tracker {
   void Submitted(std::string id, Kind kind, Clock::time_point since,
                  std::function<void()> on_commit);
   void Refused(const std::string& id, Kind kind, const std::string& why);
-  // Prints `what` on stderr, up to a few times a run.
-  void Complain(const std::string& what);
   // Submitted and not yet seen committed (or refused).
   size_t outstanding();
 
@@ -69,6 +67,7 @@ class Tracker {
   // Records one committed transaction of a block, if it is ours.
   void Committed(const std::string& id, const v1::TxResult& result, uint64_t height,
                  Clock::time_point now, Consequences* then) REEL_REQUIRES(mu_);
+  void Complain(const std::string& what);
 
   const Network* const network_;
   Mutex mu_;
