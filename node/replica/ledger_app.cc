@@ -341,9 +341,11 @@ std::vector<std::string> LedgerApplication::PayloadForProposal(
     for (const mempool::PooledTx& tx : picked) {
       // Expired at this height, or committed though still pooled (its admission read a
       // snapshot from before its block, and pooled it after the block's write told the
-      // pool): either would only fail in the block, a slot wasted. Out of the pool.
+      // pool): either would only fail in the block, a slot wasted. Left out.
       if (tx.expiry_height() != 0 && tx.expiry_height() < height) {
-        stale.push_back(tx.id());
+        // Out of the pool only once past the committed height: a block of another
+        // branch, lower than this one, may still take it.
+        if (tx.expiry_height() <= committed_height_) stale.push_back(tx.id());
         continue;
       }
       Result<std::optional<std::string>> record = view.Get(keys::TxKey(IdBytes(tx.id())));

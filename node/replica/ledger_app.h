@@ -43,10 +43,11 @@
 //     block commits again from the next QC, or by block sync. A block that ends its
 //     epoch is written at once, never staged.
 //   - Proposals take the oldest mempool transactions not already in the branch, less
-//     those whose signers no longer hold, those expired at the proposal's height and
-//     those already committed (the pool can hold one whose admission read a snapshot
-//     from before its block): all dropped from the pool; and less those the store
-//     failed to read for (kept in the pool for a later block).
+//     those whose signers no longer hold and those already committed (the pool can
+//     hold one whose admission read a snapshot from before its block), both dropped
+//     from the pool; less those expired at the proposal's height (dropped once expired
+//     at the committed height: a lower block of another branch may take them); and
+//     less those the store failed to read for (kept in the pool for a later block).
 // Failure: a committed block that cannot be executed (the store fails a read, or
 //   holds damage: ledger::StorageFault) or whose batch cannot be written stops the
 //   node (internal::Fatal), naming the height. The store is then at h - 1, or at h if
