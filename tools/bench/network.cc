@@ -90,13 +90,18 @@ Result<v1::SubmitTransactionsResponse> Network::SubmitBatch(
   return response;
 }
 
-Result<bool> Network::Holds(size_t node, const std::string& id) const {
+grpc::Status Network::GetTx(size_t node, const std::string& id,
+                            v1::GetTransactionResponse* response) const {
   grpc::ClientContext context;
   SetDeadline(&context);
   v1::GetTransactionRequest request;
   request.set_tx_id(id);
+  return stubs_[node]->GetTransaction(&context, request, response);
+}
+
+Result<bool> Network::Holds(size_t node, const std::string& id) const {
   v1::GetTransactionResponse response;
-  grpc::Status s = stubs_[node]->GetTransaction(&context, request, &response);
+  grpc::Status s = GetTx(node, id, &response);
   if (s.error_code() == grpc::StatusCode::NOT_FOUND) return false;
   if (!s.ok()) return Status::IoError(nodes_[node] + ": " + s.error_message());
   return true;
@@ -106,12 +111,8 @@ Result<v1::GetTransactionResponse> Network::AwaitCommitted(size_t node,
                                                            const std::string& id) const {
   const auto give_up = std::chrono::steady_clock::now() + kSetupCommitTimeout;
   for (;;) {
-    grpc::ClientContext context;
-    SetDeadline(&context);
-    v1::GetTransactionRequest request;
-    request.set_tx_id(id);
     v1::GetTransactionResponse response;
-    grpc::Status s = stubs_[node]->GetTransaction(&context, request, &response);
+    grpc::Status s = GetTx(node, id, &response);
     // NOT_FOUND may be the moment between leaving the mempool and the commit showing.
     if (!s.ok() && s.error_code() != grpc::StatusCode::NOT_FOUND) {
       return Status::IoError(nodes_[node] + ": " + s.error_message());

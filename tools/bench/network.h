@@ -60,6 +60,9 @@ class Network {
       grpc::ClientContext* context, uint64_t from_height) const;
 
  private:
+  // One GetTransaction call to `node`, with the call deadline.
+  grpc::Status GetTx(size_t node, const std::string& id,
+                     v1::GetTransactionResponse* response) const;
   Result<v1::GetTransactionResponse> AwaitCommitted(size_t node, const std::string& id) const;
 
   std::vector<std::string> nodes_;
