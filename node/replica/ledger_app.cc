@@ -148,13 +148,15 @@ Status LedgerApplication::Continue(const consensus::Block& block, Running& run, 
   return Status::Ok();
 }
 
+bool LedgerApplication::PreparingNow(const consensus::Block& block) const {
+  return preparing_.has_value() && preparing_->block_id == block.id &&
+         preparing_->height == block.header.height;
+}
+
 Result<LedgerApplication::Executed> LedgerApplication::Execute(const consensus::Block& block,
                                                                bool* invalid_tx) {
   std::optional<Running> run;
-  if (preparing_.has_value() && preparing_->block_id == block.id &&
-      preparing_->height == block.header.height) {
-    run = std::move(preparing_);
-  }
+  if (PreparingNow(block)) run = std::move(preparing_);
   preparing_.reset();
   if (!run.has_value()) {
     Result<Running> begun = Begin(block);
@@ -177,9 +179,7 @@ bool LedgerApplication::Prepare(const consensus::Block& block, size_t txs_max) {
   if (block.header.height != committed_height_ + 1) return true;
   if (prepared_.has_value() && prepared_->block_id == block.id) return true;
   if (prepare_failed_ == block.id) return true;
-  const bool same_run = preparing_.has_value() && preparing_->block_id == block.id &&
-                        preparing_->height == block.header.height;
-  if (!same_run) {
+  if (!PreparingNow(block)) {
     Result<Running> begun = Begin(block);
     if (!begun.ok()) {
       preparing_.reset();

@@ -167,6 +167,8 @@ class LedgerApplication : public consensus::Application {
     std::vector<crypto::Hash32> tx_ids;               // of the transactions done
   };
   Result<Running> Begin(const consensus::Block& block);
+  // Whether preparing_ is a run of this very block (by id, at its height).
+  bool PreparingNow(const consensus::Block& block) const;
   // Verifies and executes up to `txs_max` more of the block's transactions. On failure,
   // what failed (the run is spent); `invalid_tx` is set when a transaction of the block
   // fails verification (names it), not when the store does.
